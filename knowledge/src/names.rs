@@ -1,0 +1,47 @@
+//! Suggesting the name that was meant when a name is not known.
+
+/// The candidate closest to `name` by edit distance, if any is close enough to be a plausible
+/// typo (at most a third of the longer name's length, and at least 1 edit allowed).
+pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) -> Option<&'a str> {
+    let mut best: Option<(usize, &str)> = None;
+    for candidate in candidates {
+        let distance = edit_distance(name, candidate);
+        if best.is_none_or(|(d, _)| distance < d) {
+            best = Some((distance, candidate));
+        }
+    }
+    let (distance, candidate) = best?;
+    let allowed = (name.len().max(candidate.len()) / 3).max(1);
+    // A name that merely lacks or adds a unit suffix (`db_cpu` for `db_cpu_pct`) is also close.
+    let prefix = candidate.starts_with(name) || name.starts_with(candidate);
+    (distance <= allowed || prefix).then_some(candidate)
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut previous: Vec<usize> = (0..=b.len()).collect();
+    let mut current = vec![0; b.len() + 1];
+    for (i, ca) in a.chars().enumerate() {
+        current[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = previous[j] + usize::from(ca != *cb);
+            current[j + 1] = substitution.min(previous[j + 1] + 1).min(current[j] + 1);
+        }
+        std::mem::swap(&mut previous, &mut current);
+    }
+    previous[b.len()]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn suggests_the_intended_name() {
+        let names = ["db_cpu_pct", "app_cpu_pct", "p95_latency_ms"];
+        assert_eq!(closest("db_cpu_pc", names), Some("db_cpu_pct"));
+        assert_eq!(closest("db_cpu", names), Some("db_cpu_pct"));
+        assert_eq!(closest("p95_latency", names), Some("p95_latency_ms"));
+        assert_eq!(closest("zzzzzzzz", names), None);
+    }
+}

@@ -1,0 +1,379 @@
+//! Turning a JSON argument object into a tool's typed arguments, with refusals that a model can
+//! act on. The tool's own `inputSchema` is the single source of truth: the same schema that is
+//! advertised is enforced here (types, ranges, enums, unknown and missing fields), so the two
+//! cannot drift apart. Every refusal names the field, the value received and what is accepted.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+
+/// A refused argument: which field, what came, what is accepted, and the field that was
+/// probably meant when the name is unknown.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ArgError {
+    pub field: String,
+    pub received: String,
+    pub expected: String,
+    pub closest: Option<String>,
+}
+
+impl std::error::Error for ArgError {}
+
+impl fmt::Display for ArgError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid argument `{}`: received {}; expected {}.",
+            self.field, self.received, self.expected
+        )?;
+        if let Some(closest) = &self.closest {
+            write!(f, " Did you mean `{closest}`?")?;
+        }
+        Ok(())
+    }
+}
+
+impl ArgError {
+    /// A refusal of `field`, which holds `received`.
+    pub fn new(field: &str, received: impl Into<String>, expected: impl Into<String>) -> Self {
+        Self {
+            field: field.to_string(),
+            received: received.into(),
+            expected: expected.into(),
+            closest: None,
+        }
+    }
+
+    /// A refusal of a value, shown as JSON.
+    pub fn value(field: &str, value: &Value, expected: impl Into<String>) -> Self {
+        Self::new(field, show(value), expected)
+    }
+
+    /// A refusal of a number.
+    pub fn number(field: &str, value: f64, expected: impl Into<String>) -> Self {
+        Self::new(field, format_number(value), expected)
+    }
+
+    pub(crate) fn internal(message: &str) -> Self {
+        Self::new(
+            "(server)",
+            "an internal error",
+            format!("no error; please report: {message}"),
+        )
+    }
+}
+
+/// A number as a person writes it: no trailing `.0`.
+pub fn format_number(value: f64) -> String {
+    if value.fract() == 0.0 && value.abs() < 1e15 {
+        format!("{value:.0}")
+    } else {
+        format!("{value}")
+    }
+}
+
+fn show(value: &Value) -> String {
+    let kind = match value {
+        Value::Null => return "null".into(),
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => {
+            return format!("{s} (not a finite number)");
+        }
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    };
+    let mut text = value.to_string();
+    if text.len() > 60 {
+        let cut = (0..=57)
+            .rev()
+            .find(|&i| text.is_char_boundary(i))
+            .unwrap_or(0);
+        text.truncate(cut);
+        text.push_str("...");
+    }
+    format!("`{text}` ({kind})")
+}
+
+/// Checks `arguments` against `schema`, then deserializes them.
+pub(crate) fn parse<T: DeserializeOwned>(
+    schema: &Map<String, Value>,
+    arguments: &Map<String, Value>,
+) -> Result<T, ArgError> {
+    let object = Value::Object(arguments.clone());
+    let validator = Validator { root: schema };
+    validator.check_object(schema, arguments, "")?;
+    serde_path_to_error::deserialize::<_, T>(object).map_err(|e| {
+        let field = e.path().to_string();
+        ArgError::new(
+            if field == "." { "arguments" } else { &field },
+            "a value this tool cannot read",
+            e.inner().to_string(),
+        )
+    })
+}
+
+struct Validator<'a> {
+    root: &'a Map<String, Value>,
+}
+
+fn join(path: &str, field: &str) -> String {
+    if path.is_empty() {
+        field.to_string()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+impl<'a> Validator<'a> {
+    fn resolve(&self, node: &'a Map<String, Value>) -> &'a Map<String, Value> {
+        let target = node
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix("#/$defs/"))
+            .and_then(|name| self.root.get("$defs")?.get(name)?.as_object());
+        target.unwrap_or(node)
+    }
+
+    fn check_object(
+        &self,
+        node: &'a Map<String, Value>,
+        object: &Map<String, Value>,
+        path: &str,
+    ) -> Result<(), ArgError> {
+        let node = self.resolve(node);
+        let properties = node.get("properties").and_then(Value::as_object);
+        let closed = node.get("additionalProperties") == Some(&Value::Bool(false));
+        for (key, value) in object {
+            let field = join(path, key);
+            match properties
+                .and_then(|p| p.get(key))
+                .and_then(Value::as_object)
+            {
+                Some(property) => self.check(property, value, &field)?,
+                None if closed => {
+                    let known: Vec<&str> = properties
+                        .map(|p| p.keys().map(String::as_str).collect())
+                        .unwrap_or_default();
+                    let mut error = ArgError::new(
+                        &field,
+                        format!("an unknown field ({})", show(value)),
+                        format!("only the fields {}", known.join(", ")),
+                    );
+                    error.closest =
+                        knowledge::closest(key, known.iter().copied()).map(str::to_string);
+                    return Err(error);
+                }
+                None => {}
+            }
+        }
+        if let Some(required) = node.get("required").and_then(Value::as_array) {
+            for name in required.iter().filter_map(Value::as_str) {
+                if !object.contains_key(name) {
+                    let expected = properties
+                        .and_then(|p| p.get(name))
+                        .and_then(Value::as_object)
+                        .map(|p| self.describe(p))
+                        .unwrap_or_else(|| "a value".into());
+                    return Err(ArgError::new(
+                        &join(path, name),
+                        "nothing (the field is required)",
+                        expected,
+                    ));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn check(
+        &self,
+        node: &'a Map<String, Value>,
+        value: &Value,
+        field: &str,
+    ) -> Result<(), ArgError> {
+        let node = self.resolve(node);
+        if let Some(branches) = node
+            .get("anyOf")
+            .or_else(|| node.get("oneOf"))
+            .and_then(Value::as_array)
+        {
+            let branches: Vec<&Map<String, Value>> = branches
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|b| self.resolve(b))
+                .collect();
+            if value.is_null()
+                && branches
+                    .iter()
+                    .any(|b| b.get("type") == Some(&Value::from("null")))
+            {
+                return Ok(());
+            }
+            let consts: Vec<&Value> = branches.iter().filter_map(|b| b.get("const")).collect();
+            if !consts.is_empty() {
+                if consts.contains(&value) {
+                    return Ok(());
+                }
+                return Err(ArgError::value(field, value, self.describe(node)));
+            }
+            let first = branches
+                .into_iter()
+                .find(|b| b.get("type") != Some(&Value::from("null")));
+            return match first {
+                Some(branch) => self.check(branch, value, field),
+                None => Ok(()),
+            };
+        }
+        if !type_allows(node.get("type"), value) {
+            return Err(ArgError::value(field, value, self.describe(node)));
+        }
+        if let Some(allowed) = node.get("enum").and_then(Value::as_array)
+            && !allowed.contains(value)
+        {
+            return Err(ArgError::value(field, value, self.describe(node)));
+        }
+        match value {
+            Value::Number(n) => {
+                let x = n.as_f64().unwrap_or(f64::NAN);
+                let below = |key| node.get(key).and_then(Value::as_f64).is_some_and(|m| x < m);
+                let at_or_below = |key| {
+                    node.get(key)
+                        .and_then(Value::as_f64)
+                        .is_some_and(|m| x <= m)
+                };
+                let above = |key| node.get(key).and_then(Value::as_f64).is_some_and(|m| x > m);
+                let at_or_above = |key| {
+                    node.get(key)
+                        .and_then(Value::as_f64)
+                        .is_some_and(|m| x >= m)
+                };
+                if !x.is_finite()
+                    || below("minimum")
+                    || at_or_below("exclusiveMinimum")
+                    || above("maximum")
+                    || at_or_above("exclusiveMaximum")
+                {
+                    return Err(ArgError::value(field, value, self.describe(node)));
+                }
+            }
+            Value::Array(items) => {
+                if let Some(item) = node.get("items").and_then(Value::as_object) {
+                    for (i, element) in items.iter().enumerate() {
+                        self.check(item, element, &format!("{field}[{i}]"))?;
+                    }
+                }
+            }
+            Value::Object(object) => self.check_object(node, object, field)?,
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// What a schema node accepts, in words, with the field's description.
+    fn describe(&self, node: &'a Map<String, Value>) -> String {
+        let node = self.resolve(node);
+        let mut text = self.accepts(node);
+        if let Some(description) = node.get("description").and_then(Value::as_str) {
+            let first = description
+                .split(". ")
+                .next()
+                .unwrap_or(description)
+                .trim_end_matches('.');
+            text.push_str(&format!(" ({first})"));
+        }
+        text
+    }
+
+    fn accepts(&self, node: &'a Map<String, Value>) -> String {
+        if let Some(branches) = node
+            .get("anyOf")
+            .or_else(|| node.get("oneOf"))
+            .and_then(Value::as_array)
+        {
+            let consts: Vec<String> = branches
+                .iter()
+                .filter_map(|b| b.get("const"))
+                .map(|c| c.as_str().map_or(c.to_string(), str::to_string))
+                .collect();
+            if !consts.is_empty() {
+                return format!("one of {}", consts.join(", "));
+            }
+            let parts: Vec<String> = branches
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|b| self.resolve(b))
+                .filter(|b| b.get("type") != Some(&Value::from("null")))
+                .map(|b| self.accepts(b))
+                .collect();
+            return parts.join(" or ");
+        }
+        if let Some(allowed) = node.get("enum").and_then(Value::as_array) {
+            let names: Vec<String> = allowed
+                .iter()
+                .map(|c| c.as_str().map_or(c.to_string(), str::to_string))
+                .collect();
+            return format!("one of {}", names.join(", "));
+        }
+        let types: Vec<&str> = match node.get("type") {
+            Some(Value::String(t)) => vec![t.as_str()],
+            Some(Value::Array(ts)) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .filter(|t| *t != "null")
+                .collect(),
+            _ => vec![],
+        };
+        match types.first().copied() {
+            Some("boolean") => "true or false".into(),
+            Some("string") => "a string".into(),
+            Some("object") => "an object".into(),
+            Some("array") => match node.get("items").and_then(Value::as_object) {
+                Some(item) => format!("a list of {}", self.accepts(item)),
+                None => "a list".into(),
+            },
+            Some(kind @ ("number" | "integer")) => {
+                let noun = if kind == "integer" {
+                    "a whole number"
+                } else {
+                    "a finite number"
+                };
+                let bound = |key: &str| node.get(key).and_then(Value::as_f64).map(format_number);
+                match (
+                    bound("minimum"),
+                    bound("exclusiveMinimum"),
+                    bound("maximum"),
+                ) {
+                    (Some(min), _, Some(max)) => format!("{noun} from {min} to {max}"),
+                    (_, Some(min), Some(max)) => format!("{noun} above {min} and at most {max}"),
+                    (Some(min), _, None) => format!("{noun} of at least {min}"),
+                    (_, Some(min), None) => format!("{noun} above {min}"),
+                    (None, None, Some(max)) => format!("{noun} of at most {max}"),
+                    (None, None, None) => noun.into(),
+                }
+            }
+            _ => "a value".into(),
+        }
+    }
+}
+
+fn type_allows(types: Option<&Value>, value: &Value) -> bool {
+    let allows = |t: &str| match t {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "string" => value.is_string(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        "number" => value.is_number(),
+        "integer" => value.is_i64() || value.is_u64(),
+        _ => true,
+    };
+    match types {
+        None => true,
+        Some(Value::String(t)) => allows(t),
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).any(allows),
+        Some(_) => true,
+    }
+}

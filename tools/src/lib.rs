@@ -1,0 +1,163 @@
+//! The advisors of scale-advisor as pure functions. Each tool is one module: its argument
+//! struct (whose doc comments are the `inputSchema` descriptions), its result struct (the
+//! `outputSchema`), a `run` that applies the knowledge base's tables, and a `to_markdown`.
+//! Nothing here does I/O or knows about MCP; the server crate wires these to the protocol.
+
+mod args;
+pub mod diagnose_bottleneck;
+mod markdown;
+
+pub use args::ArgError;
+
+use knowledge::{Knowledge, KnowledgeError};
+use schemars::{JsonSchema, generate::SchemaSettings};
+use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Map, Value};
+
+/// One tool: its public name and descriptions, its argument and result types, and the two
+/// functions that make it useful.
+pub trait Tool {
+    const NAME: &'static str;
+    const TITLE: &'static str;
+    const DESCRIPTION: &'static str;
+    type Args: DeserializeOwned + JsonSchema;
+    type Output: Serialize + JsonSchema;
+
+    /// Applies the knowledge base to the arguments. Arguments that the schema cannot express as
+    /// invalid (contradictions, an empty request) are refused here with an [`ArgError`].
+    fn run(advisor: &Advisor, args: Self::Args) -> Result<Self::Output, ArgError>;
+
+    /// The result as concise markdown for a person: the answer first, then the evidence, then
+    /// what to do, then the sources.
+    fn to_markdown(output: &Self::Output) -> String;
+}
+
+/// What a call returns: the structured result (valid against the output schema) and its
+/// markdown rendering.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ToolOutput {
+    pub structured: Value,
+    pub markdown: String,
+}
+
+/// A tool ready to be listed and called: schemas generated once, at start-up.
+pub struct PreparedTool {
+    pub name: &'static str,
+    pub title: &'static str,
+    pub description: &'static str,
+    pub input_schema: Map<String, Value>,
+    pub output_schema: Map<String, Value>,
+    invoke: fn(&Advisor, &Map<String, Value>) -> Result<ToolOutput, ArgError>,
+}
+
+fn schema_object(schema: schemars::Schema) -> Map<String, Value> {
+    match schema.to_value() {
+        Value::Object(mut map) => {
+            map.remove("$schema");
+            map
+        }
+        // A derived schema for a struct is always an object; an empty one accepts anything.
+        _ => Map::new(),
+    }
+}
+
+fn prepare<T: Tool>() -> PreparedTool {
+    let input = SchemaSettings::draft2020_12()
+        .into_generator()
+        .into_root_schema_for::<T::Args>();
+    let output = SchemaSettings::draft2020_12()
+        .for_serialize()
+        .into_generator()
+        .into_root_schema_for::<T::Output>();
+    PreparedTool {
+        name: T::NAME,
+        title: T::TITLE,
+        description: T::DESCRIPTION,
+        input_schema: schema_object(input),
+        output_schema: schema_object(output),
+        invoke: invoke::<T>,
+    }
+}
+
+fn invoke<T: Tool>(
+    advisor: &Advisor,
+    arguments: &Map<String, Value>,
+) -> Result<ToolOutput, ArgError> {
+    let prepared = advisor
+        .tool(T::NAME)
+        .ok_or_else(|| ArgError::internal("the tool is not registered"))?;
+    let args: T::Args = args::parse(&prepared.input_schema, arguments)?;
+    let output = T::run(advisor, args)?;
+    let markdown = T::to_markdown(&output);
+    let structured =
+        serde_json::to_value(&output).map_err(|e| ArgError::internal(&e.to_string()))?;
+    Ok(ToolOutput {
+        structured,
+        markdown,
+    })
+}
+
+/// The knowledge base, read once into each tool's typed tables, plus the prepared tools.
+pub struct Advisor {
+    knowledge: Knowledge,
+    pub(crate) diagnose: diagnose_bottleneck::Catalog,
+    tools: Vec<PreparedTool>,
+}
+
+impl Advisor {
+    /// Reads every table the tools need; any missing or malformed table is an error with the
+    /// file and line.
+    pub fn new(knowledge: Knowledge) -> Result<Self, KnowledgeError> {
+        let diagnose = diagnose_bottleneck::Catalog::load(&knowledge)?;
+        let tools = vec![prepare::<diagnose_bottleneck::DiagnoseBottleneck>()];
+        Ok(Self {
+            knowledge,
+            diagnose,
+            tools,
+        })
+    }
+
+    /// The advisor on the knowledge base compiled into the binary.
+    pub fn embedded() -> Result<Self, KnowledgeError> {
+        Self::new(Knowledge::embedded()?)
+    }
+
+    pub fn knowledge(&self) -> &Knowledge {
+        &self.knowledge
+    }
+
+    /// Every tool, in the order they are listed.
+    pub fn tools(&self) -> &[PreparedTool] {
+        &self.tools
+    }
+
+    pub fn tool(&self, name: &str) -> Option<&PreparedTool> {
+        self.tools.iter().find(|t| t.name == name)
+    }
+
+    /// Runs the tool `name` on JSON arguments.
+    pub fn call(
+        &self,
+        name: &str,
+        arguments: &Map<String, Value>,
+    ) -> Result<ToolOutput, CallError> {
+        let tool = self.tool(name).ok_or_else(|| CallError::UnknownTool {
+            name: name.to_string(),
+            closest: knowledge::closest(name, self.tools.iter().map(|t| t.name))
+                .map(str::to_string),
+        })?;
+        (tool.invoke)(self, arguments).map_err(CallError::Arguments)
+    }
+}
+
+/// Why a call produced no result.
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+pub enum CallError {
+    #[error("unknown tool `{name}`{}", closest.as_ref().map(|c| format!("; did you mean `{c}`?")).unwrap_or_default())]
+    UnknownTool {
+        name: String,
+        closest: Option<String>,
+    },
+    #[error("{0}")]
+    Arguments(ArgError),
+}
