@@ -1,1 +1,231 @@
-fn main() {}
+//! `scale-advisor`: the binary. It parses the command line, loads the knowledge base (embedded,
+//! or laid over with `--knowledge-dir`), and either serves MCP or runs one tool from the shell.
+
+mod handler;
+mod prompts;
+mod skill;
+mod stdio;
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use rmcp::ServiceExt;
+use tokio_util::sync::CancellationToken;
+use tools::{Advisor, CallError};
+
+use crate::handler::{AdvisorServer, Catalog};
+use crate::skill::SkillFile;
+
+/// Deterministic, explainable advice for scaling data infrastructure, as an MCP server.
+///
+/// scale-advisor diagnoses bottlenecks from metrics, chooses datastores, queues and consistency
+/// models, sizes caches and capacity, plans migrations and writes scaling reports. Every answer
+/// is exact, reproducible and cites the knowledge document (knowledge://...) it came from.
+///
+/// Register it with an MCP client as the command `scale-advisor serve`, or try a tool from the
+/// shell:
+///
+///   scale-advisor tools
+///   scale-advisor call diagnose_bottleneck '{"users": 50000, "db_cpu_pct": 75}'
+#[derive(Parser)]
+#[command(name = "scale-advisor", version, verbatim_doc_comment)]
+struct Cli {
+    /// A folder of markdown knowledge documents (<slug>.md) laid over the embedded ones: a file
+    /// named like a built-in document replaces it, any other is added. A malformed file stops
+    /// start-up with its path, line and the problem.
+    #[arg(long, global = true, value_name = "DIR")]
+    knowledge_dir: Option<PathBuf>,
+
+    /// Log level for stderr (error, warn, info, debug, trace); RUST_LOG takes precedence.
+    #[arg(long, global = true, value_name = "LEVEL", default_value = "warn")]
+    log_level: String,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve MCP over stdio: newline-delimited JSON-RPC on stdin/stdout (logs go to stderr).
+    Serve {
+        /// The longest message accepted, in bytes; longer lines are refused and skipped.
+        #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
+        max_message_bytes: usize,
+        /// Requests read ahead of their answers; bounds memory under pipelined load.
+        #[arg(long, default_value_t = 32, value_name = "N")]
+        max_in_flight: usize,
+    },
+    /// List the tools, one per line with its description.
+    Tools {
+        /// Print the tools' full definitions (schemas included) as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Run one tool and print its markdown answer.
+    Call {
+        /// The tool, e.g. diagnose_bottleneck.
+        tool: String,
+        /// The arguments: inline JSON, @file to read a file, or - to read stdin. Default {}.
+        #[arg(default_value = "{}")]
+        arguments: String,
+        /// Print the structured result as JSON instead of markdown.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn init_logging(level: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
+}
+
+fn load_advisor(dir: Option<&PathBuf>) -> anyhow::Result<Advisor> {
+    let knowledge = match dir {
+        Some(dir) => knowledge::Knowledge::with_dir(dir)?,
+        None => knowledge::Knowledge::embedded()?,
+    };
+    Ok(Advisor::new(knowledge)?)
+}
+
+fn read_arguments(text: &str) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
+    let raw = if text == "-" {
+        let mut buffer = String::new();
+        std::io::stdin().read_to_string(&mut buffer).context("reading the arguments from stdin")?;
+        buffer
+    } else if let Some(path) = text.strip_prefix('@') {
+        std::fs::read_to_string(path).with_context(|| format!("reading the arguments from {path}"))?
+    } else {
+        text.to_string()
+    };
+    match serde_json::from_str::<serde_json::Value>(&raw).context("the arguments are not valid JSON")? {
+        serde_json::Value::Object(map) => Ok(map),
+        other => bail!("the arguments must be a JSON object, not {other}"),
+    }
+}
+
+fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<()> {
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let (reader, writer) = rmcp::transport::io::stdio_pipes();
+        let (transport, writer_task) = stdio::StdioTransport::new(reader, writer, limits);
+        let cancel = CancellationToken::new();
+        let on_signal = cancel.clone();
+        tokio::spawn(async move {
+            shutdown_signal().await;
+            tracing::info!("signal received, shutting down");
+            on_signal.cancel();
+        });
+        match AdvisorServer::new(catalog).serve_with_ct(transport, cancel.clone()).await {
+            Ok(service) => {
+                tokio::select! {
+                    result = service.waiting() => {
+                        if let Err(error) = result {
+                            tracing::warn!(%error, "the service ended with an error");
+                        }
+                    }
+                    _ = cancel.cancelled() => {}
+                }
+            }
+            // The client left (or never spoke) before the session began: nothing to serve.
+            Err(error) => tracing::info!(%error, "the session ended before it began"),
+        }
+        // Let the last answers reach stdout, but never hang on a client that stopped reading.
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), writer_task).await;
+    });
+    // Do not wait for the blocking stdin reader thread, if any: it may be parked on a read.
+    runtime.shutdown_background();
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{SignalKind, signal};
+        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+            (Ok(mut term), Ok(mut int)) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = int.recv() => {}
+                }
+            }
+            _ => std::future::pending::<()>().await,
+        }
+    }
+    #[cfg(not(unix))]
+    {
+        let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let advisor = load_advisor(cli.knowledge_dir.as_ref())?;
+    match cli.command {
+        Command::Serve { max_message_bytes, max_in_flight } => {
+            let skill = SkillFile::embedded().map_err(anyhow::Error::msg)?;
+            let catalog = Arc::new(Catalog::new(advisor, skill));
+            let limits = stdio::Limits { max_line_bytes: max_message_bytes, max_in_flight: max_in_flight.max(1) };
+            serve_stdio(catalog, limits)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Tools { json } => {
+            if json {
+                let tools: Vec<serde_json::Value> = advisor
+                    .tools()
+                    .iter()
+                    .map(|t| {
+                        serde_json::json!({
+                            "name": t.name, "title": t.title, "description": t.description,
+                            "inputSchema": t.input_schema, "outputSchema": t.output_schema,
+                        })
+                    })
+                    .collect();
+                println!("{}", serde_json::to_string_pretty(&tools)?);
+            } else {
+                for tool in advisor.tools() {
+                    println!("{:<24} {}", tool.name, tool.description);
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Call { tool, arguments, json } => {
+            let arguments = read_arguments(&arguments)?;
+            match advisor.call(&tool, &arguments) {
+                Ok(output) => {
+                    if json {
+                        println!("{}", serde_json::to_string_pretty(&output.structured)?);
+                    } else {
+                        print!("{}", output.markdown);
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(error @ CallError::UnknownTool { .. }) => {
+                    let names: Vec<&str> = advisor.tools().iter().map(|t| t.name).collect();
+                    eprintln!("error: {error}\ntools: {}", names.join(", "));
+                    Ok(ExitCode::from(2))
+                }
+                Err(CallError::Arguments(error)) => {
+                    eprintln!("error: {error}");
+                    Ok(ExitCode::from(2))
+                }
+            }
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.log_level);
+    match run(cli) {
+        Ok(code) => code,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}

@@ -1,0 +1,276 @@
+//! The MCP face of the advisor: tools, resources (the knowledge documents and the skill),
+//! prompts, logging and the skills extension, wired to rmcp. No domain logic lives here: tools
+//! run in the `tools` crate, documents come from the `knowledge` crate.
+
+// The contract requires the `logging` capability, which SEP-2577 deprecates in the SDK.
+#![allow(deprecated)]
+
+use std::borrow::Cow;
+use std::sync::{Arc, Mutex};
+
+use rmcp::model::{
+    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse,
+    GetSkillRequestParams, GetSkillResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
+    ServerConfig, SetLevelRequestParams, Tool, ToolAnnotations,
+};
+use rmcp::service::RequestContext;
+use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use tools::{Advisor, CallError};
+
+use crate::prompts;
+use crate::skill::SkillFile;
+
+const MARKDOWN: &str = "text/markdown";
+
+/// Everything the server answers with, built once at start-up and shared by every request.
+pub struct Catalog {
+    pub advisor: Advisor,
+    tools: Vec<Tool>,
+    resources: Vec<Resource>,
+    skill: SkillFile,
+}
+
+impl Catalog {
+    pub fn new(advisor: Advisor, skill: SkillFile) -> Self {
+        let tools = advisor
+            .tools()
+            .iter()
+            .map(|tool| {
+                let annotations = ToolAnnotations::from_raw(Some(tool.title.to_string()), Some(true), Some(false), Some(true), Some(false));
+                Tool::new_with_raw(tool.name, Some(Cow::Borrowed(tool.description)), Arc::new(tool.input_schema.clone()))
+                    .with_title(tool.title)
+                    .with_raw_output_schema(Arc::new(tool.output_schema.clone()))
+                    .with_annotations(annotations)
+            })
+            .collect();
+        let mut resources: Vec<Resource> = advisor
+            .knowledge()
+            .documents()
+            .iter()
+            .map(|doc| {
+                Resource::new(format!("{}{}", knowledge::URI_SCHEME, doc.slug()), doc.slug())
+                    .with_title(doc.title())
+                    .with_description(doc.summary())
+                    .with_mime_type(MARKDOWN)
+                    .with_size(doc.text().len() as u64)
+            })
+            .collect();
+        resources.push(
+            Resource::new(skill.uri(), "SKILL.md")
+                .with_title("scale-advisor skill")
+                .with_description(skill.description())
+                .with_mime_type(MARKDOWN)
+                .with_size(skill.text().len() as u64),
+        );
+        Self { advisor, tools, resources, skill }
+    }
+}
+
+/// The rmcp handler; cheap to clone, one per connection.
+#[derive(Clone)]
+pub struct AdvisorServer {
+    catalog: Arc<Catalog>,
+    log_level: Arc<Mutex<LoggingLevel>>,
+}
+
+impl AdvisorServer {
+    pub fn new(catalog: Arc<Catalog>) -> Self {
+        Self { catalog, log_level: Arc::new(Mutex::new(LoggingLevel::Info)) }
+    }
+
+    fn call(&self, request: &CallToolRequestParams) -> Result<CallToolResult, McpError> {
+        let empty = serde_json::Map::new();
+        let arguments = request.arguments.as_ref().unwrap_or(&empty);
+        match self.catalog.advisor.call(&request.name, arguments) {
+            Ok(output) => {
+                let mut result = CallToolResult::success(vec![ContentBlock::text(output.markdown)]);
+                result.structured_content = Some(output.structured);
+                Ok(result)
+            }
+            Err(error @ CallError::UnknownTool { .. }) => {
+                let known: Vec<&str> = self.catalog.advisor.tools().iter().map(|t| t.name).collect();
+                Err(McpError::invalid_params(
+                    format!("{error} (tools: {})", known.join(", ")),
+                    Some(serde_json::json!({"tool": request.name})),
+                ))
+            }
+            Err(CallError::Arguments(error)) => {
+                tracing::debug!(tool = %request.name, %error, "refused arguments");
+                Ok(CallToolResult::error(vec![ContentBlock::text(error.to_string())]))
+            }
+        }
+    }
+}
+
+/// The protocol revisions served: every one from 2025-06-18 on.
+fn supported_versions() -> Vec<ProtocolVersion> {
+    ProtocolVersion::KNOWN_VERSIONS
+        .iter()
+        .filter(|v| v.as_str() >= ProtocolVersion::V_2025_06_18.as_str())
+        .cloned()
+        .collect()
+}
+
+impl ServerHandler for AdvisorServer {
+    fn get_info(&self) -> ServerConfig {
+        let capabilities = ServerCapabilities::builder()
+            .enable_tools()
+            .enable_resources()
+            .enable_prompts()
+            .enable_logging()
+            .enable_skills()
+            .build();
+        let mut implementation = Implementation::new("scale-advisor", env!("CARGO_PKG_VERSION"));
+        implementation.title = Some("scale-advisor".into());
+        implementation.description = Some("Deterministic, explainable advice for scaling data infrastructure".into());
+        ServerConfig::new(capabilities)
+            .with_protocol_version(ProtocolVersion::V_2025_11_25)
+            .with_server_info(implementation)
+            .with_instructions(INSTRUCTIONS)
+    }
+
+    fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
+        Cow::Owned(supported_versions())
+    }
+
+    async fn list_tools(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListToolsResult, McpError> {
+        Ok(ListToolsResult::with_all_items(self.catalog.tools.clone()))
+    }
+
+    fn get_tool(&self, name: &str) -> Option<Tool> {
+        self.catalog.tools.iter().find(|t| t.name == name).cloned()
+    }
+
+    async fn call_tool(
+        &self,
+        request: CallToolRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CallToolResponse, McpError> {
+        self.call(&request).map(Into::into)
+    }
+
+    async fn list_resources(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourcesResult, McpError> {
+        Ok(ListResourcesResult::with_all_items(self.catalog.resources.clone()))
+    }
+
+    async fn list_resource_templates(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListResourceTemplatesResult, McpError> {
+        let template = ResourceTemplate::new("knowledge://{slug}#{anchor}", "knowledge-section")
+            .with_title("One section of a knowledge document")
+            .with_description("A section of a knowledge document; the anchor is its heading in lower case with non-alphanumerics collapsed to `-`.")
+            .with_mime_type(MARKDOWN);
+        Ok(ListResourceTemplatesResult::with_all_items(vec![template]))
+    }
+
+    async fn read_resource(
+        &self,
+        request: ReadResourceRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ReadResourceResponse, McpError> {
+        let uri = request.uri.as_str();
+        if uri == self.catalog.skill.uri() {
+            let contents = ResourceContents::text(self.catalog.skill.text(), uri).with_mime_type(MARKDOWN);
+            return Ok(ReadResourceResult::new(vec![contents]).into());
+        }
+        match self.catalog.advisor.knowledge().resolve(uri) {
+            Some(resolved) => {
+                let contents = ResourceContents::text(resolved.markdown(), uri).with_mime_type(MARKDOWN);
+                Ok(ReadResourceResult::new(vec![contents]).into())
+            }
+            None => Err(McpError::resource_not_found(
+                not_found_message(&self.catalog.advisor, uri),
+                Some(serde_json::json!({"uri": uri})),
+            )),
+        }
+    }
+
+    async fn list_prompts(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListPromptsResult, McpError> {
+        Ok(ListPromptsResult::with_all_items(prompts::list()))
+    }
+
+    async fn get_prompt(
+        &self,
+        request: GetPromptRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetPromptResponse, McpError> {
+        prompts::get(&self.catalog.advisor, &request).map(Into::into)
+    }
+
+    async fn set_level(
+        &self,
+        request: SetLevelRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<(), McpError> {
+        if let Ok(mut level) = self.log_level.lock() {
+            *level = request.level;
+        }
+        tracing::debug!(level = ?request.level, "client set the log level");
+        Ok(())
+    }
+
+    async fn list_skills(
+        &self,
+        _request: Option<PaginatedRequestParams>,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<ListSkillsResult, McpError> {
+        Ok(ListSkillsResult::with_all_items(vec![self.catalog.skill.skill()]))
+    }
+
+    async fn get_skill(
+        &self,
+        request: GetSkillRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<GetSkillResult, McpError> {
+        if request.uri == self.catalog.skill.uri() {
+            Ok(GetSkillResult::new(self.catalog.skill.skill()))
+        } else {
+            Err(McpError::invalid_params(
+                format!("no skill at `{}`; this server serves `{}`", request.uri, self.catalog.skill.uri()),
+                None,
+            ))
+        }
+    }
+}
+
+fn not_found_message(advisor: &Advisor, uri: &str) -> String {
+    let knowledge = advisor.knowledge();
+    let Some(rest) = uri.strip_prefix(knowledge::URI_SCHEME) else {
+        return format!("Resource not found: `{uri}`; knowledge documents are `knowledge://<slug>`");
+    };
+    let (slug, anchor) = rest.split_once('#').unwrap_or((rest, ""));
+    match knowledge.document(slug) {
+        None => {
+            let slugs: Vec<&str> = knowledge.documents().iter().map(|d| d.slug()).collect();
+            let hint = knowledge::closest(slug, slugs.iter().copied()).map(|c| format!(" Did you mean `{c}`?")).unwrap_or_default();
+            format!("Resource not found: no document `{slug}` (documents: {}).{hint}", slugs.join(", "))
+        }
+        Some(doc) => {
+            let anchors = doc.sections().iter().map(|s| s.anchor());
+            let hint = knowledge::closest(anchor, anchors).map(|c| format!(" Did you mean `#{c}`?")).unwrap_or_default();
+            format!("Resource not found: `{slug}` has no section `#{anchor}`.{hint}")
+        }
+    }
+}
+
+const INSTRUCTIONS: &str = "scale-advisor gives deterministic, sourced advice for scaling data infrastructure. \
+Start with diagnose_bottleneck on whatever metrics and architecture facts you have; use the decision tools \
+(choose_datastore, choose_message_queue, pick_consistency_model) and the calculators (size_cache, plan_capacity) \
+for exact answers; plan_migration and scaling_report turn them into a plan. Every result cites knowledge:// \
+resources you can read for the reasoning. The scaling_review prompt runs a full review.";

@@ -1,0 +1,65 @@
+//! The `scaling_review` prompt: messages that lead an assistant through a full scaling review
+//! with the tools, ending in the report template.
+
+use rmcp::ErrorData as McpError;
+use rmcp::model::{GetPromptRequestParams, GetPromptResult, Prompt, PromptArgument, PromptMessage, Role};
+use tools::Advisor;
+
+pub const SCALING_REVIEW: &str = "scaling_review";
+
+pub fn list() -> Vec<Prompt> {
+    vec![
+        Prompt::new(
+            SCALING_REVIEW,
+            Some("Review a system's scalability: gather the missing facts, run the scale-advisor tools, answer in the standard scaling report template."),
+            Some(vec![
+                PromptArgument::new("system_description")
+                    .with_description("The system in words: what it does, users, architecture (cache, replicas, sharding, regions), datastores, queues.")
+                    .with_required(true),
+                PromptArgument::new("metrics")
+                    .with_description("Known metrics, e.g. p95 latency, database CPU, read share, cache hit rate, replication lag, queue depth.")
+                    .with_required(false),
+            ]),
+        )
+        .with_title("Scaling review"),
+    ]
+}
+
+pub fn get(advisor: &Advisor, request: &GetPromptRequestParams) -> Result<GetPromptResult, McpError> {
+    if request.name != SCALING_REVIEW {
+        return Err(McpError::invalid_params(
+            format!("unknown prompt `{}`; this server offers `{SCALING_REVIEW}`", request.name),
+            None,
+        ));
+    }
+    let argument = |name: &str| {
+        request
+            .arguments
+            .as_ref()
+            .and_then(|a| a.get(name))
+            .and_then(|v| v.as_str())
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+    };
+    let Some(system) = argument("system_description") else {
+        return Err(McpError::invalid_params(
+            "prompt `scaling_review` needs the argument `system_description` (the system in words)",
+            None,
+        ));
+    };
+    let metrics = argument("metrics").unwrap_or("none given yet");
+    let tools: Vec<String> = advisor.tools().iter().map(|t| format!("`{}`", t.name)).collect();
+    let text = format!(
+        "Review the scalability of this system and answer in the standard scaling report.\n\n\
+System: {system}\n\nMetrics: {metrics}\n\n\
+Steps:\n\
+1. List the facts still missing and ask me for them in one short message: active users; whether there is a cache, read replicas, sharding, a load balancer, a CDN, a job queue; the number of regions and whether several are needed; p95 and p99 latency (ms), database and application CPU (%), share of database operations that are reads (%), cache hit rate (%), replication lag (ms), queue depth, connection pool use (%), queries per request, slowest query (ms); observed failures (split brain, cascade failure, read-after-write inconsistency, phantom locks, cache stampedes); peak requests per second and expected growth; current monthly cost. Go on with what is known if I cannot answer.\n\
+2. Call `diagnose_bottleneck` with the architecture and metrics. Then, as the findings call for them: `choose_datastore` for a datastore decision, `choose_message_queue` for async work, `pick_consistency_model` for replication or multi-region trade-offs, `size_cache` for a cache, `plan_capacity` for servers, pool size and replicas, `plan_migration` for the move to the next stage.\n\
+3. Call `scaling_report` with everything gathered, or write the report yourself with exactly these sections in order: Current Architecture Analysis, Bottlenecks Identified, Recommended Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation (see the resource knowledge://report-template).\n\
+4. Quote every number as the tools return it, with its formula, and cite the knowledge:// sources.\n\n\
+Tools available on this server: {}.",
+        tools.join(", ")
+    );
+    Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
+        .with_description("A scaling review that gathers facts, runs the scale-advisor tools and answers in the report template"))
+}

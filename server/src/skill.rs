@@ -1,0 +1,98 @@
+//! The agent skill `scale-advisor` (the repository's `skill.md`), compiled in and served through
+//! the skills extension: `skills/list`, `skills/get`, and its file through `resources/read`.
+
+use rmcp::model::{Skill, SkillFrontmatter, SkillResource, SkillResources};
+
+const SKILL_MD: &str = include_str!("../../skill.md");
+
+/// The skill file with its parsed frontmatter.
+pub struct SkillFile {
+    name: String,
+    description: String,
+    uri: String,
+}
+
+impl SkillFile {
+    /// Reads the embedded `skill.md`; an invalid frontmatter is a build mistake, reported at
+    /// start-up rather than served.
+    pub fn embedded() -> Result<Self, String> {
+        let (name, description) = frontmatter(SKILL_MD)?;
+        let valid_name = !name.is_empty()
+            && name.len() <= 64
+            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+        if !valid_name {
+            return Err(format!("skill.md: `name` must be 1-64 lower-case letters, digits and hyphens, found `{name}`"));
+        }
+        if description.is_empty() || description.chars().count() > 1024 {
+            return Err("skill.md: `description` must be 1-1024 characters".into());
+        }
+        Ok(Self { uri: format!("skill://{name}/SKILL.md"), name, description })
+    }
+
+    pub fn uri(&self) -> &str {
+        &self.uri
+    }
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+    pub fn text(&self) -> &'static str {
+        SKILL_MD
+    }
+
+    pub fn skill(&self) -> Skill {
+        Skill::new(
+            self.uri.clone(),
+            SkillFrontmatter::new(self.name.clone(), self.description.clone()),
+            SkillResources::Files(vec![SkillResource::from_bytes(self.uri.clone(), SKILL_MD.as_bytes())]),
+        )
+    }
+}
+
+/// `name` and `description` from a `---`-fenced frontmatter of `key: value` lines.
+fn frontmatter(text: &str) -> Result<(String, String), String> {
+    let mut lines = text.lines();
+    if lines.next().map(str::trim) != Some("---") {
+        return Err("skill.md must start with a `---` frontmatter".into());
+    }
+    let (mut name, mut description) = (None, None);
+    for line in lines.by_ref() {
+        if line.trim() == "---" {
+            return match (name, description) {
+                (Some(n), Some(d)) => Ok((n, d)),
+                _ => Err("skill.md frontmatter needs `name` and `description`".into()),
+            };
+        }
+        if let Some((key, value)) = line.split_once(':') {
+            let value = value.trim().trim_matches('"').to_string();
+            match key.trim() {
+                "name" => name = Some(value),
+                "description" => description = Some(value),
+                _ => {}
+            }
+        }
+    }
+    Err("skill.md frontmatter is not closed by `---`".into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_skill_is_valid() {
+        let skill = SkillFile::embedded().unwrap();
+        assert_eq!(skill.name(), "scale-advisor");
+        assert_eq!(skill.uri(), "skill://scale-advisor/SKILL.md");
+        assert!(skill.skill().validate().is_ok());
+    }
+
+    #[test]
+    fn frontmatter_errors_are_clear() {
+        assert!(frontmatter("# no frontmatter").unwrap_err().contains("must start"));
+        assert!(frontmatter("---\nname: x\n---\n").unwrap_err().contains("description"));
+        assert_eq!(frontmatter("---\nname: a\ndescription: \"b c\"\n---\n").unwrap(), ("a".into(), "b c".into()));
+    }
+}

@@ -1,0 +1,169 @@
+//! A minimal MCP client over stdio for the tests: start the binary, send lines, read lines.
+
+use std::io::{BufRead, BufReader, Write};
+use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
+use std::sync::mpsc;
+use std::time::Duration;
+
+use serde_json::{Value, json};
+
+pub const BINARY: &str = env!("CARGO_BIN_EXE_scale-advisor");
+
+/// How long a test waits for one answer before it fails (never reached when all is well).
+const PATIENCE: Duration = Duration::from_secs(20);
+
+pub struct Server {
+    child: Child,
+    stdin: Option<ChildStdin>,
+    lines: mpsc::Receiver<String>,
+    next_id: i64,
+}
+
+fn spawn_reader(stdout: ChildStdout) -> mpsc::Receiver<String> {
+    let (tx, rx) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stdout).lines() {
+            let Ok(line) = line else { break };
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+impl Server {
+    /// Starts `scale-advisor serve` with extra arguments, without any handshake.
+    pub fn raw_with(args: &[&str]) -> Self {
+        let mut child = Command::new(BINARY)
+            .arg("serve")
+            .args(args)
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("the binary starts");
+        let stdout = child.stdout.take().expect("stdout is piped");
+        let stdin = child.stdin.take();
+        Self { child, stdin, lines: spawn_reader(stdout), next_id: 1 }
+    }
+
+    /// Starts the server without any handshake.
+    pub fn raw() -> Self {
+        Self::raw_with(&[])
+    }
+
+    /// Starts the server and completes the `initialize` handshake at `version`.
+    pub fn initialized(version: &str) -> Self {
+        let mut server = Self::raw();
+        let response = server.request(
+            "initialize",
+            json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}),
+        );
+        assert!(response.get("result").is_some(), "initialize failed: {response}");
+        server.notify("notifications/initialized", json!({}));
+        server
+    }
+
+    /// Starts the server with the handshake at 2025-11-25.
+    pub fn start() -> Self {
+        Self::initialized("2025-11-25")
+    }
+
+    pub fn send_line(&mut self, line: &str) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(line.as_bytes()).expect("write");
+        stdin.write_all(b"\n").expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    pub fn send(&mut self, message: &Value) {
+        self.send_line(&message.to_string());
+    }
+
+    /// The next line the server writes, parsed; panics if it is not JSON.
+    pub fn read(&mut self) -> Value {
+        let line = self.lines.recv_timeout(PATIENCE).expect("the server answers in time");
+        serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carried a non-JSON line ({e}): {line}"))
+    }
+
+    /// The next raw line, or None if the server wrote nothing within `wait`.
+    pub fn read_line_within(&mut self, wait: Duration) -> Option<String> {
+        self.lines.recv_timeout(wait).ok()
+    }
+
+    /// The response to request `id`, skipping notifications in between.
+    pub fn response_to(&mut self, id: &Value) -> Value {
+        loop {
+            let message = self.read();
+            if message.get("id") == Some(id) && message.get("method").is_none() {
+                return message;
+            }
+        }
+    }
+
+    pub fn fresh_id(&mut self) -> i64 {
+        self.next_id += 1;
+        self.next_id
+    }
+
+    /// Sends a request and returns the whole response (result or error).
+    pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.fresh_id();
+        self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
+        self.response_to(&json!(id))
+    }
+
+    pub fn notify(&mut self, method: &str, params: Value) {
+        self.send(&json!({"jsonrpc": "2.0", "method": method, "params": params}));
+    }
+
+    /// `tools/call`, returning the `result` object (which may carry `isError`).
+    pub fn call_tool(&mut self, name: &str, arguments: Value) -> Value {
+        let response = self.request("tools/call", json!({"name": name, "arguments": arguments}));
+        response.get("result").cloned().unwrap_or_else(|| panic!("tools/call {name} failed: {response}"))
+    }
+
+    /// `tools/call` that must succeed: returns `structuredContent`.
+    pub fn call_ok(&mut self, name: &str, arguments: Value) -> Value {
+        let result = self.call_tool(name, arguments.clone());
+        assert_ne!(result["isError"], json!(true), "{name}({arguments}) was refused: {result}");
+        result["structuredContent"].clone()
+    }
+
+    /// `tools/call` that must be refused: returns the error text.
+    pub fn call_err(&mut self, name: &str, arguments: Value) -> String {
+        let result = self.call_tool(name, arguments.clone());
+        assert_eq!(result["isError"], json!(true), "{name}({arguments}) was accepted: {result}");
+        result["content"][0]["text"].as_str().unwrap_or_default().to_string()
+    }
+
+    /// `resources/read` of one URI: the text of its first content.
+    pub fn read_resource(&mut self, uri: &str) -> Value {
+        self.request("resources/read", json!({"uri": uri}))
+    }
+
+    /// Closes stdin and waits for the exit status.
+    pub fn close(mut self) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        for _ in 0..200 {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            std::thread::sleep(Duration::from_millis(25));
+        }
+        let _ = self.child.kill();
+        panic!("the server did not exit within 5 s of stdin closing");
+    }
+
+    pub fn child(&mut self) -> &mut Child {
+        &mut self.child
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}

@@ -1,0 +1,7 @@
+//! End-to-end tests: each starts the real `scale-advisor` binary and speaks newline-delimited
+//! JSON-RPC to it over stdio, exactly as an MCP client does.
+
+mod harness;
+
+mod diagnose;
+mod protocol;
