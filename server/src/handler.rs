@@ -58,7 +58,7 @@ impl Catalog {
             })
             .collect();
         resources.push(
-            Resource::new(skill.uri(), "SKILL.md")
+            Resource::new(skill.uri(), format!("{}/SKILL.md", skill.name()))
                 .with_title("scale-advisor skill")
                 .with_description(skill.description())
                 .with_mime_type(MARKDOWN)
