@@ -210,3 +210,82 @@ fn is_slug(text: &str) -> bool {
             .bytes()
             .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_embedded_documents_parse() {
+        let knowledge = Knowledge::embedded().unwrap();
+        let slugs: Vec<&str> = knowledge.documents().iter().map(Document::slug).collect();
+        assert_eq!(slugs, REQUIRED_SLUGS);
+        for document in knowledge.documents() {
+            assert!(!document.title().is_empty());
+            assert!(!document.summary().is_empty(), "{} has no summary paragraph", document.slug());
+        }
+    }
+
+    #[test]
+    fn every_reference_in_the_coverage_map_resolves() {
+        let knowledge = Knowledge::embedded().unwrap();
+        let map = include_str!("../README.md");
+        let mut checked = 0;
+        for word in map.split(|c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '#')) {
+            if let Some((slug, anchor)) = word.split_once('#')
+                && REQUIRED_SLUGS.contains(&slug)
+            {
+                assert!(knowledge.check_reference(word), "README.md names `{slug}#{anchor}`, which does not exist");
+                checked += 1;
+            }
+        }
+        assert!(checked > 100, "only {checked} references found");
+    }
+
+    #[test]
+    fn resolve_whole_documents_and_sections() {
+        let knowledge = Knowledge::embedded().unwrap();
+        let whole = knowledge.resolve("knowledge://caching").unwrap();
+        assert!(whole.markdown().starts_with("# "));
+        let section = knowledge.resolve("knowledge://caching#write-strategies").unwrap();
+        assert!(section.markdown().starts_with("## Write strategies"));
+        assert!(knowledge.resolve("knowledge://caching#nope").is_none());
+        assert!(knowledge.resolve("knowledge://nope").is_none());
+        assert!(knowledge.resolve("https://caching").is_none());
+    }
+
+    #[test]
+    fn tables_report_missing_sections_with_the_file() {
+        let knowledge = Knowledge::embedded().unwrap();
+        let error = knowledge.table("caching", "no-such-section").unwrap_err();
+        assert_eq!(error.path, "knowledge/docs/caching.md");
+        assert!(error.message.contains("no-such-section"));
+        let table = knowledge.table("scaling-stages", "stages").unwrap();
+        let error = table.require_columns(&["stage", "colour"]).unwrap_err();
+        assert!(error.message.contains("colour") && error.line > 0, "{error}");
+        let row = table.rows().next().unwrap();
+        let error = row.number("name").unwrap_err();
+        assert!(error.message.contains("must be a number"), "{error}");
+        assert_eq!(error.line, row.line());
+    }
+
+    #[test]
+    fn a_directory_replaces_and_extends_and_refuses_bad_names() {
+        let dir = std::env::temp_dir().join(format!("knowledge-test-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join("caching.md"), "# Our caching\n\nRedis only.\n").unwrap();
+        std::fs::write(dir.join("runbook.md"), "# Runbook\n\nPage someone.\n").unwrap();
+        let knowledge = Knowledge::with_dir(&dir).unwrap();
+        assert_eq!(knowledge.document("caching").unwrap().title(), "Our caching");
+        assert_eq!(knowledge.documents().last().unwrap().slug(), "runbook");
+        std::fs::write(dir.join("Bad Name.md"), "# x\n").unwrap();
+        let error = Knowledge::with_dir(&dir).unwrap_err();
+        assert!(error.path.ends_with("Bad Name.md") && error.message.contains("slug"), "{error}");
+        std::fs::remove_file(dir.join("Bad Name.md")).unwrap();
+        std::fs::write(dir.join("broken.md"), "no title here\n").unwrap();
+        let error = Knowledge::with_dir(&dir).unwrap_err();
+        assert!(error.path.ends_with("broken.md") && error.line == 1, "{error}");
+        std::fs::remove_dir_all(&dir).unwrap();
+        assert!(Knowledge::with_dir(&dir).is_err());
+    }
+}
