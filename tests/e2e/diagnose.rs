@@ -207,7 +207,7 @@ fn markdown_leads_with_the_stage_and_lists_sources() {
     let result = server.call_tool("diagnose_bottleneck", json!({"users": 50000, "db_cpu_pct": 90}));
     let text = result["content"][0]["text"].as_str().unwrap();
     assert!(text.starts_with("## Stage 2 · Caching"), "{text}");
-    assert!(text.contains("CRITICAL `db_cpu_saturation`"), "{text}");
+    assert!(text.contains("| CRITICAL | `db_cpu_saturation` |"), "{text}");
     assert!(text.contains("db_cpu_pct 90 > 85"), "{text}");
     assert!(text.contains("Sources: `knowledge://"), "{text}");
     assert_eq!(result["content"].as_array().unwrap().len(), 1);

@@ -776,7 +776,7 @@ fn show_evidence(evidence: &Evidence) -> String {
     }
 }
 
-/// The diagnosis as markdown: stage and verdict, findings with fixes, next stage, sources.
+/// The diagnosis as markdown: the stage and where to go next, the evidence, what to do, sources.
 pub fn to_markdown(d: &Diagnosis) -> String {
     let mut out = String::new();
     let basis = match d.stage_basis {
@@ -784,66 +784,39 @@ pub fn to_markdown(d: &Diagnosis) -> String {
         StageBasis::Users => "from the user count",
         StageBasis::Default => "no architecture or users given",
     };
-    let _ = writeln!(
-        out,
-        "## Stage {} · {} ({basis})\n",
-        d.current_stage.number, d.current_stage.name
-    );
+    let _ = writeln!(out, "## Stage {} · {} ({basis})\n", d.current_stage.number, d.current_stage.name);
+    match &d.next_stage {
+        Some(next) => {
+            let add: Vec<String> = next.add.iter().map(|c| format!("`{c}`")).collect();
+            let _ = writeln!(out, "**Next: stage {} · {}**, add {}. Why: {}.\n", next.number, next.name, add.join(", "), next.reason);
+        }
+        None => {
+            let _ = writeln!(out, "No graduation trigger fired: stay at this stage.\n");
+        }
+    }
     if d.healthy {
-        let _ = writeln!(
-            out,
-            "Healthy: no metric crosses a threshold and no failure mode was reported."
-        );
+        let _ = writeln!(out, "Healthy: no metric crosses a threshold and no failure mode was reported.");
     } else {
-        let critical = d
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Critical)
-            .count();
-        let _ = writeln!(
-            out,
-            "{} finding(s): {critical} critical, {} warning.\n",
-            d.findings.len(),
-            d.findings.len() - critical
-        );
+        let _ = writeln!(out, "| severity | finding | layer | evidence |\n|---|---|---|---|");
         for f in &d.findings {
             let evidence: Vec<String> = f.evidence.iter().map(show_evidence).collect();
             let severity = match f.severity {
                 Severity::Critical => "CRITICAL",
                 Severity::Warning => "warning",
             };
+            let _ = writeln!(out, "| {severity} | `{}` | {} | {} |", f.id, f.layer, evidence.join(", "));
+        }
+        let _ = writeln!(out, "\n### What to do\n");
+        for f in &d.findings {
             let _ = writeln!(
                 out,
-                "- **{severity} `{}`** ({}; {}): {}",
+                "- **`{}`**: {}. Now: {}. Next: {}. Later: {}.",
                 f.id,
-                f.layer,
-                evidence.join(", "),
-                f.summary
+                f.summary.trim_end_matches('.'),
+                f.fixes.immediate.trim_end_matches('.'),
+                f.fixes.short_term.trim_end_matches('.'),
+                f.fixes.long_term.trim_end_matches('.')
             );
-            let _ = writeln!(
-                out,
-                "  - now: {}\n  - next: {}\n  - later: {}",
-                f.fixes.immediate, f.fixes.short_term, f.fixes.long_term
-            );
-        }
-    }
-    match &d.next_stage {
-        Some(next) => {
-            let _ = writeln!(
-                out,
-                "\n**Next: stage {} · {}**: add {}. Why: {}.",
-                next.number,
-                next.name,
-                next.add
-                    .iter()
-                    .map(|c| format!("`{c}`"))
-                    .collect::<Vec<_>>()
-                    .join(", "),
-                next.reason
-            );
-        }
-        None => {
-            let _ = writeln!(out, "\nNo graduation trigger fired: stay at this stage.");
         }
     }
     sources(&mut out, &d.sources);
