@@ -4,8 +4,16 @@
 //! Nothing here does I/O or knows about MCP; the server crate wires these to the protocol.
 
 mod args;
+pub mod choose_datastore;
+pub mod choose_message_queue;
+mod decision;
 pub mod diagnose_bottleneck;
 mod markdown;
+pub mod pick_consistency_model;
+pub mod plan_capacity;
+pub mod plan_migration;
+pub mod scaling_report;
+pub mod size_cache;
 
 pub use args::ArgError;
 
@@ -101,6 +109,13 @@ fn invoke<T: Tool>(
 pub struct Advisor {
     knowledge: Knowledge,
     pub(crate) diagnose: diagnose_bottleneck::Catalog,
+    pub(crate) datastore: choose_datastore::Catalog,
+    pub(crate) queue: choose_message_queue::Catalog,
+    pub(crate) consistency: pick_consistency_model::Catalog,
+    pub(crate) size_cache: size_cache::Catalog,
+    pub(crate) plan_capacity: plan_capacity::Catalog,
+    pub(crate) migration: plan_migration::Catalog,
+    pub(crate) report: scaling_report::Catalog,
     tools: Vec<PreparedTool>,
 }
 
@@ -109,10 +124,33 @@ impl Advisor {
     /// file and line.
     pub fn new(knowledge: Knowledge) -> Result<Self, KnowledgeError> {
         let diagnose = diagnose_bottleneck::Catalog::load(&knowledge)?;
-        let tools = vec![prepare::<diagnose_bottleneck::DiagnoseBottleneck>()];
+        let datastore = choose_datastore::Catalog::load(&knowledge)?;
+        let queue = choose_message_queue::Catalog::load(&knowledge)?;
+        let consistency = pick_consistency_model::Catalog::load(&knowledge)?;
+        let size_cache = size_cache::Catalog::load(&knowledge)?;
+        let plan_capacity = plan_capacity::Catalog::load(&knowledge)?;
+        let migration = plan_migration::Catalog::load(&knowledge)?;
+        let report = scaling_report::Catalog::load(&knowledge)?;
+        let tools = vec![
+            prepare::<diagnose_bottleneck::DiagnoseBottleneck>(),
+            prepare::<choose_datastore::ChooseDatastore>(),
+            prepare::<choose_message_queue::ChooseMessageQueue>(),
+            prepare::<pick_consistency_model::PickConsistencyModel>(),
+            prepare::<size_cache::SizeCache>(),
+            prepare::<plan_capacity::PlanCapacity>(),
+            prepare::<plan_migration::PlanMigration>(),
+            prepare::<scaling_report::ScalingReport>(),
+        ];
         Ok(Self {
             knowledge,
             diagnose,
+            datastore,
+            queue,
+            consistency,
+            size_cache,
+            plan_capacity,
+            migration,
+            report,
             tools,
         })
     }

@@ -1,0 +1,447 @@
+//! Ordered decision tables, shared by the tools that turn requirements into a choice
+//! (`choose_datastore`, `choose_message_queue`, `pick_consistency_model`). A table is read once:
+//! numbered rules, each a question, a condition over the tool's own arguments, the needs its
+//! answer serves, and the tool's own outcome columns. Walking it asks the questions in order
+//! until the first "yes", which keeps the document's precedence and lets every result show the
+//! path it took, the arguments that decided it, and the needs that precedence traded away.
+
+use std::fmt::Write;
+
+use knowledge::{Clause, Condition, Facts, Knowledge, KnowledgeError, RowRef, Vocabulary};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+use crate::ArgError;
+
+/// The answer to one question of the path.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Answer {
+    Yes,
+    No,
+}
+
+/// One question of the decision path, as it was asked.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Step {
+    /// The rule's number in the document's ordered table.
+    pub rule: u64,
+    pub question: String,
+    /// `yes` for the rule that decided, `no` for every rule asked before it.
+    pub answer: Answer,
+    /// The rule's condition as written in the document (`needs_acid and multi_region`).
+    pub condition: String,
+    /// The arguments the condition looked at, with their values (`multi_region = false`).
+    pub arguments: Vec<String>,
+}
+
+/// A need that was given but that the choice does not serve, because an earlier question won.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct TradedAway {
+    /// The argument naming the need (`flexible_schema`).
+    pub need: String,
+    /// The first rule whose answer would have served it.
+    pub rule: u64,
+    /// What that rule would have chosen.
+    pub would_choose: String,
+    /// Why it was not chosen, in the document's terms.
+    pub reason: String,
+}
+
+/// A caveat that applies to this choice.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Warning {
+    /// The clauses of the warning's condition that held (empty for an unconditional one).
+    pub triggered_by: Vec<String>,
+    pub message: String,
+}
+
+/// One numbered rule of an ordered table, with the tool's own outcome.
+#[derive(Debug, Clone)]
+pub(crate) struct Rule<T> {
+    pub number: u64,
+    pub question: String,
+    pub when: Condition,
+    /// Every need the outcome meets, the rule's own flags included.
+    pub serves: Vec<String>,
+    /// `knowledge://` URIs of the sections the rule's `see` column names.
+    pub see: Vec<String>,
+    pub outcome: T,
+}
+
+/// An ordered rule table: first match wins, and the last rule is `otherwise`.
+#[derive(Debug, Clone)]
+pub(crate) struct RuleTable<T> {
+    pub rules: Vec<Rule<T>>,
+    /// `knowledge://slug#anchor` of the table.
+    pub uri: String,
+}
+
+/// The result of walking a table.
+pub(crate) struct Decision<'a, T> {
+    pub rule: &'a Rule<T>,
+    pub path: Vec<Step>,
+    /// The arguments in the clauses of the matching condition that held.
+    pub decided_by: Vec<String>,
+}
+
+impl<T> RuleTable<T> {
+    /// Reads `slug#anchor`: columns `rule`, `question`, `when`, `serves`, `see`, plus the
+    /// `outcome_columns` that `outcome` reads. Rules must be numbered 1, 2, … in order and
+    /// end with `otherwise`.
+    pub fn load(
+        knowledge: &Knowledge,
+        (slug, anchor): (&str, &str),
+        outcome_columns: &[&str],
+        vocabulary: &Vocabulary,
+        mut outcome: impl FnMut(&RowRef<'_>) -> Result<T, KnowledgeError>,
+    ) -> Result<Self, KnowledgeError> {
+        let table = knowledge.table(slug, anchor)?;
+        table.require_columns(&["rule", "question", "when", "serves", "see"])?;
+        table.require_columns(outcome_columns)?;
+        table.require_rows()?;
+        let mut rules: Vec<Rule<T>> = Vec::new();
+        for row in table.rows() {
+            let number = row.integer("rule")?;
+            if number != rules.len() as u64 + 1 {
+                return Err(row.error(format!(
+                    "rules must be numbered 1, 2, 3 … in order; expected rule {}",
+                    rules.len() + 1
+                )));
+            }
+            if rules.last().is_some_and(|r| r.when.is_otherwise()) {
+                return Err(row.error("no rule can follow `otherwise`: it would never be asked"));
+            }
+            let when = row.condition("when", vocabulary)?;
+            let serves = flags(&row, "serves", vocabulary)?;
+            for clause in when.clauses() {
+                if let Clause::Flag { field } = clause
+                    && !serves.contains(field)
+                {
+                    return Err(row.error(format!(
+                        "`serves` must list `{field}`, which the rule's own condition asks for"
+                    )));
+                }
+            }
+            rules.push(Rule {
+                number,
+                question: row.required("question")?.to_string(),
+                serves,
+                see: see(knowledge, &row, "see")?,
+                outcome: outcome(&row)?,
+                when,
+            });
+        }
+        if !rules.last().is_some_and(|r| r.when.is_otherwise()) {
+            return Err(table.error(format!(
+                "the last rule of `{anchor}` must be `otherwise`, so that every request gets an answer"
+            )));
+        }
+        Ok(Self {
+            rules,
+            uri: table.uri(),
+        })
+    }
+
+    /// Asks the questions in order until one holds.
+    pub fn decide(&self, facts: &dyn Facts) -> Result<Decision<'_, T>, ArgError> {
+        let mut path = Vec::new();
+        for rule in &self.rules {
+            let holds = rule.when.holds(facts);
+            path.push(Step {
+                rule: rule.number,
+                question: rule.question.clone(),
+                answer: if holds { Answer::Yes } else { Answer::No },
+                condition: rule.when.to_string(),
+                arguments: arguments(rule.when.clauses(), facts),
+            });
+            if holds {
+                return Ok(Decision {
+                    rule,
+                    path,
+                    decided_by: fields(rule.when.evidence(facts)),
+                });
+            }
+        }
+        // `load` guarantees that the last rule is `otherwise`, so this is never reached.
+        Err(ArgError::internal("no rule of the decision table matched"))
+    }
+
+    /// The needs that are true in `facts`, that the decision does not serve and that `covered`
+    /// (a complement, say) does not answer either, each with the other rule that would serve it:
+    /// the first whose condition holds, else the first that serves it at all.
+    /// `describe` names a rule's outcome in the result's terms.
+    pub fn traded_away(
+        &self,
+        decision: &Decision<'_, T>,
+        facts: &dyn Facts,
+        covered: &dyn Fn(&str) -> bool,
+        describe: &dyn Fn(&T) -> String,
+    ) -> Vec<TradedAway> {
+        let mut needs: Vec<&str> = Vec::new();
+        for rule in &self.rules {
+            for need in &rule.serves {
+                if !needs.contains(&need.as_str()) {
+                    needs.push(need);
+                }
+            }
+        }
+        let chosen = decision.rule;
+        needs
+            .into_iter()
+            .filter(|need| facts.flag(need))
+            .filter(|need| !chosen.serves.iter().any(|s| s == need) && !covered(need))
+            .filter_map(|need| {
+                // Prefer a rule whose own condition holds: it is the one precedence overruled.
+                let serving =
+                    |r: &&Rule<T>| r.number != chosen.number && r.serves.iter().any(|s| s == need);
+                let other = self
+                    .rules
+                    .iter()
+                    .filter(serving)
+                    .find(|r| r.when.holds(facts))
+                    .or_else(|| self.rules.iter().find(serving))?;
+                let order = if other.number > chosen.number {
+                    format!(
+                        "rule {} (\"{}\") is asked first and decided",
+                        chosen.number, chosen.question
+                    )
+                } else {
+                    format!(
+                        "rule {} asks for `{}`, which does not hold",
+                        other.number, other.when
+                    )
+                };
+                Some(TradedAway {
+                    need: need.to_string(),
+                    rule: other.number,
+                    would_choose: describe(&other.outcome),
+                    reason: format!(
+                        "{} would serve `{need}`, but {order}",
+                        describe(&other.outcome)
+                    ),
+                })
+            })
+            .collect()
+    }
+}
+
+/// The argument names in `clauses`, each once, in order.
+pub(crate) fn fields<'a>(clauses: impl IntoIterator<Item = &'a Clause>) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for clause in clauses {
+        let name = match clause {
+            Clause::Compare { field, .. }
+            | Clause::Equals { field, .. }
+            | Clause::Flag { field } => field,
+            Clause::Finding { .. } | Clause::Otherwise => continue,
+        };
+        if !names.contains(name) {
+            names.push(name.clone());
+        }
+    }
+    names
+}
+
+/// The clauses of a condition that held, as written (`multi_region`, `cloud = gcp`).
+pub(crate) fn triggered_by(condition: &Condition, facts: &dyn Facts) -> Vec<String> {
+    let mut held: Vec<String> = Vec::new();
+    for clause in condition.evidence(facts) {
+        let text = clause.to_string();
+        if !matches!(clause, Clause::Otherwise) && !held.contains(&text) {
+            held.push(text);
+        }
+    }
+    held
+}
+
+/// Each argument a condition looks at, with the value it had.
+fn arguments<'a>(clauses: impl Iterator<Item = &'a Clause>, facts: &dyn Facts) -> Vec<String> {
+    let mut shown: Vec<String> = Vec::new();
+    for clause in clauses {
+        let text = match clause {
+            Clause::Flag { field } => format!("{field} = {}", facts.flag(field)),
+            Clause::Compare { field, .. } => match facts.number(field) {
+                Some(value) => format!("{field} = {}", crate::args::format_number(value)),
+                None => format!("{field} not given"),
+            },
+            Clause::Equals { field, .. } => match facts.word(field) {
+                Some(value) => format!("{field} = {value}"),
+                None => format!("{field} not given"),
+            },
+            Clause::Finding { .. } | Clause::Otherwise => continue,
+        };
+        if !shown.contains(&text) {
+            shown.push(text);
+        }
+    }
+    shown
+}
+
+/// The flags, numbers and word fields (with their allowed values) of an argument struct, read
+/// from its JSON schema so that a rule table can only name arguments the tool really has.
+pub(crate) fn vocabulary<T: JsonSchema>() -> Vocabulary {
+    let schema = schemars::schema_for!(T);
+    let root = schema.as_value();
+    let mut vocabulary = Vocabulary::default();
+    let Some(properties) = root.get("properties").and_then(Value::as_object) else {
+        return vocabulary;
+    };
+    for (name, property) in properties {
+        let node = resolve(root, property);
+        let allowed = words(root, node);
+        if !allowed.is_empty() {
+            vocabulary.words.push((name.clone(), allowed));
+            continue;
+        }
+        let kinds = types(root, node);
+        if kinds.contains(&"boolean") {
+            vocabulary.flags.push(name.clone());
+        } else if kinds.contains(&"number") || kinds.contains(&"integer") {
+            vocabulary.numbers.push(name.clone());
+        }
+    }
+    vocabulary
+}
+
+/// The JSON types a schema node admits, looking through `$ref`, `anyOf` and `oneOf`.
+fn types<'a>(root: &'a Value, node: &'a Value) -> Vec<&'a str> {
+    let node = resolve(root, node);
+    let mut kinds: Vec<&str> = match node.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    for key in ["anyOf", "oneOf"] {
+        for branch in node
+            .get(key)
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+        {
+            kinds.extend(types(root, branch));
+        }
+    }
+    kinds
+}
+
+fn resolve<'a>(root: &'a Value, node: &'a Value) -> &'a Value {
+    node.get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        .and_then(|name| root.get("$defs")?.get(name))
+        .unwrap_or(node)
+}
+
+/// The string values a schema node allows, when it is an enumeration.
+fn words(root: &Value, node: &Value) -> Vec<String> {
+    if let Some(values) = node.get("enum").and_then(Value::as_array) {
+        return values
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect();
+    }
+    node.get("oneOf")
+        .and_then(Value::as_array)
+        .map(|branches| {
+            branches
+                .iter()
+                .map(|b| resolve(root, b))
+                .filter_map(|b| b.get("const").and_then(Value::as_str))
+                .map(str::to_string)
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// The cell of `column` as a list of flags of `vocabulary`.
+pub(crate) fn flags(
+    row: &RowRef<'_>,
+    column: &str,
+    vocabulary: &Vocabulary,
+) -> Result<Vec<String>, KnowledgeError> {
+    let list = row.list(column)?;
+    for name in &list {
+        if !vocabulary.flags.contains(name) {
+            let hint = knowledge::closest(name, vocabulary.flags.iter().map(String::as_str))
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            return Err(row.error(format!(
+                "`{column}` names `{name}`, which is no boolean argument of this tool{hint}"
+            )));
+        }
+    }
+    Ok(list)
+}
+
+/// The `slug#anchor` references of `column` as `knowledge://` URIs, each checked to resolve.
+pub(crate) fn see(
+    knowledge: &Knowledge,
+    row: &RowRef<'_>,
+    column: &str,
+) -> Result<Vec<String>, KnowledgeError> {
+    row.list(column)?
+        .into_iter()
+        .map(|reference| {
+            if knowledge.check_reference(&reference) {
+                Ok(format!("{}{reference}", knowledge::URI_SCHEME))
+            } else {
+                Err(row.error(format!(
+                    "`{column}` names `{reference}`, which is no document section"
+                )))
+            }
+        })
+        .collect()
+}
+
+/// A tool's arguments as facts for the conditions: the serialized argument object, absent
+/// optional values dropped.
+pub(crate) fn facts<A: Serialize>(args: &A) -> Result<Map<String, Value>, ArgError> {
+    match serde_json::to_value(args) {
+        Ok(Value::Object(map)) => Ok(map.into_iter().filter(|(_, v)| !v.is_null()).collect()),
+        _ => Err(ArgError::internal(
+            "arguments did not serialize to an object",
+        )),
+    }
+}
+
+/// The decision path as a numbered list, the deciding answer in bold.
+pub(crate) fn write_path(out: &mut String, path: &[Step]) {
+    let _ = writeln!(out, "Why (questions in order, the first yes decides):");
+    for step in path {
+        let answer = match step.answer {
+            Answer::Yes => "**yes**",
+            Answer::No => "no",
+        };
+        let shown = if step.arguments.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", step.arguments.join(", "))
+        };
+        let _ = writeln!(out, "{}. {} {answer}{shown}", step.rule, step.question);
+    }
+}
+
+/// The needs traded away, one line each.
+pub(crate) fn write_traded_away(out: &mut String, traded: &[TradedAway]) {
+    if traded.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nTraded away:");
+    for t in traded {
+        let _ = writeln!(out, "- `{}`: {}.", t.need, t.reason);
+    }
+}
+
+/// The warnings, one line each.
+pub(crate) fn write_warnings(out: &mut String, warnings: &[Warning]) {
+    if warnings.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nWarnings:");
+    for w in warnings {
+        let _ = writeln!(out, "- {}", w.message);
+    }
+}

@@ -1,0 +1,1226 @@
+//! `plan_migration`: the phased plan for one structural change (switching databases, sharding,
+//! resharding, adding a cache or read replicas, going multi-region). Phases, risks, the shard
+//! strategies, the shard-key rules and which plan brings which component are tables of
+//! `migrations` and `sharding`; the one computation of its own is the reshard map, which spreads
+//! virtual shards evenly over the target shards while moving the fewest.
+
+use std::fmt::Write;
+
+use knowledge::{Condition, Facts, Knowledge, KnowledgeError, RowRef, TableRef};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::decision;
+use crate::diagnose_bottleneck::COMPONENTS;
+use crate::markdown::{push_unique, sources};
+use crate::size_cache::show;
+use crate::{Advisor, ArgError, Tool};
+
+/// The virtual shard count when none is given: keys modulo 1024, then a shard map.
+pub const DEFAULT_VIRTUAL_SHARDS: u64 = 1024;
+/// The most virtual shards a plan computes a map for (2^20).
+pub const MAX_VIRTUAL_SHARDS: u64 = 1_048_576;
+/// The most physical shards a plan accepts.
+pub const MAX_SHARDS: u64 = 65_536;
+
+/// A structural change that `plan_migration` plans.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum MigrationKind {
+    DatabaseSwitch,
+    Shard,
+    Reshard,
+    AddCache,
+    AddReadReplicas,
+    MultiRegion,
+}
+
+impl MigrationKind {
+    pub const ALL: [MigrationKind; 6] = [
+        Self::DatabaseSwitch,
+        Self::Shard,
+        Self::Reshard,
+        Self::AddCache,
+        Self::AddReadReplicas,
+        Self::MultiRegion,
+    ];
+
+    /// The contract's name of the kind (`add_read_replicas`).
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::DatabaseSwitch => "database_switch",
+            Self::Shard => "shard",
+            Self::Reshard => "reshard",
+            Self::AddCache => "add_cache",
+            Self::AddReadReplicas => "add_read_replicas",
+            Self::MultiRegion => "multi_region",
+        }
+    }
+
+    /// The kind in words, for headings (`Add read replicas`).
+    pub fn title(self) -> &'static str {
+        match self {
+            Self::DatabaseSwitch => "Database switch",
+            Self::Shard => "Shard",
+            Self::Reshard => "Reshard",
+            Self::AddCache => "Add cache",
+            Self::AddReadReplicas => "Add read replicas",
+            Self::MultiRegion => "Multi-region",
+        }
+    }
+
+    /// The anchor of the kind's phase table in `migrations` (`add-read-replicas-phases`).
+    fn phases_anchor(self) -> String {
+        format!("{}-phases", self.id().replace('_', "-"))
+    }
+
+    fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|k| k.id() == text)
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The change to plan and what is known about it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MigrationArgs {
+    /// The change to plan: database_switch, shard (split one database), reshard (change the
+    /// number of shards), add_cache, add_read_replicas or multi_region. Required.
+    pub kind: MigrationKind,
+    /// What the system moves away from (the current database, say `MySQL`). Shown in the plan.
+    pub from: Option<String>,
+    /// What the system moves to (the new database, say `PostgreSQL`). Shown in the plan.
+    pub to: Option<String>,
+    /// The service must stay up throughout. Default true; false accepts a maintenance window,
+    /// which replaces dual writes by a pause in the phases the document marks.
+    #[serde(default = "yes")]
+    pub zero_downtime: bool,
+    /// Size of the data, GB, at least 0. Gives the amount of data to copy.
+    #[schemars(range(min = 0))]
+    pub data_size_gb: Option<f64>,
+    /// Physical shards today, a whole number from 1 to 65536. Required for reshard; for shard
+    /// it can only be 1 (one database).
+    #[schemars(range(min = 1, max = 65536))]
+    pub current_shards: Option<u64>,
+    /// Physical shards wanted, a whole number from 1 to 65536. Required for reshard (different
+    /// from current_shards); for shard it gives the first shard map (at least 2).
+    #[schemars(range(min = 1, max = 65536))]
+    pub target_shards: Option<u64>,
+    /// Virtual shards (keys modulo this number, then a shard map), a whole number from 1 to
+    /// 1048576, at least current_shards and target_shards. Default 1024. Shard and reshard only.
+    #[schemars(range(min = 1, max = 1048576), extend("default" = 1024))]
+    pub virtual_shards: Option<u64>,
+    /// Queries read ranges of keys (time windows, id ranges). Picks range sharding. Default false.
+    #[serde(default)]
+    pub needs_range_queries: bool,
+    /// Data must stay in its users' region (GDPR residency). Picks geographic sharding unless
+    /// range queries are needed. Default false.
+    #[serde(default)]
+    pub data_residency: bool,
+}
+
+impl MigrationArgs {
+    /// The plan of `kind` with every other argument at its default.
+    pub fn of(kind: MigrationKind) -> Self {
+        Self {
+            kind,
+            from: None,
+            to: None,
+            zero_downtime: true,
+            data_size_gb: None,
+            current_shards: None,
+            target_shards: None,
+            virtual_shards: None,
+            needs_range_queries: false,
+            data_residency: false,
+        }
+    }
+}
+
+/// One phase of a plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Phase {
+    pub id: String,
+    pub name: String,
+    /// What to do, in order.
+    pub steps: Vec<String>,
+    /// How to tell the phase is done.
+    pub exit_criteria: String,
+    /// How to back out of the phase.
+    pub rollback: String,
+    /// Planning estimate for a small team, weeks.
+    pub weeks: u64,
+    /// The plan's first week of this phase (phases run one after another from week 1).
+    pub start_week: u64,
+    /// The plan's last week of this phase.
+    pub end_week: u64,
+    /// True when a maintenance window (`zero_downtime: false`) changed the steps or weeks.
+    pub adapted_for_downtime: bool,
+}
+
+/// A risk of the change and how to contain it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Risk {
+    pub risk: String,
+    pub mitigation: String,
+}
+
+/// One sharding strategy with its trade-offs, from `sharding#strategies`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct StrategyTradeoff {
+    /// hash, range, geographic or directory.
+    pub strategy: String,
+    pub how: String,
+    pub pros: String,
+    pub cons: String,
+    /// The condition that picks it, as written (`needs_range_queries`, `otherwise`); null when
+    /// no rule picks it.
+    pub chosen_when: Option<String>,
+}
+
+/// A rule for choosing the shard key.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardKeyAdvice {
+    pub advice: String,
+    pub why: String,
+}
+
+/// The strategy for a first sharding, the alternatives weighed, and the shard-key rules.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardStrategy {
+    /// `range` when range queries are needed, else `geographic` when data residency is
+    /// required, else `hash` (on virtual shards).
+    pub strategy: String,
+    /// Why this strategy: the arguments that decided it and what it buys.
+    pub reason: String,
+    /// How keys are assigned under this strategy.
+    pub how: String,
+    /// Every strategy of the document with its pros and cons, the chosen one included.
+    pub tradeoffs: Vec<StrategyTradeoff>,
+    pub shard_key_advice: Vec<ShardKeyAdvice>,
+    /// Virtual shards to map keys to from the start.
+    pub virtual_shards: u64,
+    /// With `target_shards` and the hash strategy: the first shard map, the virtual shards
+    /// spread evenly in contiguous ranges.
+    pub initial_map: Option<Vec<ShardRanges>>,
+}
+
+/// The virtual shards one physical shard holds.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardRanges {
+    /// `shard_1`, `shard_2`, …
+    pub shard: String,
+    /// Inclusive ranges of virtual shard numbers, ascending: `0-127`, or `7` for a single one.
+    pub virtual_ranges: Vec<String>,
+    pub virtual_shard_count: u64,
+}
+
+/// Virtual shards that move from one physical shard to another.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ShardMove {
+    pub from: String,
+    pub to: String,
+    pub virtual_ranges: Vec<String>,
+    pub virtual_shard_count: u64,
+}
+
+/// The new shard map and what it costs to reach it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Reshard {
+    pub virtual_shards: u64,
+    pub current_shards: u64,
+    pub target_shards: u64,
+    /// Virtual shards that change physical shard: the least any even spread can move.
+    pub moved_virtual_shards: u64,
+    /// moved_virtual_shards / virtual_shards: the share of data copied (keys spread evenly).
+    pub moved_fraction: f64,
+    /// Share of keys that plain `key % shards` would move: 1 − gcd(current, target) /
+    /// max(current, target).
+    pub naive_modulo_moved_fraction: f64,
+    /// The modulo share with the numbers substituted.
+    pub naive_modulo_formula: String,
+    /// Expected share of keys moved on a consistent-hashing ring going from current to target
+    /// nodes: |target − current| / max(target, current).
+    pub consistent_hashing_moved_fraction: f64,
+    pub consistent_hashing_formula: String,
+    /// With `data_size_gb`: data_size_gb × moved_fraction.
+    pub moved_data_gb: Option<f64>,
+    /// The target map: every virtual shard exactly once, shards `shard_1` to `shard_<target>`.
+    pub shard_map: Vec<ShardRanges>,
+    /// What moves where, grouped by source and destination shard.
+    pub moves: Vec<ShardMove>,
+}
+
+/// The plan.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct MigrationPlan {
+    pub kind: MigrationKind,
+    pub from: Option<String>,
+    pub to: Option<String>,
+    pub zero_downtime: bool,
+    /// The phases in order; for database_switch exactly dual_write, backfill, verify_reads,
+    /// cutover, decommission.
+    pub phases: Vec<Phase>,
+    /// Sum of the phases' weeks.
+    pub total_weeks: u64,
+    /// Never empty.
+    pub risks: Vec<Risk>,
+    /// For shard: the strategy, its trade-offs and the shard-key rules.
+    pub shard_strategy: Option<ShardStrategy>,
+    /// For reshard: the new map and how much moves.
+    pub reshard: Option<Reshard>,
+    /// Data copied by the plan, GB, with `data_size_gb` (database_switch, shard with
+    /// target_shards, reshard).
+    pub data_to_copy_gb: Option<f64>,
+    /// What the plan could not give and which argument would give it.
+    pub notes: Vec<String>,
+    pub sources: Vec<String>,
+}
+
+struct PhaseRow {
+    id: String,
+    name: String,
+    steps: Vec<String>,
+    exit_criteria: String,
+    rollback: String,
+    weeks: u64,
+    downtime_steps: Option<Vec<String>>,
+    downtime_weeks: Option<u64>,
+}
+
+struct KindPlan {
+    kind: MigrationKind,
+    phases: Vec<PhaseRow>,
+    uri: String,
+}
+
+struct StrategyRow {
+    name: String,
+    how: String,
+    pros: String,
+    cons: String,
+    when: Option<Condition>,
+}
+
+/// Which plan brings a component, and how, from `migrations#component-changes`.
+pub(crate) struct ComponentChange {
+    pub component: String,
+    pub kind: Option<MigrationKind>,
+    pub how: String,
+    pub see: Vec<String>,
+}
+
+/// The tables `plan_migration` applies, read once from the knowledge base.
+pub(crate) struct Catalog {
+    plans: Vec<KindPlan>,
+    risks: Vec<(MigrationKind, Risk)>,
+    risks_uri: String,
+    strategies: Vec<StrategyRow>,
+    strategies_uri: String,
+    shard_key: Vec<ShardKeyAdvice>,
+    shard_key_uri: String,
+    pub components: Vec<ComponentChange>,
+    pub components_uri: String,
+    virtual_shards_uri: String,
+    data_moved_uri: String,
+    ring_uri: String,
+    read_your_writes_uri: String,
+}
+
+/// The contract's phase ids of a database switch, in order.
+const DATABASE_SWITCH_PHASES: [&str; 5] = [
+    "dual_write",
+    "backfill",
+    "verify_reads",
+    "cutover",
+    "decommission",
+];
+
+fn section_uri(knowledge: &Knowledge, reference: &str) -> Result<String, KnowledgeError> {
+    if knowledge.check_reference(reference) {
+        Ok(format!("{}{reference}", knowledge::URI_SCHEME))
+    } else {
+        let slug = reference.split('#').next().unwrap_or(reference);
+        Err(KnowledgeError::new(
+            &format!("{slug}.md"),
+            0,
+            format!("`plan_migration` needs the section `{reference}`"),
+        ))
+    }
+}
+
+fn whole_weeks(row: &RowRef<'_>, column: &str) -> Result<u64, KnowledgeError> {
+    let weeks = row.integer(column)?;
+    if weeks == 0 {
+        return Err(row.error(format!("`{column}` must be at least 1 week")));
+    }
+    Ok(weeks)
+}
+
+fn has_column(table: &TableRef<'_>, column: &str) -> bool {
+    table.require_columns(&[column]).is_ok()
+}
+
+fn load_phases(knowledge: &Knowledge, kind: MigrationKind) -> Result<KindPlan, KnowledgeError> {
+    let anchor = kind.phases_anchor();
+    let table = knowledge.table("migrations", &anchor)?;
+    table.require_columns(&["id", "name", "steps", "exit_criteria", "rollback", "weeks"])?;
+    table.require_rows()?;
+    // The downtime columns are optional: a table without them plans the same either way.
+    let downtime_steps = has_column(&table, "downtime_steps");
+    let downtime_weeks = has_column(&table, "downtime_weeks");
+    let mut phases: Vec<PhaseRow> = Vec::new();
+    for row in table.rows() {
+        let id = row.required("id")?.to_string();
+        if phases.iter().any(|p| p.id == id) {
+            return Err(row.error(format!("the phase `{id}` is listed twice")));
+        }
+        let steps = row.list("steps")?;
+        if steps.is_empty() {
+            return Err(row.error("a phase needs at least one step"));
+        }
+        phases.push(PhaseRow {
+            name: row.required("name")?.to_string(),
+            steps,
+            exit_criteria: row.required("exit_criteria")?.to_string(),
+            rollback: row.required("rollback")?.to_string(),
+            weeks: whole_weeks(&row, "weeks")?,
+            downtime_steps: match downtime_steps {
+                true => Some(row.list("downtime_steps")?).filter(|s| !s.is_empty()),
+                false => None,
+            },
+            downtime_weeks: match downtime_weeks && row.optional("downtime_weeks")?.is_some() {
+                true => Some(whole_weeks(&row, "downtime_weeks")?),
+                false => None,
+            },
+            id,
+        });
+    }
+    if kind == MigrationKind::DatabaseSwitch {
+        let ids: Vec<&str> = phases.iter().map(|p| p.id.as_str()).collect();
+        if ids != DATABASE_SWITCH_PHASES {
+            return Err(table.error(format!(
+                "a database switch has exactly the phases {} in this order (found {})",
+                DATABASE_SWITCH_PHASES.join(", "),
+                ids.join(", ")
+            )));
+        }
+    }
+    Ok(KindPlan {
+        kind,
+        phases,
+        uri: table.uri(),
+    })
+}
+
+impl Catalog {
+    pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
+        let plans = MigrationKind::ALL
+            .into_iter()
+            .map(|kind| load_phases(knowledge, kind))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let table = knowledge.table("migrations", "risks")?;
+        table.require_columns(&["kind", "risk", "mitigation"])?;
+        let mut risks = Vec::new();
+        for row in table.rows() {
+            let text = row.required("kind")?;
+            let kind = MigrationKind::parse(text).ok_or_else(|| {
+                row.error(format!(
+                    "unknown migration kind `{text}` (known: {})",
+                    MigrationKind::ALL.map(MigrationKind::id).join(", ")
+                ))
+            })?;
+            risks.push((
+                kind,
+                Risk {
+                    risk: row.required("risk")?.to_string(),
+                    mitigation: row.required("mitigation")?.to_string(),
+                },
+            ));
+        }
+        if let Some(kind) = MigrationKind::ALL
+            .into_iter()
+            .find(|k| !risks.iter().any(|(r, _)| r == k))
+        {
+            return Err(table.error(format!(
+                "every kind needs at least one risk; `{}` has none",
+                kind.id()
+            )));
+        }
+        let risks_uri = table.uri();
+
+        let vocabulary = decision::vocabulary::<MigrationArgs>();
+        let table = knowledge.table("sharding", "strategies")?;
+        table.require_columns(&["strategy", "how", "pros", "cons", "choose_when"])?;
+        let strategies = table
+            .rows()
+            .map(|row| {
+                Ok(StrategyRow {
+                    name: row.required("strategy")?.to_string(),
+                    how: row.required("how")?.to_string(),
+                    pros: row.required("pros")?.to_string(),
+                    cons: row.required("cons")?.to_string(),
+                    when: row.optional_condition("choose_when", &vocabulary)?,
+                })
+            })
+            .collect::<Result<Vec<_>, KnowledgeError>>()?;
+        if !strategies
+            .iter()
+            .any(|s| s.when.as_ref().is_some_and(Condition::is_otherwise))
+        {
+            return Err(table.error(
+                "one strategy must be chosen `otherwise`, so that every plan gets a strategy",
+            ));
+        }
+        let strategies_uri = table.uri();
+
+        let table = knowledge.table("migrations", "shard-key")?;
+        table.require_columns(&["advice", "why"])?;
+        table.require_rows()?;
+        let shard_key = table
+            .rows()
+            .map(|row| {
+                Ok(ShardKeyAdvice {
+                    advice: row.required("advice")?.to_string(),
+                    why: row.required("why")?.to_string(),
+                })
+            })
+            .collect::<Result<Vec<_>, KnowledgeError>>()?;
+        let shard_key_uri = table.uri();
+
+        let table = knowledge.table("migrations", "component-changes")?;
+        table.require_columns(&["component", "kind", "how", "see"])?;
+        let mut components: Vec<ComponentChange> = Vec::new();
+        for row in table.rows() {
+            let component = row.required("component")?;
+            if !COMPONENTS.contains(&component) {
+                return Err(row.error(format!(
+                    "unknown component `{component}` (known: {})",
+                    COMPONENTS.join(", ")
+                )));
+            }
+            let kind = match row.optional("kind")? {
+                None => None,
+                Some(text) => Some(MigrationKind::parse(text).ok_or_else(|| {
+                    row.error(format!(
+                        "unknown migration kind `{text}` (known: {})",
+                        MigrationKind::ALL.map(MigrationKind::id).join(", ")
+                    ))
+                })?),
+            };
+            components.push(ComponentChange {
+                component: component.to_string(),
+                kind,
+                how: row.required("how")?.to_string(),
+                see: decision::see(knowledge, &row, "see")?,
+            });
+        }
+        if let Some(missing) = COMPONENTS
+            .iter()
+            .find(|c| !components.iter().any(|r| r.component == **c))
+        {
+            return Err(table.error(format!("the component `{missing}` has no row")));
+        }
+
+        Ok(Self {
+            plans,
+            risks,
+            risks_uri,
+            strategies,
+            strategies_uri,
+            shard_key,
+            shard_key_uri,
+            components,
+            components_uri: table.uri(),
+            virtual_shards_uri: section_uri(knowledge, "sharding#virtual-shards")?,
+            data_moved_uri: section_uri(knowledge, "sharding#how-much-data-moves")?,
+            ring_uri: section_uri(knowledge, "sharding#the-ring")?,
+            read_your_writes_uri: section_uri(knowledge, "migrations#the-read-your-writes-gotcha")?,
+        })
+    }
+
+    /// The row of `component` (every contract component has one; `load` checks).
+    pub(crate) fn component(&self, component: &str) -> Option<&ComponentChange> {
+        self.components.iter().find(|c| c.component == component)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// The shard map.
+
+/// How many virtual shards each of `shards` physical shards gets in an even spread: the same
+/// number each, and one more for the first `virtual_shards % shards`.
+pub fn quotas(virtual_shards: u64, shards: u64) -> Vec<u64> {
+    let shards = shards.max(1);
+    (0..shards)
+        .map(|i| virtual_shards / shards + u64::from(i < virtual_shards % shards))
+        .collect()
+}
+
+/// The owner (0-based) of each virtual shard in the even contiguous map: shard 0 holds the
+/// first quota of virtual shards, shard 1 the next, and so on.
+pub fn contiguous_map(virtual_shards: u64, shards: u64) -> Vec<usize> {
+    let mut owners = Vec::with_capacity(virtual_shards as usize);
+    for (shard, quota) in quotas(virtual_shards, shards).into_iter().enumerate() {
+        owners.extend(std::iter::repeat_n(shard, quota as usize));
+    }
+    owners
+}
+
+/// The target owner of each virtual shard when going from `current` (an owner per virtual
+/// shard) to `target` physical shards: every virtual shard stays on its shard while that shard
+/// still exists and is under its target quota; the rest (the surplus) go, in ascending virtual
+/// shard order, to the lowest-numbered shard still under quota. Each shard keeps as many as it
+/// can (the smaller of what it holds and its quota), so no even spread moves fewer.
+pub fn spread(current: &[usize], target: u64) -> Vec<usize> {
+    let quota = quotas(current.len() as u64, target);
+    let mut held = vec![0u64; quota.len()];
+    let mut owners: Vec<Option<usize>> = current
+        .iter()
+        .map(|&shard| {
+            let keep = quota.get(shard).is_some_and(|&q| held[shard] < q);
+            keep.then(|| {
+                held[shard] += 1;
+                shard
+            })
+        })
+        .collect();
+    let mut next = 0;
+    for owner in owners.iter_mut().filter(|o| o.is_none()) {
+        // The quotas add up to the number of virtual shards, so while one is unplaced some
+        // shard is under quota and `next` stays in range.
+        while next + 1 < quota.len() && held[next] >= quota[next] {
+            next += 1;
+        }
+        held[next] += 1;
+        *owner = Some(next);
+    }
+    owners.into_iter().map(|o| o.unwrap_or(0)).collect()
+}
+
+/// `0-127`, or `7` for a single virtual shard.
+fn range_text(start: u64, end: u64) -> String {
+    if start == end {
+        start.to_string()
+    } else {
+        format!("{start}-{end}")
+    }
+}
+
+/// Ascending virtual shard numbers as compressed inclusive ranges.
+fn compress(numbers: impl IntoIterator<Item = u64>) -> Vec<String> {
+    let mut ranges = Vec::new();
+    let mut run: Option<(u64, u64)> = None;
+    for n in numbers {
+        run = match run {
+            Some((start, end)) if n == end + 1 => Some((start, n)),
+            Some((start, end)) => {
+                ranges.push(range_text(start, end));
+                Some((n, n))
+            }
+            None => Some((n, n)),
+        };
+    }
+    if let Some((start, end)) = run {
+        ranges.push(range_text(start, end));
+    }
+    ranges
+}
+
+fn shard_name(index: usize) -> String {
+    format!("shard_{}", index + 1)
+}
+
+/// The map as ranges per physical shard, `shard_1` to `shard_<shards>`.
+pub fn shard_map(owners: &[usize], shards: u64) -> Vec<ShardRanges> {
+    let mut held: Vec<Vec<u64>> = vec![Vec::new(); shards as usize];
+    for (v, owner) in owners.iter().enumerate() {
+        if let Some(list) = held.get_mut(*owner) {
+            list.push(v as u64);
+        }
+    }
+    held.into_iter()
+        .enumerate()
+        .map(|(shard, mine)| ShardRanges {
+            shard: shard_name(shard),
+            virtual_shard_count: mine.len() as u64,
+            virtual_ranges: compress(mine),
+        })
+        .collect()
+}
+
+fn moves(current: &[usize], target: &[usize]) -> Vec<ShardMove> {
+    // Pairs in order of their first moved virtual shard; the map only finds a pair's slot.
+    let mut slots: std::collections::HashMap<(usize, usize), usize> = Default::default();
+    let mut pairs: Vec<((usize, usize), Vec<u64>)> = Vec::new();
+    for (v, (&from, &to)) in current.iter().zip(target).enumerate() {
+        if from == to {
+            continue;
+        }
+        let slot = *slots.entry((from, to)).or_insert_with(|| {
+            pairs.push(((from, to), Vec::new()));
+            pairs.len() - 1
+        });
+        pairs[slot].1.push(v as u64);
+    }
+    pairs
+        .into_iter()
+        .map(|((from, to), list)| ShardMove {
+            from: shard_name(from),
+            to: shard_name(to),
+            virtual_shard_count: list.len() as u64,
+            virtual_ranges: compress(list),
+        })
+        .collect()
+}
+
+fn gcd(a: u64, b: u64) -> u64 {
+    if b == 0 { a } else { gcd(b, a % b) }
+}
+
+/// Share of keys that `key % current` and `key % target` place differently. Over one period
+/// of lcm(current, target) keys the two remainders agree for exactly min(current, target) keys
+/// (one per common remainder, by the Chinese remainder theorem), so the share that stays is
+/// min / lcm = gcd / max.
+pub fn naive_modulo_moved_fraction(current: u64, target: u64) -> f64 {
+    let max = current.max(target).max(1);
+    1.0 - gcd(current, target) as f64 / max as f64
+}
+
+/// Share of keys a consistent-hashing ring moves from `current` to `target` nodes.
+pub fn consistent_hashing_moved_fraction(current: u64, target: u64) -> f64 {
+    let max = current.max(target).max(1);
+    current.abs_diff(target) as f64 / max as f64
+}
+
+/// The reshard from `current` to `target` shards over `virtual_shards`.
+pub fn reshard(virtual_shards: u64, current: u64, target: u64) -> Reshard {
+    let before = contiguous_map(virtual_shards, current);
+    let after = spread(&before, target);
+    let moved = before.iter().zip(&after).filter(|(a, b)| a != b).count() as u64;
+    let naive = naive_modulo_moved_fraction(current, target);
+    let ring = consistent_hashing_moved_fraction(current, target);
+    let g = gcd(current, target);
+    let max = current.max(target);
+    Reshard {
+        virtual_shards,
+        current_shards: current,
+        target_shards: target,
+        moved_virtual_shards: moved,
+        moved_fraction: moved as f64 / virtual_shards as f64,
+        naive_modulo_moved_fraction: naive,
+        naive_modulo_formula: format!(
+            "1 − gcd({current}, {target}) / max({current}, {target}) = 1 − {g}/{max} = {}",
+            show(naive)
+        ),
+        consistent_hashing_moved_fraction: ring,
+        consistent_hashing_formula: format!(
+            "|{target} − {current}| / max({target}, {current}) = {}/{max} = {}",
+            current.abs_diff(target),
+            show(ring)
+        ),
+        moved_data_gb: None,
+        shard_map: shard_map(&after, target),
+        moves: moves(&before, &after),
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Running the tool.
+
+fn refuse_shard_field(kind: MigrationKind, field: &str, value: u64) -> ArgError {
+    ArgError::new(
+        field,
+        value.to_string(),
+        format!(
+            "no value for kind {}: `{field}` applies only to kind reshard{}",
+            kind.id(),
+            if field == "current_shards" {
+                ""
+            } else {
+                " and shard"
+            }
+        ),
+    )
+}
+
+/// Checks the shard counts against the kind; returns the virtual shard count.
+fn check_shards(args: &MigrationArgs) -> Result<u64, ArgError> {
+    let virtual_shards = args.virtual_shards.unwrap_or(DEFAULT_VIRTUAL_SHARDS);
+    let shown_virtual = match args.virtual_shards {
+        Some(v) => v.to_string(),
+        None => format!("{DEFAULT_VIRTUAL_SHARDS} (the default)"),
+    };
+    let enough = |field: &str, count: u64| {
+        if virtual_shards < count {
+            Err(ArgError::new(
+                "virtual_shards",
+                shown_virtual.clone(),
+                format!(
+                    "a whole number of at least {field} ({count}): every physical shard needs at least one virtual shard"
+                ),
+            ))
+        } else {
+            Ok(())
+        }
+    };
+    match args.kind {
+        MigrationKind::Reshard => {
+            let current = args.current_shards.ok_or_else(|| {
+                ArgError::new(
+                    "current_shards",
+                    "nothing",
+                    "a whole number from 1 to 65536: kind reshard needs current_shards and target_shards",
+                )
+            })?;
+            let target = args.target_shards.ok_or_else(|| {
+                ArgError::new(
+                    "target_shards",
+                    "nothing",
+                    "a whole number from 1 to 65536: kind reshard needs current_shards and target_shards",
+                )
+            })?;
+            if target == current {
+                return Err(ArgError::new(
+                    "target_shards",
+                    format!("{target}, the same as current_shards"),
+                    format!("a shard count different from current_shards ({current})"),
+                ));
+            }
+            enough("current_shards", current)?;
+            enough("target_shards", target)?;
+        }
+        MigrationKind::Shard => {
+            if let Some(current) = args.current_shards.filter(|c| *c != 1) {
+                return Err(ArgError::new(
+                    "current_shards",
+                    current.to_string(),
+                    "1 or nothing for kind shard, which splits one database; to change the number of shards use kind reshard",
+                ));
+            }
+            if let Some(target) = args.target_shards {
+                if target < 2 {
+                    return Err(ArgError::new(
+                        "target_shards",
+                        target.to_string(),
+                        "a whole number from 2 to 65536 for kind shard: one shard is the database as it is",
+                    ));
+                }
+                enough("target_shards", target)?;
+            }
+        }
+        kind => {
+            for (field, value) in [
+                ("current_shards", args.current_shards),
+                ("target_shards", args.target_shards),
+                ("virtual_shards", args.virtual_shards),
+            ] {
+                if let Some(value) = value {
+                    return Err(refuse_shard_field(kind, field, value));
+                }
+            }
+        }
+    }
+    Ok(virtual_shards)
+}
+
+fn check_names(args: &MigrationArgs) -> Result<(), ArgError> {
+    for (field, value) in [("from", &args.from), ("to", &args.to)] {
+        if let Some(text) = value
+            && text.trim().is_empty()
+        {
+            return Err(ArgError::new(
+                field,
+                format!("`{text:?}` (an empty string)"),
+                "a name, such as MySQL or PostgreSQL, or nothing",
+            ));
+        }
+    }
+    if let (Some(from), Some(to)) = (&args.from, &args.to)
+        && from.trim().eq_ignore_ascii_case(to.trim())
+    {
+        return Err(ArgError::new(
+            "to",
+            format!("`{to:?}`, the same as `from`"),
+            format!("something other than `from` ({from}): a migration needs two different ends"),
+        ));
+    }
+    Ok(())
+}
+
+struct ArgFacts<'a>(&'a MigrationArgs);
+
+impl Facts for ArgFacts<'_> {
+    fn number(&self, _field: &str) -> Option<f64> {
+        None
+    }
+    fn flag(&self, field: &str) -> bool {
+        match field {
+            "needs_range_queries" => self.0.needs_range_queries,
+            "data_residency" => self.0.data_residency,
+            "zero_downtime" => self.0.zero_downtime,
+            _ => false,
+        }
+    }
+    fn word(&self, field: &str) -> Option<&str> {
+        (field == "kind").then(|| self.0.kind.id())
+    }
+    fn finding(&self, _id: &str) -> bool {
+        false
+    }
+}
+
+fn choose_strategy(
+    catalog: &Catalog,
+    args: &MigrationArgs,
+    virtual_shards: u64,
+    notes: &mut Vec<String>,
+) -> Result<ShardStrategy, ArgError> {
+    let facts = ArgFacts(args);
+    // Conditioned rows in document order, then the `otherwise` row.
+    let conditioned = catalog
+        .strategies
+        .iter()
+        .filter(|s| s.when.as_ref().is_some_and(|w| !w.is_otherwise()));
+    let fallback = catalog
+        .strategies
+        .iter()
+        .filter(|s| s.when.as_ref().is_some_and(Condition::is_otherwise));
+    let mut asked: Vec<String> = Vec::new();
+    let mut chosen = None;
+    for row in conditioned.chain(fallback) {
+        let Some(when) = &row.when else { continue };
+        if when.holds(&facts) {
+            chosen = Some((row, when));
+            break;
+        }
+        asked.push(format!("`{when}`"));
+    }
+    let (row, when) =
+        chosen.ok_or_else(|| ArgError::internal("no sharding strategy is chosen `otherwise`"))?;
+    let why = if when.is_otherwise() {
+        match asked.len() {
+            0 => "the default".to_string(),
+            1 => format!("{} is false", asked[0]),
+            _ => format!("{} are false", asked.join(" and ")),
+        }
+    } else {
+        format!("`{when}` is true")
+    };
+    let initial_map = match args.target_shards {
+        Some(target) if when.is_otherwise() => {
+            Some(shard_map(&contiguous_map(virtual_shards, target), target))
+        }
+        Some(_) => {
+            notes.push(format!(
+                "the initial shard map is given for hash sharding; under {} sharding shards own key ranges or regions",
+                row.name
+            ));
+            None
+        }
+        None => {
+            notes.push("target_shards would give the first shard map".into());
+            None
+        }
+    };
+    Ok(ShardStrategy {
+        strategy: row.name.clone(),
+        reason: format!("{why}: {}", row.pros),
+        how: row.how.clone(),
+        tradeoffs: catalog
+            .strategies
+            .iter()
+            .map(|s| StrategyTradeoff {
+                strategy: s.name.clone(),
+                how: s.how.clone(),
+                pros: s.pros.clone(),
+                cons: s.cons.clone(),
+                chosen_when: s.when.as_ref().map(ToString::to_string),
+            })
+            .collect(),
+        shard_key_advice: catalog.shard_key.clone(),
+        virtual_shards,
+        initial_map,
+    })
+}
+
+/// Plans the migration described by `args`.
+pub fn run(advisor: &Advisor, args: MigrationArgs) -> Result<MigrationPlan, ArgError> {
+    plan(&advisor.migration, args)
+}
+
+pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPlan, ArgError> {
+    let virtual_shards = check_shards(&args)?;
+    check_names(&args)?;
+    let kind_plan = catalog
+        .plans
+        .iter()
+        .find(|p| p.kind == args.kind)
+        .ok_or_else(|| ArgError::internal("a migration kind has no phase table"))?;
+    let mut sources = vec![kind_plan.uri.clone(), catalog.risks_uri.clone()];
+    let mut notes = Vec::new();
+
+    let mut week = 1;
+    let mut phases = Vec::new();
+    for row in &kind_plan.phases {
+        let adapt = !args.zero_downtime;
+        let steps = match (&row.downtime_steps, adapt) {
+            (Some(steps), true) => steps.clone(),
+            _ => row.steps.clone(),
+        };
+        let weeks = match (row.downtime_weeks, adapt) {
+            (Some(weeks), true) => weeks,
+            _ => row.weeks,
+        };
+        phases.push(Phase {
+            id: row.id.clone(),
+            name: row.name.clone(),
+            adapted_for_downtime: adapt
+                && (row.downtime_steps.is_some() || row.downtime_weeks.is_some()),
+            steps,
+            exit_criteria: row.exit_criteria.clone(),
+            rollback: row.rollback.clone(),
+            weeks,
+            start_week: week,
+            end_week: week + weeks - 1,
+        });
+        week += weeks;
+    }
+    let total_weeks = week - 1;
+    if !args.zero_downtime && !phases.iter().any(|p| p.adapted_for_downtime) {
+        notes.push(format!(
+            "a maintenance window changes no phase of {}: the plan is the same either way",
+            args.kind.id()
+        ));
+    }
+
+    let risks: Vec<Risk> = catalog
+        .risks
+        .iter()
+        .filter(|(kind, _)| *kind == args.kind)
+        .map(|(_, risk)| risk.clone())
+        .collect();
+
+    let mut shard_strategy = None;
+    let mut reshard_plan = None;
+    let mut data_to_copy_gb = None;
+    match args.kind {
+        MigrationKind::DatabaseSwitch => data_to_copy_gb = args.data_size_gb,
+        MigrationKind::Shard => {
+            let strategy = choose_strategy(catalog, &args, virtual_shards, &mut notes)?;
+            if let (Some(map), Some(size)) = (&strategy.initial_map, args.data_size_gb) {
+                // The database becomes shard_1 and keeps its share; the rest is copied out.
+                let kept = map.first().map_or(0, |s| s.virtual_shard_count);
+                let moved = (virtual_shards - kept) as f64 / virtual_shards as f64;
+                data_to_copy_gb = Some(size * moved);
+            }
+            push_unique(&mut sources, catalog.strategies_uri.clone());
+            push_unique(&mut sources, catalog.shard_key_uri.clone());
+            push_unique(&mut sources, catalog.virtual_shards_uri.clone());
+            shard_strategy = Some(strategy);
+        }
+        MigrationKind::Reshard => {
+            // `check_shards` made both counts present for a reshard.
+            let current = args.current_shards.unwrap_or(1);
+            let target = args.target_shards.unwrap_or(1);
+            let mut computed = reshard(virtual_shards, current, target);
+            computed.moved_data_gb = args.data_size_gb.map(|s| s * computed.moved_fraction);
+            data_to_copy_gb = computed.moved_data_gb;
+            push_unique(&mut sources, catalog.virtual_shards_uri.clone());
+            push_unique(&mut sources, catalog.data_moved_uri.clone());
+            push_unique(&mut sources, catalog.ring_uri.clone());
+            reshard_plan = Some(computed);
+        }
+        MigrationKind::AddReadReplicas => {
+            push_unique(&mut sources, catalog.read_your_writes_uri.clone());
+        }
+        MigrationKind::AddCache | MigrationKind::MultiRegion => {}
+    }
+    if args.data_size_gb.is_none()
+        && matches!(
+            args.kind,
+            MigrationKind::DatabaseSwitch | MigrationKind::Reshard
+        )
+    {
+        notes.push("data_size_gb would give the amount of data to copy".into());
+    }
+
+    Ok(MigrationPlan {
+        kind: args.kind,
+        from: args.from,
+        to: args.to,
+        zero_downtime: args.zero_downtime,
+        phases,
+        total_weeks,
+        risks,
+        shard_strategy,
+        reshard: reshard_plan,
+        data_to_copy_gb,
+        notes,
+        sources,
+    })
+}
+
+/// A share as a percentage with at most one decimal (`19.9%`, `80%`).
+pub(crate) fn percent(fraction: f64) -> String {
+    let text = format!("{:.1}", fraction * 100.0);
+    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
+}
+
+fn weeks_text(start: u64, end: u64) -> String {
+    if start == end {
+        format!("week {start}")
+    } else {
+        format!("weeks {start}–{end}")
+    }
+}
+
+fn write_map(out: &mut String, map: &[ShardRanges]) {
+    let _ = writeln!(out, "| shard | virtual shards | count |\n|---|---|---|");
+    for s in map {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            s.shard,
+            s.virtual_ranges.join(", "),
+            s.virtual_shard_count
+        );
+    }
+}
+
+/// The phases as a numbered list with steps, exit criteria and rollback.
+pub(crate) fn write_phases(out: &mut String, phases: &[Phase]) {
+    for (i, p) in phases.iter().enumerate() {
+        let _ = writeln!(
+            out,
+            "{}. **{}** (`{}`, {}){}",
+            i + 1,
+            p.name,
+            p.id,
+            weeks_text(p.start_week, p.end_week),
+            if p.adapted_for_downtime {
+                ", with a maintenance window"
+            } else {
+                ""
+            }
+        );
+        for step in &p.steps {
+            let _ = writeln!(out, "   - {step}");
+        }
+        let _ = writeln!(out, "   - Done when: {}", p.exit_criteria);
+        let _ = writeln!(out, "   - Rollback: {}", p.rollback);
+    }
+}
+
+/// The plan as markdown: the headline, the kind's specifics, phases, risks, sources.
+pub fn to_markdown(plan: &MigrationPlan) -> String {
+    let mut out = String::new();
+    let ends = match (&plan.from, &plan.to) {
+        (Some(from), Some(to)) => format!(": {from} → {to}"),
+        (Some(from), None) => format!(" from {from}"),
+        (None, Some(to)) => format!(" to {to}"),
+        (None, None) => String::new(),
+    };
+    let _ = writeln!(
+        out,
+        "## Migration plan · {}{ends}\n\n{} phases over {} weeks, {}.",
+        plan.kind.title(),
+        plan.phases.len(),
+        plan.total_weeks,
+        if plan.zero_downtime {
+            "without downtime"
+        } else {
+            "with a maintenance window"
+        }
+    );
+    if let Some(size) = plan.data_to_copy_gb {
+        let _ = writeln!(out, "Data to copy: {} GB.", show(size));
+    }
+    if let Some(s) = &plan.shard_strategy {
+        let _ = writeln!(
+            out,
+            "\n**Strategy: {}** on {} virtual shards. Why: {}.\nHow: {}.\n",
+            s.strategy, s.virtual_shards, s.reason, s.how
+        );
+        let _ = writeln!(out, "| strategy | pros | cons |\n|---|---|---|");
+        for t in &s.tradeoffs {
+            let mark = if t.strategy == s.strategy { " ✔" } else { "" };
+            let _ = writeln!(out, "| {}{mark} | {} | {} |", t.strategy, t.pros, t.cons);
+        }
+        let _ = writeln!(out, "\nShard key:");
+        for a in &s.shard_key_advice {
+            let _ = writeln!(out, "- {}: {}.", a.advice, a.why);
+        }
+        if let Some(map) = &s.initial_map {
+            let _ = writeln!(out, "\nFirst shard map:\n");
+            write_map(&mut out, map);
+        }
+    }
+    if let Some(r) = &plan.reshard {
+        let _ = writeln!(
+            out,
+            "\n**{} → {} shards over {} virtual shards**: {} virtual shards move ({}); plain `key % shards` would move {} ({}); a consistent-hashing ring would move about {} ({}).",
+            r.current_shards,
+            r.target_shards,
+            r.virtual_shards,
+            r.moved_virtual_shards,
+            percent(r.moved_fraction),
+            percent(r.naive_modulo_moved_fraction),
+            r.naive_modulo_formula,
+            percent(r.consistent_hashing_moved_fraction),
+            r.consistent_hashing_formula
+        );
+        if let Some(gb) = r.moved_data_gb {
+            let _ = writeln!(out, "About {} GB of data moves.", show(gb));
+        }
+        let _ = writeln!(out, "\nNew shard map:\n");
+        write_map(&mut out, &r.shard_map);
+        let _ = writeln!(out, "\nMoves:");
+        for m in &r.moves {
+            let _ = writeln!(
+                out,
+                "- {} → {}: {} ({})",
+                m.from,
+                m.to,
+                m.virtual_ranges.join(", "),
+                m.virtual_shard_count
+            );
+        }
+    }
+    let _ = writeln!(out, "\n### Phases\n");
+    write_phases(&mut out, &plan.phases);
+    let _ = writeln!(out, "\n### Risks\n");
+    for r in &plan.risks {
+        let _ = writeln!(out, "- {} → {}", r.risk, r.mitigation);
+    }
+    if !plan.notes.is_empty() {
+        let _ = writeln!(out, "\nNotes: {}.", plan.notes.join("; "));
+    }
+    sources(&mut out, &plan.sources);
+    out
+}
+
+/// The `plan_migration` tool.
+pub struct PlanMigration;
+
+impl Tool for PlanMigration {
+    const NAME: &'static str = "plan_migration";
+    const TITLE: &'static str = "Plan a migration";
+    const DESCRIPTION: &'static str = "Plan a structural change phase by phase: database_switch (dual writes, backfill, verify reads, cutover, decommission), shard (strategy with the trade-offs of hash, range, geographic and directory sharding, shard-key rules, virtual shards), reshard (the new shard map spreading virtual shards evenly while moving the fewest, the moved share against plain key % shards and a consistent-hashing ring), add_cache, add_read_replicas or multi_region. Every phase has steps, exit criteria, rollback and weeks; every plan has risks with mitigations and sources.";
+    type Args = MigrationArgs;
+    type Output = MigrationPlan;
+
+    fn run(advisor: &Advisor, args: MigrationArgs) -> Result<MigrationPlan, ArgError> {
+        run(advisor, args)
+    }
+
+    fn to_markdown(output: &MigrationPlan) -> String {
+        to_markdown(output)
+    }
+}
