@@ -1,0 +1,55 @@
+#!/usr/bin/env bash
+# The test command of scale-advisor. Run from the repository root:
+#
+#   tests/run.sh
+#
+# Stages: build the binary, the Rust tests (cargo test --workspace --locked), the official MCP
+# Python SDK 2.x as a client (both of its modes), the MCP Inspector 2.x CLI as a client.
+# Needs: cargo, python3 (>= 3.10) with venv or pip, node + npm; PyPI and npm reachable the first
+# time. Any failure stops the run with a non-zero exit.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$ROOT"
+BIN=$ROOT/target/debug/scale-advisor
+START=$SECONDS
+
+stage() {
+  echo
+  echo "==> [$1/4] $2 ($((SECONDS - START)) s elapsed)"
+}
+
+stage 1 "build: cargo build -p scale-advisor --locked"
+cargo build -p scale-advisor --locked
+
+stage 2 "rust tests: cargo test --workspace --locked"
+cargo test --workspace --locked
+
+stage 3 "python: official MCP Python SDK client (tests/python/test_sdk_client.py)"
+PY_DIR=$ROOT/tests/python
+VENV=$PY_DIR/.venv
+PIP_FLAGS=(--disable-pip-version-check --quiet --requirement "$PY_DIR/requirements.txt")
+if [[ -x $VENV/bin/python ]] && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+  PYTHON=$VENV/bin/python
+elif python3 -m venv "$VENV" >/dev/null 2>&1 && "$VENV/bin/python" -m pip --version >/dev/null 2>&1; then
+  PYTHON=$VENV/bin/python
+else
+  # No working venv module (e.g. Debian without python3-venv): install for the user instead.
+  echo "python3 -m venv is unavailable; falling back to pip install --user"
+  rm -rf "$VENV"
+  PYTHON=python3
+fi
+if [[ $PYTHON == python3 ]]; then
+  # An "externally managed" system Python refuses --user installs unless told otherwise.
+  python3 -m pip install --user "${PIP_FLAGS[@]}" ||
+    python3 -m pip install --user --break-system-packages "${PIP_FLAGS[@]}"
+else
+  "$PYTHON" -m pip install "${PIP_FLAGS[@]}"
+fi
+SCALE_ADVISOR_BIN=$BIN "$PYTHON" "$PY_DIR/test_sdk_client.py"
+
+stage 4 "inspector: MCP Inspector CLI (tests/inspector/run.sh)"
+SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/inspector/run.sh"
+
+echo
+echo "==> all stages passed in $((SECONDS - START)) s"
