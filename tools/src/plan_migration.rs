@@ -159,7 +159,7 @@ pub struct Phase {
     pub start_week: u64,
     /// The plan's last week of this phase.
     pub end_week: u64,
-    /// True when a maintenance window (`zero_downtime: false`) changed the steps or weeks.
+    /// True when a maintenance window (`zero_downtime: false`) changed the phase.
     pub adapted_for_downtime: bool,
 }
 
@@ -282,15 +282,21 @@ pub struct MigrationPlan {
     pub sources: Vec<String>,
 }
 
-struct PhaseRow {
-    id: String,
+/// What a phase says: as planned without downtime, or adapted to a maintenance window.
+#[derive(Clone)]
+struct PhaseText {
     name: String,
     steps: Vec<String>,
     exit_criteria: String,
     rollback: String,
     weeks: u64,
-    downtime_steps: Option<Vec<String>>,
-    downtime_weeks: Option<u64>,
+}
+
+struct PhaseRow {
+    id: String,
+    standard: PhaseText,
+    /// The phase with a maintenance window, when a `downtime_*` cell changes it.
+    with_window: Option<PhaseText>,
 }
 
 struct KindPlan {
@@ -371,9 +377,9 @@ fn load_phases(knowledge: &Knowledge, kind: MigrationKind) -> Result<KindPlan, K
     let table = knowledge.table("migrations", &anchor)?;
     table.require_columns(&["id", "name", "steps", "exit_criteria", "rollback", "weeks"])?;
     table.require_rows()?;
-    // The downtime columns are optional: a table without them plans the same either way.
-    let downtime_steps = has_column(&table, "downtime_steps");
-    let downtime_weeks = has_column(&table, "downtime_weeks");
+    // The `downtime_*` columns are optional: a table without them plans the same either way.
+    let window = |column: &str| has_column(&table, &format!("downtime_{column}"));
+    let columns = ["name", "steps", "exit_criteria", "rollback", "weeks"].map(window);
     let mut phases: Vec<PhaseRow> = Vec::new();
     for row in table.rows() {
         let id = row.required("id")?.to_string();
@@ -384,21 +390,46 @@ fn load_phases(knowledge: &Knowledge, kind: MigrationKind) -> Result<KindPlan, K
         if steps.is_empty() {
             return Err(row.error("a phase needs at least one step"));
         }
-        phases.push(PhaseRow {
+        let standard = PhaseText {
             name: row.required("name")?.to_string(),
             steps,
             exit_criteria: row.required("exit_criteria")?.to_string(),
             rollback: row.required("rollback")?.to_string(),
             weeks: whole_weeks(&row, "weeks")?,
-            downtime_steps: match downtime_steps {
-                true => Some(row.list("downtime_steps")?).filter(|s| !s.is_empty()),
-                false => None,
-            },
-            downtime_weeks: match downtime_weeks && row.optional("downtime_weeks")?.is_some() {
-                true => Some(whole_weeks(&row, "downtime_weeks")?),
-                false => None,
-            },
+        };
+        let text = |i: usize, column: &str| -> Result<Option<String>, KnowledgeError> {
+            match columns[i] {
+                true => Ok(row.optional(column)?.map(str::to_string)),
+                false => Ok(None),
+            }
+        };
+        let name = text(0, "downtime_name")?;
+        let window_steps = match columns[1] {
+            true => Some(row.list("downtime_steps")?).filter(|s| !s.is_empty()),
+            false => None,
+        };
+        let exit_criteria = text(2, "downtime_exit_criteria")?;
+        let rollback = text(3, "downtime_rollback")?;
+        let weeks = match text(4, "downtime_weeks")? {
+            Some(_) => Some(whole_weeks(&row, "downtime_weeks")?),
+            None => None,
+        };
+        let changed = name.is_some()
+            || window_steps.is_some()
+            || exit_criteria.is_some()
+            || rollback.is_some()
+            || weeks.is_some();
+        let with_window = changed.then(|| PhaseText {
+            name: name.unwrap_or_else(|| standard.name.clone()),
+            steps: window_steps.unwrap_or_else(|| standard.steps.clone()),
+            exit_criteria: exit_criteria.unwrap_or_else(|| standard.exit_criteria.clone()),
+            rollback: rollback.unwrap_or_else(|| standard.rollback.clone()),
+            weeks: weeks.unwrap_or(standard.weeks),
+        });
+        phases.push(PhaseRow {
             id,
+            standard,
+            with_window,
         });
     }
     if kind == MigrationKind::DatabaseSwitch {
@@ -969,26 +1000,21 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
     let mut week = 1;
     let mut phases = Vec::new();
     for row in &kind_plan.phases {
-        let adapt = !args.zero_downtime;
-        let steps = match (&row.downtime_steps, adapt) {
-            (Some(steps), true) => steps.clone(),
-            _ => row.steps.clone(),
+        let (text, adapted) = match (&row.with_window, args.zero_downtime) {
+            (Some(window), false) => (window.clone(), true),
+            _ => (row.standard.clone(), false),
         };
-        let weeks = match (row.downtime_weeks, adapt) {
-            (Some(weeks), true) => weeks,
-            _ => row.weeks,
-        };
+        let weeks = text.weeks;
         phases.push(Phase {
             id: row.id.clone(),
-            name: row.name.clone(),
-            adapted_for_downtime: adapt
-                && (row.downtime_steps.is_some() || row.downtime_weeks.is_some()),
-            steps,
-            exit_criteria: row.exit_criteria.clone(),
-            rollback: row.rollback.clone(),
+            name: text.name,
+            steps: text.steps,
+            exit_criteria: text.exit_criteria,
+            rollback: text.rollback,
             weeks,
             start_week: week,
             end_week: week + weeks - 1,
+            adapted_for_downtime: adapted,
         });
         week += weeks;
     }

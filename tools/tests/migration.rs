@@ -156,6 +156,30 @@ fn a_maintenance_window_changes_only_the_marked_phases() {
     assert!(copy.adapted_for_downtime && copy.weeks == 1);
     assert!(!copy.steps.iter().any(|s| s.contains("dual-write")));
 
+    // With a window nothing is written to two places, so no phase may speak of dual writes.
+    for args in [
+        json!({"kind": "database_switch", "zero_downtime": false}),
+        json!({"kind": "shard", "zero_downtime": false}),
+        json!({"kind": "reshard", "current_shards": 2, "target_shards": 3, "zero_downtime": false}),
+    ] {
+        for phase in plan(&advisor, args.clone()).phases {
+            let text = format!(
+                "{} {} {} {}",
+                phase.name,
+                phase.steps.join("; "),
+                phase.exit_criteria,
+                phase.rollback
+            );
+            assert!(
+                !text.contains("dual")
+                    && !text.contains("Dual")
+                    && !text.contains("writes to both"),
+                "{args} {}: {text}",
+                phase.id
+            );
+        }
+    }
+
     // A kind the document does not adapt stays as it is, and says so.
     let cache = plan(
         &advisor,
