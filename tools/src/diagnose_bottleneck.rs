@@ -237,7 +237,6 @@ pub(crate) struct Stage {
     pub max_users: Option<f64>,
     pub add: Vec<String>,
     pub also_consider: Vec<String>,
-    #[allow(dead_code)] // read by scaling_report
     pub architecture: String,
 }
 
