@@ -4,7 +4,8 @@
 #   tests/run.sh
 #
 # Stages: build the binary, the Rust tests (cargo test --workspace --locked), the official MCP
-# Python SDK 2.x as a client (both of its modes), the MCP Inspector 2.x CLI as a client.
+# Python SDK 2.x as a client (both of its modes), the MCP Inspector 2.x CLI as a client, the
+# streamable HTTP tests (SDK over HTTP, nginx + wrk load), the MCP conformance suite.
 # Needs: cargo, python3 (>= 3.10) with venv or pip, node + npm; PyPI and npm reachable the first
 # time. Any failure stops the run with a non-zero exit.
 set -euo pipefail
@@ -16,7 +17,7 @@ START=$SECONDS
 
 stage() {
   echo
-  echo "==> [$1/4] $2 ($((SECONDS - START)) s elapsed)"
+  echo "==> [$1/6] $2 ($((SECONDS - START)) s elapsed)"
 }
 
 stage 1 "build: cargo build -p scale-advisor --locked"
@@ -50,6 +51,12 @@ SCALE_ADVISOR_BIN=$BIN "$PYTHON" "$PY_DIR/test_sdk_client.py"
 
 stage 4 "inspector: MCP Inspector CLI (tests/inspector/run.sh)"
 SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/inspector/run.sh"
+
+stage 5 "streamable HTTP: Python SDK over HTTP, two replicas behind nginx + wrk (tests/http/run.sh)"
+SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/http/run.sh"
+
+stage 6 "conformance: official MCP conformance suite over HTTP (tests/conformance/run.sh)"
+SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/conformance/run.sh"
 
 echo
 echo "==> all stages passed in $((SECONDS - START)) s"

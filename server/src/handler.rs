@@ -9,7 +9,7 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, ContentBlock, GetPromptRequestParams, GetPromptResponse,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock, Reference, GetPromptRequestParams, GetPromptResponse,
     GetSkillRequestParams, GetSkillResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel, PaginatedRequestParams, ProtocolVersion,
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
@@ -21,8 +21,26 @@ use tools::{Advisor, CallError};
 
 use crate::prompts;
 use crate::skill::SkillFile;
+use crate::stdio::clip;
 
 const MARKDOWN: &str = "text/markdown";
+/// The resource template of knowledge sections, whose arguments `completion/complete` fills.
+const SECTION_TEMPLATE: &str = "knowledge://{slug}#{anchor}";
+
+/// Completions for the section template: document slugs, or the anchors of the chosen document,
+/// that start with what was typed (at most 100, in document order).
+fn complete_section(advisor: &Advisor, argument: &str, typed: &str, slug: Option<&String>) -> Vec<String> {
+    let knowledge = advisor.knowledge();
+    let candidates: Vec<&str> = match argument {
+        "slug" => knowledge.documents().iter().map(|d| d.slug()).collect(),
+        "anchor" => slug
+            .and_then(|s| knowledge.document(s))
+            .map(|d| d.sections().iter().map(|s| s.anchor()).collect())
+            .unwrap_or_default(),
+        _ => Vec::new(),
+    };
+    candidates.into_iter().filter(|c| c.starts_with(typed)).take(100).map(str::to_string).collect()
+}
 
 /// Everything the server answers with, built once at start-up and shared by every request.
 pub struct Catalog {
@@ -58,7 +76,7 @@ impl Catalog {
             })
             .collect();
         resources.push(
-            Resource::new(skill.uri(), format!("{}/SKILL.md", skill.name()))
+            Resource::new(skill.uri(), skill.name())
                 .with_title("scale-advisor skill")
                 .with_description(skill.description())
                 .with_mime_type(MARKDOWN)
@@ -83,7 +101,17 @@ impl AdvisorServer {
     fn call(&self, request: &CallToolRequestParams) -> Result<CallToolResult, McpError> {
         let empty = serde_json::Map::new();
         let arguments = request.arguments.as_ref().unwrap_or(&empty);
-        match self.catalog.advisor.call(&request.name, arguments) {
+        // Tools never panic on input (the fuzz targets hold them to it); should one ever do, the
+        // client gets an error for that call instead of a request left unanswered forever.
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.catalog.advisor.call(&request.name, arguments)));
+        let Ok(called) = called else {
+            tracing::error!(tool = %clip(&request.name, 120), "the tool panicked");
+            return Err(McpError::internal_error(
+                format!("the tool `{}` failed on these arguments; this is a bug, please report it", clip(&request.name, 120)),
+                None,
+            ));
+        };
+        match called {
             Ok(output) => {
                 let mut result = CallToolResult::success(vec![ContentBlock::text(output.markdown)]);
                 result.structured_content = Some(output.structured);
@@ -92,8 +120,8 @@ impl AdvisorServer {
             Err(error @ CallError::UnknownTool { .. }) => {
                 let known: Vec<&str> = self.catalog.advisor.tools().iter().map(|t| t.name).collect();
                 Err(McpError::invalid_params(
-                    format!("{error} (tools: {})", known.join(", ")),
-                    Some(serde_json::json!({"tool": request.name})),
+                    format!("{} (tools: {})", clip(&error.to_string(), 300), known.join(", ")),
+                    Some(serde_json::json!({"tool": clip(&request.name, 120)})),
                 ))
             }
             Err(CallError::Arguments(error)) => {
@@ -105,7 +133,7 @@ impl AdvisorServer {
 }
 
 /// The protocol revisions served: every one from 2025-06-18 on.
-fn supported_versions() -> Vec<ProtocolVersion> {
+pub(crate) fn supported_versions() -> Vec<ProtocolVersion> {
     ProtocolVersion::KNOWN_VERSIONS
         .iter()
         .filter(|v| v.as_str() >= ProtocolVersion::V_2025_06_18.as_str())
@@ -120,6 +148,7 @@ impl ServerHandler for AdvisorServer {
             .enable_resources()
             .enable_prompts()
             .enable_logging()
+            .enable_completions()
             .enable_skills()
             .build();
         let mut implementation = Implementation::new("scale-advisor", env!("CARGO_PKG_VERSION"));
@@ -155,6 +184,23 @@ impl ServerHandler for AdvisorServer {
         self.call(&request).map(Into::into)
     }
 
+    async fn complete(
+        &self,
+        request: CompleteRequestParams,
+        _context: RequestContext<RoleServer>,
+    ) -> Result<CompleteResult, McpError> {
+        let values = match &request.r#ref {
+            Reference::Resource(template) if template.uri == SECTION_TEMPLATE => {
+                let chosen = request.context.as_ref().and_then(|c| c.arguments.as_ref()).and_then(|a| a.get("slug"));
+                complete_section(&self.catalog.advisor, &request.argument.name, &request.argument.value, chosen)
+            }
+            // Prompt arguments are free text: nothing to offer.
+            _ => Vec::new(),
+        };
+        let completion = CompletionInfo::with_all_values(values).map_err(|e| McpError::internal_error(e, None))?;
+        Ok(CompleteResult::new(completion))
+    }
+
     async fn list_resources(
         &self,
         _request: Option<PaginatedRequestParams>,
@@ -168,7 +214,7 @@ impl ServerHandler for AdvisorServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourceTemplatesResult, McpError> {
-        let template = ResourceTemplate::new("knowledge://{slug}#{anchor}", "knowledge-section")
+        let template = ResourceTemplate::new(SECTION_TEMPLATE, "knowledge-section")
             .with_title("One section of a knowledge document")
             .with_description("A section of a knowledge document; the anchor is its heading in lower case with non-alphanumerics collapsed to `-`.")
             .with_mime_type(MARKDOWN);
@@ -192,7 +238,7 @@ impl ServerHandler for AdvisorServer {
             }
             None => Err(McpError::resource_not_found(
                 not_found_message(&self.catalog.advisor, uri),
-                Some(serde_json::json!({"uri": uri})),
+                Some(serde_json::json!({"uri": clip(uri, 300)})),
             )),
         }
     }
@@ -252,19 +298,19 @@ impl ServerHandler for AdvisorServer {
 fn not_found_message(advisor: &Advisor, uri: &str) -> String {
     let knowledge = advisor.knowledge();
     let Some(rest) = uri.strip_prefix(knowledge::URI_SCHEME) else {
-        return format!("Resource not found: `{uri}`; knowledge documents are `knowledge://<slug>`");
+        return format!("Resource not found: `{}`; knowledge documents are `knowledge://<slug>`", clip(uri, 200));
     };
     let (slug, anchor) = rest.split_once('#').unwrap_or((rest, ""));
     match knowledge.document(slug) {
         None => {
             let slugs: Vec<&str> = knowledge.documents().iter().map(|d| d.slug()).collect();
             let hint = knowledge::closest(slug, slugs.iter().copied()).map(|c| format!(" Did you mean `{c}`?")).unwrap_or_default();
-            format!("Resource not found: no document `{slug}` (documents: {}).{hint}", slugs.join(", "))
+            format!("Resource not found: no document `{}` (documents: {}).{hint}", clip(slug, 200), slugs.join(", "))
         }
         Some(doc) => {
             let anchors = doc.sections().iter().map(|s| s.anchor());
             let hint = knowledge::closest(anchor, anchors).map(|c| format!(" Did you mean `#{c}`?")).unwrap_or_default();
-            format!("Resource not found: `{slug}` has no section `#{anchor}`.{hint}")
+            format!("Resource not found: `{slug}` has no section `#{}`.{hint}", clip(anchor, 200))
         }
     }
 }

@@ -2,6 +2,7 @@
 //! or laid over with `--knowledge-dir`), and either serves MCP or runs one tool from the shell.
 
 mod handler;
+mod http;
 mod prompts;
 mod skill;
 mod stdio;
@@ -51,6 +52,7 @@ struct Cli {
 #[derive(Subcommand)]
 enum Command {
     /// Serve MCP over stdio: newline-delimited JSON-RPC on stdin/stdout (logs go to stderr).
+    /// With --http ADDR, serve MCP over streamable HTTP at http://ADDR/mcp instead.
     Serve {
         /// The longest message accepted, in bytes; longer lines are refused and skipped.
         #[arg(long, default_value_t = 16 * 1024 * 1024, value_name = "BYTES")]
@@ -58,6 +60,8 @@ enum Command {
         /// Requests read ahead of their answers; bounds memory under pipelined load.
         #[arg(long, default_value_t = 32, value_name = "N")]
         max_in_flight: usize,
+        #[command(flatten)]
+        http: HttpArgs,
     },
     /// List the tools, one per line with its description.
     Tools {
@@ -76,6 +80,76 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// `serve --http`: streamable HTTP, stateless and loopback-only unless told otherwise.
+#[derive(clap::Args)]
+#[command(next_help_heading = "Streamable HTTP")]
+struct HttpArgs {
+    /// Serve over streamable HTTP at ADDR (HOST:PORT, e.g. 127.0.0.1:8080; a bare port binds
+    /// 127.0.0.1; port 0 picks a free one, announced on stderr). MCP is at /mcp, a health check
+    /// at /healthz. A non-loopback address is reachable from other hosts: a warning says so.
+    #[arg(long = "http", value_name = "ADDR")]
+    addr: Option<String>,
+    /// A browser origin allowed to call the server (scheme://host:port, `:*` for any port);
+    /// repeatable. Requests from other origins get 403. Default: the loopback origins of the
+    /// bound port. Requests without an Origin header (non-browser clients) are not affected.
+    #[arg(long = "allow-origin", value_name = "ORIGIN", requires = "addr")]
+    allow_origins: Vec<String>,
+    /// A host name clients use to reach the server (the Host header), beside localhost,
+    /// 127.0.0.1, ::1 and the bound IP; repeatable. Others get 403 (DNS-rebinding protection).
+    /// `*` accepts any host, for a proxy that checks Host itself.
+    #[arg(long = "allow-host", value_name = "HOST", requires = "addr")]
+    allow_hosts: Vec<String>,
+    /// Require `Authorization: Bearer <token>` on /mcp, the token being the value of the
+    /// environment variable VAR (never a command-line argument, which `ps` shows). Else 401.
+    #[arg(long, value_name = "VAR", requires = "addr")]
+    token_env: Option<String>,
+    /// The largest request body accepted, in bytes; larger ones get 413.
+    #[arg(long, default_value_t = 1024 * 1024, value_name = "BYTES", requires = "addr")]
+    max_body_bytes: usize,
+    /// Keep sessions (Mcp-Session-Id) for clients of the handshake revisions (2025-06-18,
+    /// 2025-11-25); replicas then need sticky routing. Default: stateless, any replica answers.
+    #[arg(long, requires = "addr")]
+    stateful: bool,
+    /// The longest a request may take, body upload included; then 408 or 503.
+    #[arg(long, default_value_t = 30, value_name = "SECS", requires = "addr")]
+    request_timeout_secs: u64,
+    /// The longest a client may take to send a request's headers, or stay idle between
+    /// requests on a kept-alive connection; then the connection is closed.
+    #[arg(long, default_value_t = 30, value_name = "SECS", requires = "addr")]
+    header_timeout_secs: u64,
+    /// On SIGTERM or SIGINT, how long in-flight requests may take to finish before exit.
+    #[arg(long, default_value_t = 30, value_name = "SECS", requires = "addr")]
+    shutdown_grace_secs: u64,
+    /// Connections served at once; further ones wait in the listen backlog.
+    #[arg(long, default_value_t = 1024, value_name = "N", requires = "addr")]
+    max_connections: usize,
+}
+
+impl HttpArgs {
+    fn options(self, addr: String) -> anyhow::Result<http::HttpOptions> {
+        let token = match &self.token_env {
+            None => None,
+            Some(var) => match std::env::var(var) {
+                Ok(token) if !token.trim().is_empty() => Some(token.trim().to_string()),
+                Ok(_) => bail!("--token-env {var}: the variable is empty"),
+                Err(_) => bail!("--token-env {var}: the variable is not set (or not UTF-8)"),
+            },
+        };
+        Ok(http::HttpOptions {
+            addr,
+            allowed_origins: self.allow_origins,
+            allowed_hosts: self.allow_hosts,
+            token,
+            max_body_bytes: self.max_body_bytes.max(1),
+            stateful: self.stateful,
+            request_timeout: std::time::Duration::from_secs(self.request_timeout_secs.max(1)),
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
+            max_connections: self.max_connections.max(1),
+        })
+    }
 }
 
 fn init_logging(level: &str) {
@@ -166,9 +240,13 @@ async fn shutdown_signal() {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let advisor = load_advisor(cli.knowledge_dir.as_ref())?;
     match cli.command {
-        Command::Serve { max_message_bytes, max_in_flight } => {
+        Command::Serve { max_message_bytes, max_in_flight, http: mut http_args } => {
             let skill = SkillFile::embedded().map_err(anyhow::Error::msg)?;
             let catalog = Arc::new(Catalog::new(advisor, skill));
+            if let Some(addr) = http_args.addr.take() {
+                http::serve_http(catalog, http_args.options(addr)?)?;
+                return Ok(ExitCode::SUCCESS);
+            }
             let limits = stdio::Limits { max_line_bytes: max_message_bytes, max_in_flight: max_in_flight.max(1) };
             serve_stdio(catalog, limits)?;
             Ok(ExitCode::SUCCESS)

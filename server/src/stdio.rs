@@ -5,12 +5,18 @@
 //! - memory stays bounded: a line longer than the limit is skipped without being buffered, and
 //!   no more than `max_in_flight` requests are read ahead of their responses;
 //! - stdout carries nothing but protocol messages, written by one task in order.
+//!
+//! rmcp polls `receive` inside a `select!` and drops the future whenever another branch wins
+//! (a response ready to send), so `receive` keeps all its progress in the transport itself: a
+//! half-read line and an error answer waiting for room survive the drop.
 
 use std::collections::HashSet;
 use std::sync::{Arc, Mutex};
 
 use rmcp::RoleServer;
-use rmcp::model::{ClientJsonRpcMessage, ClientRequest, ErrorCode, ErrorData, JsonRpcMessage, RequestId, ServerJsonRpcMessage};
+use rmcp::model::{
+    ClientJsonRpcMessage, ClientRequest, ErrorCode, ErrorData, GetMeta, JsonRpcMessage, ProtocolVersion, RequestId, ServerJsonRpcMessage,
+};
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
 use serde_json::Value;
@@ -56,10 +62,10 @@ impl InFlight {
     fn count(&self) -> usize {
         self.open.lock().map_or(0, |open| open.len())
     }
-    fn start(&self, id: &RequestId) {
-        if let Ok(mut open) = self.open.lock() {
-            open.insert(id.to_string());
-        }
+    /// Records a request; false when a request with the same id is still unanswered (rmcp
+    /// would answer only one of the two, and the count would stop bounding the read-ahead).
+    fn start(&self, id: &RequestId) -> bool {
+        self.open.lock().is_ok_and(|mut open| open.insert(id.to_string()))
     }
     fn finish(&self, id: &RequestId) {
         if let Ok(mut open) = self.open.lock() {
@@ -71,10 +77,33 @@ impl InFlight {
 
 pub struct StdioTransport<R> {
     lines: BufReader<R>,
+    /// The line read so far: kept here, not in `receive`, so that a dropped `receive` resumes it.
     line: Vec<u8>,
+    /// Bytes of the current line skipped because it is over the limit (0 while within it).
+    skipped: usize,
+    /// An error answer to a line, waiting for room in the writer queue; sent before reading on.
+    reply: Option<Vec<u8>>,
     out: mpsc::Sender<Vec<u8>>,
     in_flight: Arc<InFlight>,
+    /// Whether rmcp has left its handshake stage. Before that it ends the session on any
+    /// message that is not a request, so notifications and responses are dropped until then.
+    session_started: bool,
     limits: Limits,
+}
+
+/// The longest text of a client's that an error message repeats (a method or tool name).
+const ECHO_LIMIT: usize = 120;
+
+/// The longest error message sent; serde errors may quote a whole (huge) value.
+const MESSAGE_LIMIT: usize = 1024;
+
+/// `text` cut to at most `limit` bytes at a character boundary, marked when cut.
+pub(crate) fn clip(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
+    if text.len() <= limit {
+        return text.into();
+    }
+    let cut = (0..=limit).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    format!("{}… ({} bytes)", &text[..cut], text.len()).into()
 }
 
 /// One line read from stdin.
@@ -97,22 +126,24 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
         let transport = Self {
             lines: BufReader::with_capacity(64 * 1024, reader),
             line: Vec::new(),
+            skipped: 0,
+            reply: None,
             out,
             in_flight: Arc::new(InFlight { open: Mutex::new(HashSet::new()), changed: Notify::new() }),
+            session_started: false,
             limits,
         };
         (transport, writer_task)
     }
 
-    /// Reads one line into `self.line`, never buffering more than the limit.
+    /// Reads one line into `self.line`, never buffering more than the limit. Cancel-safe: what
+    /// was read stays in `self.line` (or `self.skipped`) for the next call.
     async fn read_line(&mut self) -> std::io::Result<Line> {
-        self.line.clear();
-        let mut skipped = 0usize;
         loop {
             let buffer = self.lines.fill_buf().await?;
             if buffer.is_empty() {
-                return Ok(if skipped > 0 {
-                    Line::TooLong(skipped)
+                return Ok(if self.skipped > 0 {
+                    Line::TooLong(std::mem::take(&mut self.skipped))
                 } else if self.line.is_empty() {
                     Line::End
                 } else {
@@ -123,29 +154,28 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                 Some(i) => (&buffer[..i], Some(i + 1)),
                 None => (buffer, None),
             };
-            if skipped > 0 || self.line.len() + chunk.len() > self.limits.max_line_bytes {
-                skipped += self.line.len() + chunk.len();
+            if self.skipped > 0 || self.line.len() + chunk.len() > self.limits.max_line_bytes {
+                self.skipped += self.line.len() + chunk.len();
                 self.line.clear();
+                self.line.shrink_to(64 * 1024);
             } else {
                 self.line.extend_from_slice(chunk);
             }
             let consumed = done.unwrap_or(buffer.len());
             self.lines.consume(consumed);
             if done.is_some() {
-                return Ok(if skipped > 0 { Line::TooLong(skipped) } else { Line::Text });
+                return Ok(if self.skipped > 0 { Line::TooLong(std::mem::take(&mut self.skipped)) } else { Line::Text });
             }
         }
     }
 
-    async fn reply_error(&mut self, id: Option<RequestId>, error: ErrorData) {
-        reply_error(&self.out, id, error).await;
-    }
-
-    /// Turns the current line into a message, or answers it with an error and returns None.
-    async fn decode(&mut self) -> Option<ClientJsonRpcMessage> {
-        let text = String::from_utf8_lossy(&self.line);
+    /// Turns a line into a message: `Ok(None)` for a line that needs no answer (a blank line, a
+    /// notification before the session), `Err` with the error answer for a line that is not a
+    /// valid message.
+    fn decode(&mut self, line: &[u8]) -> Result<Option<ClientJsonRpcMessage>, Vec<u8>> {
+        let text = String::from_utf8_lossy(line);
         if text.trim().is_empty() {
-            return None;
+            return Ok(None);
         }
         let value = match serde_json::from_str::<Value>(&text) {
             Ok(value) => value,
@@ -153,13 +183,12 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                 Some(value) => value,
                 None => {
                     let error = ErrorData::new(ErrorCode::PARSE_ERROR, format!("Parse error: the line is not JSON ({first})"), None);
-                    self.reply_error(None, error).await;
-                    return None;
+                    return Err(encode_error(None, error));
                 }
             },
         };
         let id = value.get("id").and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok());
-        let method = value.get("method").and_then(Value::as_str).map(str::to_string);
+        let method = value.get("method").and_then(Value::as_str).map(|m| clip(m, ECHO_LIMIT).into_owned());
         let envelope_problem = if !value.is_object() {
             Some("a message must be a JSON object (batches are not supported)".to_string())
         } else if value.get("jsonrpc") != Some(&Value::from("2.0")) {
@@ -174,33 +203,44 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
             None
         };
         if let Some(problem) = envelope_problem {
-            self.reply_error(id, ErrorData::invalid_request(format!("Invalid request: {problem}"), None)).await;
-            return None;
+            return Err(encode_error(id, ErrorData::invalid_request(format!("Invalid request: {problem}"), None)));
         }
         match serde_json::from_value::<ClientJsonRpcMessage>(value) {
             Ok(JsonRpcMessage::Request(request)) => {
                 if let ClientRequest::CustomRequest(custom) = &request.request {
-                    let method = custom.method.clone();
-                    let error = if KNOWN_METHODS.contains(&method.as_str()) {
+                    let method = clip(&custom.method, ECHO_LIMIT);
+                    let error = if KNOWN_METHODS.contains(&custom.method.as_str()) {
                         ErrorData::invalid_params(format!("Invalid params for `{method}`: check its parameters against the specification (e.g. tools/call takes `name` and an object `arguments`)"), None)
                     } else {
                         ErrorData::new(ErrorCode::METHOD_NOT_FOUND, format!("Method not found: `{method}`"), None)
                     };
-                    self.reply_error(Some(request.id), error).await;
-                    return None;
+                    return Err(encode_error(Some(request.id), error));
                 }
-                self.in_flight.start(&request.id);
-                Some(JsonRpcMessage::Request(request))
+                if !self.in_flight.start(&request.id) {
+                    let message = format!(
+                        "Invalid request: the id {} is already used by a request that has not been answered yet; ids must be unique",
+                        clip(&request.id.to_string(), ECHO_LIMIT)
+                    );
+                    return Err(encode_error(Some(request.id), ErrorData::invalid_request(message, None)));
+                }
+                self.session_started = self.session_started || starts_session(&request.request);
+                Ok(Some(JsonRpcMessage::Request(request)))
+            }
+            Ok(message) if !self.session_started => {
+                // rmcp's handshake stage ends the session on anything but a request; a stray
+                // notification or response from a client is no reason to stop serving it.
+                tracing::debug!(?message, "dropped a message that is not a request before the session began");
+                Ok(None)
             }
             Ok(JsonRpcMessage::Notification(notification)) => {
-                if let rmcp::model::ClientNotification::CancelledNotification(cancelled) = &notification.notification {
-                    if let Some(id) = &cancelled.params.request_id {
-                        self.in_flight.finish(id);
-                    }
+                if let rmcp::model::ClientNotification::CancelledNotification(cancelled) = &notification.notification
+                    && let Some(id) = &cancelled.params.request_id
+                {
+                    self.in_flight.finish(id);
                 }
-                Some(JsonRpcMessage::Notification(notification))
+                Ok(Some(JsonRpcMessage::Notification(notification)))
             }
-            Ok(other) => Some(other),
+            Ok(other) => Ok(Some(other)),
             Err(e) => {
                 let error = match (&id, &method) {
                     (Some(_), Some(m)) if KNOWN_METHODS.contains(&m.as_str()) => {
@@ -210,11 +250,23 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                     _ => ErrorData::invalid_request(format!("Invalid request: {e}"), None),
                 };
                 // A notification is never answered, even when malformed.
-                if id.is_some() || method.is_none() {
-                    self.reply_error(id, error).await;
-                }
-                None
+                if id.is_some() || method.is_none() { Err(encode_error(id, error)) } else { Ok(None) }
             }
+        }
+    }
+}
+
+/// Whether rmcp leaves its handshake stage on this request: `initialize`, or a request of the
+/// handshake-free revision carrying complete `_meta` with a version the server serves (ping
+/// and `server/discover` are answered without leaving it).
+fn starts_session(request: &ClientRequest) -> bool {
+    match request {
+        ClientRequest::InitializeRequest(_) => true,
+        ClientRequest::PingRequest(_) | ClientRequest::DiscoverRequest(_) => false,
+        other => {
+            let meta = other.get_meta();
+            meta.missing_required_keys(&ProtocolVersion::V_2026_07_28).is_empty()
+                && meta.protocol_version().is_some_and(|version| crate::handler::supported_versions().contains(&version))
         }
     }
 }
@@ -228,6 +280,12 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
             JsonRpcMessage::Error(error) => error.id.clone(),
             _ => None,
         };
+        let mut item = item;
+        if let JsonRpcMessage::Error(error) = &mut item
+            && error.error.message.len() > MESSAGE_LIMIT
+        {
+            error.error.message = clip(&error.error.message, MESSAGE_LIMIT).into_owned().into();
+        }
         let out = self.out.clone();
         let in_flight = self.in_flight.clone();
         async move {
@@ -243,6 +301,14 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
         loop {
+            // Every await below is cancel-safe: a reply is taken only once a slot is held, and a
+            // line in progress stays in `self.line`.
+            if self.reply.is_some() {
+                let Ok(slot) = self.out.reserve().await else { return None };
+                if let Some(reply) = self.reply.take() {
+                    slot.send(reply);
+                }
+            }
             while self.in_flight.count() >= self.limits.max_in_flight {
                 let changed = self.in_flight.changed.notified();
                 if self.in_flight.count() < self.limits.max_in_flight {
@@ -254,14 +320,22 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
                 Ok(Line::End) | Err(_) => return None,
                 Ok(Line::TooLong(bytes)) => {
                     let message = format!(
-                        "Invalid request: the message is {bytes} bytes, over the limit of {} bytes",
+                        "Invalid request: the message is {bytes} bytes, over the limit of {} bytes (--max-message-bytes); it was skipped",
                         self.limits.max_line_bytes
                     );
-                    self.reply_error(None, ErrorData::invalid_request(message, None)).await;
+                    self.reply = Some(encode_error(None, ErrorData::invalid_request(message, None)));
                 }
                 Ok(Line::Text) => {
-                    if let Some(message) = self.decode().await {
-                        return Some(message);
+                    let line = std::mem::take(&mut self.line);
+                    let decoded = self.decode(&line);
+                    // Keep the buffer for the next line, unless a long line made it large.
+                    self.line = line;
+                    self.line.clear();
+                    self.line.shrink_to(64 * 1024);
+                    match decoded {
+                        Ok(Some(message)) => return Some(message),
+                        Ok(None) => {}
+                        Err(reply) => self.reply = Some(reply),
                     }
                 }
             }
@@ -273,13 +347,17 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
     }
 }
 
-/// Answers a line that never reached the service.
-async fn reply_error(out: &mpsc::Sender<Vec<u8>>, id: Option<RequestId>, error: ErrorData) {
-    let message = ServerJsonRpcMessage::error(error, id);
-    if let Ok(mut bytes) = serde_json::to_vec(&message) {
-        bytes.push(b'\n');
-        let _ = out.send(bytes).await;
+/// The error answer to a line that never reached the service, as a line of JSON.
+fn encode_error(id: Option<RequestId>, mut error: ErrorData) -> Vec<u8> {
+    if error.message.len() > MESSAGE_LIMIT {
+        error.message = clip(&error.message, MESSAGE_LIMIT).into_owned().into();
     }
+    let message = ServerJsonRpcMessage::error(error, id);
+    // Serializing an error of strings and integers cannot fail; fall back to a fixed one.
+    let mut bytes = serde_json::to_vec(&message)
+        .unwrap_or_else(|_| br#"{"jsonrpc":"2.0","error":{"code":-32603,"message":"Internal error"}}"#.to_vec());
+    bytes.push(b'\n');
+    bytes
 }
 
 /// Writes each message as one line; flushes whenever no further message is waiting, so that a

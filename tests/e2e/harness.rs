@@ -167,3 +167,37 @@ impl Drop for Server {
         let _ = self.child.wait();
     }
 }
+
+/// Raw access for the reliability battery: bytes that are not a line of text, a stdin handed
+/// to a writer thread, the process id for `/proc` and signals.
+impl Server {
+    /// Writes `bytes` as they are: no newline added, any bytes at all.
+    pub fn send_bytes(&mut self, bytes: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(bytes).expect("write");
+        stdin.flush().expect("flush");
+    }
+
+    /// Hands stdin over (to a writer thread); the server sees EOF when it is dropped.
+    pub fn take_stdin(&mut self) -> ChildStdin {
+        self.stdin.take().expect("stdin is open")
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// Waits up to `limit` for the process to exit, without closing anything.
+    pub fn wait_exit(&mut self, limit: Duration) -> Option<std::process::ExitStatus> {
+        let started = std::time::Instant::now();
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return Some(status);
+            }
+            if started.elapsed() > limit {
+                return None;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}

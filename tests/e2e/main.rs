@@ -3,5 +3,10 @@
 
 mod harness;
 
+mod calculators;
+mod decisions;
 mod diagnose;
+mod http;
+mod planning;
 mod protocol;
+mod reliability;

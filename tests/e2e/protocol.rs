@@ -308,3 +308,22 @@ fn knowledge_dir_overrides_and_refuses_malformed_files() {
     assert!(!output.status.success() && stderr.contains("diagnostic-findings"), "{stderr}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[test]
+fn completion_offers_slugs_and_anchors() {
+    let mut server = Server::start();
+    let template = json!({"type": "ref/resource", "uri": "knowledge://{slug}#{anchor}"});
+    let slugs = server.request("completion/complete", json!({"ref": template, "argument": {"name": "slug", "value": "ca"}}));
+    assert_eq!(slugs["result"]["completion"]["values"], json!(["caching", "capacity-planning"]), "{slugs}");
+    let anchors = server.request(
+        "completion/complete",
+        json!({"ref": template, "argument": {"name": "anchor", "value": "write"}, "context": {"arguments": {"slug": "caching"}}}),
+    );
+    let values = anchors["result"]["completion"]["values"].as_array().unwrap();
+    assert!(values.contains(&json!("write-strategies")), "{anchors}");
+    let prompt = server.request(
+        "completion/complete",
+        json!({"ref": {"type": "ref/prompt", "name": "scaling_review"}, "argument": {"name": "metrics", "value": "p"}}),
+    );
+    assert_eq!(prompt["result"]["completion"]["values"], json!([]), "{prompt}");
+}

@@ -81,20 +81,32 @@ fn show(value: &Value) -> String {
         Value::String(s) if matches!(s.as_str(), "NaN" | "Infinity" | "-Infinity") => {
             return format!("{s} (not a finite number)");
         }
+        // The transport quotes numbers beyond f64 (`1e400`) so that they reach the field.
+        Value::String(s) if looks_numeric(s) && s.parse::<f64>().is_ok_and(f64::is_infinite) => {
+            return format!("{} (a number beyond the range of a finite number)", clip(s, 60));
+        }
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
         Value::Object(_) => "an object",
     };
-    let mut text = value.to_string();
-    if text.len() > 60 {
-        let cut = (0..=57)
-            .rev()
-            .find(|&i| text.is_char_boundary(i))
-            .unwrap_or(0);
-        text.truncate(cut);
-        text.push_str("...");
+    format!("`{}` ({kind})", clip(&value.to_string(), 60))
+}
+
+fn looks_numeric(text: &str) -> bool {
+    text.bytes().next().is_some_and(|b| b == b'-' || b.is_ascii_digit())
+}
+
+/// `text` cut to at most `limit` bytes at a character boundary: a refusal quotes what it
+/// received, but never a whole megabyte of it.
+fn clip(text: &str, limit: usize) -> String {
+    if text.len() <= limit {
+        return text.to_string();
     }
-    format!("`{text}` ({kind})")
+    let cut = (0..=limit.saturating_sub(3))
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
+    format!("{}...", &text[..cut])
 }
 
 /// Checks `arguments` against `schema`, then deserializes them.
@@ -110,7 +122,7 @@ pub(crate) fn parse<T: DeserializeOwned>(
         ArgError::new(
             if field == "." { "arguments" } else { &field },
             "a value this tool cannot read",
-            e.inner().to_string(),
+            clip(&e.inner().to_string(), 300),
         )
     })
 }
@@ -158,7 +170,7 @@ impl<'a> Validator<'a> {
                         .map(|p| p.keys().map(String::as_str).collect())
                         .unwrap_or_default();
                     let mut error = ArgError::new(
-                        &field,
+                        &clip(&field, 120),
                         format!("an unknown field ({})", show(value)),
                         format!("only the fields {}", known.join(", ")),
                     );
