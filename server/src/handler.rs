@@ -56,7 +56,7 @@ impl Catalog {
             .tools()
             .iter()
             .map(|tool| {
-                let annotations = ToolAnnotations::from_raw(Some(tool.title.to_string()), Some(true), Some(false), Some(true), Some(false));
+                let annotations = ToolAnnotations::from_raw(None, Some(true), Some(false), Some(true), Some(false));
                 Tool::new_with_raw(tool.name, Some(Cow::Borrowed(tool.description)), Arc::new(tool.input_schema.clone()))
                     .with_title(tool.title)
                     .with_raw_output_schema(Arc::new(tool.output_schema.clone()))

@@ -47,13 +47,20 @@ fn short(text: &str) -> String {
     if text.len() <= 160 {
         return text.to_string();
     }
-    let cut = (0..=157).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let cut = (0..=157)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
     format!("{}... ({} bytes)", &text[..cut], text.len())
 }
 
 impl Prober {
     fn new(server: Server) -> Self {
-        Self { server, probes: 0, pings: 0 }
+        Self {
+            server,
+            probes: 0,
+            pings: 0,
+        }
     }
 
     /// Sends `bytes` as one line, then a ping; returns the answer to the line, if any. Fails
@@ -65,7 +72,11 @@ impl Prober {
         let ping = json!(format!("ping-{}", self.pings));
         let mut line = bytes.to_vec();
         line.push(b'\n');
-        line.extend_from_slice(json!({"jsonrpc": "2.0", "id": ping, "method": "ping"}).to_string().as_bytes());
+        line.extend_from_slice(
+            json!({"jsonrpc": "2.0", "id": ping, "method": "ping"})
+                .to_string()
+                .as_bytes(),
+        );
         line.push(b'\n');
         self.server.send_bytes(&line);
         let wanted = usize::from(!matches!(expect, Expect::Nothing));
@@ -73,29 +84,55 @@ impl Prober {
         let mut pinged = false;
         while !pinged || answers.len() < wanted {
             let message = self.server.read();
-            assert_eq!(message["jsonrpc"], "2.0", "{what}: stdout carried a message that is not JSON-RPC 2.0: {message}");
+            assert_eq!(
+                message["jsonrpc"], "2.0",
+                "{what}: stdout carried a message that is not JSON-RPC 2.0: {message}"
+            );
             if message.get("method").is_some() {
                 continue; // a notification of the server's own (a log message)
             }
             if message["id"] == ping {
-                assert!(message["result"].is_object(), "{what}: the ping after it was refused: {message}");
+                assert!(
+                    message["result"].is_object(),
+                    "{what}: the ping after it was refused: {message}"
+                );
                 pinged = true;
             } else {
                 answers.push(message);
-                assert!(answers.len() <= wanted, "{what}: answered {} times: {}", answers.len(), short(&format!("{answers:?}")));
+                assert!(
+                    answers.len() <= wanted,
+                    "{what}: answered {} times: {}",
+                    answers.len(),
+                    short(&format!("{answers:?}"))
+                );
             }
         }
         let answer = answers.pop();
         if let Some(answer) = &answer {
             let error = &answer["error"];
             match expect {
-                Expect::Error(code) => assert_eq!(error["code"], code, "{what}: {}", short(&answer.to_string())),
-                _ => assert!(answer["result"].is_object() || error.is_object(), "{what}: neither result nor error: {answer}"),
+                Expect::Error(code) => assert_eq!(
+                    error["code"],
+                    code,
+                    "{what}: {}",
+                    short(&answer.to_string())
+                ),
+                _ => assert!(
+                    answer["result"].is_object() || error.is_object(),
+                    "{what}: neither result nor error: {answer}"
+                ),
             }
             if error.is_object() {
                 let message = error["message"].as_str().unwrap_or_default();
-                assert!(!message.is_empty(), "{what}: an error without a message: {answer}");
-                assert!(message.len() <= 2048, "{what}: an error message of {} bytes", message.len());
+                assert!(
+                    !message.is_empty(),
+                    "{what}: an error without a message: {answer}"
+                );
+                assert!(
+                    message.len() <= 2048,
+                    "{what}: an error message of {} bytes",
+                    message.len()
+                );
             }
         }
         answer
@@ -104,13 +141,20 @@ impl Prober {
     /// `tools/call`: the `result`, which may be a refusal (`isError`).
     fn call(&mut self, tool: &str, arguments_json: &str) -> Value {
         let id = self.server.fresh_id();
-        let line = format!(r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments_json}}}}}"#);
+        let line = format!(
+            r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"{tool}","arguments":{arguments_json}}}}}"#
+        );
         let what = format!("{tool}({})", short(arguments_json));
-        let answer = self.probe(&what, line.as_bytes(), Expect::Answer).expect("one answer");
+        let answer = self
+            .probe(&what, line.as_bytes(), Expect::Answer)
+            .expect("one answer");
         assert_eq!(answer["id"], json!(id), "{what}: answered with another id");
         match answer.get("result") {
             Some(result) => result.clone(),
-            None => panic!("{what}: refused at the JSON-RPC level: {}", short(&answer.to_string())),
+            None => panic!(
+                "{what}: refused at the JSON-RPC level: {}",
+                short(&answer.to_string())
+            ),
         }
     }
 }
@@ -126,19 +170,78 @@ struct ToolSchema {
 
 fn list_tools(server: &mut Server) -> Vec<ToolSchema> {
     let listed = server.request("tools/list", json!({}));
-    let tools = listed["result"]["tools"].as_array().expect("tools/list answers").clone();
+    let tools = listed["result"]["tools"]
+        .as_array()
+        .expect("tools/list answers")
+        .clone();
     assert!(!tools.is_empty());
+    let inputs: Map<String, Value> = tools
+        .iter()
+        .map(|tool| {
+            (
+                tool["name"].as_str().expect("a name").to_string(),
+                tool["inputSchema"].clone(),
+            )
+        })
+        .collect();
     tools
         .into_iter()
         .map(|tool| ToolSchema {
             name: tool["name"].as_str().expect("a name").to_string(),
-            input: tool["inputSchema"].as_object().expect("an input schema").clone(),
-            output: tool["outputSchema"].as_object().expect("an output schema").clone(),
+            input: inline_tool_arguments(
+                tool["inputSchema"].as_object().expect("an input schema"),
+                &inputs,
+            ),
+            output: tool["outputSchema"]
+                .as_object()
+                .expect("an output schema")
+                .clone(),
         })
         .collect()
 }
 
-fn resolve<'a>(root: &'a Map<String, Value>, node: &'a Map<String, Value>) -> &'a Map<String, Value> {
+/// A property marked `x-tool-arguments: NAME` carries the arguments of the tool NAME: probe it
+/// with that tool's own schema (its `$defs` merged into this one).
+fn inline_tool_arguments(
+    schema: &Map<String, Value>,
+    inputs: &Map<String, Value>,
+) -> Map<String, Value> {
+    let mut schema = schema.clone();
+    let mut definitions = schema
+        .get("$defs")
+        .and_then(Value::as_object)
+        .cloned()
+        .unwrap_or_default();
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            let Some(target) = property.get("x-tool-arguments").and_then(Value::as_str) else {
+                continue;
+            };
+            let Some(Value::Object(mut inlined)) = inputs.get(target).cloned() else {
+                continue;
+            };
+            if let Some(Value::Object(defs)) = inlined.remove("$defs") {
+                definitions.extend(defs);
+            }
+            if let Some(description) = property.get("description").cloned() {
+                inlined.insert("description".into(), description);
+            }
+            if let Some(kind) = property.get("type").cloned() {
+                inlined.insert("type".into(), kind);
+            }
+            *property = Value::Object(inlined);
+        }
+    }
+    if !definitions.is_empty() {
+        schema.insert("$defs".into(), Value::Object(definitions));
+    }
+    schema
+}
+
+fn resolve<'a>(
+    root: &'a Map<String, Value>,
+    node: &'a Map<String, Value>,
+) -> &'a Map<String, Value> {
     let target = node
         .get("$ref")
         .and_then(Value::as_str)
@@ -148,11 +251,21 @@ fn resolve<'a>(root: &'a Map<String, Value>, node: &'a Map<String, Value>) -> &'
 }
 
 /// The schema of a property without its `null` alternative, and whether `null` is allowed.
-fn non_null<'a>(root: &'a Map<String, Value>, node: &'a Map<String, Value>) -> (&'a Map<String, Value>, bool) {
+fn non_null<'a>(
+    root: &'a Map<String, Value>,
+    node: &'a Map<String, Value>,
+) -> (&'a Map<String, Value>, bool) {
     let node = resolve(root, node);
-    if let Some(branches) = node.get("anyOf").or_else(|| node.get("oneOf")).and_then(Value::as_array) {
+    if let Some(branches) = node
+        .get("anyOf")
+        .or_else(|| node.get("oneOf"))
+        .and_then(Value::as_array)
+    {
         let nullable = branches.iter().any(|b| b["type"] == "null");
-        let branch = branches.iter().filter_map(Value::as_object).find(|b| b.get("type") != Some(&json!("null")));
+        let branch = branches
+            .iter()
+            .filter_map(Value::as_object)
+            .find(|b| b.get("type") != Some(&json!("null")));
         if let Some(branch) = branch
             && branches.iter().all(|b| b.get("const").is_none())
         {
@@ -171,10 +284,18 @@ fn non_null<'a>(root: &'a Map<String, Value>, node: &'a Map<String, Value>) -> (
 fn kinds(node: &Map<String, Value>) -> Vec<String> {
     let mut kinds: Vec<String> = match node.get("type") {
         Some(Value::String(kind)) => vec![kind.clone()],
-        Some(Value::Array(kinds)) => kinds.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(kinds)) => kinds
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
-    let consts = node.get("anyOf").or_else(|| node.get("oneOf")).and_then(Value::as_array).is_some_and(|b| b.iter().any(|b| b.get("const").is_some()));
+    let consts = node
+        .get("anyOf")
+        .or_else(|| node.get("oneOf"))
+        .and_then(Value::as_array)
+        .is_some_and(|b| b.iter().any(|b| b.get("const").is_some()));
     if kinds.is_empty() && (node.get("enum").is_some() || consts) {
         kinds.push("string".into());
     }
@@ -186,8 +307,14 @@ fn allowed_values(node: &Map<String, Value>) -> Option<Vec<Value>> {
     if let Some(values) = node.get("enum").and_then(Value::as_array) {
         return Some(values.clone());
     }
-    let branches = node.get("anyOf").or_else(|| node.get("oneOf")).and_then(Value::as_array)?;
-    let consts: Vec<Value> = branches.iter().filter_map(|b| b.get("const").cloned()).collect();
+    let branches = node
+        .get("anyOf")
+        .or_else(|| node.get("oneOf"))
+        .and_then(Value::as_array)?;
+    let consts: Vec<Value> = branches
+        .iter()
+        .filter_map(|b| b.get("const").cloned())
+        .collect();
     (!consts.is_empty()).then_some(consts)
 }
 
@@ -233,12 +360,21 @@ impl Field<'_> {
             return false;
         }
         if let Some(x) = value.as_f64() {
-            let below = self.bound("minimum").is_some_and(|m| x < m) || self.bound("exclusiveMinimum").is_some_and(|m| x <= m);
-            let above = self.bound("maximum").is_some_and(|m| x > m) || self.bound("exclusiveMaximum").is_some_and(|m| x >= m);
+            let below = self.bound("minimum").is_some_and(|m| x < m)
+                || self.bound("exclusiveMinimum").is_some_and(|m| x <= m);
+            let above = self.bound("maximum").is_some_and(|m| x > m)
+                || self.bound("exclusiveMaximum").is_some_and(|m| x >= m);
             return !below && !above;
         }
-        if let (Some(items), Some(item)) = (value.as_array(), self.node.get("items").and_then(Value::as_object)) {
-            let item = Field { path: self.path.clone(), node: non_null(root, item).0, nullable: non_null(root, item).1 };
+        if let (Some(items), Some(item)) = (
+            value.as_array(),
+            self.node.get("items").and_then(Value::as_object),
+        ) {
+            let item = Field {
+                path: self.path.clone(),
+                node: non_null(root, item).0,
+                nullable: non_null(root, item).1,
+            };
             return items.iter().all(|element| item.accepts(root, element));
         }
         true
@@ -248,7 +384,11 @@ impl Field<'_> {
     }
     /// A number as this field's JSON: a whole number for an integer field.
     fn number(&self, x: f64) -> Value {
-        if self.is_integer() && x.fract() == 0.0 && x.abs() < 9.0e18 { json!(x as i64) } else { json!(x) }
+        if self.is_integer() && x.fract() == 0.0 && x.abs() < 9.0e18 {
+            json!(x as i64)
+        } else {
+            json!(x)
+        }
     }
     /// The largest value the schema allows (or the largest a JSON number holds).
     fn huge(&self) -> Value {
@@ -256,7 +396,11 @@ impl Field<'_> {
             return self.number(max);
         }
         if self.is_integer() {
-            if self.bound("minimum").is_some_and(|m| m >= 0.0) { json!(u64::MAX) } else { json!(i64::MAX) }
+            if self.bound("minimum").is_some_and(|m| m >= 0.0) {
+                json!(u64::MAX)
+            } else {
+                json!(i64::MAX)
+            }
         } else {
             json!(f64::MAX)
         }
@@ -267,7 +411,7 @@ impl Field<'_> {
         match (self.bound("minimum"), self.bound("exclusiveMinimum")) {
             (Some(min), _) => self.number(min),
             (None, Some(min)) if integer => json!(min.floor() as i64 + 1),
-            (None, Some(min)) if min == 0.0 => json!(5e-324),
+            (None, Some(0.0)) => json!(5e-324),
             (None, Some(min)) => json!(min * (1.0 + f64::EPSILON) + f64::MIN_POSITIVE),
             (None, None) if integer => json!(0),
             (None, None) => json!(5e-324),
@@ -275,20 +419,31 @@ impl Field<'_> {
     }
 }
 
-fn fields<'a>(root: &'a Map<String, Value>, node: &'a Map<String, Value>, prefix: &[String], out: &mut Vec<Field<'a>>) {
+fn fields<'a>(
+    root: &'a Map<String, Value>,
+    node: &'a Map<String, Value>,
+    prefix: &[String],
+    out: &mut Vec<Field<'a>>,
+) {
     let node = resolve(root, node);
     let Some(properties) = node.get("properties").and_then(Value::as_object) else {
         return;
     };
     for (name, property) in properties {
-        let Some(property) = property.as_object() else { continue };
+        let Some(property) = property.as_object() else {
+            continue;
+        };
         let (inner, nullable) = non_null(root, property);
         let mut path = prefix.to_vec();
         path.push(name.clone());
         if kinds(inner).iter().any(|k| k == "object") {
             fields(root, inner, &path, out);
         }
-        out.push(Field { path, node: inner, nullable });
+        out.push(Field {
+            path,
+            node: inner,
+            nullable,
+        });
     }
 }
 
@@ -299,30 +454,54 @@ fn valid_value(root: &Map<String, Value>, node: &Map<String, Value>) -> Value {
     if let Some(allowed) = allowed_values(node) {
         return allowed[0].clone();
     }
-    let field = Field { path: Vec::new(), node, nullable: false };
+    let field = Field {
+        path: Vec::new(),
+        node,
+        nullable: false,
+    };
     match kinds(node).first().map(String::as_str) {
         Some("boolean") => json!(false),
         Some("integer" | "number") => {
             let low = field.tiny();
-            if low.as_f64().is_some_and(|x| x > 0.0 && x < 1.0) { json!(1) } else { low }
+            if low.as_f64().is_some_and(|x| x > 0.0 && x < 1.0) {
+                json!(1)
+            } else {
+                low
+            }
         }
         Some("string") => json!("x"),
         Some("array") => json!([]),
         Some("object") => {
             let mut object = Map::new();
             let properties = node.get("properties").and_then(Value::as_object);
-            let required: Vec<&str> = node.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str).collect();
+            let required: Vec<&str> = node
+                .get("required")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter_map(Value::as_str)
+                .collect();
             for name in &required {
-                if let Some(property) = properties.and_then(|p| p.get(*name)).and_then(Value::as_object) {
+                if let Some(property) = properties
+                    .and_then(|p| p.get(*name))
+                    .and_then(Value::as_object)
+                {
                     object.insert(name.to_string(), valid_value(root, property));
                 }
             }
             if required.is_empty()
                 && let Some((name, property)) = properties.into_iter().flatten().find(|(_, p)| {
-                    p.as_object().is_some_and(|p| kinds(non_null(root, p).0).iter().any(|k| matches!(k.as_str(), "number" | "integer")))
+                    p.as_object().is_some_and(|p| {
+                        kinds(non_null(root, p).0)
+                            .iter()
+                            .any(|k| matches!(k.as_str(), "number" | "integer"))
+                    })
                 })
             {
-                object.insert(name.clone(), valid_value(root, property.as_object().expect("an object")));
+                object.insert(
+                    name.clone(),
+                    valid_value(root, property.as_object().expect("an object")),
+                );
             }
             Value::Object(object)
         }
@@ -331,16 +510,33 @@ fn valid_value(root: &Map<String, Value>, node: &Map<String, Value>) -> Value {
 }
 
 /// `base` with the field at `path` set to `value`, creating the objects on the way.
-fn with_field(root: &Map<String, Value>, node: &Map<String, Value>, base: &Value, path: &[String], value: Value) -> Value {
+fn with_field(
+    root: &Map<String, Value>,
+    node: &Map<String, Value>,
+    base: &Value,
+    path: &[String],
+    value: Value,
+) -> Value {
     let mut object = base.as_object().cloned().unwrap_or_default();
     let node = non_null(root, node).0;
     let (first, rest) = path.split_first().expect("a path");
     if rest.is_empty() {
         object.insert(first.clone(), value);
     } else {
-        let child = node.get("properties").and_then(|p| p.get(first)).and_then(Value::as_object).expect("a declared property");
-        let child_base = object.get(first).filter(|v| v.is_object()).cloned().unwrap_or_else(|| valid_value(root, child));
-        object.insert(first.clone(), with_field(root, child, &child_base, rest, value));
+        let child = node
+            .get("properties")
+            .and_then(|p| p.get(first))
+            .and_then(Value::as_object)
+            .expect("a declared property");
+        let child_base = object
+            .get(first)
+            .filter(|v| v.is_object())
+            .cloned()
+            .unwrap_or_else(|| valid_value(root, child));
+        object.insert(
+            first.clone(),
+            with_field(root, child, &child_base, rest, value),
+        );
     }
     Value::Object(object)
 }
@@ -358,16 +554,33 @@ fn all_names(root: &Map<String, Value>) -> Vec<String> {
 
 /// Checks a `tools/call` result: a refusal names a field (this one when given), an answer fits
 /// the output schema and shows only finite numbers. True when it was an answer.
-fn check_result(tool: &ToolSchema, arguments_json: &str, result: &Value, must_name: Option<&str>) -> bool {
+fn check_result(
+    tool: &ToolSchema,
+    arguments_json: &str,
+    result: &Value,
+    must_name: Option<&str>,
+) -> bool {
     let what = format!("{}({})", tool.name, short(arguments_json));
-    let text = result["content"][0]["text"].as_str().unwrap_or_else(|| panic!("{what}: no text content: {}", short(&result.to_string())));
+    let text = result["content"][0]["text"]
+        .as_str()
+        .unwrap_or_else(|| panic!("{what}: no text content: {}", short(&result.to_string())));
     if result["isError"] == json!(true) {
-        assert!(text.len() <= 4096, "{what}: a refusal of {} bytes", text.len());
+        assert!(
+            text.len() <= 4096,
+            "{what}: a refusal of {} bytes",
+            text.len()
+        );
         match must_name {
-            Some(field) => assert!(text.contains(&format!("`{field}")), "{what}: the refusal does not name `{field}`: {text}"),
+            Some(field) => assert!(
+                text.contains(&format!("`{field}")),
+                "{what}: the refusal does not name `{field}`: {text}"
+            ),
             None => {
                 let names = all_names(&tool.input);
-                assert!(names.iter().any(|n| text.contains(&format!("`{n}"))), "{what}: the refusal names no field: {text}");
+                assert!(
+                    names.iter().any(|n| text.contains(&format!("`{n}"))),
+                    "{what}: the refusal names no field: {text}"
+                );
             }
         }
         return false;
@@ -375,7 +588,9 @@ fn check_result(tool: &ToolSchema, arguments_json: &str, result: &Value, must_na
     if let Some(field) = must_name {
         panic!("{what}: accepted, but the schema does not allow this value of `{field}`");
     }
-    let structured = result.get("structuredContent").unwrap_or_else(|| panic!("{what}: no structuredContent"));
+    let structured = result
+        .get("structuredContent")
+        .unwrap_or_else(|| panic!("{what}: no structuredContent"));
     if let Err(problem) = oracle::conforms(&tool.output, structured) {
         panic!("{what}: {problem}\n{}", short(&structured.to_string()));
     }
@@ -399,7 +614,13 @@ fn accepted_base(prober: &mut Prober, tool: &ToolSchema) -> Value {
     if let Some(properties) = root.get("properties").and_then(Value::as_object) {
         for (name, property) in properties {
             if base.get(name).is_none() {
-                candidates.push(with_field(root, root, &base, std::slice::from_ref(name), valid_value(root, property.as_object().expect("a schema"))));
+                candidates.push(with_field(
+                    root,
+                    root,
+                    &base,
+                    std::slice::from_ref(name),
+                    valid_value(root, property.as_object().expect("a schema")),
+                ));
             }
         }
     }
@@ -415,12 +636,28 @@ fn accepted_base(prober: &mut Prober, tool: &ToolSchema) -> Value {
 
 /// Raw JSON texts: some are not JSON values at all (`NaN`, `1e400`), as clients send them.
 fn probe_values(root: &Map<String, Value>, field: &Field) -> Vec<String> {
-    let mut values: Vec<String> = ["null", "\"12\"", "true", "[1]", "{\"v\": 1}", "5"].map(String::from).to_vec();
+    let mut values: Vec<String> = ["null", "\"12\"", "true", "[1]", "{\"v\": 1}", "5"]
+        .map(String::from)
+        .to_vec();
     if field.is_numeric() {
         values.extend(
             [
-                "-1", "0", "1.5", "1e308", "-1e308", "1.7976931348623157e308", "5e-324", "18446744073709551615", "18446744073709551616",
-                "9007199254740993", "-9223372036854775809", "1e400", "-1e400", "NaN", "Infinity", "-Infinity",
+                "-1",
+                "0",
+                "1.5",
+                "1e308",
+                "-1e308",
+                "1.7976931348623157e308",
+                "5e-324",
+                "18446744073709551615",
+                "18446744073709551616",
+                "9007199254740993",
+                "-9223372036854775809",
+                "1e400",
+                "-1e400",
+                "NaN",
+                "Infinity",
+                "-Infinity",
             ]
             .map(String::from),
         );
@@ -432,8 +669,15 @@ fn probe_values(root: &Map<String, Value>, field: &Field) -> Vec<String> {
     }
     if kinds.iter().any(|k| k == "array") {
         values.extend(["[]", "[null]", "[\"no_such_value\"]", "[[]]"].map(String::from));
-        let item = field.node.get("items").and_then(Value::as_object).map(|i| resolve(root, i));
-        if let Some(first) = item.and_then(allowed_values).and_then(|values| values.first().cloned()) {
+        let item = field
+            .node
+            .get("items")
+            .and_then(Value::as_object)
+            .map(|i| resolve(root, i));
+        if let Some(first) = item
+            .and_then(allowed_values)
+            .and_then(|values| values.first().cloned())
+        {
             values.push(json!([first, first]).to_string());
             values.push(Value::Array(vec![first; 10_000]).to_string());
         }
@@ -464,15 +708,26 @@ struct Memory {
 
 impl Memory {
     fn of(pid: u32) -> Self {
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).expect("/proc/<pid>/status (Linux)");
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))
+            .expect("/proc/<pid>/status (Linux)");
         let field = |name: &str| {
             status
                 .lines()
                 .find_map(|l| l.strip_prefix(name))
-                .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+                .and_then(|rest| {
+                    rest.trim()
+                        .trim_end_matches("kB")
+                        .trim()
+                        .parse::<u64>()
+                        .ok()
+                })
                 .unwrap_or(0)
         };
-        Self { peak_kb: field("VmHWM:"), rss_kb: field("VmRSS:"), file_kb: field("RssFile:") }
+        Self {
+            peak_kb: field("VmHWM:"),
+            rss_kb: field("VmRSS:"),
+            file_kb: field("RssFile:"),
+        }
     }
     /// The peak minus the executable's mapped pages: what the server allocated at its peak.
     fn peak_work_kb(&self) -> u64 {
@@ -496,11 +751,20 @@ fn initialize_line() -> String {
 
 /// A server whose stdout the test reads (or not) itself, unlike the harness, which always drains.
 fn spawn_raw() -> Child {
-    Command::new(BINARY).arg("serve").stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null()).spawn().expect("the binary starts")
+    Command::new(BINARY)
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts")
 }
 
 fn signal(pid: u32, name: &str) {
-    let status = Command::new("kill").args([&format!("-{name}"), &pid.to_string()]).status().expect("kill runs");
+    let status = Command::new("kill")
+        .args([&format!("-{name}"), &pid.to_string()])
+        .status()
+        .expect("kill runs");
     assert!(status.success(), "kill -{name} {pid} failed");
 }
 
@@ -591,10 +855,26 @@ fn malformed_lines() -> Vec<(&'static str, Vec<u8>, Expect)> {
         ("a response from the client", r#"{"jsonrpc":"2.0","id":33,"result":{}}"#.into(), Expect::Nothing),
         ("an error from the client", r#"{"jsonrpc":"2.0","id":34,"error":{"code":-1,"message":"no"}}"#.into(), Expect::Nothing),
     ];
-    let mut lines: Vec<(&'static str, Vec<u8>, Expect)> = lines.into_iter().map(|(what, line, expect)| (what, line.into_bytes(), expect)).collect();
-    lines.push(("binary bytes", vec![0xff, 0xfe, 0x00, 0x01, 0x80, 0xc3, 0x28, 0x7f, 0x1b, b'['], Expect::Error(-32700)));
+    let mut lines: Vec<(&'static str, Vec<u8>, Expect)> = lines
+        .into_iter()
+        .map(|(what, line, expect)| (what, line.into_bytes(), expect))
+        .collect();
+    lines.push((
+        "binary bytes",
+        vec![0xff, 0xfe, 0x00, 0x01, 0x80, 0xc3, 0x28, 0x7f, 0x1b, b'['],
+        Expect::Error(-32700),
+    ));
     lines.push(("a NUL byte", vec![0], Expect::Error(-32700)));
-    lines.push(("invalid UTF-8 inside a method", [&br#"{"jsonrpc":"2.0","id":35,"method":"pi"#[..], &[0xff, 0xfe], &br#"ng"}"#[..]].concat(), Expect::Error(-32601)));
+    lines.push((
+        "invalid UTF-8 inside a method",
+        [
+            &br#"{"jsonrpc":"2.0","id":35,"method":"pi"#[..],
+            &[0xff, 0xfe],
+            &br#"ng"}"#[..],
+        ]
+        .concat(),
+        Expect::Error(-32601),
+    ));
     lines.push(("invalid UTF-8 inside an argument", [&br#"{"jsonrpc":"2.0","id":36,"method":"tools/call","params":{"name":"plan_migration","arguments":{"kind":"sh"#[..], &[0xc0, 0xaf], &br#"ard"}}}"#[..]].concat(), Expect::Answer));
     lines
 }
@@ -615,17 +895,33 @@ fn malformed_messages_are_answered_and_the_server_keeps_serving() {
     // The same lines before any handshake: none of them may end the session.
     let mut fresh = Prober::new(Server::raw());
     for (what, line, _) in malformed_lines() {
-        let expect = if line.trim_ascii().is_empty() { Expect::Nothing } else { Expect::Answer.before_initialize(&line) };
+        let expect = if line.trim_ascii().is_empty() {
+            Expect::Nothing
+        } else {
+            Expect::Answer.before_initialize(&line)
+        };
         let _ = fresh.probe(&format!("{what} (before initialize)"), &line, expect);
     }
-    let init = fresh.server.request("initialize", serde_json::from_str::<Value>(&initialize_line()).unwrap()["params"].clone());
-    assert!(init["result"].is_object(), "initialize after the probes: {init}");
+    let init = fresh.server.request(
+        "initialize",
+        serde_json::from_str::<Value>(&initialize_line()).unwrap()["params"].clone(),
+    );
+    assert!(
+        init["result"].is_object(),
+        "initialize after the probes: {init}"
+    );
     eprintln!(
         "malformed messages: {} probes, each followed by an answered ping, in {:?}",
         prober.probes + fresh.probes,
         started.elapsed()
     );
-    assert!(prober.server.read_line_within(Duration::from_millis(100)).is_none(), "an answer nobody asked for");
+    assert!(
+        prober
+            .server
+            .read_line_within(Duration::from_millis(100))
+            .is_none(),
+        "an answer nobody asked for"
+    );
 }
 
 impl Expect {
@@ -634,8 +930,15 @@ impl Expect {
     /// request.
     fn before_initialize(self, line: &[u8]) -> Expect {
         match serde_json::from_slice::<Value>(line) {
-            Ok(Value::Object(message)) if message.contains_key("method") && !message.contains_key("id") => Expect::Nothing,
-            Ok(Value::Object(message)) if !message.contains_key("method") && (message.contains_key("result") || message.contains_key("error")) => {
+            Ok(Value::Object(message))
+                if message.contains_key("method") && !message.contains_key("id") =>
+            {
+                Expect::Nothing
+            }
+            Ok(Value::Object(message))
+                if !message.contains_key("method")
+                    && (message.contains_key("result") || message.contains_key("error")) =>
+            {
                 Expect::Nothing
             }
             _ => self,
@@ -661,7 +964,9 @@ fn every_field_of_every_tool_refuses_bad_values_by_name() {
         for field in &listed {
             for raw in probe_values(root, field) {
                 let read = as_server_reads(&raw);
-                let arguments = with_field(root, root, &base, &field.path, json!("__PROBE__")).to_string().replacen("\"__PROBE__\"", &raw, 1);
+                let arguments = with_field(root, root, &base, &field.path, json!("__PROBE__"))
+                    .to_string()
+                    .replacen("\"__PROBE__\"", &raw, 1);
                 let result = prober.call(&tool.name, &arguments);
                 let must_name = (!field.accepts(root, &read)).then(|| field.dotted());
                 if check_result(tool, &arguments, &result, must_name.as_deref()) {
@@ -671,9 +976,18 @@ fn every_field_of_every_tool_refuses_bad_values_by_name() {
                 }
             }
         }
-        summary.push(format!("{}: {} fields, {} probes ({accepted} answered, {refused} refused)", tool.name, listed.len(), prober.probes - before));
+        summary.push(format!(
+            "{}: {} fields, {} probes ({accepted} answered, {refused} refused)",
+            tool.name,
+            listed.len(),
+            prober.probes - before
+        ));
     }
-    eprintln!("field probes in {:?}:\n  {}", started.elapsed(), summary.join("\n  "));
+    eprintln!(
+        "field probes in {:?}:\n  {}",
+        started.elapsed(),
+        summary.join("\n  ")
+    );
 }
 
 #[test]
@@ -692,7 +1006,11 @@ fn arithmetic_on_extreme_values_never_yields_a_non_finite_number() {
         let mut variants = vec![base.clone()];
         for field in listed.iter().filter(|f| f.path.len() == 1) {
             if let Some(values) = allowed_values(field.node) {
-                variants.extend(values.into_iter().map(|v| with_field(root, root, &base, &field.path, v)));
+                variants.extend(
+                    values
+                        .into_iter()
+                        .map(|v| with_field(root, root, &base, &field.path, v)),
+                );
             }
         }
         let numeric: Vec<&Field> = listed.iter().filter(|f| f.is_numeric()).collect();
@@ -700,15 +1018,23 @@ fn arithmetic_on_extreme_values_never_yields_a_non_finite_number() {
         for variant in &variants {
             let mut combos: Vec<Value> = Vec::new();
             // Every numeric field at once at its largest, then at its smallest.
-            combos.push(numeric.iter().fold(variant.clone(), |args, f| with_field(root, root, &args, &f.path, f.huge())));
-            combos.push(numeric.iter().fold(variant.clone(), |args, f| with_field(root, root, &args, &f.path, f.tiny())));
+            combos.push(numeric.iter().fold(variant.clone(), |args, f| {
+                with_field(root, root, &args, &f.path, f.huge())
+            }));
+            combos.push(numeric.iter().fold(variant.clone(), |args, f| {
+                with_field(root, root, &args, &f.path, f.tiny())
+            }));
             // Every pair of fields of the same object: products overflow, quotients blow up.
             for (i, a) in numeric.iter().enumerate() {
                 for b in &numeric[i + 1..] {
                     if a.path[..a.path.len() - 1] != b.path[..b.path.len() - 1] {
                         continue;
                     }
-                    for (x, y) in [(a.huge(), b.huge()), (a.huge(), b.tiny()), (a.tiny(), b.huge())] {
+                    for (x, y) in [
+                        (a.huge(), b.huge()),
+                        (a.huge(), b.tiny()),
+                        (a.tiny(), b.huge()),
+                    ] {
                         let args = with_field(root, root, variant, &a.path, x);
                         combos.push(with_field(root, root, &args, &b.path, y));
                     }
@@ -720,9 +1046,18 @@ fn arithmetic_on_extreme_values_never_yields_a_non_finite_number() {
                 accepted += usize::from(check_result(tool, &text, &result, None));
             }
         }
-        summary.push(format!("{}: {} variants, {} probes ({accepted} answered)", tool.name, variants.len(), prober.probes - before));
+        summary.push(format!(
+            "{}: {} variants, {} probes ({accepted} answered)",
+            tool.name,
+            variants.len(),
+            prober.probes - before
+        ));
     }
-    eprintln!("overflow probes in {:?}:\n  {}", started.elapsed(), summary.join("\n  "));
+    eprintln!(
+        "overflow probes in {:?}:\n  {}",
+        started.elapsed(),
+        summary.join("\n  ")
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -740,21 +1075,48 @@ fn ten_megabyte_strings_are_refused_promptly_and_briefly() {
         let base = accepted_base(&mut prober, tool);
         // As the value of the first field, and as the name of an unknown field.
         let field = &listed[0];
-        let arguments = with_field(&tool.input, &tool.input, &base, &field.path, json!("__PROBE__")).to_string().replacen("\"__PROBE__\"", &huge_json, 1);
+        let arguments = with_field(
+            &tool.input,
+            &tool.input,
+            &base,
+            &field.path,
+            json!("__PROBE__"),
+        )
+        .to_string()
+        .replacen("\"__PROBE__\"", &huge_json, 1);
         let started = Instant::now();
         let result = prober.call(&tool.name, &arguments);
         let must_name = (!field.accepts(&tool.input, &json!("x"))).then(|| field.dotted());
         check_result(tool, &arguments, &result, must_name.as_deref());
-        assert!(started.elapsed() < Duration::from_secs(10), "{}: {:?} for a 10 MB value", tool.name, started.elapsed());
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{}: {:?} for a 10 MB value",
+            tool.name,
+            started.elapsed()
+        );
         let mut unknown = base.as_object().cloned().unwrap_or_default();
         unknown.insert(huge.clone(), json!(1));
         let arguments = Value::Object(unknown).to_string();
         let started = Instant::now();
         let result = prober.call(&tool.name, &arguments);
-        assert_eq!(result["isError"], true, "{}: a 10 MB unknown field was accepted", tool.name);
+        assert_eq!(
+            result["isError"], true,
+            "{}: a 10 MB unknown field was accepted",
+            tool.name
+        );
         let text = result["content"][0]["text"].as_str().unwrap_or_default();
-        assert!(text.contains("`xxxx") && text.contains("unknown") && text.len() < 4096, "{}: {}", tool.name, short(text));
-        assert!(started.elapsed() < Duration::from_secs(10), "{}: {:?} for a 10 MB field name", tool.name, started.elapsed());
+        assert!(
+            text.contains("`xxxx") && text.contains("unknown") && text.len() < 4096,
+            "{}: {}",
+            tool.name,
+            short(text)
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{}: {:?} for a 10 MB field name",
+            tool.name,
+            started.elapsed()
+        );
     }
     // A 10 MB tool name, method, resource URI and prompt name: answered at once, briefly.
     let lines = [
@@ -766,12 +1128,36 @@ fn ten_megabyte_strings_are_refused_promptly_and_briefly() {
     ];
     for line in lines {
         let started = Instant::now();
-        let answer = prober.probe(&format!("a 10 MB {}", line["id"]), line.to_string().as_bytes(), Expect::Answer).expect("an answer");
-        assert!(answer["error"].is_object(), "{}", short(&answer.to_string()));
-        assert!(answer.to_string().len() < 4096, "a {} byte answer to a 10 MB {}", answer.to_string().len(), line["id"]);
-        assert!(started.elapsed() < Duration::from_secs(10), "{:?} for a 10 MB {}", started.elapsed(), line["id"]);
+        let answer = prober
+            .probe(
+                &format!("a 10 MB {}", line["id"]),
+                line.to_string().as_bytes(),
+                Expect::Answer,
+            )
+            .expect("an answer");
+        assert!(
+            answer["error"].is_object(),
+            "{}",
+            short(&answer.to_string())
+        );
+        assert!(
+            answer.to_string().len() < 4096,
+            "a {} byte answer to a 10 MB {}",
+            answer.to_string().len(),
+            line["id"]
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(10),
+            "{:?} for a 10 MB {}",
+            started.elapsed(),
+            line["id"]
+        );
     }
-    eprintln!("10 MB strings: {} probes; peak {:?}", prober.probes, Memory::of(prober.server.pid()));
+    eprintln!(
+        "10 MB strings: {} probes; peak {:?}",
+        prober.probes,
+        Memory::of(prober.server.pid())
+    );
 }
 
 #[test]
@@ -788,14 +1174,32 @@ fn a_line_over_the_limit_is_refused_with_bounded_memory() {
         server.send_bytes(piece);
     }
     let answer = server.read();
-    assert_eq!(answer["error"]["code"], -32600, "{}", short(&answer.to_string()));
+    assert_eq!(
+        answer["error"]["code"],
+        -32600,
+        "{}",
+        short(&answer.to_string())
+    );
     let message = answer["error"]["message"].as_str().unwrap_or_default();
-    assert!(message.contains(&limit.to_string()) && message.contains(&line.len().saturating_sub(1).to_string()), "{message}");
-    assert!(server.request("ping", json!({}))["result"].is_object(), "the next message is served");
+    assert!(
+        message.contains(&limit.to_string())
+            && message.contains(&line.len().saturating_sub(1).to_string()),
+        "{message}"
+    );
+    assert!(
+        server.request("ping", json!({}))["result"].is_object(),
+        "the next message is served"
+    );
     let after = Memory::of(pid);
-    eprintln!("a {} byte line, limit {limit}: memory before {before:?}, after {after:?}", line.len());
+    eprintln!(
+        "a {} byte line, limit {limit}: memory before {before:?}, after {after:?}",
+        line.len()
+    );
     // A line is buffered until it passes the limit, then skipped: the peak grows by the limit.
-    assert!(after.peak_kb < before.peak_kb + 16 * MB + 4 * MB, "{before:?} -> {after:?}");
+    assert!(
+        after.peak_kb < before.peak_kb + 16 * MB + 4 * MB,
+        "{before:?} -> {after:?}"
+    );
     // With a 1 MiB limit, a 48 MiB line costs at most the limit, not the line.
     let mut small = Server::raw_with(&["--max-message-bytes", "1048576"]);
     assert!(small.request("ping", json!({}))["result"].is_object());
@@ -806,19 +1210,37 @@ fn a_line_over_the_limit_is_refused_with_bounded_memory() {
     }
     small.send_bytes(b"\n");
     assert_eq!(small.read()["error"]["code"], -32600);
-    assert!(small.request("ping", json!({}))["result"].is_object(), "the next message is served");
+    assert!(
+        small.request("ping", json!({}))["result"].is_object(),
+        "the next message is served"
+    );
     let after = Memory::of(small.pid());
     eprintln!("a 48 MiB line, limit 1 MiB: memory before {before:?}, after {after:?}");
-    assert!(after.peak_kb < before.peak_kb + MB + 4 * MB, "the skipped line was buffered: {before:?} -> {after:?}");
+    assert!(
+        after.peak_kb < before.peak_kb + MB + 4 * MB,
+        "the skipped line was buffered: {before:?} -> {after:?}"
+    );
     // A smaller limit, and an over-long line cut short by EOF.
     let mut small = Server::raw_with(&["--max-message-bytes", "1000"]);
-    small.send_line(&call_line(&json!(1), "diagnose_bottleneck", &json!({"users": 1, "symptoms": vec!["split_brain"; 100]})));
+    small.send_line(&call_line(
+        &json!(1),
+        "diagnose_bottleneck",
+        &json!({"users": 1, "symptoms": vec!["split_brain"; 100]}),
+    ));
     assert_eq!(small.read()["error"]["code"], -32600);
     assert!(small.request("ping", json!({}))["result"].is_object());
     small.send_bytes(&vec![b'z'; 5000]);
     drop(small.take_stdin());
-    assert_eq!(small.read()["error"]["code"], -32600, "the over-long last line is refused at EOF");
-    assert!(small.wait_exit(Duration::from_secs(5)).is_some_and(|s| s.success()));
+    assert_eq!(
+        small.read()["error"]["code"],
+        -32600,
+        "the over-long last line is refused at EOF"
+    );
+    assert!(
+        small
+            .wait_exit(Duration::from_secs(5))
+            .is_some_and(|s| s.success())
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -828,7 +1250,10 @@ fn a_line_over_the_limit_is_refused_with_bounded_memory() {
 fn pipelined_calls(count: usize, pings: bool) -> (usize, Memory, Duration) {
     let mut prober = Prober::new(Server::start());
     let tools = list_tools(&mut prober.server);
-    let bases: Vec<(String, Value)> = tools.iter().map(|t| (t.name.clone(), accepted_base(&mut prober, t))).collect();
+    let bases: Vec<(String, Value)> = tools
+        .iter()
+        .map(|t| (t.name.clone(), accepted_base(&mut prober, t)))
+        .collect();
     let mut server = prober.server;
     let pid = server.pid();
     let mut lines = String::new();
@@ -860,17 +1285,36 @@ fn pipelined_calls(count: usize, pings: bool) -> (usize, Memory, Duration) {
             continue;
         }
         let key = message["id"].to_string();
-        let seen = expected.get_mut(&key).unwrap_or_else(|| panic!("an answer to an id never sent: {}", short(&message.to_string())));
+        let seen = expected.get_mut(&key).unwrap_or_else(|| {
+            panic!(
+                "an answer to an id never sent: {}",
+                short(&message.to_string())
+            )
+        });
         *seen += 1;
         assert_eq!(*seen, 1, "id {key} answered twice");
-        assert!(message["result"].is_object(), "refused under load: {}", short(&message.to_string()));
-        assert_ne!(message["result"]["isError"], true, "a tool refused its base arguments under load: {}", short(&message.to_string()));
+        assert!(
+            message["result"].is_object(),
+            "refused under load: {}",
+            short(&message.to_string())
+        );
+        assert_ne!(
+            message["result"]["isError"],
+            true,
+            "a tool refused its base arguments under load: {}",
+            short(&message.to_string())
+        );
         answered += 1;
     }
     let elapsed = started.elapsed();
     let memory = Memory::of(pid);
     drop(writer.join().expect("the writer finishes"));
-    assert!(server.wait_exit(Duration::from_secs(5)).is_some_and(|s| s.success()), "exit 0 after EOF");
+    assert!(
+        server
+            .wait_exit(Duration::from_secs(5))
+            .is_some_and(|s| s.success()),
+        "exit 0 after EOF"
+    );
     assert!(expected.values().all(|&n| n == 1));
     (answered, memory, elapsed)
 }
@@ -899,7 +1343,10 @@ fn twenty_thousand_pipelined_requests_stay_under_16_mb() {
 fn duplicate_ids_in_flight_are_refused_not_lost() {
     let mut server = Server::start();
     let mut stdin = server.take_stdin();
-    let line = format!("{}\n", call_line(&json!(7), "diagnose_bottleneck", &json!({"users": 5})));
+    let line = format!(
+        "{}\n",
+        call_line(&json!(7), "diagnose_bottleneck", &json!({"users": 5}))
+    );
     let writer = std::thread::spawn(move || {
         stdin.write_all(line.repeat(500).as_bytes()).expect("write");
         stdin
@@ -912,13 +1359,23 @@ fn duplicate_ids_in_flight_are_refused_not_lost() {
             results += 1;
         } else {
             assert_eq!(message["error"]["code"], -32600, "{message}");
-            assert!(message["error"]["message"].as_str().unwrap_or_default().contains("already used"), "{message}");
+            assert!(
+                message["error"]["message"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .contains("already used"),
+                "{message}"
+            );
             refusals += 1;
         }
     }
     drop(writer.join().expect("the writer finishes"));
     assert!(results >= 1 && results + refusals == 500);
-    assert!(server.wait_exit(Duration::from_secs(5)).is_some_and(|s| s.success()));
+    assert!(
+        server
+            .wait_exit(Duration::from_secs(5))
+            .is_some_and(|s| s.success())
+    );
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -926,20 +1383,39 @@ fn duplicate_ids_in_flight_are_refused_not_lost() {
 
 #[test]
 fn eof_in_the_middle_of_a_line_exits_zero_promptly() {
-    for partial in [&br#"{"jsonrpc":"2.0","id":1,"method":"pi"#[..], b"{", &[0xff, 0xfe]] {
+    for partial in [
+        &br#"{"jsonrpc":"2.0","id":1,"method":"pi"#[..],
+        b"{",
+        &[0xff, 0xfe],
+    ] {
         let mut server = Server::start();
         server.send_bytes(partial);
         let started = Instant::now();
         drop(server.take_stdin());
         let status = server.wait_exit(Duration::from_secs(3));
-        assert!(status.is_some_and(|s| s.success()), "{status:?} after EOF mid-line");
-        assert!(started.elapsed() < Duration::from_secs(2), "{:?} to exit", started.elapsed());
-        assert_eq!(server.read()["error"]["code"], -32700, "the partial line is answered");
+        assert!(
+            status.is_some_and(|s| s.success()),
+            "{status:?} after EOF mid-line"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{:?} to exit",
+            started.elapsed()
+        );
+        assert_eq!(
+            server.read()["error"]["code"],
+            -32700,
+            "the partial line is answered"
+        );
     }
     // Requests still in flight at EOF are answered before the exit.
     let mut server = Server::start();
     for i in 0..100 {
-        server.send_line(&call_line(&json!(i), "diagnose_bottleneck", &json!({"users": i})));
+        server.send_line(&call_line(
+            &json!(i),
+            "diagnose_bottleneck",
+            &json!({"users": i}),
+        ));
     }
     server.send_bytes(br#"{"jsonrpc":"2.0","id":"cut","#);
     drop(server.take_stdin());
@@ -948,7 +1424,11 @@ fn eof_in_the_middle_of_a_line_exits_zero_promptly() {
         let message = server.read();
         answered += usize::from(message.get("id").is_some() || message.get("error").is_some());
     }
-    assert!(server.wait_exit(Duration::from_secs(3)).is_some_and(|s| s.success()));
+    assert!(
+        server
+            .wait_exit(Duration::from_secs(3))
+            .is_some_and(|s| s.success())
+    );
 }
 
 #[test]
@@ -958,7 +1438,10 @@ fn sigterm_exits_promptly() {
     let started = Instant::now();
     signal(server.pid(), "TERM");
     let status = server.wait_exit(Duration::from_secs(3));
-    assert!(status.is_some_and(|s| s.success()), "{status:?} after SIGTERM");
+    assert!(
+        status.is_some_and(|s| s.success()),
+        "{status:?} after SIGTERM"
+    );
     eprintln!("SIGTERM while idle: exit 0 after {:?}", started.elapsed());
     // Also while blocked writing to a client that stopped reading.
     let mut child = spawn_raw();
@@ -966,7 +1449,11 @@ fn sigterm_exits_promptly() {
     let writer = std::thread::spawn(move || {
         let mut lines = format!("{}\n", initialize_line());
         for i in 0..5_000 {
-            lines.push_str(&call_line(&json!(i + 1), "diagnose_bottleneck", &json!({"users": i, "db_cpu_pct": 90})));
+            lines.push_str(&call_line(
+                &json!(i + 1),
+                "diagnose_bottleneck",
+                &json!({"users": i, "db_cpu_pct": 90}),
+            ));
             lines.push('\n');
         }
         let _ = stdin.write_all(lines.as_bytes());
@@ -976,8 +1463,14 @@ fn sigterm_exits_promptly() {
     signal(child.id(), "TERM");
     let status = wait_exit(&mut child, Duration::from_secs(3));
     let _ = child.kill();
-    assert!(status.is_some(), "no exit within 3 s of SIGTERM while the client was not reading");
-    eprintln!("SIGTERM while blocked on stdout: {status:?} after {:?}", started.elapsed());
+    assert!(
+        status.is_some(),
+        "no exit within 3 s of SIGTERM while the client was not reading"
+    );
+    eprintln!(
+        "SIGTERM while blocked on stdout: {status:?} after {:?}",
+        started.elapsed()
+    );
     drop(child.stdout.take());
     let _ = writer.join();
 }
@@ -991,7 +1484,11 @@ fn a_client_that_stops_reading_does_not_grow_the_server() {
     let writer = std::thread::spawn(move || {
         let mut lines = format!("{}\n", initialize_line());
         for i in 0..count {
-            lines.push_str(&call_line(&json!(i + 1), "diagnose_bottleneck", &json!({"users": i, "db_cpu_pct": 90, "p95_latency_ms": 300})));
+            lines.push_str(&call_line(
+                &json!(i + 1),
+                "diagnose_bottleneck",
+                &json!({"users": i, "db_cpu_pct": 90, "p95_latency_ms": 300}),
+            ));
             lines.push('\n');
         }
         stdin.write_all(lines.as_bytes()).expect("write");
@@ -1006,12 +1503,16 @@ fn a_client_that_stops_reading_does_not_grow_the_server() {
     eprintln!("a client that stopped reading: {samples:?}");
     let (first, last) = (samples[1], samples[3]);
     assert!(last.peak_work_kb() < 16 * MB, "memory grew to {last:?}");
-    assert!(last.work_kb() <= first.work_kb() + MB, "memory keeps growing while nobody reads: {first:?} -> {last:?}");
+    assert!(
+        last.work_kb() <= first.work_kb() + MB,
+        "memory keeps growing while nobody reads: {first:?} -> {last:?}"
+    );
     // Reading resumes: every request is answered, then the server exits 0 at EOF.
     let reader = BufReader::new(child.stdout.take().expect("stdout"));
     let mut answered = 0;
     for line in reader.lines() {
-        let message: Value = serde_json::from_str(&line.expect("a line")).expect("stdout carries JSON only");
+        let message: Value =
+            serde_json::from_str(&line.expect("a line")).expect("stdout carries JSON only");
         assert_eq!(message["jsonrpc"], "2.0");
         answered += 1;
         if answered == count + 1 {
@@ -1019,6 +1520,64 @@ fn a_client_that_stops_reading_does_not_grow_the_server() {
         }
     }
     assert_eq!(answered, count + 1, "the initialize answer and every call");
+    drop(writer.join().expect("the writer finishes"));
+    let status = wait_exit(&mut child, Duration::from_secs(5));
+    let _ = child.kill();
+    assert!(status.is_some_and(|s| s.success()), "{status:?}");
+}
+
+#[test]
+fn large_answers_to_a_client_that_stops_reading_stay_bounded() {
+    // The largest answers come from plan_migration's reshard: a shard map of 16,384 shards is
+    // about 6.5 MB of JSON. Reading pauses while answers wait for the client, so twelve of
+    // them cost about as much as two, instead of twelve times one.
+    let arguments = json!({"kind": "reshard", "current_shards": 1, "target_shards": 16384, "virtual_shards": 262144});
+    let mut child = spawn_raw();
+    let pid = child.id();
+    let mut stdin = child.stdin.take().expect("stdin");
+    let count = 12;
+    let writer = std::thread::spawn(move || {
+        let mut lines = format!("{}\n", initialize_line());
+        for i in 0..count {
+            lines.push_str(&call_line(&json!(i + 1), "plan_migration", &arguments));
+            lines.push('\n');
+        }
+        stdin.write_all(lines.as_bytes()).expect("write");
+        stdin
+    });
+    let mut samples = Vec::new();
+    for _ in 0..5 {
+        std::thread::sleep(Duration::from_millis(500));
+        samples.push(Memory::of(pid));
+    }
+    eprintln!("twelve 6.5 MB answers, nobody reading: {samples:?}");
+    let (first, last) = (samples[2], samples[4]);
+    assert!(
+        last.work_kb() <= first.work_kb() + MB,
+        "memory keeps growing while nobody reads: {first:?} -> {last:?}"
+    );
+    assert!(
+        last.peak_work_kb() < 128 * MB,
+        "twelve large answers held at once: {last:?}"
+    );
+    let reader = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut sizes = Vec::new();
+    for line in reader.lines().take(count + 1) {
+        let line = line.expect("a line");
+        let message: Value = serde_json::from_str(&line).expect("stdout carries JSON only");
+        assert!(message["result"].is_object(), "{}", short(&line));
+        sizes.push(line.len());
+    }
+    assert_eq!(
+        sizes.len(),
+        count + 1,
+        "every call answered once reading resumes"
+    );
+    assert!(
+        sizes[1] > 4 * 1024 * 1024,
+        "the answers are as large as meant: {} bytes",
+        sizes[1]
+    );
     drop(writer.join().expect("the writer finishes"));
     let status = wait_exit(&mut child, Duration::from_secs(5));
     let _ = child.kill();

@@ -9,6 +9,7 @@ pub mod choose_message_queue;
 mod decision;
 pub mod diagnose_bottleneck;
 mod markdown;
+mod schema;
 pub mod pick_consistency_model;
 pub mod plan_capacity;
 pub mod plan_migration;
@@ -30,6 +31,10 @@ pub trait Tool {
     const DESCRIPTION: &'static str;
     type Args: DeserializeOwned + JsonSchema;
     type Output: Serialize + JsonSchema;
+
+    /// Properties whose value is another tool's arguments, as (property, tool): the advertised
+    /// schema names that tool instead of repeating its fields.
+    const NESTED: &'static [(&'static str, &'static str)] = &[];
 
     /// Applies the knowledge base to the arguments. Arguments that the schema cannot express as
     /// invalid (contradictions, an empty request) are refused here with an [`ArgError`].
@@ -53,8 +58,12 @@ pub struct PreparedTool {
     pub name: &'static str,
     pub title: &'static str,
     pub description: &'static str,
+    /// The advertised input schema (compact; see `schema.rs`).
     pub input_schema: Map<String, Value>,
+    /// The advertised output schema: the result's top-level fields and types.
     pub output_schema: Map<String, Value>,
+    /// The full derived input schema that arguments are validated against.
+    validation_schema: Map<String, Value>,
     invoke: fn(&Advisor, &Map<String, Value>) -> Result<ToolOutput, ArgError>,
 }
 
@@ -81,8 +90,9 @@ fn prepare<T: Tool>() -> PreparedTool {
         name: T::NAME,
         title: T::TITLE,
         description: T::DESCRIPTION,
-        input_schema: schema_object(input),
-        output_schema: schema_object(output),
+        input_schema: schema::advertised_input(&schema_object(input.clone()), T::NESTED),
+        output_schema: schema::advertised_output(&schema_object(output)),
+        validation_schema: schema::strip(&schema_object(input)),
         invoke: invoke::<T>,
     }
 }
@@ -94,7 +104,7 @@ fn invoke<T: Tool>(
     let prepared = advisor
         .tool(T::NAME)
         .ok_or_else(|| ArgError::internal("the tool is not registered"))?;
-    let args: T::Args = args::parse(&prepared.input_schema, arguments)?;
+    let args: T::Args = args::parse(&prepared.validation_schema, arguments)?;
     let output = T::run(advisor, args)?;
     let markdown = T::to_markdown(&output);
     let structured =

@@ -1582,6 +1582,8 @@ impl Tool for ScalingReport {
     const NAME: &'static str = "scaling_report";
     const TITLE: &'static str = "Write a scaling report";
     const DESCRIPTION: &'static str = "Write the full scaling report in seven sections (Current Architecture Analysis, Bottlenecks Identified, Recommended Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation) by running diagnose_bottleneck on `system`, choose_datastore on `requirements` and plan_capacity on `capacity` when given, and plan_migration for each component the next stage adds. The target architecture comes as a Mermaid flowchart with a plain-text fallback; the migration plan is by week; cost compares the current monthly cost with the projected band.";
+    const NESTED: &'static [(&'static str, &'static str)] =
+        &[("system", "diagnose_bottleneck"), ("requirements", "choose_datastore"), ("capacity", "plan_capacity")];
     type Args = ReportArgs;
     type Output = Report;
 

@@ -1,0 +1,173 @@
+//! The schemas a client sees. The full schemas that schemars derives from the argument and
+//! result types are what arguments are validated against; what `tools/list` advertises is a
+//! compact form of them, because every byte of `tools/list` is read by a model on every
+//! session:
+//! - input: the same fields, types, ranges, enums and descriptions, without the `title` and
+//!   `format` annotations, `null` folded into "omit the field" (the validation schema folds it
+//!   too, so what is advertised is what is enforced), and another tool's arguments
+//!   (scaling_report's `system`, …) named by reference (`x-tool-arguments`) instead of repeated;
+//! - output: the top-level fields with their types and whether they are always present. The
+//!   nested shapes are documented by the tools' descriptions and by the results themselves.
+
+use serde_json::{Map, Value};
+
+/// The advertised input schema for `full`; `nested` maps a property to the tool whose
+/// arguments it carries.
+pub(crate) fn advertised_input(full: &Map<String, Value>, nested: &[(&str, &str)]) -> Map<String, Value> {
+    let mut schema = strip(full);
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for (property, tool) in nested {
+            if let Some(Value::Object(field)) = properties.get_mut(*property) {
+                let description = field.get("description").and_then(Value::as_str).unwrap_or_default().to_string();
+                let nullable = field
+                    .get("anyOf")
+                    .and_then(Value::as_array)
+                    .is_some_and(|branches| branches.iter().any(|b| b.get("type") == Some(&Value::from("null"))));
+                let mut reference = Map::new();
+                let kind = if nullable { serde_json::json!(["object", "null"]) } else { Value::from("object") };
+                reference.insert("type".into(), kind);
+                reference.insert(
+                    "description".into(),
+                    Value::from(format!("{} The arguments of `{tool}`, with its fields and ranges.", description.trim())),
+                );
+                // A machine-readable pointer for clients that generate arguments from schemas.
+                reference.insert("x-tool-arguments".into(), Value::from(*tool));
+                *field = reference;
+            }
+        }
+    }
+    prune_definitions(&mut schema);
+    schema
+}
+
+/// The advertised output schema: the result's top-level fields and their JSON types.
+pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value> {
+    let mut schema = Map::new();
+    schema.insert("type".into(), Value::from("object"));
+    let mut properties = Map::new();
+    if let Some(fields) = full.get("properties").and_then(Value::as_object) {
+        for (name, field) in fields {
+            let mut shape = Map::new();
+            let (types, values) = shape_of(full, field);
+            if let Some(values) = values {
+                shape.insert("enum".into(), Value::Array(values));
+            } else if types.len() == 1 {
+                shape.insert("type".into(), Value::from(types[0].clone()));
+            } else if !types.is_empty() {
+                shape.insert("type".into(), Value::Array(types.into_iter().map(Value::from).collect()));
+            }
+            properties.insert(name.clone(), Value::Object(shape));
+        }
+    }
+    schema.insert("properties".into(), Value::Object(properties));
+    if let Some(required) = full.get("required") {
+        schema.insert("required".into(), required.clone());
+    }
+    schema
+}
+
+fn resolve<'a>(root: &'a Map<String, Value>, node: &'a Value) -> &'a Value {
+    node.get("$ref")
+        .and_then(Value::as_str)
+        .and_then(|r| r.strip_prefix("#/$defs/"))
+        .and_then(|name| root.get("$defs")?.get(name))
+        .unwrap_or(node)
+}
+
+/// The JSON types a node admits, or the exact values of an enumeration.
+fn shape_of(root: &Map<String, Value>, node: &Value) -> (Vec<String>, Option<Vec<Value>>) {
+    let node = resolve(root, node);
+    if let Some(branches) = node.get("anyOf").or_else(|| node.get("oneOf")).and_then(Value::as_array) {
+        let mut types = Vec::new();
+        let mut values: Option<Vec<Value>> = Some(Vec::new());
+        for branch in branches {
+            let (branch_types, branch_values) = shape_of(root, branch);
+            match (branch_values, &mut values) {
+                (Some(v), Some(all)) => all.extend(v),
+                (None, Some(_)) if branch_types == ["null"] => {
+                    if let Some(all) = values.as_mut() {
+                        all.push(Value::Null);
+                    }
+                }
+                _ => values = None,
+            }
+            for t in branch_types {
+                if !types.contains(&t) {
+                    types.push(t);
+                }
+            }
+        }
+        return (types, values.filter(|v| v.iter().any(|x| !x.is_null())));
+    }
+    if let Some(value) = node.get("const") {
+        return (Vec::new(), Some(vec![value.clone()]));
+    }
+    if let Some(values) = node.get("enum").and_then(Value::as_array) {
+        return (Vec::new(), Some(values.clone()));
+    }
+    let types = match node.get("type") {
+        Some(Value::String(t)) => vec![t.clone()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        _ => Vec::new(),
+    };
+    (types, None)
+}
+
+/// Drops annotations a client does not need and folds `[T, "null"]` into `T`.
+pub(crate) fn strip(node: &Map<String, Value>) -> Map<String, Value> {
+    let mut out = Map::new();
+    for (key, value) in node {
+        match key.as_str() {
+            "title" | "format" | "$schema" => {}
+            "type" => {
+                let folded = match value {
+                    Value::Array(types) if types.len() == 2 && types.contains(&Value::from("null")) => {
+                        types.iter().find(|t| *t != "null").cloned().unwrap_or(Value::Null)
+                    }
+                    other => other.clone(),
+                };
+                out.insert(key.clone(), folded);
+            }
+            "properties" | "$defs" => {
+                let children = value
+                    .as_object()
+                    .map(|m| m.iter().map(|(k, v)| (k.clone(), strip_value(v))).collect())
+                    .unwrap_or_default();
+                out.insert(key.clone(), Value::Object(children));
+            }
+            _ => {
+                out.insert(key.clone(), strip_value(value));
+            }
+        }
+    }
+    out
+}
+
+fn strip_value(value: &Value) -> Value {
+    match value {
+        Value::Object(map) => Value::Object(strip(map)),
+        Value::Array(items) => Value::Array(items.iter().map(strip_value).collect()),
+        other => other.clone(),
+    }
+}
+
+/// Removes `$defs` entries that nothing refers to any more.
+fn prune_definitions(schema: &mut Map<String, Value>) {
+    loop {
+        let Some(Value::Object(defs)) = schema.get("$defs") else { return };
+        let text = Value::Object(schema.clone()).to_string();
+        let unused: Vec<String> =
+            defs.keys().filter(|name| !text.contains(&format!("\"#/$defs/{name}\""))).cloned().collect();
+        if unused.is_empty() {
+            break;
+        }
+        if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+            for name in unused {
+                defs.remove(&name);
+            }
+        }
+    }
+    if schema.get("$defs").and_then(Value::as_object).is_some_and(Map::is_empty) {
+        schema.remove("$defs");
+    }
+}
