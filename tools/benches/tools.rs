@@ -47,7 +47,10 @@ fn arguments() -> Vec<(&'static str, Value)> {
                    "reads_per_sec": 20000, "replica_read_capacity_per_sec": 5000, "avg_latency_ms": 80,
                    "users": 200000}),
         ),
-        ("plan_migration", json!({"kind": "reshard", "current_shards": 4, "target_shards": 6})),
+        (
+            "plan_migration",
+            json!({"kind": "reshard", "current_shards": 4, "target_shards": 6}),
+        ),
         (
             "scaling_report",
             json!({"system": system, "requirements": {"needs_acid": true, "read_heavy": true},
@@ -69,7 +72,10 @@ fn bench_tools(c: &mut Criterion) {
     let mut group = c.benchmark_group("call");
     for tool in advisor.tools() {
         let Some((_, args)) = table.iter().find(|(name, _)| *name == tool.name) else {
-            eprintln!("warning: no benchmark arguments for `{}`; add them to arguments() in tools/benches/tools.rs", tool.name);
+            eprintln!(
+                "warning: no benchmark arguments for `{}`; add them to arguments() in tools/benches/tools.rs",
+                tool.name
+            );
             continue;
         };
         let args = as_object(args.clone());
@@ -78,7 +84,9 @@ fn bench_tools(c: &mut Criterion) {
         if let Err(error) = advisor.call(tool.name, &args) {
             panic!("`{}` refused its benchmark arguments: {error}", tool.name);
         }
-        group.bench_function(tool.name, |b| b.iter(|| advisor.call(black_box(tool.name), black_box(&args))));
+        group.bench_function(tool.name, |b| {
+            b.iter(|| advisor.call(black_box(tool.name), black_box(&args)))
+        });
     }
     group.finish();
 }
@@ -86,8 +94,12 @@ fn bench_tools(c: &mut Criterion) {
 fn bench_start_up(c: &mut Criterion) {
     let mut group = c.benchmark_group("start_up");
     group.sample_size(20);
-    group.bench_function("knowledge_embedded", |b| b.iter(|| Knowledge::embedded().map(black_box)));
-    group.bench_function("advisor_embedded", |b| b.iter(|| Advisor::embedded().map(black_box)));
+    group.bench_function("knowledge_embedded", |b| {
+        b.iter(|| Knowledge::embedded().map(black_box))
+    });
+    group.bench_function("advisor_embedded", |b| {
+        b.iter(|| Advisor::embedded().map(black_box))
+    });
     group.finish();
 }
 

@@ -83,7 +83,10 @@ fn show(value: &Value) -> String {
         }
         // The transport quotes numbers beyond f64 (`1e400`) so that they reach the field.
         Value::String(s) if looks_numeric(s) && s.parse::<f64>().is_ok_and(f64::is_infinite) => {
-            return format!("{} (a number beyond the range of a finite number)", clip(s, 60));
+            return format!(
+                "{} (a number beyond the range of a finite number)",
+                clip(s, 60)
+            );
         }
         Value::String(_) => "a string",
         Value::Array(_) => "a list",
@@ -93,7 +96,9 @@ fn show(value: &Value) -> String {
 }
 
 fn looks_numeric(text: &str) -> bool {
-    text.bytes().next().is_some_and(|b| b == b'-' || b.is_ascii_digit())
+    text.bytes()
+        .next()
+        .is_some_and(|b| b == b'-' || b.is_ascii_digit())
 }
 
 /// `text` cut to at most `limit` bytes at a character boundary: a refusal quotes what it

@@ -14,51 +14,51 @@ use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Tool};
 
-/// What the workload needs. Every field is optional; with none, the plain key-value default
-/// applies.
+// What the workload needs. Every field is optional; with none, the plain key-value default
+// applies.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatastoreArgs {
-    /// Multi-row ACID transactions are needed (payments, orders, inventory). Default false.
+    /// Multi-row ACID transactions (payments).
     #[serde(default)]
     pub needs_acid: bool,
-    /// Queries join tables or aggregate (JOINs, GROUP BY). Default false.
+    /// JOINs or aggregations.
     #[serde(default)]
     pub complex_queries: bool,
-    /// Records vary in shape or the schema changes often. Default false.
+    /// Records vary in shape.
     #[serde(default)]
     pub flexible_schema: bool,
-    /// Writes dominate the workload. Default false.
+    /// Writes dominate.
     #[serde(default)]
     pub write_heavy: bool,
-    /// The data is a time series (metrics, events, readings over time). Default false.
+    /// Time-series data.
     #[serde(default)]
     pub time_series: bool,
-    /// Answers must come back at memory speed (ultra-low latency). Default false.
+    /// Memory-speed reads.
     #[serde(default)]
     pub ultra_low_latency: bool,
-    /// Users search free text (full-text search, log search). Default false.
+    /// Free-text or log search.
     #[serde(default)]
     pub full_text_search: bool,
-    /// The workload is analytics (OLAP: scans and aggregations over much data). Default false.
+    /// OLAP scans and aggregates.
     #[serde(default)]
     pub analytics: bool,
-    /// The data is written and read in several regions. Default false.
+    /// Multi-region reads and writes.
     #[serde(default)]
     pub multi_region: bool,
-    /// The application runs serverless, so storage billed per request fits. Default false.
+    /// The app is serverless.
     #[serde(default)]
     pub serverless: bool,
-    /// Reads dominate the workload. Default false.
+    /// Reads dominate.
     #[serde(default)]
     pub read_heavy: bool,
-    /// Peak reads per second, above 0. Context for the warning rules; the choice itself comes from the needs above.
+    /// Peak reads/s; for warnings only.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub reads_per_sec: Option<f64>,
-    /// Peak writes per second, above 0. Context for the warning rules; the choice itself comes from the needs above.
+    /// Peak writes/s; for warnings only.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub writes_per_sec: Option<f64>,
-    /// Size of the data set, GB, at least 0. Used by the warning rules (an in-memory store must hold it all).
+    /// Data size, GB; for warnings only.
     #[schemars(range(min = 0))]
     pub data_size_gb: Option<f64>,
 }
@@ -455,7 +455,7 @@ pub struct ChooseDatastore;
 impl Tool for ChooseDatastore {
     const NAME: &'static str = "choose_datastore";
     const TITLE: &'static str = "Choose a datastore";
-    const DESCRIPTION: &'static str = "Choose the datastore for a workload from its needs (ACID transactions, complex queries, flexible schema, write-heavy, time series, ultra-low latency, full-text search, analytics, multi-region, serverless, read-heavy). Returns the recommended store and category, the decision path (questions asked in order, first yes wins) and the arguments that decided it, alternatives with their throughput, consistency and cost grades, complements for needs the store does not serve, needs traded away, warnings and sources.";
+    const DESCRIPTION: &'static str = "Recommend a datastore from the workload's needs, with the decision path, alternatives, complements and warnings. Use when picking a database; set only the needs that hold.";
     type Args = DatastoreArgs;
     type Output = DatastoreChoice;
 

@@ -15,7 +15,7 @@ use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Tool};
 
-/// The cloud the system runs on.
+// The cloud the system runs on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Cloud {
@@ -26,33 +26,33 @@ pub enum Cloud {
     None,
 }
 
-/// What the messaging must do. Every field is optional; with none, the simple fast queue
-/// applies.
+// What the messaging must do. Every field is optional; with none, the simple fast queue
+// applies.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueArgs {
-    /// Consumers must be able to re-read past events (replay the log). Default false.
+    /// Consumers replay past events.
     #[serde(default)]
     pub needs_replay: bool,
-    /// Each message must take effect exactly once. Default false.
+    /// Exactly-once effect.
     #[serde(default)]
     pub exactly_once: bool,
-    /// Messages are routed between producers and consumers by rules (topics, patterns, headers). Default false.
+    /// Rule-based routing.
     #[serde(default)]
     pub complex_routing: bool,
-    /// The system runs serverless (managed functions, no servers of its own). Default false.
+    /// The system is serverless.
     #[serde(default)]
     pub serverless: bool,
-    /// One message goes to several independent consumers (fan-out). Default false.
+    /// Each message to many consumers.
     #[serde(default)]
     pub fan_out: bool,
-    /// Losing a message is not acceptable (payments, orders). Default false.
+    /// No message may be lost.
     #[serde(default)]
     pub cannot_lose_messages: bool,
-    /// The cloud the system runs on: aws, gcp, azure or none. Default none.
+    /// Cloud in use. Default none.
     #[serde(default)]
     pub cloud: Cloud,
-    /// Peak messages per second, above 0. Context for the warning rules; the choice itself comes from the needs above.
+    /// Peak messages/s; for warnings only.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub messages_per_sec: Option<f64>,
 }
@@ -503,7 +503,7 @@ pub struct ChooseMessageQueue;
 impl Tool for ChooseMessageQueue {
     const NAME: &'static str = "choose_message_queue";
     const TITLE: &'static str = "Choose a message queue";
-    const DESCRIPTION: &'static str = "Choose a message broker from the messaging needs (replay, exactly-once, complex routing, serverless, fan-out, messages that cannot be lost) and the cloud. Returns the broker and its delivery guarantee (at_most_once, at_least_once, exactly_once), the decision path and the arguments that decided it, the other brokers and when each is chosen, the retry policy (exponential backoff, dead-letter queue), the task-queue and pub/sub patterns that fit, needs traded away, warnings and sources.";
+    const DESCRIPTION: &'static str = "Recommend a message broker and its delivery guarantee from the messaging needs and cloud, with retry policy, patterns and warnings. Use when adding a queue or event stream.";
     type Args = QueueArgs;
     type Output = QueueChoice;
 

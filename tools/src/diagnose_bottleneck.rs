@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Tool};
 
-/// A failure mode the team has observed, named as in `failure-modes`.
+// A failure mode the team has observed, named as in `failure-modes`.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -45,75 +45,75 @@ impl Symptom {
     ];
 }
 
-/// The system to diagnose: its architecture and whatever metrics are at hand. Every field is
-/// optional, but at least one must be given.
+// The system to diagnose: its architecture and whatever metrics are at hand. Every field is
+// optional, but at least one must be given.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiagnoseArgs {
-    /// Active users. Sets the stage when no architecture field is given.
+    /// Active users; sets the stage if no architecture field is given.
     #[schemars(range(min = 0))]
     pub users: Option<u64>,
-    /// A cache (Redis, Memcached) sits in front of the database.
+    /// A cache fronts the database.
     pub has_cache: Option<bool>,
-    /// Reads are served by read replicas.
+    /// Read replicas serve reads.
     pub has_read_replicas: Option<bool>,
     /// The database is sharded.
     pub sharded: Option<bool>,
-    /// Traffic is spread by a load balancer.
+    /// A load balancer spreads traffic.
     pub has_load_balancer: Option<bool>,
-    /// Static assets are served by a CDN.
+    /// A CDN serves static assets.
     pub has_cdn: Option<bool>,
-    /// Background work goes through a job queue.
+    /// Background jobs use a queue.
     pub has_queue: Option<bool>,
-    /// Regions (data centres) the system runs in, at least 1.
+    /// Regions the system runs in.
     #[schemars(range(min = 1))]
     pub regions: Option<u64>,
-    /// The product needs several regions (latency, residency or failover). Default false.
+    /// The product needs several regions.
     #[serde(default)]
     pub needs_multi_region: bool,
-    /// 95th-percentile response time, ms.
+    /// p95 response time, ms.
     #[schemars(range(min = 0))]
     pub p95_latency_ms: Option<f64>,
-    /// 99th-percentile response time, ms.
+    /// p99 response time, ms.
     #[schemars(range(min = 0))]
     pub p99_latency_ms: Option<f64>,
-    /// Database server CPU use, % (0-100).
+    /// Database CPU, %.
     #[schemars(range(min = 0, max = 100))]
     pub db_cpu_pct: Option<f64>,
-    /// Application server CPU use, % (0-100).
+    /// App server CPU, %.
     #[schemars(range(min = 0, max = 100))]
     pub app_cpu_pct: Option<f64>,
-    /// Share of database capacity used by reads, % (0-100).
+    /// DB capacity used by reads, %.
     #[schemars(range(min = 0, max = 100))]
     pub db_read_load_pct: Option<f64>,
-    /// Share of the primary's capacity used by writes, % (0-100).
+    /// Primary capacity used by writes, %.
     #[schemars(range(min = 0, max = 100))]
     pub db_write_load_pct: Option<f64>,
-    /// Share of database operations that are reads, % (0-100).
+    /// Reads among DB operations, %.
     #[schemars(range(min = 0, max = 100))]
     pub read_pct: Option<f64>,
-    /// Cache hit rate, % (0-100).
+    /// Cache hit rate, %.
     #[schemars(range(min = 0, max = 100))]
     pub cache_hit_rate_pct: Option<f64>,
-    /// Replica lag behind the primary, ms.
+    /// Replica lag, ms.
     #[schemars(range(min = 0))]
     pub replication_lag_ms: Option<f64>,
-    /// Messages waiting in the job queue.
+    /// Jobs waiting in the queue.
     #[schemars(range(min = 0))]
     pub queue_depth: Option<u64>,
-    /// Messages in the dead-letter queue.
+    /// Dead-letter queue size.
     #[schemars(range(min = 0))]
     pub dlq_size: Option<u64>,
-    /// Database connection pool in use, % (0-100).
+    /// DB connection pool in use, %.
     #[schemars(range(min = 0, max = 100))]
     pub pool_utilization_pct: Option<f64>,
-    /// Database queries per request (average).
+    /// Average DB queries per request.
     #[schemars(range(min = 0))]
     pub queries_per_request: Option<f64>,
-    /// Duration of the slowest frequent query, ms.
+    /// Slowest frequent query, ms.
     #[schemars(range(min = 0))]
     pub slowest_query_ms: Option<f64>,
-    /// Requests that fail, % (0-100).
+    /// Failed requests, %.
     #[schemars(range(min = 0, max = 100))]
     pub error_rate_pct: Option<f64>,
     /// Failure modes observed.
@@ -783,27 +783,50 @@ pub fn to_markdown(d: &Diagnosis) -> String {
         StageBasis::Users => "from the user count",
         StageBasis::Default => "no architecture or users given",
     };
-    let _ = writeln!(out, "## Stage {} · {} ({basis})\n", d.current_stage.number, d.current_stage.name);
+    let _ = writeln!(
+        out,
+        "## Stage {} · {} ({basis})\n",
+        d.current_stage.number, d.current_stage.name
+    );
     match &d.next_stage {
         Some(next) => {
             let add: Vec<String> = next.add.iter().map(|c| format!("`{c}`")).collect();
-            let _ = writeln!(out, "**Next: stage {} · {}**, add {}. Why: {}.\n", next.number, next.name, add.join(", "), next.reason);
+            let _ = writeln!(
+                out,
+                "**Next: stage {} · {}**, add {}. Why: {}.\n",
+                next.number,
+                next.name,
+                add.join(", "),
+                next.reason
+            );
         }
         None => {
             let _ = writeln!(out, "No graduation trigger fired: stay at this stage.\n");
         }
     }
     if d.healthy {
-        let _ = writeln!(out, "Healthy: no metric crosses a threshold and no failure mode was reported.");
+        let _ = writeln!(
+            out,
+            "Healthy: no metric crosses a threshold and no failure mode was reported."
+        );
     } else {
-        let _ = writeln!(out, "| severity | finding | layer | evidence |\n|---|---|---|---|");
+        let _ = writeln!(
+            out,
+            "| severity | finding | layer | evidence |\n|---|---|---|---|"
+        );
         for f in &d.findings {
             let evidence: Vec<String> = f.evidence.iter().map(show_evidence).collect();
             let severity = match f.severity {
                 Severity::Critical => "CRITICAL",
                 Severity::Warning => "warning",
             };
-            let _ = writeln!(out, "| {severity} | `{}` | {} | {} |", f.id, f.layer, evidence.join(", "));
+            let _ = writeln!(
+                out,
+                "| {severity} | `{}` | {} | {} |",
+                f.id,
+                f.layer,
+                evidence.join(", ")
+            );
         }
         let _ = writeln!(out, "\n### What to do\n");
         for f in &d.findings {
@@ -828,7 +851,7 @@ pub struct DiagnoseBottleneck;
 impl Tool for DiagnoseBottleneck {
     const NAME: &'static str = "diagnose_bottleneck";
     const TITLE: &'static str = "Diagnose a scaling bottleneck";
-    const DESCRIPTION: &'static str = "Find the current scaling stage (1 Prototype to 5 Distributed), the bottlenecks the metrics show (each with evidence, fixes now / next / later, and sources), and the next stage with the components to add. Give whatever architecture facts, metrics and observed symptoms you have; at least one.";
+    const DESCRIPTION: &'static str = "Find a running system's scaling stage (1-5), the bottlenecks its metrics show with evidence and fixes, and what the next stage adds. Give at least one architecture fact, metric or symptom.";
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
 

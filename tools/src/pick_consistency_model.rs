@@ -15,51 +15,51 @@ use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Tool};
 
-/// A replication quorum: how many replicas hold each item, acknowledge a write, answer a read.
+// A replication quorum: how many replicas hold each item, acknowledge a write, answer a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Quorum {
-    /// Replicas of each item (n), a whole number of at least 1.
+    /// Replicas per item.
     #[schemars(range(min = 1))]
     pub n: u64,
-    /// Write quorum (w): replicas that must acknowledge a write, a whole number from 1 to n.
+    /// Write acks needed, 1 to n.
     #[schemars(range(min = 1))]
     pub w: u64,
-    /// Read quorum (r): replicas a read asks, a whole number from 1 to n.
+    /// Replicas per read, 1 to n.
     #[schemars(range(min = 1))]
     pub r: u64,
 }
 
-/// What reads must see and what the system must survive. Every field is optional; with none,
-/// eventual consistency applies.
+// What reads must see and what the system must survive. Every field is optional; with none,
+// eventual consistency applies.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ConsistencyArgs {
-    /// Every read must see the latest acknowledged write (banking, inventory). Default false.
+    /// Reads must see the latest write.
     #[serde(default)]
     pub strong_consistency_required: bool,
-    /// The system can afford the extra latency and coordination of strong consistency. Default false.
+    /// Strong consistency's latency is OK.
     #[serde(default)]
     pub tolerates_coordination_latency: bool,
-    /// Related operations must keep their cause-and-effect order (a reply never before its post). Default false.
+    /// Causal order must hold.
     #[serde(default)]
     pub needs_causal_ordering: bool,
-    /// The system must keep answering during a network partition. Default false.
+    /// Must answer during a partition.
     #[serde(default)]
     pub availability_during_partition: bool,
-    /// The application can resolve conflicting concurrent writes itself. Default false.
+    /// The app can merge conflicting writes.
     #[serde(default)]
     pub app_resolves_conflicts: bool,
-    /// A user must see their own writes at once. Default false.
+    /// Users must see their own writes.
     #[serde(default)]
     pub read_your_writes_critical: bool,
-    /// Users mostly read and write their own data. Default false.
+    /// Users mostly touch their own data.
     #[serde(default)]
     pub users_mostly_own_data: bool,
-    /// The data is replicated across several regions. Default false.
+    /// Replicated across regions.
     #[serde(default)]
     pub multi_region: bool,
-    /// A replication quorum to check: `{n, w, r}`, whole numbers with w and r from 1 to n.
+    /// Replication quorum to check.
     pub quorum: Option<Quorum>,
 }
 
@@ -598,7 +598,7 @@ pub struct PickConsistencyModel;
 impl Tool for PickConsistencyModel {
     const NAME: &'static str = "pick_consistency_model";
     const TITLE: &'static str = "Pick a consistency model";
-    const DESCRIPTION: &'static str = "Pick a consistency model (linearizable, causal, read_your_writes or eventual) from what reads must see and what the system must survive. Returns the model with its CAP (CP/AP) and PACELC classes, the decision path and the arguments that decided it, the mechanisms that implement it, the anomalies still possible, the failure modes to plan for with their fixes (fencing tokens, compare-and-set, idempotency keys), multi-region patterns, needs traded away, warnings, sources and, given a quorum {n, w, r}, whether reads overlap writes (w + r > n) and the fault tolerances n - w and n - r.";
+    const DESCRIPTION: &'static str = "Pick a consistency model (linearizable, causal, read_your_writes, eventual) with its CAP/PACELC class, mechanisms, anomalies and failure modes; checks a quorum {n, w, r} if given.";
     type Args = ConsistencyArgs;
     type Output = ConsistencyChoice;
 

@@ -18,37 +18,37 @@ use crate::size_cache::{
 };
 use crate::{Advisor, ArgError, Tool};
 
-/// Today's peak and whatever else is known about servers, database and users.
+// Today's peak and whatever else is known about servers, database and users.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PlanCapacityArgs {
-    /// Today's peak traffic, requests per second, above 0. Required.
+    /// Today's peak, requests/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub peak_rps: f64,
-    /// Expected traffic growth over the planning horizon, a multiplier above 0 (3 for tripling). Default 1.
+    /// Growth multiplier (3 = triple). Default 1.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub growth_factor: Option<f64>,
-    /// Headroom over the grown peak, a multiplier of at least 1 (1.5 keeps a third of capacity spare). Default 1.5.
+    /// Headroom multiplier. Default 1.5.
     #[schemars(range(min = 1))]
     pub safety_margin: Option<f64>,
-    /// Requests per second one application server handles, above 0. Gives `servers`.
+    /// Requests/s per server; gives servers.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub per_server_rps: Option<f64>,
-    /// CPU cores of one database instance, a whole number of at least 1. Gives `pool_size`.
+    /// Cores per DB; gives pool_size.
     #[schemars(range(min = 1))]
     pub db_cores: Option<u64>,
-    /// Effective disk spindles of the database instance, a whole number of at least 0 (1 for an SSD). Default 1.
+    /// DB disk spindles, SSD = 1. Default 1.
     pub effective_spindles: Option<u64>,
-    /// Read queries per second to plan for (include growth), above 0. With `replica_read_capacity_per_sec`, gives `read_replicas`.
+    /// Reads/s to plan for, incl. growth; gives replicas.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub reads_per_sec: Option<f64>,
-    /// Read queries per second one replica serves, above 0. With `reads_per_sec`, gives `read_replicas`.
+    /// Reads/s one replica serves.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub replica_read_capacity_per_sec: Option<f64>,
-    /// Average response time, ms, above 0. Gives `in_flight_requests`.
+    /// Mean response time, ms.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub avg_latency_ms: Option<f64>,
-    /// Users expected, a whole number of at least 0. Gives `stage` and `monthly_cost_usd`.
+    /// Users; gives stage and cost.
     pub users: Option<u64>,
 }
 
@@ -488,7 +488,7 @@ pub struct PlanCapacity;
 impl Tool for PlanCapacity {
     const NAME: &'static str = "plan_capacity";
     const TITLE: &'static str = "Plan capacity";
-    const DESCRIPTION: &'static str = "Compute the capacity to plan for (peak × growth × safety margin), application servers, connection pool size per database instance, read replicas and requests in flight (Little's law), each with its formula and the numbers substituted; and, from users, the scaling stage and monthly cost band. peak_rps is required; every other figure appears when its inputs are given.";
+    const DESCRIPTION: &'static str = "Compute the capacity to plan for (peak × growth × margin), servers, DB pool size, read replicas and in-flight requests with the formulas worked, and the stage and monthly cost from users.";
     type Args = PlanCapacityArgs;
     type Output = CapacityPlan;
 

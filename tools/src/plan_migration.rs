@@ -85,41 +85,35 @@ fn yes() -> bool {
     true
 }
 
-/// The change to plan and what is known about it.
+// The change to plan and what is known about it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MigrationArgs {
-    /// The change to plan: database_switch, shard (split one database), reshard (change the
-    /// number of shards), add_cache, add_read_replicas or multi_region. Required.
+    /// The change to plan.
     pub kind: MigrationKind,
-    /// What the system moves away from (the current database, say `MySQL`). Shown in the plan.
+    /// Current database, e.g. MySQL.
     pub from: Option<String>,
-    /// What the system moves to (the new database, say `PostgreSQL`). Shown in the plan.
+    /// Target database, e.g. PostgreSQL.
     pub to: Option<String>,
-    /// The service must stay up throughout. Default true; false accepts a maintenance window,
-    /// which replaces dual writes by a pause in the phases the document marks.
+    /// Stay up throughout; false allows a maintenance window. Default true.
     #[serde(default = "yes")]
     pub zero_downtime: bool,
-    /// Size of the data, GB, at least 0. Gives the amount of data to copy.
+    /// Data to copy, GB.
     #[schemars(range(min = 0))]
     pub data_size_gb: Option<f64>,
-    /// Physical shards today, a whole number from 1 to 65536. Required for reshard; for shard
-    /// it can only be 1 (one database).
+    /// Shards today; required for reshard, 1 for shard.
     #[schemars(range(min = 1, max = 65536))]
     pub current_shards: Option<u64>,
-    /// Physical shards wanted, a whole number from 1 to 65536. Required for reshard (different
-    /// from current_shards); for shard it gives the first shard map (at least 2).
+    /// Shards wanted; required for reshard, at least 2 for shard.
     #[schemars(range(min = 1, max = 65536))]
     pub target_shards: Option<u64>,
-    /// Virtual shards (keys modulo this number, then a shard map), a whole number from 1 to
-    /// 1048576, at least current_shards and target_shards. Default 1024. Shard and reshard only.
+    /// Virtual shards for shard/reshard. Default 1024.
     #[schemars(range(min = 1, max = 1048576), extend("default" = 1024))]
     pub virtual_shards: Option<u64>,
-    /// Queries read ranges of keys (time windows, id ranges). Picks range sharding. Default false.
+    /// Queries scan key ranges; picks range sharding.
     #[serde(default)]
     pub needs_range_queries: bool,
-    /// Data must stay in its users' region (GDPR residency). Picks geographic sharding unless
-    /// range queries are needed. Default false.
+    /// Data must stay in its region (GDPR).
     #[serde(default)]
     pub data_residency: bool,
 }
@@ -1238,7 +1232,7 @@ pub struct PlanMigration;
 impl Tool for PlanMigration {
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";
-    const DESCRIPTION: &'static str = "Plan a structural change phase by phase: database_switch (dual writes, backfill, verify reads, cutover, decommission), shard (strategy with the trade-offs of hash, range, geographic and directory sharding, shard-key rules, virtual shards), reshard (the new shard map spreading virtual shards evenly while moving the fewest, the moved share against plain key % shards and a consistent-hashing ring), add_cache, add_read_replicas or multi_region. Every phase has steps, exit criteria, rollback and weeks; every plan has risks with mitigations and sources.";
+    const DESCRIPTION: &'static str = "Plan a migration (database switch, shard, reshard, add cache or read replicas, multi-region) as phases with steps, exit criteria, rollback and weeks, plus risks; reshard gives the new shard map.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
 

@@ -22,20 +22,17 @@ use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, P
 use crate::size_cache::show;
 use crate::{Advisor, ArgError, Tool};
 
-/// The system to review and whatever else is known about it.
+// The system to review and whatever else is known about it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportArgs {
-    /// The system as it is: architecture facts, metrics and observed symptoms, exactly the
-    /// arguments of diagnose_bottleneck (at least one field). Required.
+    /// The system as it is.
     pub system: DiagnoseArgs,
-    /// What the data needs, exactly the arguments of choose_datastore. Gives the recommended
-    /// datastore.
+    /// Data needs; adds a datastore pick.
     pub requirements: Option<DatastoreArgs>,
-    /// Traffic figures, exactly the arguments of plan_capacity (peak_rps required). Gives
-    /// servers, replicas and, with users, the projected cost band.
+    /// Traffic; adds servers and cost.
     pub capacity: Option<PlanCapacityArgs>,
-    /// What the system costs today, US dollars per month, at least 0.
+    /// Cost today, USD/month.
     #[schemars(range(min = 0))]
     pub current_monthly_cost_usd: Option<f64>,
 }
@@ -1581,9 +1578,12 @@ pub struct ScalingReport;
 impl Tool for ScalingReport {
     const NAME: &'static str = "scaling_report";
     const TITLE: &'static str = "Write a scaling report";
-    const DESCRIPTION: &'static str = "Write the full scaling report in seven sections (Current Architecture Analysis, Bottlenecks Identified, Recommended Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation) by running diagnose_bottleneck on `system`, choose_datastore on `requirements` and plan_capacity on `capacity` when given, and plan_migration for each component the next stage adds. The target architecture comes as a Mermaid flowchart with a plain-text fallback; the migration plan is by week; cost compares the current monthly cost with the projected band.";
-    const NESTED: &'static [(&'static str, &'static str)] =
-        &[("system", "diagnose_bottleneck"), ("requirements", "choose_datastore"), ("capacity", "plan_capacity")];
+    const DESCRIPTION: &'static str = "Write the full scaling report (stage, bottlenecks, target architecture in Mermaid, components, weekly migration plan, cost, risks) by running the other tools. Use for an end-to-end review.";
+    const NESTED: &'static [(&'static str, &'static str)] = &[
+        ("system", "diagnose_bottleneck"),
+        ("requirements", "choose_datastore"),
+        ("capacity", "plan_capacity"),
+    ];
     type Args = ReportArgs;
     type Output = Report;
 

@@ -28,7 +28,7 @@ pub(crate) fn advertised_input(full: &Map<String, Value>, nested: &[(&str, &str)
                 reference.insert("type".into(), kind);
                 reference.insert(
                     "description".into(),
-                    Value::from(format!("{} The arguments of `{tool}`, with its fields and ranges.", description.trim())),
+                    Value::from(format!("{} The arguments of `{tool}`.", description.trim())),
                 );
                 // A machine-readable pointer for clients that generate arguments from schemas.
                 reference.insert("x-tool-arguments".into(), Value::from(*tool));

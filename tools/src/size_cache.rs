@@ -17,46 +17,46 @@ use serde_json::{Map, Value};
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Tool};
 
-/// The cache to size: the data, optionally the node size and traffic, and what the data needs.
+// The cache to size: the data, optionally the node size and traffic, and what the data needs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SizeCacheArgs {
-    /// The data read frequently (the working set), GB, at least 0. Give exactly one of this or `total_data_gb`.
+    /// Hot data, GB. Or give total_data_gb.
     #[schemars(range(min = 0))]
     pub working_set_gb: Option<f64>,
-    /// All the data, GB, at least 0. The working set is then total_data_gb × hot_fraction. Give exactly one of this or `working_set_gb`.
+    /// All data, GB; hot part = this × hot_fraction.
     #[schemars(range(min = 0))]
     pub total_data_gb: Option<f64>,
-    /// Share of the total data that is read frequently, a fraction from 0 to 1. Default 0.2. Only with `total_data_gb`.
+    /// Hot share of total_data_gb. Default 0.2.
     #[schemars(range(min = 0, max = 1))]
     pub hot_fraction: Option<f64>,
-    /// Memory needed per GB of raw data (Redis data structures need about 1.5), a multiplier of at least 1. Default 1.5.
+    /// Memory per GB of data. Default 1.5.
     #[schemars(range(min = 1))]
     pub overhead_factor: Option<f64>,
-    /// Memory of one cache node, GB, above 0. Gives `nodes`.
+    /// Memory per node, GB; gives nodes.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub node_memory_gb: Option<f64>,
-    /// Highest share of a node's memory to fill, leaving headroom for fragmentation and spikes, % (1-100). Default 75.
+    /// Node memory to fill, %. Default 75.
     #[schemars(range(min = 1, max = 100))]
     pub max_memory_utilization_pct: Option<f64>,
-    /// Replica nodes per primary node, a whole number of at least 0. Default 0.
+    /// Replicas per primary. Default 0.
     pub replicas: Option<u64>,
-    /// Requests per second that read through the cache, above 0. With `hit_rate_pct`, gives `db_reads_per_sec`.
+    /// Cache reads/s; gives DB reads.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub requests_per_sec: Option<f64>,
-    /// Share of reads the cache answers, % (0-100). With `requests_per_sec`, gives `db_reads_per_sec`.
+    /// Hit rate, %; gives DB reads.
     #[schemars(range(min = 0, max = 100))]
     pub hit_rate_pct: Option<f64>,
-    /// Reads must see every write at once (no stale reads). Default false.
+    /// No stale reads.
     #[serde(default)]
     pub strong_freshness: bool,
-    /// Writes are frequent compared with reads. Default false.
+    /// Writes are frequent.
     #[serde(default)]
     pub write_heavy: bool,
-    /// Losing the most recent writes when a cache node fails is acceptable. Default false.
+    /// Losing recent writes is OK.
     #[serde(default)]
     pub tolerates_data_loss: bool,
-    /// A miss is expensive (a slow query or a costly computation). Default false.
+    /// Misses are expensive.
     #[serde(default)]
     pub expensive_misses: bool,
 }
@@ -1151,7 +1151,7 @@ pub struct SizeCache;
 impl Tool for SizeCache {
     const NAME: &'static str = "size_cache";
     const TITLE: &'static str = "Size a cache";
-    const DESCRIPTION: &'static str = "Compute cache memory (working set × overhead), nodes (with memory headroom and replicas) and the database reads the cache leaves, each with its formula and the numbers substituted; and pick the write strategy, invalidation, TTL and stampede protection. Give exactly one of working_set_gb or total_data_gb (with hot_fraction).";
+    const DESCRIPTION: &'static str = "Size a cache (memory, nodes, database reads left) with the formulas worked, and pick its write strategy, invalidation, TTL and stampede protection. Give working_set_gb or total_data_gb.";
     type Args = SizeCacheArgs;
     type Output = CacheSizing;
 

@@ -20,13 +20,25 @@ fn advisor() -> Advisor {
 
 /// The kept inputs of one target, by file name, in a fixed order.
 fn kept_inputs(target: &str) -> Vec<(String, Vec<u8>)> {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/regressions").join(target);
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../fuzz/regressions")
+        .join(target);
     let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .map(|entries| entries.filter_map(Result::ok).map(|e| e.path()).collect::<Vec<_>>())
+        .map(|entries| {
+            entries
+                .filter_map(Result::ok)
+                .map(|e| e.path())
+                .collect::<Vec<_>>()
+        })
         .unwrap_or_default()
         .into_iter()
         .filter(|path| path.is_file() && path.file_name().is_some_and(|n| n != "README.md"))
-        .map(|path| (path.display().to_string(), std::fs::read(&path).expect("a readable input")))
+        .map(|path| {
+            (
+                path.display().to_string(),
+                std::fs::read(&path).expect("a readable input"),
+            )
+        })
         .collect();
     inputs.sort();
     inputs
@@ -36,7 +48,9 @@ fn kept_inputs(target: &str) -> Vec<(String, Vec<u8>)> {
 fn kept_fuzz_inputs_pass_the_fuzz_checks() {
     let advisor = advisor();
     for (name, input) in kept_inputs("tool_arguments") {
-        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| arguments::check(&advisor, &input)));
+        let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            arguments::check(&advisor, &input)
+        }));
         assert!(outcome.is_ok(), "{name} fails again");
     }
 }
@@ -58,18 +72,48 @@ fn a_ten_megabyte_field_name_is_refused_at_once_and_briefly() {
         arguments.insert(huge.clone(), json!(1));
         let started = Instant::now();
         let error = refusal(&advisor, tool.name, &arguments);
-        assert!(started.elapsed() < Duration::from_secs(2), "{}: {:?}", tool.name, started.elapsed());
-        assert!(error.field.starts_with("xxx") && error.field.len() <= 120, "{}: field of {} bytes", tool.name, error.field.len());
-        assert!(error.to_string().len() < 4096, "{}: a refusal of {} bytes", tool.name, error.to_string().len());
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "{}: {:?}",
+            tool.name,
+            started.elapsed()
+        );
+        assert!(
+            error.field.starts_with("xxx") && error.field.len() <= 120,
+            "{}: field of {} bytes",
+            tool.name,
+            error.field.len()
+        );
+        assert!(
+            error.to_string().len() < 4096,
+            "{}: a refusal of {} bytes",
+            tool.name,
+            error.to_string().len()
+        );
         // A suffix on a real name still gets its suggestion.
-        let first = tool.input_schema["properties"].as_object().and_then(|p| p.keys().next().cloned()).expect("a field");
+        let first = tool.input_schema["properties"]
+            .as_object()
+            .and_then(|p| p.keys().next().cloned())
+            .expect("a field");
         let mut arguments = Map::new();
         arguments.insert(format!("{first}{huge}"), json!(1));
-        assert_eq!(refusal(&advisor, tool.name, &arguments).closest.as_deref(), Some(first.as_str()), "{}", tool.name);
+        assert_eq!(
+            refusal(&advisor, tool.name, &arguments).closest.as_deref(),
+            Some(first.as_str()),
+            "{}",
+            tool.name
+        );
     }
     let started = Instant::now();
-    assert!(matches!(advisor.call(&huge, &Map::new()), Err(CallError::UnknownTool { .. })));
-    assert!(started.elapsed() < Duration::from_secs(2), "an unknown 10 MB tool name: {:?}", started.elapsed());
+    assert!(matches!(
+        advisor.call(&huge, &Map::new()),
+        Err(CallError::UnknownTool { .. })
+    ));
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "an unknown 10 MB tool name: {:?}",
+        started.elapsed()
+    );
 }
 
 #[test]
@@ -78,9 +122,17 @@ fn numbers_beyond_f64_are_named_as_such() {
     let advisor = advisor();
     for raw in ["1e400", "-1e999", "NaN", "Infinity"] {
         let arguments = json!({"peak_rps": raw});
-        let error = refusal(&advisor, "plan_capacity", arguments.as_object().expect("an object"));
+        let error = refusal(
+            &advisor,
+            "plan_capacity",
+            arguments.as_object().expect("an object"),
+        );
         assert_eq!(error.field, "peak_rps");
-        assert!(error.received.contains(raw) && error.received.contains("finite"), "{}", error);
+        assert!(
+            error.received.contains(raw) && error.received.contains("finite"),
+            "{}",
+            error
+        );
     }
 }
 
@@ -91,7 +143,11 @@ fn the_oracle_sees_an_overflow() {
     let schema = schema.as_object().expect("an object");
     let overflowed = json!({"memory_gb": f64::INFINITY});
     assert_eq!(overflowed["memory_gb"], Value::Null);
-    assert!(oracle::conforms(schema, &overflowed).unwrap_err().contains("overflowed"));
+    assert!(
+        oracle::conforms(schema, &overflowed)
+            .unwrap_err()
+            .contains("overflowed")
+    );
     assert!(oracle::conforms(schema, &json!({"memory_gb": 1e308})).is_ok());
     assert!(oracle::finite_text(&format!("{} GB", f64::INFINITY), &json!({})).is_err());
     assert!(oracle::finite_text("from inf", &json!({"from": "inf"})).is_ok());
