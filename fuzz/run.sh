@@ -25,7 +25,7 @@ for target in "${targets[@]}"; do
     # Seed the corpus with the kept inputs and, for documents, the real knowledge base.
     cp -n regressions/"$target"/* "corpus/$target/" 2>/dev/null || true
     if [ "$target" = knowledge_document ]; then
-        cp -n ../knowledge/docs/*.md "corpus/$target/"
+        cp -n ../knowledge/docs/*.md "corpus/$target/" 2>/dev/null || true
     fi
     echo "== $target: ${seconds}s"
     cargo fuzz run "$target" "corpus/$target" -- \

@@ -44,7 +44,12 @@ struct Cli {
 
     /// With --release-binary: measure pipelined throughput and peak memory for each of these
     /// `--max-in-flight` values.
-    #[arg(long, value_delimiter = ',', value_name = "N,N,...", requires = "release_binary")]
+    #[arg(
+        long,
+        value_delimiter = ',',
+        value_name = "N,N,...",
+        requires = "release_binary"
+    )]
     sweep_in_flight: Vec<usize>,
 
     /// The tool to call (default for scale-advisor: diagnose_bottleneck).
@@ -82,7 +87,12 @@ struct Cli {
     pipelined_runs: usize,
 
     /// The measurements to make.
-    #[arg(long, value_enum, value_delimiter = ',', default_value = "cold,sequential,pipelined")]
+    #[arg(
+        long,
+        value_enum,
+        value_delimiter = ',',
+        default_value = "cold,sequential,pipelined"
+    )]
     phases: Vec<Phase>,
 
     /// The protocol revision asked for in `initialize`.
@@ -141,8 +151,7 @@ fn empty_object() -> Value {
 /// What scale-advisor is asked by default: a mid-sized system with a busy, poorly cached
 /// database, which fires several findings (a typical, not a trivial, answer).
 const DEFAULT_TOOL: &str = "diagnose_bottleneck";
-const DEFAULT_ARGUMENTS: &str =
-    r#"{"users": 50000, "has_cache": true, "db_cpu_pct": 75, "cache_hit_rate_pct": 65, "read_pct": 90, "p95_latency_ms": 350}"#;
+const DEFAULT_ARGUMENTS: &str = r#"{"users": 50000, "has_cache": true, "db_cpu_pct": 75, "cache_hit_rate_pct": 65, "read_pct": 90, "p95_latency_ms": 350}"#;
 
 /// A server to measure and how.
 struct Target {
@@ -153,14 +162,19 @@ struct Target {
 }
 
 fn release_binary() -> anyhow::Result<PathBuf> {
-    let beside_us = std::env::current_exe().ok().and_then(|exe| exe.parent().map(|dir| dir.join("scale-advisor")));
-    let in_workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/scale-advisor");
+    let beside_us = std::env::current_exe()
+        .ok()
+        .and_then(|exe| exe.parent().map(|dir| dir.join("scale-advisor")));
+    let in_workspace =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/release/scale-advisor");
     for candidate in beside_us.into_iter().chain([in_workspace]) {
         if candidate.is_file() {
             return Ok(candidate);
         }
     }
-    bail!("no release build of scale-advisor; build it with `cargo build --release -p scale-advisor`")
+    bail!(
+        "no release build of scale-advisor; build it with `cargo build --release -p scale-advisor`"
+    )
 }
 
 fn parse_arguments(text: &str) -> anyhow::Result<Value> {
@@ -174,7 +188,11 @@ fn parse_arguments(text: &str) -> anyhow::Result<Value> {
 fn label_of(command: &[String]) -> String {
     command
         .first()
-        .map(|program| Path::new(program).file_name().map_or(program.clone(), |n| n.to_string_lossy().into_owned()))
+        .map(|program| {
+            Path::new(program)
+                .file_name()
+                .map_or(program.clone(), |n| n.to_string_lossy().into_owned())
+        })
         .unwrap_or_default()
 }
 
@@ -196,7 +214,10 @@ fn measure(target: &Target, cli: &Cli) -> Figures {
         if cli.wait_idle > 0 {
             let busy = report::wait_until_idle(Duration::from_secs(cli.wait_idle));
             if busy > 0.10 {
-                eprintln!("mcp-load: measuring anyway with the machine {:.0}% busy", busy * 100.0);
+                eprintln!(
+                    "mcp-load: measuring anyway with the machine {:.0}% busy",
+                    busy * 100.0
+                );
             }
         }
     };
@@ -210,7 +231,10 @@ fn measure(target: &Target, cli: &Cli) -> Figures {
     }
     if cli.phases.contains(&Phase::Sequential) {
         settle();
-        say(&format!("{} sequential calls after {} warm-up", counts.calls, cli.warmup));
+        say(&format!(
+            "{} sequential calls after {} warm-up",
+            counts.calls, cli.warmup
+        ));
         match measure::session(&target.launch, protocol, workload, cli.warmup, counts.calls) {
             Ok(session) => figures.session = Some(session),
             Err(error) => figures.problems.push(format!("sequential: {error:#}")),
@@ -219,7 +243,10 @@ fn measure(target: &Target, cli: &Cli) -> Figures {
     if cli.phases.contains(&Phase::Pipelined) {
         for run in 1..=counts.pipelined_runs {
             settle();
-            say(&format!("pipelined run {run}/{}, {} calls", counts.pipelined_runs, counts.pipelined));
+            say(&format!(
+                "pipelined run {run}/{}, {} calls",
+                counts.pipelined_runs, counts.pipelined
+            ));
             match measure::pipelined(&target.launch, protocol, workload, counts.pipelined) {
                 Ok(result) => {
                     eprintln!(
@@ -248,7 +275,12 @@ fn sweep(cli: &Cli, binary: &Path, workload: &Workload) -> anyhow::Result<String
     );
     for &limit in &cli.sweep_in_flight {
         let launch = Launch {
-            command: vec![binary.display().to_string(), "serve".into(), "--max-in-flight".into(), limit.to_string()],
+            command: vec![
+                binary.display().to_string(),
+                "serve".into(),
+                "--max-in-flight".into(),
+                limit.to_string(),
+            ],
             show_stderr: cli.server_stderr,
             lifetime: Duration::from_secs(cli.timeout),
         };
@@ -257,8 +289,16 @@ fn sweep(cli: &Cli, binary: &Path, workload: &Workload) -> anyhow::Result<String
             if cli.wait_idle > 0 {
                 report::wait_until_idle(Duration::from_secs(cli.wait_idle));
             }
-            eprintln!("mcp-load: --max-in-flight {limit}: pipelined run {run}/{}", cli.pipelined_runs);
-            runs.push(measure::pipelined(&launch, &cli.protocol_version, workload, cli.pipelined)?);
+            eprintln!(
+                "mcp-load: --max-in-flight {limit}: pipelined run {run}/{}",
+                cli.pipelined_runs
+            );
+            runs.push(measure::pipelined(
+                &launch,
+                &cli.protocol_version,
+                workload,
+                cli.pipelined,
+            )?);
         }
         let figures = Figures {
             label: String::new(),
@@ -269,8 +309,15 @@ fn sweep(cli: &Cli, binary: &Path, workload: &Workload) -> anyhow::Result<String
             pipelined: runs,
             problems: Vec::new(),
         };
-        let Some(median) = figures.median_run() else { continue };
-        let peak = figures.pipelined.iter().map(|r| r.memory.peak_kib).max().unwrap_or(0);
+        let Some(median) = figures.median_run() else {
+            continue;
+        };
+        let peak = figures
+            .pipelined
+            .iter()
+            .map(|r| r.memory.peak_kib)
+            .max()
+            .unwrap_or(0);
         out.push_str(&format!(
             "| {limit} | {}/s | {} | {} |\n",
             report::thousands(median.calls_per_second().round() as u64),
@@ -295,8 +342,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     };
     let mut targets = Vec::new();
     if let Some(file) = &cli.compare {
-        let text = std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
-        let entries: Vec<Entry> = serde_json::from_str(&text).with_context(|| format!("reading {}", file.display()))?;
+        let text =
+            std::fs::read_to_string(file).with_context(|| format!("reading {}", file.display()))?;
+        let entries: Vec<Entry> =
+            serde_json::from_str(&text).with_context(|| format!("reading {}", file.display()))?;
         for entry in entries {
             let mut counts = counts();
             counts.cold_runs = entry.cold_runs.unwrap_or(counts.cold_runs);
@@ -306,7 +355,10 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             targets.push(Target {
                 label: entry.label,
                 launch: launch(entry.command),
-                workload: Workload { tool: entry.tool, arguments: entry.arguments },
+                workload: Workload {
+                    tool: entry.tool,
+                    arguments: entry.arguments,
+                },
                 counts,
             });
         }
@@ -318,7 +370,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
         };
         if !cli.sweep_in_flight.is_empty() {
             println!("{}\n", report::machine());
-            println!("`{}` with `{}`, {} pipelined calls per run\n", workload.tool, workload.arguments, report::thousands(cli.pipelined as u64));
+            println!(
+                "`{}` with `{}`, {} pipelined calls per run\n",
+                workload.tool,
+                workload.arguments,
+                report::thousands(cli.pipelined as u64)
+            );
             println!("{}", sweep(cli, &binary, &workload)?);
             return Ok(());
         }
@@ -331,11 +388,16 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
             counts: counts(),
         });
     } else if !cli.command.is_empty() {
-        let Some(tool) = cli.tool.clone() else { bail!("say which tool to call with --tool NAME (and --args JSON)") };
+        let Some(tool) = cli.tool.clone() else {
+            bail!("say which tool to call with --tool NAME (and --args JSON)")
+        };
         targets.push(Target {
             label: cli.label.clone().unwrap_or_else(|| label_of(&cli.command)),
             launch: launch(cli.command.clone()),
-            workload: Workload { tool, arguments: parse_arguments(cli.args.as_deref().unwrap_or("{}"))? },
+            workload: Workload {
+                tool,
+                arguments: parse_arguments(cli.args.as_deref().unwrap_or("{}"))?,
+            },
             counts: counts(),
         });
     } else {
@@ -359,7 +421,12 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
     for target in targets.iter().skip(1) {
         let c = &target.counts;
         if (c.cold_runs, c.calls, c.pipelined, c.pipelined_runs)
-            != (head.cold_runs, head.calls, head.pipelined, head.pipelined_runs)
+            != (
+                head.cold_runs,
+                head.calls,
+                head.pipelined,
+                head.pipelined_runs,
+            )
         {
             println!(
                 "- {}: measured with {} cold starts, {} sequential calls, {} pipelined calls × {} runs",

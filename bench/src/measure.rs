@@ -25,14 +25,20 @@ pub struct ColdStart {
 
 /// Measures `runs` cold starts. One more run goes first and is not counted: it brings the
 /// program's files into the page cache, as for a client that has started the server before.
-pub fn cold_start(launch: &Launch, protocol_version: &str, runs: usize) -> anyhow::Result<ColdStart> {
+pub fn cold_start(
+    launch: &Launch,
+    protocol_version: &str,
+    runs: usize,
+) -> anyhow::Result<ColdStart> {
     let line = server::initialize_line(protocol_version);
     let mut times = Vec::with_capacity(runs);
     for run in 0..=runs {
         let start = Instant::now();
         let mut server = Server::spawn(launch)?;
         server.send(&line)?;
-        let reply = server.read_reply().context("waiting for the answer to initialize")?;
+        let reply = server
+            .read_reply()
+            .context("waiting for the answer to initialize")?;
         let elapsed = reply.at - start;
         if let Outcome::RpcError { code, message } = reply.outcome {
             bail!("initialize failed: {code} {message}");
@@ -82,25 +88,46 @@ pub fn session(
         let (page, bytes) = server.request("tools/list", params)?;
         tools_list_bytes += bytes;
         if let Some(tools) = page["tools"].as_array() {
-            names.extend(tools.iter().filter_map(|t| t["name"].as_str()).map(str::to_string));
+            names.extend(
+                tools
+                    .iter()
+                    .filter_map(|t| t["name"].as_str())
+                    .map(str::to_string),
+            );
         }
         match page.get("nextCursor") {
             Some(next) if !next.is_null() && names.len() < 10_000 => cursor = Some(next.clone()),
             _ => break,
         }
     }
-    if !names.iter().any(|name| *name == workload.tool) {
-        bail!("the server has no tool `{}`; it has: {}", workload.tool, names.join(", "));
+    if !names.contains(&workload.tool) {
+        bail!(
+            "the server has no tool `{}`; it has: {}",
+            workload.tool,
+            names.join(", ")
+        );
     }
 
-    let (first, call_bytes) =
-        server.request("tools/call", json!({"name": workload.tool, "arguments": workload.arguments}))?;
+    let (first, call_bytes) = server.request(
+        "tools/call",
+        json!({"name": workload.tool, "arguments": workload.arguments}),
+    )?;
     let call_text_bytes: usize = first["content"]
         .as_array()
-        .map(|blocks| blocks.iter().filter_map(|b| b["text"].as_str()).map(str::len).sum())
+        .map(|blocks| {
+            blocks
+                .iter()
+                .filter_map(|b| b["text"].as_str())
+                .map(str::len)
+                .sum()
+        })
         .unwrap_or(0);
     if first["isError"] == Value::Bool(true) {
-        bail!("`{}` refused the arguments: {}", workload.tool, first["content"]);
+        bail!(
+            "`{}` refused the arguments: {}",
+            workload.tool,
+            first["content"]
+        );
     }
     let idle = server::memory(server.pid());
 
@@ -126,7 +153,16 @@ pub fn session(
         }
     }
     server.close();
-    Ok(Session { identity, tool_count: names.len(), tools_list_bytes, call_bytes, call_text_bytes, idle, latencies, failures })
+    Ok(Session {
+        identity,
+        tool_count: names.len(),
+        tools_list_bytes,
+        call_bytes,
+        call_text_bytes,
+        idle,
+        latencies,
+        failures,
+    })
 }
 
 /// One pipelined run.
@@ -153,7 +189,12 @@ impl Pipelined {
 
 /// Writes `calls` requests as fast as the pipe takes them from one thread while this one reads
 /// the answers; the server decides how many it reads ahead.
-pub fn pipelined(launch: &Launch, protocol_version: &str, workload: &Workload, calls: usize) -> anyhow::Result<Pipelined> {
+pub fn pipelined(
+    launch: &Launch,
+    protocol_version: &str,
+    workload: &Workload,
+    calls: usize,
+) -> anyhow::Result<Pipelined> {
     let mut server = Server::spawn(launch)?;
     server.handshake(protocol_version)?;
     let pid = server.pid();
@@ -177,13 +218,20 @@ pub fn pipelined(launch: &Launch, protocol_version: &str, workload: &Workload, c
         for _ in 0..calls {
             let reply = server::read_reply(&mut server.stdout, &mut line)?;
             last = reply.at;
-            let slot = reply.id.as_ref().and_then(Value::as_u64).and_then(|id| id.checked_sub(first));
+            let slot = reply
+                .id
+                .as_ref()
+                .and_then(Value::as_u64)
+                .and_then(|id| id.checked_sub(first));
             match slot.and_then(|i| seen.get_mut(i as usize)) {
                 Some(seen) if !*seen && reply.outcome == Outcome::Ok => *seen = true,
                 _ => failures += 1,
             }
         }
-        let stdin = writer.join().map_err(|_| anyhow!("the writer thread panicked"))?.context("writing the requests")?;
+        let stdin = writer
+            .join()
+            .map_err(|_| anyhow!("the writer thread panicked"))?
+            .context("writing the requests")?;
         Ok((last, failures, stdin))
     })?;
     let elapsed = last - start;
@@ -192,5 +240,12 @@ pub fn pipelined(launch: &Launch, protocol_version: &str, workload: &Workload, c
     let memory = server::memory(pid);
     server.stdin = Some(stdin);
     server.close();
-    Ok(Pipelined { calls, elapsed, memory, cpu_seconds, client_cpu_seconds, failures })
+    Ok(Pipelined {
+        calls,
+        elapsed,
+        memory,
+        cpu_seconds,
+        client_cpu_seconds,
+        failures,
+    })
 }

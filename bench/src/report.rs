@@ -28,12 +28,20 @@ pub fn percentile(sorted: &[Duration], p: f64) -> Option<Duration> {
 
 fn micros(d: Duration) -> String {
     let us = d.as_secs_f64() * 1e6;
-    if us < 1000.0 { format!("{us:.1} µs") } else { millis(d) }
+    if us < 1000.0 {
+        format!("{us:.1} µs")
+    } else {
+        millis(d)
+    }
 }
 
 fn millis(d: Duration) -> String {
     let ms = d.as_secs_f64() * 1e3;
-    if ms < 100.0 { format!("{ms:.2} ms") } else { format!("{ms:.0} ms") }
+    if ms < 100.0 {
+        format!("{ms:.2} ms")
+    } else {
+        format!("{ms:.0} ms")
+    }
 }
 
 /// 1234567 as "1,234,567".
@@ -41,7 +49,7 @@ pub fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -62,12 +70,18 @@ pub fn per_call_cpu(run: &Pipelined) -> String {
 }
 
 pub fn per_call_client_cpu(run: &Pipelined) -> String {
-    micros(Duration::from_secs_f64(run.client_cpu_seconds / run.calls as f64))
+    micros(Duration::from_secs_f64(
+        run.client_cpu_seconds / run.calls as f64,
+    ))
 }
 
 impl Figures {
     fn sorted_latencies(&self) -> Vec<Duration> {
-        let mut sorted = self.session.as_ref().map(|s| s.latencies.clone()).unwrap_or_default();
+        let mut sorted = self
+            .session
+            .as_ref()
+            .map(|s| s.latencies.clone())
+            .unwrap_or_default();
         sorted.sort();
         sorted
     }
@@ -90,8 +104,8 @@ impl Figures {
         let session = self.session.as_ref();
         let median_run = self.median_run();
         let peak = self.pipelined.iter().map(|r| r.memory.peak_kib).max();
-        let failures: usize =
-            session.map_or(0, |s| s.failures) + self.pipelined.iter().map(|r| r.failures).sum::<usize>();
+        let failures: usize = session.map_or(0, |s| s.failures)
+            + self.pipelined.iter().map(|r| r.failures).sum::<usize>();
         vec![
             session.map_or_else(none, |s| format!("`{}`", s.identity)),
             match &cold {
@@ -106,28 +120,65 @@ impl Figures {
             percentile(&latencies, 0.5).map_or_else(none, |d| format!("**{}**", micros(d))),
             percentile(&latencies, 0.99).map_or_else(none, |d| format!("**{}**", micros(d))),
             percentile(&latencies, 0.999).map_or_else(none, micros),
-            median_run.map_or_else(none, |r| format!("**{}/s**", thousands(r.calls_per_second().round() as u64))),
+            median_run.map_or_else(none, |r| {
+                format!("**{}/s**", thousands(r.calls_per_second().round() as u64))
+            }),
             median_run.map_or_else(none, per_call_cpu),
             peak.map_or_else(none, |kib| format!("**{}**", megabytes(kib))),
             session.map_or_else(none, |s| megabytes(s.idle.rss_kib)),
-            session.map_or_else(none, |s| format!("**{}** ({} tools)", bytes(s.tools_list_bytes), s.tool_count)),
-            session.map_or_else(none, |s| format!("{} (text {})", bytes(s.call_bytes), bytes(s.call_text_bytes))),
-            if session.is_some() || !self.pipelined.is_empty() { failures.to_string() } else { none() },
+            session.map_or_else(none, |s| {
+                format!("**{}** ({} tools)", bytes(s.tools_list_bytes), s.tool_count)
+            }),
+            session.map_or_else(none, |s| {
+                format!(
+                    "{} (text {})",
+                    bytes(s.call_bytes),
+                    bytes(s.call_text_bytes)
+                )
+            }),
+            if session.is_some() || !self.pipelined.is_empty() {
+                failures.to_string()
+            } else {
+                none()
+            },
         ]
     }
 }
 
 /// The names of the rows and the target for each (for scale-advisor).
-fn measures(cold_runs: usize, calls: usize, pipelined: usize, runs: usize) -> Vec<(String, &'static str)> {
+fn measures(
+    cold_runs: usize,
+    calls: usize,
+    pipelined: usize,
+    runs: usize,
+) -> Vec<(String, &'static str)> {
     vec![
         ("server (`serverInfo`)".into(), ""),
-        (format!("cold start: spawn → `initialize` answer, median (min–p90) of {cold_runs}"), "≤ 5 ms"),
-        (format!("tools/call round trip, sequential, p50 of {}", thousands(calls as u64)), "≤ 60 µs"),
+        (
+            format!("cold start: spawn → `initialize` answer, median (min–p90) of {cold_runs}"),
+            "≤ 5 ms",
+        ),
+        (
+            format!(
+                "tools/call round trip, sequential, p50 of {}",
+                thousands(calls as u64)
+            ),
+            "≤ 60 µs",
+        ),
         ("tools/call round trip, sequential, p99".into(), "≤ 150 µs"),
         ("tools/call round trip, sequential, p99.9".into(), ""),
-        (format!("tools/call pipelined on one connection ({} calls, median of {runs})", thousands(pipelined as u64)), "≥ 100,000/s"),
+        (
+            format!(
+                "tools/call pipelined on one connection ({} calls, median of {runs})",
+                thousands(pipelined as u64)
+            ),
+            "≥ 100,000/s",
+        ),
         ("server CPU per pipelined call (all threads)".into(), ""),
-        ("peak RSS (VmHWM) under the pipelined load".into(), "≤ 10 MB"),
+        (
+            "peak RSS (VmHWM) under the pipelined load".into(),
+            "≤ 10 MB",
+        ),
         ("RSS after the handshake".into(), ""),
         ("tools/list response".into(), "≤ 16 KB"),
         ("tools/call response".into(), ""),
@@ -157,8 +208,14 @@ pub fn table(figures: &[Figures], counts: &Counts) -> String {
     }
     out.push('\n');
     let columns: Vec<Vec<String>> = figures.iter().map(Figures::rows).collect();
-    for (i, (name, target)) in
-        measures(counts.cold_runs, counts.calls, counts.pipelined, counts.pipelined_runs).into_iter().enumerate()
+    for (i, (name, target)) in measures(
+        counts.cold_runs,
+        counts.calls,
+        counts.pipelined,
+        counts.pipelined_runs,
+    )
+    .into_iter()
+    .enumerate()
     {
         let _ = write!(out, "| {name} | {target} |");
         for column in &columns {
@@ -168,7 +225,11 @@ pub fn table(figures: &[Figures], counts: &Counts) -> String {
     }
     out.push('\n');
     for f in figures {
-        let _ = writeln!(out, "- {}: `{}`, calling {}", f.label, f.command, f.workload);
+        let _ = writeln!(
+            out,
+            "- {}: `{}`, calling {}",
+            f.label, f.command, f.workload
+        );
         for problem in &f.problems {
             let _ = writeln!(out, "  - not measured: {problem}");
         }
@@ -180,7 +241,12 @@ pub fn table(figures: &[Figures], counts: &Counts) -> String {
 pub fn machine() -> String {
     let cpu = std::fs::read_to_string("/proc/cpuinfo")
         .ok()
-        .and_then(|info| info.lines().find_map(|l| l.strip_prefix("model name").map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())))
+        .and_then(|info| {
+            info.lines().find_map(|l| {
+                l.strip_prefix("model name")
+                    .map(|m| m.trim_start_matches([' ', '\t', ':']).to_string())
+            })
+        })
         .unwrap_or_else(|| "unknown CPU".into());
     let cores = std::thread::available_parallelism().map_or(0, usize::from);
     let kernel = std::fs::read_to_string("/proc/sys/kernel/osrelease").unwrap_or_default();
@@ -210,7 +276,11 @@ pub fn machine_busy(window: std::time::Duration) -> f64 {
     std::thread::sleep(window);
     let (busy1, total1) = machine_ticks();
     let total = total1.saturating_sub(total0);
-    if total == 0 { 0.0 } else { busy1.saturating_sub(busy0) as f64 / total as f64 }
+    if total == 0 {
+        0.0
+    } else {
+        busy1.saturating_sub(busy0) as f64 / total as f64
+    }
 }
 
 /// Waits, up to `patience`, until other work leaves the machine at least 90% idle, so that a
@@ -225,7 +295,10 @@ pub fn wait_until_idle(patience: std::time::Duration) -> f64 {
         }
         let waited = start.elapsed().as_secs() / 10;
         if said != Some(waited) {
-            eprintln!("mcp-load: the machine is {:.0}% busy; waiting for it to settle", busy * 100.0);
+            eprintln!(
+                "mcp-load: the machine is {:.0}% busy; waiting for it to settle",
+                busy * 100.0
+            );
             said = Some(waited);
         }
     }
@@ -233,7 +306,9 @@ pub fn wait_until_idle(patience: std::time::Duration) -> f64 {
 
 /// Today's date (UTC) as YYYY-MM-DD, from the civil-from-days algorithm.
 fn today() -> String {
-    let secs = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
     let z = (secs / 86_400) as i64 + 719_468;
     let era = z.div_euclid(146_097);
     let doe = z - era * 146_097;

@@ -65,7 +65,10 @@ pub enum Outcome {
     /// A tool result with `isError: true`.
     ToolError,
     /// A JSON-RPC error.
-    RpcError { code: i64, message: String },
+    RpcError {
+        code: i64,
+        message: String,
+    },
 }
 
 /// One response, stamped when its last byte was read (before it was parsed).
@@ -116,12 +119,19 @@ impl Server {
     /// Starts the server; nothing is sent yet.
     pub fn spawn(launch: &Launch) -> anyhow::Result<Self> {
         use std::os::unix::process::CommandExt;
-        let (program, args) = launch.command.split_first().context("an empty server command")?;
+        let (program, args) = launch
+            .command
+            .split_first()
+            .context("an empty server command")?;
         let mut child = Command::new(program)
             .args(args)
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(if launch.show_stderr { Stdio::inherit() } else { Stdio::null() })
+            .stderr(if launch.show_stderr {
+                Stdio::inherit()
+            } else {
+                Stdio::null()
+            })
             .process_group(0)
             .spawn()
             .with_context(|| format!("starting `{}`", launch.display()))?;
@@ -175,8 +185,12 @@ impl Server {
             if self.stdout.read_until(b'\n', &mut self.line)? == 0 {
                 bail!("the server closed stdout");
             }
-            let value: Value = serde_json::from_slice(&self.line)
-                .with_context(|| format!("the server wrote a line that is not JSON: {}", String::from_utf8_lossy(&self.line)))?;
+            let value: Value = serde_json::from_slice(&self.line).with_context(|| {
+                format!(
+                    "the server wrote a line that is not JSON: {}",
+                    String::from_utf8_lossy(&self.line)
+                )
+            })?;
             if value.get("method").is_none() {
                 return Ok((value, self.line.len()));
             }
@@ -186,7 +200,9 @@ impl Server {
     /// Sends a request and returns its `result`, its length in bytes on the wire.
     pub fn request(&mut self, method: &str, params: Value) -> anyhow::Result<(Value, usize)> {
         let id = self.take_id();
-        let mut line = serde_json::to_vec(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}))?;
+        let mut line = serde_json::to_vec(
+            &json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}),
+        )?;
         line.push(b'\n');
         self.send(&line)?;
         let (mut response, bytes) = self.read_full()?;
@@ -242,24 +258,38 @@ impl Drop for Server {
 }
 
 /// Reads lines from `stdout` until a response arrives.
-pub fn read_reply(stdout: &mut BufReader<ChildStdout>, line: &mut Vec<u8>) -> anyhow::Result<Reply> {
+pub fn read_reply(
+    stdout: &mut BufReader<ChildStdout>,
+    line: &mut Vec<u8>,
+) -> anyhow::Result<Reply> {
     loop {
         line.clear();
         if stdout.read_until(b'\n', line)? == 0 {
             bail!("the server closed stdout");
         }
         let at = Instant::now();
-        let envelope: Envelope = serde_json::from_slice(line)
-            .with_context(|| format!("the server wrote a line that is not JSON-RPC: {}", String::from_utf8_lossy(line)))?;
+        let envelope: Envelope = serde_json::from_slice(line).with_context(|| {
+            format!(
+                "the server wrote a line that is not JSON-RPC: {}",
+                String::from_utf8_lossy(line)
+            )
+        })?;
         if envelope.method.is_some() {
             continue;
         }
         let outcome = match (envelope.result, envelope.error) {
-            (_, Some(error)) => Outcome::RpcError { code: error.code, message: error.message },
+            (_, Some(error)) => Outcome::RpcError {
+                code: error.code,
+                message: error.message,
+            },
             (Some(result), None) if result.is_error => Outcome::ToolError,
             _ => Outcome::Ok,
         };
-        return Ok(Reply { at, id: envelope.id, outcome });
+        return Ok(Reply {
+            at,
+            id: envelope.id,
+            outcome,
+        });
     }
 }
 
@@ -296,7 +326,10 @@ pub fn call_params(tool: &str, arguments: &Value) -> String {
 /// One tools/call request line.
 pub fn call_line(out: &mut Vec<u8>, id: u64, params: &str) {
     // `write!` into a Vec cannot fail.
-    let _ = write!(out, "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/call\",\"params\":{params}}}\n");
+    let _ = writeln!(
+        out,
+        "{{\"jsonrpc\":\"2.0\",\"id\":{id},\"method\":\"tools/call\",\"params\":{params}}}"
+    );
 }
 
 /// Memory of a process and the processes it started, from /proc, in KiB.
@@ -340,12 +373,19 @@ pub fn own_cpu_seconds() -> f64 {
 
 /// utime + stime of one process, in clock ticks.
 fn stat_ticks(pid: u32) -> u64 {
-    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else { return 0 };
+    let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0;
+    };
     // The command name is in parentheses and may hold spaces; utime and stime are the 14th and
     // 15th fields of the line, the 12th and 13th after the name.
     let rest = stat.rsplit_once(')').map_or("", |(_, rest)| rest);
     let fields: Vec<&str> = rest.split_whitespace().collect();
-    let field = |i: usize| fields.get(i).and_then(|f| f.parse::<u64>().ok()).unwrap_or(0);
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
     field(11) + field(12)
 }
 
@@ -367,7 +407,13 @@ fn process_tree(pid: u32) -> Vec<u32> {
     let mut parents: Vec<(u32, u32)> = Vec::new();
     if let Ok(entries) = std::fs::read_dir("/proc") {
         for entry in entries.flatten() {
-            let Some(child) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else { continue };
+            let Some(child) = entry
+                .file_name()
+                .to_str()
+                .and_then(|n| n.parse::<u32>().ok())
+            else {
+                continue;
+            };
             if let Ok(stat) = std::fs::read_to_string(format!("/proc/{child}/stat")) {
                 let parent = stat
                     .rsplit_once(')')
@@ -383,7 +429,12 @@ fn process_tree(pid: u32) -> Vec<u32> {
     let mut i = 0;
     while i < tree.len() {
         let node = tree[i];
-        tree.extend(parents.iter().filter(|(_, parent)| *parent == node).map(|(child, _)| *child));
+        tree.extend(
+            parents
+                .iter()
+                .filter(|(_, parent)| *parent == node)
+                .map(|(child, _)| *child),
+        );
         i += 1;
     }
     tree

@@ -8,6 +8,7 @@ use std::sync::LazyLock;
 use libfuzzer_sys::fuzz_target;
 use tools::Advisor;
 
-static ADVISOR: LazyLock<Advisor> = LazyLock::new(|| Advisor::embedded().expect("the embedded knowledge base loads"));
+static ADVISOR: LazyLock<Advisor> =
+    LazyLock::new(|| Advisor::embedded().expect("the embedded knowledge base loads"));
 
 fuzz_target!(|data: &[u8]| scale_advisor_fuzz::arguments::check(&ADVISOR, data));

@@ -30,7 +30,10 @@ fn strings(value: &Value) -> Vec<&str> {
     match value {
         Value::String(s) => vec![s.as_str()],
         Value::Array(items) => items.iter().flat_map(strings).collect(),
-        Value::Object(object) => object.iter().flat_map(|(k, v)| std::iter::once(k.as_str()).chain(strings(v))).collect(),
+        Value::Object(object) => object
+            .iter()
+            .flat_map(|(k, v)| std::iter::once(k.as_str()).chain(strings(v)))
+            .collect(),
         _ => Vec::new(),
     }
 }
@@ -44,7 +47,10 @@ fn shown(value: &Value) -> String {
     if text.len() <= 80 {
         return text;
     }
-    let cut = (0..=77).rev().find(|&i| text.is_char_boundary(i)).unwrap_or(0);
+    let cut = (0..=77)
+        .rev()
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(0);
     format!("{}...", &text[..cut])
 }
 
@@ -65,15 +71,25 @@ impl<'a> Walk<'a> {
     fn resolve(&self, node: &'a Map<String, Value>) -> &'a Map<String, Value> {
         let reference = node.get("$ref").and_then(Value::as_str);
         let target = reference.and_then(|r| {
-            let name = r.strip_prefix("#/$defs/").or_else(|| r.strip_prefix("#/definitions/"))?;
-            self.root.get("$defs").or_else(|| self.root.get("definitions"))?.get(name)?.as_object()
+            let name = r
+                .strip_prefix("#/$defs/")
+                .or_else(|| r.strip_prefix("#/definitions/"))?;
+            self.root
+                .get("$defs")
+                .or_else(|| self.root.get("definitions"))?
+                .get(name)?
+                .as_object()
         });
         target.unwrap_or(node)
     }
 
     fn check(&self, node: &'a Map<String, Value>, value: &Value, path: &str) -> Result<(), String> {
         let node = self.resolve(node);
-        if let Some(branches) = node.get("anyOf").or_else(|| node.get("oneOf")).and_then(Value::as_array) {
+        if let Some(branches) = node
+            .get("anyOf")
+            .or_else(|| node.get("oneOf"))
+            .and_then(Value::as_array)
+        {
             let mut problems = Vec::new();
             for branch in branches.iter().filter_map(Value::as_object) {
                 match self.check(branch, value, path) {
@@ -81,7 +97,11 @@ impl<'a> Walk<'a> {
                     Err(problem) => problems.push(problem),
                 }
             }
-            return Err(format!("{path}: {} fits none of the alternatives ({})", shown(value), problems.join("; ")));
+            return Err(format!(
+                "{path}: {} fits none of the alternatives ({})",
+                shown(value),
+                problems.join("; ")
+            ));
         }
         if let Some(all) = node.get("allOf").and_then(Value::as_array) {
             for part in all.iter().filter_map(Value::as_object) {
@@ -91,12 +111,19 @@ impl<'a> Walk<'a> {
         if let Some(expected) = node.get("const")
             && expected != value
         {
-            return Err(format!("{path}: {} is not the constant {expected}", shown(value)));
+            return Err(format!(
+                "{path}: {} is not the constant {expected}",
+                shown(value)
+            ));
         }
         if let Some(allowed) = node.get("enum").and_then(Value::as_array)
             && !allowed.contains(value)
         {
-            return Err(format!("{path}: {} is not one of {}", shown(value), Value::Array(allowed.clone())));
+            return Err(format!(
+                "{path}: {} is not one of {}",
+                shown(value),
+                Value::Array(allowed.clone())
+            ));
         }
         let types: Vec<&str> = match node.get("type") {
             Some(Value::String(kind)) => vec![kind.as_str()],
@@ -104,18 +131,21 @@ impl<'a> Walk<'a> {
             _ => Vec::new(),
         };
         if !types.is_empty() && !types.iter().any(|kind| type_matches(kind, value)) {
-            let overflow = if value.is_null() && types.iter().any(|k| matches!(*k, "number" | "integer")) {
-                " (a number that overflowed to infinity or NaN is written as null)"
-            } else {
-                ""
-            };
-            return Err(format!("{path}: expected {}, found {}{overflow}", types.join(" or "), shown(value)));
+            let overflow =
+                if value.is_null() && types.iter().any(|k| matches!(*k, "number" | "integer")) {
+                    " (a number that overflowed to infinity or NaN is written as null)"
+                } else {
+                    ""
+                };
+            return Err(format!(
+                "{path}: expected {}, found {}{overflow}",
+                types.join(" or "),
+                shown(value)
+            ));
         }
         match value {
-            Value::Number(number) => {
-                if number.as_f64().is_some_and(|x| !x.is_finite()) {
-                    return Err(format!("{path}: the number {number} is not finite"));
-                }
+            Value::Number(number) if number.as_f64().is_some_and(|x| !x.is_finite()) => {
+                return Err(format!("{path}: the number {number} is not finite"));
             }
             Value::Array(items) => {
                 if let Some(item) = node.get("items").and_then(Value::as_object) {
@@ -130,9 +160,20 @@ impl<'a> Walk<'a> {
         Ok(())
     }
 
-    fn check_object(&self, node: &'a Map<String, Value>, object: &Map<String, Value>, path: &str) -> Result<(), String> {
+    fn check_object(
+        &self,
+        node: &'a Map<String, Value>,
+        object: &Map<String, Value>,
+        path: &str,
+    ) -> Result<(), String> {
         let properties = node.get("properties").and_then(Value::as_object);
-        for name in node.get("required").and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_str) {
+        for name in node
+            .get("required")
+            .and_then(Value::as_array)
+            .into_iter()
+            .flatten()
+            .filter_map(Value::as_str)
+        {
             if !object.contains_key(name) {
                 return Err(format!("{path}: the required property `{name}` is missing"));
             }
@@ -140,10 +181,15 @@ impl<'a> Walk<'a> {
         let extra = node.get("additionalProperties");
         for (key, element) in object {
             let field = format!("{path}.{key}");
-            match properties.and_then(|p| p.get(key)).and_then(Value::as_object) {
+            match properties
+                .and_then(|p| p.get(key))
+                .and_then(Value::as_object)
+            {
                 Some(property) => self.check(property, element, &field)?,
                 None => match extra {
-                    Some(Value::Bool(false)) => return Err(format!("{field}: a property the schema does not declare")),
+                    Some(Value::Bool(false)) => {
+                        return Err(format!("{field}: a property the schema does not declare"));
+                    }
                     Some(Value::Object(schema)) => self.check(schema, element, &field)?,
                     _ => {}
                 },

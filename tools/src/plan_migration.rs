@@ -19,9 +19,9 @@ use crate::{Advisor, ArgError, Tool};
 /// The virtual shard count when none is given: keys modulo 1024, then a shard map.
 pub const DEFAULT_VIRTUAL_SHARDS: u64 = 1024;
 /// The most virtual shards a plan computes a map for (2^20).
-pub const MAX_VIRTUAL_SHARDS: u64 = 1_048_576;
+pub const MAX_VIRTUAL_SHARDS: u64 = 65_536;
 /// The most physical shards a plan accepts.
-pub const MAX_SHARDS: u64 = 65_536;
+pub const MAX_SHARDS: u64 = 4_096;
 
 /// A structural change that `plan_migration` plans.
 #[derive(
@@ -102,13 +102,13 @@ pub struct MigrationArgs {
     #[schemars(range(min = 0))]
     pub data_size_gb: Option<f64>,
     /// Shards today; required for reshard, 1 for shard.
-    #[schemars(range(min = 1, max = 65536))]
+    #[schemars(range(min = 1, max = 4096))]
     pub current_shards: Option<u64>,
     /// Shards wanted; required for reshard, at least 2 for shard.
-    #[schemars(range(min = 1, max = 65536))]
+    #[schemars(range(min = 1, max = 4096))]
     pub target_shards: Option<u64>,
     /// Virtual shards for shard/reshard. Default 1024.
-    #[schemars(range(min = 1, max = 1048576), extend("default" = 1024))]
+    #[schemars(range(min = 1, max = 65536), extend("default" = 1024))]
     pub virtual_shards: Option<u64>,
     /// Queries scan key ranges; picks range sharding.
     #[serde(default)]
@@ -801,14 +801,14 @@ fn check_shards(args: &MigrationArgs) -> Result<u64, ArgError> {
                 ArgError::new(
                     "current_shards",
                     "nothing",
-                    "a whole number from 1 to 65536: kind reshard needs current_shards and target_shards",
+                    "a whole number from 1 to 4096: kind reshard needs current_shards and target_shards",
                 )
             })?;
             let target = args.target_shards.ok_or_else(|| {
                 ArgError::new(
                     "target_shards",
                     "nothing",
-                    "a whole number from 1 to 65536: kind reshard needs current_shards and target_shards",
+                    "a whole number from 1 to 4096: kind reshard needs current_shards and target_shards",
                 )
             })?;
             if target == current {
@@ -834,7 +834,7 @@ fn check_shards(args: &MigrationArgs) -> Result<u64, ArgError> {
                     return Err(ArgError::new(
                         "target_shards",
                         target.to_string(),
-                        "a whole number from 2 to 65536 for kind shard: one shard is the database as it is",
+                        "a whole number from 2 to 4096 for kind shard: one shard is the database as it is",
                     ));
                 }
                 enough("target_shards", target)?;

@@ -640,17 +640,17 @@ fn refusals_name_the_field() {
         (
             json!({"kind": "reshard", "current_shards": 0, "target_shards": 4}),
             "current_shards",
-            "a whole number from 1 to 65536",
+            "a whole number from 1 to 4096",
         ),
         (
             json!({"kind": "reshard", "current_shards": 4, "target_shards": 0}),
             "target_shards",
-            "a whole number from 1 to 65536",
+            "a whole number from 1 to 4096",
         ),
         (
             json!({"kind": "reshard", "current_shards": 4, "target_shards": 5, "virtual_shards": 0}),
             "virtual_shards",
-            "from 1 to 1048576",
+            "from 1 to 65536",
         ),
         (
             json!({"kind": "reshard", "current_shards": 2.5, "target_shards": 5}),
@@ -685,7 +685,7 @@ fn refusals_name_the_field() {
         (
             json!({"kind": "shard", "target_shards": 1}),
             "target_shards",
-            "from 2 to 65536",
+            "from 2 to 4096",
         ),
         (
             json!({"kind": "add_cache", "current_shards": 3}),
