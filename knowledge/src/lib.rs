@@ -222,7 +222,11 @@ mod tests {
         assert_eq!(slugs, REQUIRED_SLUGS);
         for document in knowledge.documents() {
             assert!(!document.title().is_empty());
-            assert!(!document.summary().is_empty(), "{} has no summary paragraph", document.slug());
+            assert!(
+                !document.summary().is_empty(),
+                "{} has no summary paragraph",
+                document.slug()
+            );
         }
     }
 
@@ -235,7 +239,10 @@ mod tests {
             if let Some((slug, anchor)) = word.split_once('#')
                 && REQUIRED_SLUGS.contains(&slug)
             {
-                assert!(knowledge.check_reference(word), "README.md names `{slug}#{anchor}`, which does not exist");
+                assert!(
+                    knowledge.check_reference(word),
+                    "README.md names `{slug}#{anchor}`, which does not exist"
+                );
                 checked += 1;
             }
         }
@@ -247,7 +254,9 @@ mod tests {
         let knowledge = Knowledge::embedded().unwrap();
         let whole = knowledge.resolve("knowledge://caching").unwrap();
         assert!(whole.markdown().starts_with("# "));
-        let section = knowledge.resolve("knowledge://caching#write-strategies").unwrap();
+        let section = knowledge
+            .resolve("knowledge://caching#write-strategies")
+            .unwrap();
         assert!(section.markdown().starts_with("## Write strategies"));
         assert!(knowledge.resolve("knowledge://caching#nope").is_none());
         assert!(knowledge.resolve("knowledge://nope").is_none());
@@ -262,7 +271,10 @@ mod tests {
         assert!(error.message.contains("no-such-section"));
         let table = knowledge.table("scaling-stages", "stages").unwrap();
         let error = table.require_columns(&["stage", "colour"]).unwrap_err();
-        assert!(error.message.contains("colour") && error.line > 0, "{error}");
+        assert!(
+            error.message.contains("colour") && error.line > 0,
+            "{error}"
+        );
         let row = table.rows().next().unwrap();
         let error = row.number("name").unwrap_err();
         assert!(error.message.contains("must be a number"), "{error}");
@@ -276,15 +288,24 @@ mod tests {
         std::fs::write(dir.join("caching.md"), "# Our caching\n\nRedis only.\n").unwrap();
         std::fs::write(dir.join("runbook.md"), "# Runbook\n\nPage someone.\n").unwrap();
         let knowledge = Knowledge::with_dir(&dir).unwrap();
-        assert_eq!(knowledge.document("caching").unwrap().title(), "Our caching");
+        assert_eq!(
+            knowledge.document("caching").unwrap().title(),
+            "Our caching"
+        );
         assert_eq!(knowledge.documents().last().unwrap().slug(), "runbook");
         std::fs::write(dir.join("Bad Name.md"), "# x\n").unwrap();
         let error = Knowledge::with_dir(&dir).unwrap_err();
-        assert!(error.path.ends_with("Bad Name.md") && error.message.contains("slug"), "{error}");
+        assert!(
+            error.path.ends_with("Bad Name.md") && error.message.contains("slug"),
+            "{error}"
+        );
         std::fs::remove_file(dir.join("Bad Name.md")).unwrap();
         std::fs::write(dir.join("broken.md"), "no title here\n").unwrap();
         let error = Knowledge::with_dir(&dir).unwrap_err();
-        assert!(error.path.ends_with("broken.md") && error.line == 1, "{error}");
+        assert!(
+            error.path.ends_with("broken.md") && error.line == 1,
+            "{error}"
+        );
         std::fs::remove_dir_all(&dir).unwrap();
         assert!(Knowledge::with_dir(&dir).is_err());
     }

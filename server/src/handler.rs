@@ -9,11 +9,13 @@ use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
 
 use rmcp::model::{
-    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult, CompletionInfo, ContentBlock, Reference, GetPromptRequestParams, GetPromptResponse,
-    GetSkillRequestParams, GetSkillResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
-    ServerConfig, SetLevelRequestParams, Tool, ToolAnnotations,
+    CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
+    CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetSkillRequestParams,
+    GetSkillResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
+    ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel, PaginatedRequestParams,
+    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
+    Reference, Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -29,7 +31,12 @@ const SECTION_TEMPLATE: &str = "knowledge://{slug}#{anchor}";
 
 /// Completions for the section template: document slugs, or the anchors of the chosen document,
 /// that start with what was typed (at most 100, in document order).
-fn complete_section(advisor: &Advisor, argument: &str, typed: &str, slug: Option<&String>) -> Vec<String> {
+fn complete_section(
+    advisor: &Advisor,
+    argument: &str,
+    typed: &str,
+    slug: Option<&String>,
+) -> Vec<String> {
     let knowledge = advisor.knowledge();
     let candidates: Vec<&str> = match argument {
         "slug" => knowledge.documents().iter().map(|d| d.slug()).collect(),
@@ -39,7 +46,12 @@ fn complete_section(advisor: &Advisor, argument: &str, typed: &str, slug: Option
             .unwrap_or_default(),
         _ => Vec::new(),
     };
-    candidates.into_iter().filter(|c| c.starts_with(typed)).take(100).map(str::to_string).collect()
+    candidates
+        .into_iter()
+        .filter(|c| c.starts_with(typed))
+        .take(100)
+        .map(str::to_string)
+        .collect()
 }
 
 /// Everything the server answers with, built once at start-up and shared by every request.
@@ -56,11 +68,21 @@ impl Catalog {
             .tools()
             .iter()
             .map(|tool| {
-                let annotations = ToolAnnotations::from_raw(None, Some(true), Some(false), Some(true), Some(false));
-                Tool::new_with_raw(tool.name, Some(Cow::Borrowed(tool.description)), Arc::new(tool.input_schema.clone()))
-                    .with_title(tool.title)
-                    .with_raw_output_schema(Arc::new(tool.output_schema.clone()))
-                    .with_annotations(annotations)
+                let annotations = ToolAnnotations::from_raw(
+                    None,
+                    Some(true),
+                    Some(false),
+                    Some(true),
+                    Some(false),
+                );
+                Tool::new_with_raw(
+                    tool.name,
+                    Some(Cow::Borrowed(tool.description)),
+                    Arc::new(tool.input_schema.clone()),
+                )
+                .with_title(tool.title)
+                .with_raw_output_schema(Arc::new(tool.output_schema.clone()))
+                .with_annotations(annotations)
             })
             .collect();
         let mut resources: Vec<Resource> = advisor
@@ -68,11 +90,14 @@ impl Catalog {
             .documents()
             .iter()
             .map(|doc| {
-                Resource::new(format!("{}{}", knowledge::URI_SCHEME, doc.slug()), doc.slug())
-                    .with_title(doc.title())
-                    .with_description(doc.summary())
-                    .with_mime_type(MARKDOWN)
-                    .with_size(doc.text().len() as u64)
+                Resource::new(
+                    format!("{}{}", knowledge::URI_SCHEME, doc.slug()),
+                    doc.slug(),
+                )
+                .with_title(doc.title())
+                .with_description(doc.summary())
+                .with_mime_type(MARKDOWN)
+                .with_size(doc.text().len() as u64)
             })
             .collect();
         resources.push(
@@ -82,7 +107,12 @@ impl Catalog {
                 .with_mime_type(MARKDOWN)
                 .with_size(skill.text().len() as u64),
         );
-        Self { advisor, tools, resources, skill }
+        Self {
+            advisor,
+            tools,
+            resources,
+            skill,
+        }
     }
 }
 
@@ -95,7 +125,10 @@ pub struct AdvisorServer {
 
 impl AdvisorServer {
     pub fn new(catalog: Arc<Catalog>) -> Self {
-        Self { catalog, log_level: Arc::new(Mutex::new(LoggingLevel::Info)) }
+        Self {
+            catalog,
+            log_level: Arc::new(Mutex::new(LoggingLevel::Info)),
+        }
     }
 
     fn call(&self, request: &CallToolRequestParams) -> Result<CallToolResult, McpError> {
@@ -103,11 +136,16 @@ impl AdvisorServer {
         let arguments = request.arguments.as_ref().unwrap_or(&empty);
         // Tools never panic on input (the fuzz targets hold them to it); should one ever do, the
         // client gets an error for that call instead of a request left unanswered forever.
-        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.catalog.advisor.call(&request.name, arguments)));
+        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            self.catalog.advisor.call(&request.name, arguments)
+        }));
         let Ok(called) = called else {
             tracing::error!(tool = %clip(&request.name, 120), "the tool panicked");
             return Err(McpError::internal_error(
-                format!("the tool `{}` failed on these arguments; this is a bug, please report it", clip(&request.name, 120)),
+                format!(
+                    "the tool `{}` failed on these arguments; this is a bug, please report it",
+                    clip(&request.name, 120)
+                ),
                 None,
             ));
         };
@@ -118,15 +156,27 @@ impl AdvisorServer {
                 Ok(result)
             }
             Err(error @ CallError::UnknownTool { .. }) => {
-                let known: Vec<&str> = self.catalog.advisor.tools().iter().map(|t| t.name).collect();
+                let known: Vec<&str> = self
+                    .catalog
+                    .advisor
+                    .tools()
+                    .iter()
+                    .map(|t| t.name)
+                    .collect();
                 Err(McpError::invalid_params(
-                    format!("{} (tools: {})", clip(&error.to_string(), 300), known.join(", ")),
+                    format!(
+                        "{} (tools: {})",
+                        clip(&error.to_string(), 300),
+                        known.join(", ")
+                    ),
                     Some(serde_json::json!({"tool": clip(&request.name, 120)})),
                 ))
             }
             Err(CallError::Arguments(error)) => {
                 tracing::debug!(tool = %request.name, %error, "refused arguments");
-                Ok(CallToolResult::error(vec![ContentBlock::text(error.to_string())]))
+                Ok(CallToolResult::error(vec![ContentBlock::text(
+                    error.to_string(),
+                )]))
             }
         }
     }
@@ -153,7 +203,8 @@ impl ServerHandler for AdvisorServer {
             .build();
         let mut implementation = Implementation::new("scale-advisor", env!("CARGO_PKG_VERSION"));
         implementation.title = Some("scale-advisor".into());
-        implementation.description = Some("Deterministic, explainable advice for scaling data infrastructure".into());
+        implementation.description =
+            Some("Deterministic, explainable advice for scaling data infrastructure".into());
         ServerConfig::new(capabilities)
             .with_protocol_version(ProtocolVersion::V_2025_11_25)
             .with_server_info(implementation)
@@ -191,13 +242,23 @@ impl ServerHandler for AdvisorServer {
     ) -> Result<CompleteResult, McpError> {
         let values = match &request.r#ref {
             Reference::Resource(template) if template.uri == SECTION_TEMPLATE => {
-                let chosen = request.context.as_ref().and_then(|c| c.arguments.as_ref()).and_then(|a| a.get("slug"));
-                complete_section(&self.catalog.advisor, &request.argument.name, &request.argument.value, chosen)
+                let chosen = request
+                    .context
+                    .as_ref()
+                    .and_then(|c| c.arguments.as_ref())
+                    .and_then(|a| a.get("slug"));
+                complete_section(
+                    &self.catalog.advisor,
+                    &request.argument.name,
+                    &request.argument.value,
+                    chosen,
+                )
             }
             // Prompt arguments are free text: nothing to offer.
             _ => Vec::new(),
         };
-        let completion = CompletionInfo::with_all_values(values).map_err(|e| McpError::internal_error(e, None))?;
+        let completion = CompletionInfo::with_all_values(values)
+            .map_err(|e| McpError::internal_error(e, None))?;
         Ok(CompleteResult::new(completion))
     }
 
@@ -206,7 +267,9 @@ impl ServerHandler for AdvisorServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
-        Ok(ListResourcesResult::with_all_items(self.catalog.resources.clone()))
+        Ok(ListResourcesResult::with_all_items(
+            self.catalog.resources.clone(),
+        ))
     }
 
     async fn list_resource_templates(
@@ -228,12 +291,14 @@ impl ServerHandler for AdvisorServer {
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.as_str();
         if uri == self.catalog.skill.uri() {
-            let contents = ResourceContents::text(self.catalog.skill.text(), uri).with_mime_type(MARKDOWN);
+            let contents =
+                ResourceContents::text(self.catalog.skill.text(), uri).with_mime_type(MARKDOWN);
             return Ok(ReadResourceResult::new(vec![contents]).into());
         }
         match self.catalog.advisor.knowledge().resolve(uri) {
             Some(resolved) => {
-                let contents = ResourceContents::text(resolved.markdown(), uri).with_mime_type(MARKDOWN);
+                let contents =
+                    ResourceContents::text(resolved.markdown(), uri).with_mime_type(MARKDOWN);
                 Ok(ReadResourceResult::new(vec![contents]).into())
             }
             None => Err(McpError::resource_not_found(
@@ -276,7 +341,9 @@ impl ServerHandler for AdvisorServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListSkillsResult, McpError> {
-        Ok(ListSkillsResult::with_all_items(vec![self.catalog.skill.skill()]))
+        Ok(ListSkillsResult::with_all_items(vec![
+            self.catalog.skill.skill(),
+        ]))
     }
 
     async fn get_skill(
@@ -288,7 +355,11 @@ impl ServerHandler for AdvisorServer {
             Ok(GetSkillResult::new(self.catalog.skill.skill()))
         } else {
             Err(McpError::invalid_params(
-                format!("no skill at `{}`; this server serves `{}`", request.uri, self.catalog.skill.uri()),
+                format!(
+                    "no skill at `{}`; this server serves `{}`",
+                    request.uri,
+                    self.catalog.skill.uri()
+                ),
                 None,
             ))
         }
@@ -298,19 +369,33 @@ impl ServerHandler for AdvisorServer {
 fn not_found_message(advisor: &Advisor, uri: &str) -> String {
     let knowledge = advisor.knowledge();
     let Some(rest) = uri.strip_prefix(knowledge::URI_SCHEME) else {
-        return format!("Resource not found: `{}`; knowledge documents are `knowledge://<slug>`", clip(uri, 200));
+        return format!(
+            "Resource not found: `{}`; knowledge documents are `knowledge://<slug>`",
+            clip(uri, 200)
+        );
     };
     let (slug, anchor) = rest.split_once('#').unwrap_or((rest, ""));
     match knowledge.document(slug) {
         None => {
             let slugs: Vec<&str> = knowledge.documents().iter().map(|d| d.slug()).collect();
-            let hint = knowledge::closest(slug, slugs.iter().copied()).map(|c| format!(" Did you mean `{c}`?")).unwrap_or_default();
-            format!("Resource not found: no document `{}` (documents: {}).{hint}", clip(slug, 200), slugs.join(", "))
+            let hint = knowledge::closest(slug, slugs.iter().copied())
+                .map(|c| format!(" Did you mean `{c}`?"))
+                .unwrap_or_default();
+            format!(
+                "Resource not found: no document `{}` (documents: {}).{hint}",
+                clip(slug, 200),
+                slugs.join(", ")
+            )
         }
         Some(doc) => {
             let anchors = doc.sections().iter().map(|s| s.anchor());
-            let hint = knowledge::closest(anchor, anchors).map(|c| format!(" Did you mean `#{c}`?")).unwrap_or_default();
-            format!("Resource not found: `{slug}` has no section `#{}`.{hint}", clip(anchor, 200))
+            let hint = knowledge::closest(anchor, anchors)
+                .map(|c| format!(" Did you mean `#{c}`?"))
+                .unwrap_or_default();
+            format!(
+                "Resource not found: `{slug}` has no section `#{}`.{hint}",
+                clip(anchor, 200)
+            )
         }
     }
 }

@@ -156,7 +156,11 @@ fn init_logging(level: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .or_else(|_| tracing_subscriber::EnvFilter::try_new(level))
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr).with_ansi(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_ansi(false)
+        .init();
 }
 
 fn load_advisor(dir: Option<&PathBuf>) -> anyhow::Result<Advisor> {
@@ -170,21 +174,28 @@ fn load_advisor(dir: Option<&PathBuf>) -> anyhow::Result<Advisor> {
 fn read_arguments(text: &str) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
     let raw = if text == "-" {
         let mut buffer = String::new();
-        std::io::stdin().read_to_string(&mut buffer).context("reading the arguments from stdin")?;
+        std::io::stdin()
+            .read_to_string(&mut buffer)
+            .context("reading the arguments from stdin")?;
         buffer
     } else if let Some(path) = text.strip_prefix('@') {
-        std::fs::read_to_string(path).with_context(|| format!("reading the arguments from {path}"))?
+        std::fs::read_to_string(path)
+            .with_context(|| format!("reading the arguments from {path}"))?
     } else {
         text.to_string()
     };
-    match serde_json::from_str::<serde_json::Value>(&raw).context("the arguments are not valid JSON")? {
+    match serde_json::from_str::<serde_json::Value>(&raw)
+        .context("the arguments are not valid JSON")?
+    {
         serde_json::Value::Object(map) => Ok(map),
         other => bail!("the arguments must be a JSON object, not {other}"),
     }
 }
 
 fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<()> {
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
     runtime.block_on(async move {
         let (reader, writer) = rmcp::transport::io::stdio_pipes();
         let (transport, writer_task) = stdio::StdioTransport::new(reader, writer, limits);
@@ -195,7 +206,10 @@ fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<(
             tracing::info!("signal received, shutting down");
             on_signal.cancel();
         });
-        match AdvisorServer::new(catalog).serve_with_ct(transport, cancel.clone()).await {
+        match AdvisorServer::new(catalog)
+            .serve_with_ct(transport, cancel.clone())
+            .await
+        {
             Ok(service) => {
                 tokio::select! {
                     result = service.waiting() => {
@@ -221,7 +235,10 @@ async fn shutdown_signal() {
     #[cfg(unix)]
     {
         use tokio::signal::unix::{SignalKind, signal};
-        match (signal(SignalKind::terminate()), signal(SignalKind::interrupt())) {
+        match (
+            signal(SignalKind::terminate()),
+            signal(SignalKind::interrupt()),
+        ) {
             (Ok(mut term), Ok(mut int)) => {
                 tokio::select! {
                     _ = term.recv() => {}
@@ -240,14 +257,21 @@ async fn shutdown_signal() {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let advisor = load_advisor(cli.knowledge_dir.as_ref())?;
     match cli.command {
-        Command::Serve { max_message_bytes, max_in_flight, http: mut http_args } => {
+        Command::Serve {
+            max_message_bytes,
+            max_in_flight,
+            http: mut http_args,
+        } => {
             let skill = SkillFile::embedded().map_err(anyhow::Error::msg)?;
             let catalog = Arc::new(Catalog::new(advisor, skill));
             if let Some(addr) = http_args.addr.take() {
                 http::serve_http(catalog, http_args.options(addr)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
-            let limits = stdio::Limits { max_line_bytes: max_message_bytes, max_in_flight: max_in_flight.max(1) };
+            let limits = stdio::Limits {
+                max_line_bytes: max_message_bytes,
+                max_in_flight: max_in_flight.max(1),
+            };
             serve_stdio(catalog, limits)?;
             Ok(ExitCode::SUCCESS)
         }
@@ -271,7 +295,11 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Call { tool, arguments, json } => {
+        Command::Call {
+            tool,
+            arguments,
+            json,
+        } => {
             let arguments = read_arguments(&arguments)?;
             match advisor.call(&tool, &arguments) {
                 Ok(output) => {

@@ -2,7 +2,9 @@
 //! with the tools, ending in the report template.
 
 use rmcp::ErrorData as McpError;
-use rmcp::model::{GetPromptRequestParams, GetPromptResult, Prompt, PromptArgument, PromptMessage, Role};
+use rmcp::model::{
+    GetPromptRequestParams, GetPromptResult, Prompt, PromptArgument, PromptMessage, Role,
+};
 use tools::Advisor;
 
 pub const SCALING_REVIEW: &str = "scaling_review";
@@ -25,10 +27,16 @@ pub fn list() -> Vec<Prompt> {
     ]
 }
 
-pub fn get(advisor: &Advisor, request: &GetPromptRequestParams) -> Result<GetPromptResult, McpError> {
+pub fn get(
+    advisor: &Advisor,
+    request: &GetPromptRequestParams,
+) -> Result<GetPromptResult, McpError> {
     if request.name != SCALING_REVIEW {
         return Err(McpError::invalid_params(
-            format!("unknown prompt `{}`; this server offers `{SCALING_REVIEW}`", request.name),
+            format!(
+                "unknown prompt `{}`; this server offers `{SCALING_REVIEW}`",
+                request.name
+            ),
             None,
         ));
     }
@@ -48,7 +56,11 @@ pub fn get(advisor: &Advisor, request: &GetPromptRequestParams) -> Result<GetPro
         ));
     };
     let metrics = argument("metrics").unwrap_or("none given yet");
-    let tools: Vec<String> = advisor.tools().iter().map(|t| format!("`{}`", t.name)).collect();
+    let tools: Vec<String> = advisor
+        .tools()
+        .iter()
+        .map(|t| format!("`{}`", t.name))
+        .collect();
     let text = format!(
         "Review the scalability of this system and answer in the standard scaling report.\n\n\
 System: {system}\n\nMetrics: {metrics}\n\n\

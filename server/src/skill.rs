@@ -19,14 +19,22 @@ impl SkillFile {
         let (name, description) = frontmatter(SKILL_MD)?;
         let valid_name = !name.is_empty()
             && name.len() <= 64
-            && name.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
+            && name
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-');
         if !valid_name {
-            return Err(format!("skill.md: `name` must be 1-64 lower-case letters, digits and hyphens, found `{name}`"));
+            return Err(format!(
+                "skill.md: `name` must be 1-64 lower-case letters, digits and hyphens, found `{name}`"
+            ));
         }
         if description.is_empty() || description.chars().count() > 1024 {
             return Err("skill.md: `description` must be 1-1024 characters".into());
         }
-        Ok(Self { uri: format!("skill://{name}/SKILL.md"), name, description })
+        Ok(Self {
+            uri: format!("skill://{name}/SKILL.md"),
+            name,
+            description,
+        })
     }
 
     pub fn uri(&self) -> &str {
@@ -46,7 +54,10 @@ impl SkillFile {
         Skill::new(
             self.uri.clone(),
             SkillFrontmatter::new(self.name.clone(), self.description.clone()),
-            SkillResources::Files(vec![SkillResource::from_bytes(self.uri.clone(), SKILL_MD.as_bytes())]),
+            SkillResources::Files(vec![SkillResource::from_bytes(
+                self.uri.clone(),
+                SKILL_MD.as_bytes(),
+            )]),
         )
     }
 }
@@ -91,8 +102,19 @@ mod tests {
 
     #[test]
     fn frontmatter_errors_are_clear() {
-        assert!(frontmatter("# no frontmatter").unwrap_err().contains("must start"));
-        assert!(frontmatter("---\nname: x\n---\n").unwrap_err().contains("description"));
-        assert_eq!(frontmatter("---\nname: a\ndescription: \"b c\"\n---\n").unwrap(), ("a".into(), "b c".into()));
+        assert!(
+            frontmatter("# no frontmatter")
+                .unwrap_err()
+                .contains("must start")
+        );
+        assert!(
+            frontmatter("---\nname: x\n---\n")
+                .unwrap_err()
+                .contains("description")
+        );
+        assert_eq!(
+            frontmatter("---\nname: a\ndescription: \"b c\"\n---\n").unwrap(),
+            ("a".into(), "b c".into())
+        );
     }
 }

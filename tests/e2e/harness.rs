@@ -45,7 +45,12 @@ impl Server {
             .expect("the binary starts");
         let stdout = child.stdout.take().expect("stdout is piped");
         let stdin = child.stdin.take();
-        Self { child, stdin, lines: spawn_reader(stdout), next_id: 1 }
+        Self {
+            child,
+            stdin,
+            lines: spawn_reader(stdout),
+            next_id: 1,
+        }
     }
 
     /// Starts the server without any handshake.
@@ -60,7 +65,10 @@ impl Server {
             "initialize",
             json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}),
         );
-        assert!(response.get("result").is_some(), "initialize failed: {response}");
+        assert!(
+            response.get("result").is_some(),
+            "initialize failed: {response}"
+        );
         server.notify("notifications/initialized", json!({}));
         server
     }
@@ -83,8 +91,12 @@ impl Server {
 
     /// The next line the server writes, parsed; panics if it is not JSON.
     pub fn read(&mut self) -> Value {
-        let line = self.lines.recv_timeout(PATIENCE).expect("the server answers in time");
-        serde_json::from_str(&line).unwrap_or_else(|e| panic!("stdout carried a non-JSON line ({e}): {line}"))
+        let line = self
+            .lines
+            .recv_timeout(PATIENCE)
+            .expect("the server answers in time");
+        serde_json::from_str(&line)
+            .unwrap_or_else(|e| panic!("stdout carried a non-JSON line ({e}): {line}"))
     }
 
     /// The next raw line, or None if the server wrote nothing within `wait`.
@@ -121,21 +133,35 @@ impl Server {
     /// `tools/call`, returning the `result` object (which may carry `isError`).
     pub fn call_tool(&mut self, name: &str, arguments: Value) -> Value {
         let response = self.request("tools/call", json!({"name": name, "arguments": arguments}));
-        response.get("result").cloned().unwrap_or_else(|| panic!("tools/call {name} failed: {response}"))
+        response
+            .get("result")
+            .cloned()
+            .unwrap_or_else(|| panic!("tools/call {name} failed: {response}"))
     }
 
     /// `tools/call` that must succeed: returns `structuredContent`.
     pub fn call_ok(&mut self, name: &str, arguments: Value) -> Value {
         let result = self.call_tool(name, arguments.clone());
-        assert_ne!(result["isError"], json!(true), "{name}({arguments}) was refused: {result}");
+        assert_ne!(
+            result["isError"],
+            json!(true),
+            "{name}({arguments}) was refused: {result}"
+        );
         result["structuredContent"].clone()
     }
 
     /// `tools/call` that must be refused: returns the error text.
     pub fn call_err(&mut self, name: &str, arguments: Value) -> String {
         let result = self.call_tool(name, arguments.clone());
-        assert_eq!(result["isError"], json!(true), "{name}({arguments}) was accepted: {result}");
-        result["content"][0]["text"].as_str().unwrap_or_default().to_string()
+        assert_eq!(
+            result["isError"],
+            json!(true),
+            "{name}({arguments}) was accepted: {result}"
+        );
+        result["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
     }
 
     /// `resources/read` of one URI: the text of its first content.

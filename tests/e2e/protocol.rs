@@ -40,7 +40,10 @@ fn initialize_answers_in_the_clients_revision() {
         assert_eq!(result["serverInfo"]["name"], "scale-advisor");
         assert_eq!(result["serverInfo"]["version"], env!("CARGO_PKG_VERSION"));
         for capability in ["tools", "resources", "prompts", "logging"] {
-            assert!(result["capabilities"][capability].is_object(), "{capability} missing: {result}");
+            assert!(
+                result["capabilities"][capability].is_object(),
+                "{capability} missing: {result}"
+            );
         }
         assert!(result["capabilities"]["extensions"]["io.modelcontextprotocol/skills"].is_object());
     }
@@ -58,16 +61,34 @@ fn discover_and_handshake_free_requests() {
     let mut server = Server::raw();
     let response = server.request("server/discover", json!({"_meta": meta()}));
     let versions = &response["result"]["supportedVersions"];
-    assert_eq!(versions, &json!(["2025-06-18", "2025-11-25", "2026-07-28"]), "{response}");
+    assert_eq!(
+        versions,
+        &json!(["2025-06-18", "2025-11-25", "2026-07-28"]),
+        "{response}"
+    );
     let tools = server.request("tools/list", json!({"_meta": meta()}));
-    assert!(!tools["result"]["tools"].as_array().unwrap().is_empty(), "{tools}");
+    assert!(
+        !tools["result"]["tools"].as_array().unwrap().is_empty(),
+        "{tools}"
+    );
     let call = server.request(
         "tools/call",
         json!({"_meta": meta(), "name": "diagnose_bottleneck", "arguments": {"users": 20000}}),
     );
-    assert_eq!(call["result"]["structuredContent"]["current_stage"]["number"], 2, "{call}");
-    let read = server.request("resources/read", json!({"_meta": meta(), "uri": "knowledge://caching"}));
-    assert!(read["result"]["contents"][0]["text"].as_str().unwrap().starts_with("# "));
+    assert_eq!(
+        call["result"]["structuredContent"]["current_stage"]["number"], 2,
+        "{call}"
+    );
+    let read = server.request(
+        "resources/read",
+        json!({"_meta": meta(), "uri": "knowledge://caching"}),
+    );
+    assert!(
+        read["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .starts_with("# ")
+    );
 }
 
 #[test]
@@ -87,7 +108,10 @@ fn tools_declare_schemas_and_annotations() {
         assert_eq!(annotations["openWorldHint"], false, "{name}");
         assert_eq!(annotations["destructiveHint"], false, "{name}");
         for (field, property) in tool["inputSchema"]["properties"].as_object().unwrap() {
-            let described = property.get("description").and_then(Value::as_str).is_some_and(|d| d.len() > 5);
+            let described = property
+                .get("description")
+                .and_then(Value::as_str)
+                .is_some_and(|d| d.len() > 5);
             assert!(described, "{name}.{field} has no description");
         }
     }
@@ -100,7 +124,10 @@ fn every_document_and_a_fragment_can_be_read() {
     let resources = response["result"]["resources"].as_array().unwrap();
     for slug in REQUIRED {
         let uri = format!("knowledge://{slug}");
-        let listed = resources.iter().find(|r| r["uri"] == uri.as_str()).unwrap_or_else(|| panic!("{uri} not listed"));
+        let listed = resources
+            .iter()
+            .find(|r| r["uri"] == uri.as_str())
+            .unwrap_or_else(|| panic!("{uri} not listed"));
         assert_eq!(listed["mimeType"], "text/markdown");
         let read = server.read_resource(&uri);
         let content = &read["result"]["contents"][0];
@@ -111,9 +138,18 @@ fn every_document_and_a_fragment_can_be_read() {
     let text = read["result"]["contents"][0]["text"].as_str().unwrap();
     assert!(text.starts_with("## Graduation triggers"), "{text}");
     assert!(text.contains("| from_stage |"));
-    assert!(!text.contains("\n## "), "a fragment stops at the next section: {text}");
+    assert!(
+        !text.contains("\n## "),
+        "a fragment stops at the next section: {text}"
+    );
     let whole = server.read_resource("knowledge://scaling-stages");
-    assert!(whole["result"]["contents"][0]["text"].as_str().unwrap().len() > text.len());
+    assert!(
+        whole["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .len()
+            > text.len()
+    );
 }
 
 #[test]
@@ -121,7 +157,12 @@ fn unknown_resources_are_not_found_with_a_hint() {
     let mut server = Server::start();
     let response = server.read_resource("knowledge://cachng");
     assert_eq!(response["error"]["code"], -32002, "{response}");
-    assert!(response["error"]["message"].as_str().unwrap().contains("`caching`"));
+    assert!(
+        response["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("`caching`")
+    );
     let response = server.read_resource("knowledge://caching#no-such-section");
     assert_eq!(response["error"]["code"], -32002, "{response}");
     let response = server.read_resource("https://example.com/");
@@ -142,13 +183,29 @@ fn the_scaling_review_prompt() {
         "prompts/get",
         json!({"name": "scaling_review", "arguments": {"system_description": "A shop on one Postgres", "metrics": "p95 800 ms"}}),
     );
-    let text = got["result"]["messages"][0]["content"]["text"].as_str().unwrap();
-    for needle in ["A shop on one Postgres", "p95 800 ms", "diagnose_bottleneck", "Current Architecture Analysis", "Risk Mitigation"] {
+    let text = got["result"]["messages"][0]["content"]["text"]
+        .as_str()
+        .unwrap();
+    for needle in [
+        "A shop on one Postgres",
+        "p95 800 ms",
+        "diagnose_bottleneck",
+        "Current Architecture Analysis",
+        "Risk Mitigation",
+    ] {
         assert!(text.contains(needle), "{needle} missing: {text}");
     }
-    let missing = server.request("prompts/get", json!({"name": "scaling_review", "arguments": {}}));
+    let missing = server.request(
+        "prompts/get",
+        json!({"name": "scaling_review", "arguments": {}}),
+    );
     assert_eq!(missing["error"]["code"], -32602, "{missing}");
-    assert!(missing["error"]["message"].as_str().unwrap().contains("system_description"));
+    assert!(
+        missing["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("system_description")
+    );
     let unknown = server.request("prompts/get", json!({"name": "review"}));
     assert_eq!(unknown["error"]["code"], -32602);
 }
@@ -160,8 +217,14 @@ fn the_skill_is_served() {
     let skill = &list["result"]["skills"][0];
     assert_eq!(skill["uri"], "skill://scale-advisor/SKILL.md", "{list}");
     assert_eq!(skill["frontmatter"]["name"], "scale-advisor");
-    let got = server.request("skills/get", json!({"uri": "skill://scale-advisor/SKILL.md"}));
-    assert_eq!(got["result"]["skill"]["uri"], "skill://scale-advisor/SKILL.md", "{got}");
+    let got = server.request(
+        "skills/get",
+        json!({"uri": "skill://scale-advisor/SKILL.md"}),
+    );
+    assert_eq!(
+        got["result"]["skill"]["uri"], "skill://scale-advisor/SKILL.md",
+        "{got}"
+    );
     let read = server.read_resource("skill://scale-advisor/SKILL.md");
     let text = read["result"]["contents"][0]["text"].as_str().unwrap();
     assert!(text.starts_with("---\nname: scale-advisor\n"));
@@ -188,7 +251,10 @@ fn json_rpc_errors_and_the_server_keeps_serving() {
         let response = server.read();
         assert_eq!(response["error"]["code"], code, "{line} -> {response}");
         assert!(!response["error"]["message"].as_str().unwrap().is_empty());
-        assert!(server.request("ping", json!({}))["result"].is_object(), "not serving after {line}");
+        assert!(
+            server.request("ping", json!({}))["result"].is_object(),
+            "not serving after {line}"
+        );
     }
     // Blank lines are ignored, not answered.
     server.send_line("");
@@ -196,7 +262,11 @@ fn json_rpc_errors_and_the_server_keeps_serving() {
     assert!(server.request("ping", json!({}))["result"].is_object());
     // A notification is never answered, even an unknown one.
     server.notify("notifications/nonsense", json!({}));
-    assert!(server.read_line_within(Duration::from_millis(200)).is_none());
+    assert!(
+        server
+            .read_line_within(Duration::from_millis(200))
+            .is_none()
+    );
 }
 
 #[test]
@@ -208,7 +278,11 @@ fn exits_zero_when_stdin_closes() {
     assert!(server.close().success());
     let mut server = Server::raw();
     use std::io::Write;
-    let _ = server.child().stdin.as_mut().map(|s| s.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,"));
+    let _ = server
+        .child()
+        .stdin
+        .as_mut()
+        .map(|s| s.write_all(b"{\"jsonrpc\":\"2.0\",\"id\":1,"));
     assert!(server.close().success());
 }
 
@@ -249,14 +323,28 @@ fn stdout_carries_only_json_rpc() {
 
 #[test]
 fn cli_tools_and_call() {
-    let run = |args: &[&str]| std::process::Command::new(BINARY).args(args).output().expect("runs");
+    let run = |args: &[&str]| {
+        std::process::Command::new(BINARY)
+            .args(args)
+            .output()
+            .expect("runs")
+    };
     let tools = run(&["tools"]);
     assert!(tools.status.success());
     assert!(String::from_utf8_lossy(&tools.stdout).contains("diagnose_bottleneck"));
-    let call = run(&["call", "diagnose_bottleneck", r#"{"users": 50000, "db_cpu_pct": 90}"#]);
+    let call = run(&[
+        "call",
+        "diagnose_bottleneck",
+        r#"{"users": 50000, "db_cpu_pct": 90}"#,
+    ]);
     assert!(call.status.success());
     assert!(String::from_utf8_lossy(&call.stdout).starts_with("## Stage 2 · Caching"));
-    let json = run(&["call", "diagnose_bottleneck", r#"{"users": 50000}"#, "--json"]);
+    let json = run(&[
+        "call",
+        "diagnose_bottleneck",
+        r#"{"users": 50000}"#,
+        "--json",
+    ]);
     let parsed: Value = serde_json::from_slice(&json.stdout).unwrap();
     assert_eq!(parsed["current_stage"]["number"], 2);
     let bad = run(&["call", "diagnose_bottleneck", r#"{"db_cpu_pct": 150}"#]);
@@ -273,10 +361,22 @@ fn cli_tools_and_call() {
 fn knowledge_dir_overrides_and_refuses_malformed_files() {
     let dir = std::env::temp_dir().join(format!("scale-advisor-kd-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let monitoring = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../knowledge/docs/monitoring.md")).unwrap();
+    let monitoring = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../knowledge/docs/monitoring.md"
+    ))
+    .unwrap();
     // A team that alerts on database CPU above 50% instead of 60%.
-    std::fs::write(dir.join("monitoring.md"), monitoring.replace("`db_cpu_pct > 60`", "`db_cpu_pct > 50`")).unwrap();
-    std::fs::write(dir.join("runbook.md"), "# Our runbook\n\nPage the on-call.\n").unwrap();
+    std::fs::write(
+        dir.join("monitoring.md"),
+        monitoring.replace("`db_cpu_pct > 60`", "`db_cpu_pct > 50`"),
+    )
+    .unwrap();
+    std::fs::write(
+        dir.join("runbook.md"),
+        "# Our runbook\n\nPage the on-call.\n",
+    )
+    .unwrap();
     let dir_arg = dir.to_str().unwrap();
     let mut server = Server::raw_with(&["--knowledge-dir", dir_arg]);
     let init = server.request(
@@ -287,25 +387,56 @@ fn knowledge_dir_overrides_and_refuses_malformed_files() {
     let result = server.call_ok("diagnose_bottleneck", json!({"db_cpu_pct": 55}));
     assert_eq!(result["findings"][0]["id"], "db_cpu_saturation");
     let extra = server.read_resource("knowledge://runbook");
-    assert!(extra["result"]["contents"][0]["text"].as_str().unwrap().contains("on-call"));
+    assert!(
+        extra["result"]["contents"][0]["text"]
+            .as_str()
+            .unwrap()
+            .contains("on-call")
+    );
     drop(server);
 
     // A threshold that is not a number is refused at start-up with the file and line.
-    std::fs::write(dir.join("monitoring.md"), monitoring.replace("`db_cpu_pct > 60`", "`db_cpu_pct > sixty`")).unwrap();
-    let output = std::process::Command::new(BINARY).args(["--knowledge-dir", dir_arg, "serve"]).output().unwrap();
+    std::fs::write(
+        dir.join("monitoring.md"),
+        monitoring.replace("`db_cpu_pct > 60`", "`db_cpu_pct > sixty`"),
+    )
+    .unwrap();
+    let output = std::process::Command::new(BINARY)
+        .args(["--knowledge-dir", dir_arg, "serve"])
+        .output()
+        .unwrap();
     assert!(!output.status.success());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("monitoring.md:") && stderr.contains("sixty"), "{stderr}");
+    assert!(
+        stderr.contains("monitoring.md:") && stderr.contains("sixty"),
+        "{stderr}"
+    );
     // An unknown metric is refused with the closest known one.
-    std::fs::write(dir.join("monitoring.md"), monitoring.replace("`db_cpu_pct > 60`", "`db_cpu > 60`")).unwrap();
-    let output = std::process::Command::new(BINARY).args(["--knowledge-dir", dir_arg, "tools"]).output().unwrap();
+    std::fs::write(
+        dir.join("monitoring.md"),
+        monitoring.replace("`db_cpu_pct > 60`", "`db_cpu > 60`"),
+    )
+    .unwrap();
+    let output = std::process::Command::new(BINARY)
+        .args(["--knowledge-dir", dir_arg, "tools"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success() && stderr.contains("db_cpu_pct"), "{stderr}");
+    assert!(
+        !output.status.success() && stderr.contains("db_cpu_pct"),
+        "{stderr}"
+    );
     // A missing required table.
     std::fs::write(dir.join("monitoring.md"), "# Monitoring\n\nNothing here.\n").unwrap();
-    let output = std::process::Command::new(BINARY).args(["--knowledge-dir", dir_arg, "tools"]).output().unwrap();
+    let output = std::process::Command::new(BINARY)
+        .args(["--knowledge-dir", dir_arg, "tools"])
+        .output()
+        .unwrap();
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(!output.status.success() && stderr.contains("diagnostic-findings"), "{stderr}");
+    assert!(
+        !output.status.success() && stderr.contains("diagnostic-findings"),
+        "{stderr}"
+    );
     let _ = std::fs::remove_dir_all(&dir);
 }
 
@@ -313,17 +444,30 @@ fn knowledge_dir_overrides_and_refuses_malformed_files() {
 fn completion_offers_slugs_and_anchors() {
     let mut server = Server::start();
     let template = json!({"type": "ref/resource", "uri": "knowledge://{slug}#{anchor}"});
-    let slugs = server.request("completion/complete", json!({"ref": template, "argument": {"name": "slug", "value": "ca"}}));
-    assert_eq!(slugs["result"]["completion"]["values"], json!(["caching", "capacity-planning"]), "{slugs}");
+    let slugs = server.request(
+        "completion/complete",
+        json!({"ref": template, "argument": {"name": "slug", "value": "ca"}}),
+    );
+    assert_eq!(
+        slugs["result"]["completion"]["values"],
+        json!(["caching", "capacity-planning"]),
+        "{slugs}"
+    );
     let anchors = server.request(
         "completion/complete",
         json!({"ref": template, "argument": {"name": "anchor", "value": "write"}, "context": {"arguments": {"slug": "caching"}}}),
     );
-    let values = anchors["result"]["completion"]["values"].as_array().unwrap();
+    let values = anchors["result"]["completion"]["values"]
+        .as_array()
+        .unwrap();
     assert!(values.contains(&json!("write-strategies")), "{anchors}");
     let prompt = server.request(
         "completion/complete",
         json!({"ref": {"type": "ref/prompt", "name": "scaling_review"}, "argument": {"name": "metrics", "value": "p"}}),
     );
-    assert_eq!(prompt["result"]["completion"]["values"], json!([]), "{prompt}");
+    assert_eq!(
+        prompt["result"]["completion"]["values"],
+        json!([]),
+        "{prompt}"
+    );
 }

@@ -9,11 +9,11 @@ pub mod choose_message_queue;
 mod decision;
 pub mod diagnose_bottleneck;
 mod markdown;
-mod schema;
 pub mod pick_consistency_model;
 pub mod plan_capacity;
 pub mod plan_migration;
 pub mod scaling_report;
+mod schema;
 pub mod size_cache;
 
 pub use args::ArgError;

@@ -13,18 +13,34 @@ use serde_json::{Map, Value};
 
 /// The advertised input schema for `full`; `nested` maps a property to the tool whose
 /// arguments it carries.
-pub(crate) fn advertised_input(full: &Map<String, Value>, nested: &[(&str, &str)]) -> Map<String, Value> {
+pub(crate) fn advertised_input(
+    full: &Map<String, Value>,
+    nested: &[(&str, &str)],
+) -> Map<String, Value> {
     let mut schema = strip(full);
     if let Some(Value::Object(properties)) = schema.get_mut("properties") {
         for (property, tool) in nested {
             if let Some(Value::Object(field)) = properties.get_mut(*property) {
-                let description = field.get("description").and_then(Value::as_str).unwrap_or_default().to_string();
-                let nullable = field
-                    .get("anyOf")
-                    .and_then(Value::as_array)
-                    .is_some_and(|branches| branches.iter().any(|b| b.get("type") == Some(&Value::from("null"))));
+                let description = field
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .unwrap_or_default()
+                    .to_string();
+                let nullable =
+                    field
+                        .get("anyOf")
+                        .and_then(Value::as_array)
+                        .is_some_and(|branches| {
+                            branches
+                                .iter()
+                                .any(|b| b.get("type") == Some(&Value::from("null")))
+                        });
                 let mut reference = Map::new();
-                let kind = if nullable { serde_json::json!(["object", "null"]) } else { Value::from("object") };
+                let kind = if nullable {
+                    serde_json::json!(["object", "null"])
+                } else {
+                    Value::from("object")
+                };
                 reference.insert("type".into(), kind);
                 reference.insert(
                     "description".into(),
@@ -54,7 +70,10 @@ pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value>
             } else if types.len() == 1 {
                 shape.insert("type".into(), Value::from(types[0].clone()));
             } else if !types.is_empty() {
-                shape.insert("type".into(), Value::Array(types.into_iter().map(Value::from).collect()));
+                shape.insert(
+                    "type".into(),
+                    Value::Array(types.into_iter().map(Value::from).collect()),
+                );
             }
             properties.insert(name.clone(), Value::Object(shape));
         }
@@ -77,7 +96,11 @@ fn resolve<'a>(root: &'a Map<String, Value>, node: &'a Value) -> &'a Value {
 /// The JSON types a node admits, or the exact values of an enumeration.
 fn shape_of(root: &Map<String, Value>, node: &Value) -> (Vec<String>, Option<Vec<Value>>) {
     let node = resolve(root, node);
-    if let Some(branches) = node.get("anyOf").or_else(|| node.get("oneOf")).and_then(Value::as_array) {
+    if let Some(branches) = node
+        .get("anyOf")
+        .or_else(|| node.get("oneOf"))
+        .and_then(Value::as_array)
+    {
         let mut types = Vec::new();
         let mut values: Option<Vec<Value>> = Some(Vec::new());
         for branch in branches {
@@ -107,7 +130,11 @@ fn shape_of(root: &Map<String, Value>, node: &Value) -> (Vec<String>, Option<Vec
     }
     let types = match node.get("type") {
         Some(Value::String(t)) => vec![t.clone()],
-        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).map(str::to_string).collect(),
+        Some(Value::Array(ts)) => ts
+            .iter()
+            .filter_map(Value::as_str)
+            .map(str::to_string)
+            .collect(),
         _ => Vec::new(),
     };
     (types, None)
@@ -121,8 +148,14 @@ pub(crate) fn strip(node: &Map<String, Value>) -> Map<String, Value> {
             "title" | "format" | "$schema" => {}
             "type" => {
                 let folded = match value {
-                    Value::Array(types) if types.len() == 2 && types.contains(&Value::from("null")) => {
-                        types.iter().find(|t| *t != "null").cloned().unwrap_or(Value::Null)
+                    Value::Array(types)
+                        if types.len() == 2 && types.contains(&Value::from("null")) =>
+                    {
+                        types
+                            .iter()
+                            .find(|t| *t != "null")
+                            .cloned()
+                            .unwrap_or(Value::Null)
                     }
                     other => other.clone(),
                 };
@@ -154,10 +187,15 @@ fn strip_value(value: &Value) -> Value {
 /// Removes `$defs` entries that nothing refers to any more.
 fn prune_definitions(schema: &mut Map<String, Value>) {
     loop {
-        let Some(Value::Object(defs)) = schema.get("$defs") else { return };
+        let Some(Value::Object(defs)) = schema.get("$defs") else {
+            return;
+        };
         let text = Value::Object(schema.clone()).to_string();
-        let unused: Vec<String> =
-            defs.keys().filter(|name| !text.contains(&format!("\"#/$defs/{name}\""))).cloned().collect();
+        let unused: Vec<String> = defs
+            .keys()
+            .filter(|name| !text.contains(&format!("\"#/$defs/{name}\"")))
+            .cloned()
+            .collect();
         if unused.is_empty() {
             break;
         }
@@ -167,7 +205,11 @@ fn prune_definitions(schema: &mut Map<String, Value>) {
             }
         }
     }
-    if schema.get("$defs").and_then(Value::as_object).is_some_and(Map::is_empty) {
+    if schema
+        .get("$defs")
+        .and_then(Value::as_object)
+        .is_some_and(Map::is_empty)
+    {
         schema.remove("$defs");
     }
 }
