@@ -24,7 +24,9 @@ stage 1 "build: cargo build -p scale-advisor --locked"
 cargo build -p scale-advisor --locked
 
 stage 2 "rust tests: cargo test --workspace --locked"
-cargo test --workspace --locked
+LOGS=$(mktemp -d)
+trap 'rm -rf "$LOGS"' EXIT
+cargo test --workspace --locked 2>&1 | tee "$LOGS/cargo.log"
 
 stage 3 "python: official MCP Python SDK client (tests/python/test_sdk_client.py)"
 PY_DIR=$ROOT/tests/python
@@ -47,10 +49,10 @@ if [[ $PYTHON == python3 ]]; then
 else
   "$PYTHON" -m pip install "${PIP_FLAGS[@]}"
 fi
-SCALE_ADVISOR_BIN=$BIN "$PYTHON" "$PY_DIR/test_sdk_client.py"
+SCALE_ADVISOR_BIN=$BIN "$PYTHON" "$PY_DIR/test_sdk_client.py" | tee "$LOGS/python.log"
 
 stage 4 "inspector: MCP Inspector CLI (tests/inspector/run.sh)"
-SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/inspector/run.sh"
+SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/inspector/run.sh" | tee "$LOGS/inspector.log"
 
 stage 5 "streamable HTTP: Python SDK over HTTP, two replicas behind nginx + wrk (tests/http/run.sh)"
 SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/http/run.sh"
@@ -58,5 +60,9 @@ SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/http/run.sh"
 stage 6 "conformance: official MCP conformance suite over HTTP (tests/conformance/run.sh)"
 SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/conformance/run.sh"
 
+# One closing line for CI: every check counted above (a stage that fails stops the run first).
+RUST=$(grep -oE 'test result: ok\. [0-9]+ passed' "$LOGS/cargo.log" | awk '{sum += $4} END {print sum + 0}')
+CLIENTS=$(cat "$LOGS/python.log" "$LOGS/inspector.log" | grep -oE '^[0-9]+ passed, 0 failed' | awk '{sum += $1} END {print sum + 0}')
 echo
 echo "==> all stages passed in $((SECONDS - START)) s"
+echo "tests: $((RUST + CLIENTS)) passed, 0 failed"
