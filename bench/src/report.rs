@@ -57,6 +57,10 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+fn megabytes_decimal(bytes: f64) -> String {
+    format!("{:.1} MB", bytes / 1e6)
+}
+
 pub fn megabytes(kib: u64) -> String {
     format!("{:.1} MB", kib as f64 * 1024.0 / 1e6)
 }
@@ -123,6 +127,15 @@ impl Figures {
             median_run.map_or_else(none, |r| {
                 format!("**{}/s**", thousands(r.calls_per_second().round() as u64))
             }),
+            match (median_run, session) {
+                (Some(run), Some(s)) => {
+                    format!(
+                        "{}/s",
+                        megabytes_decimal(run.calls_per_second() * s.call_bytes as f64)
+                    )
+                }
+                _ => none(),
+            },
             median_run.map_or_else(none, per_call_cpu),
             peak.map_or_else(none, |kib| format!("**{}**", megabytes(kib))),
             session.map_or_else(none, |s| megabytes(s.idle.rss_kib)),
@@ -173,6 +186,10 @@ fn measures(
                 thousands(pipelined as u64)
             ),
             "≥ 100,000/s",
+        ),
+        (
+            "answer bytes per second, pipelined (calls/s × answer size)".into(),
+            "",
         ),
         ("server CPU per pipelined call (all threads)".into(), ""),
         (

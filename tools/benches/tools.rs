@@ -12,6 +12,10 @@ use knowledge::Knowledge;
 use serde_json::{Map, Value, json};
 use tools::Advisor;
 
+// The allocator of the `scale-advisor` binary: allocation is a large share of a call's cost.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// Typical arguments for each tool, as an assistant would send them: several inputs, so that
 /// the decision paths, warnings and calculations do real work. A tool registered but missing
 /// here is reported and skipped; a tool listed here but not (yet) registered is skipped.
