@@ -198,6 +198,27 @@ impl Knowledge {
         Ok(TableRef::new(document, section, table))
     }
 
+    /// The `slug#anchor` references of a `see`-like cell as `knowledge://` URIs, each checked
+    /// to resolve; a dangling one is an error at the row.
+    pub fn references(
+        &self,
+        row: &RowRef<'_>,
+        column: &str,
+    ) -> Result<Vec<String>, KnowledgeError> {
+        row.list(column)?
+            .into_iter()
+            .map(|reference| {
+                if self.check_reference(&reference) {
+                    Ok(format!("{URI_SCHEME}{reference}"))
+                } else {
+                    Err(row.error(format!(
+                        "`{column}` names `{reference}`, which is no document section"
+                    )))
+                }
+            })
+            .collect()
+    }
+
     /// Checks that `slug#anchor` (or a bare slug) names a document section that exists.
     pub fn check_reference(&self, reference: &str) -> bool {
         self.resolve(&format!("{URI_SCHEME}{reference}")).is_some()

@@ -128,7 +128,7 @@ impl<T> RuleTable<T> {
                 number,
                 question: row.required("question")?.to_string(),
                 serves,
-                see: see(knowledge, &row, "see")?,
+                see: knowledge.references(&row, "see")?,
                 outcome: outcome(&row)?,
                 when,
             });
@@ -374,26 +374,6 @@ pub(crate) fn flags(
         }
     }
     Ok(list)
-}
-
-/// The `slug#anchor` references of `column` as `knowledge://` URIs, each checked to resolve.
-pub(crate) fn see(
-    knowledge: &Knowledge,
-    row: &RowRef<'_>,
-    column: &str,
-) -> Result<Vec<String>, KnowledgeError> {
-    row.list(column)?
-        .into_iter()
-        .map(|reference| {
-            if knowledge.check_reference(&reference) {
-                Ok(format!("{}{reference}", knowledge::URI_SCHEME))
-            } else {
-                Err(row.error(format!(
-                    "`{column}` names `{reference}`, which is no document section"
-                )))
-            }
-        })
-        .collect()
 }
 
 /// A tool's arguments as facts for the conditions: the serialized argument object, absent

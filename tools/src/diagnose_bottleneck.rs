@@ -333,25 +333,6 @@ fn components(row: &knowledge::RowRef<'_>, column: &str) -> Result<Vec<String>, 
     Ok(list)
 }
 
-fn references(
-    knowledge: &Knowledge,
-    row: &knowledge::RowRef<'_>,
-    column: &str,
-) -> Result<Vec<String>, KnowledgeError> {
-    row.list(column)?
-        .into_iter()
-        .map(|reference| {
-            if knowledge.check_reference(&reference) {
-                Ok(format!("{}{reference}", knowledge::URI_SCHEME))
-            } else {
-                Err(row.error(format!(
-                    "`{column}` names `{reference}`, which is no document section"
-                )))
-            }
-        })
-        .collect()
-}
-
 fn stage_number(row: &knowledge::RowRef<'_>, column: &str) -> Result<u8, KnowledgeError> {
     let n = row.integer(column)?;
     u8::try_from(n)
@@ -386,7 +367,7 @@ impl Catalog {
                     fixes_table.error(format!("the finding `{id}` has no row of fixes"))
                 })?;
             let mut sources = vec![row.uri(), fix.uri()];
-            for uri in references(knowledge, &fix, "see")? {
+            for uri in knowledge.references(&fix, "see")? {
                 push_unique(&mut sources, uri);
             }
             findings.push(FindingRule {

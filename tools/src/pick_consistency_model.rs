@@ -319,7 +319,7 @@ impl Catalog {
         let mut failures = Vec::new();
         for row in table.rows() {
             let mut cited = vec![table.uri()];
-            for uri in decision::see(knowledge, &row, "see")? {
+            for uri in knowledge.references(&row, "see")? {
                 push_unique(&mut cited, uri);
             }
             failures.push(FailureRule {

@@ -543,7 +543,7 @@ impl Catalog {
                 component: component.to_string(),
                 kind,
                 how: row.required("how")?.to_string(),
-                see: decision::see(knowledge, &row, "see")?,
+                see: knowledge.references(&row, "see")?,
             });
         }
         if let Some(missing) = COMPONENTS

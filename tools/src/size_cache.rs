@@ -9,7 +9,7 @@
 
 use std::fmt::Write;
 
-use knowledge::{Condition, Knowledge, KnowledgeError, RowRef, TableRef, Vocabulary};
+use knowledge::{Condition, Knowledge, KnowledgeError, TableRef, Vocabulary};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -308,25 +308,6 @@ fn identifiers(text: &str) -> Vec<&str> {
         .collect()
 }
 
-pub(crate) fn references(
-    knowledge: &Knowledge,
-    row: &RowRef<'_>,
-    column: &str,
-) -> Result<Vec<String>, KnowledgeError> {
-    row.list(column)?
-        .into_iter()
-        .map(|reference| {
-            if knowledge.check_reference(&reference) {
-                Ok(format!("{}{reference}", knowledge::URI_SCHEME))
-            } else {
-                Err(row.error(format!(
-                    "`{column}` names `{reference}`, which is no document section"
-                )))
-            }
-        })
-        .collect()
-}
-
 impl Formulas {
     /// Reads `slug#anchor`; `expected` lists each quantity with the operands its formula uses.
     pub(crate) fn load(
@@ -370,7 +351,7 @@ impl Formulas {
             formulas.push(Formula {
                 quantity: quantity.to_string(),
                 text: text.to_string(),
-                sources: references(knowledge, &row, "see")?,
+                sources: knowledge.references(&row, "see")?,
             });
         }
         if let Some((missing, _)) = expected
@@ -752,7 +733,7 @@ impl Catalog {
                     name: row.required("protection")?.to_string(),
                     when: row.condition("when", &vocabulary)?,
                     how: row.required("how")?.to_string(),
-                    sources: references(knowledge, &row, "see")?,
+                    sources: knowledge.references(&row, "see")?,
                 })
             })
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
