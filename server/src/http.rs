@@ -47,26 +47,6 @@ use crate::handler::{AdvisorServer, Catalog};
 /// Hosts always accepted in the `Host` header: the loopback names.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
-/// Methods this server implements: a request for one of them whose params do not fit is
-/// answered "invalid params" (-32602), as over stdio, rather than rmcp's "method not found".
-const KNOWN_METHODS: [&str; 15] = [
-    "initialize",
-    "ping",
-    "server/discover",
-    "tools/list",
-    "tools/call",
-    "resources/list",
-    "resources/read",
-    "resources/templates/list",
-    "prompts/list",
-    "prompts/get",
-    "logging/setLevel",
-    "completion/complete",
-    "skills/list",
-    "skills/get",
-    "resources/directory/read",
-];
-
 /// Methods that 2026-07-28 removed: on that wire they are unknown (404, -32601), whatever
 /// their params.
 const REMOVED_IN_2026_07_28: [&str; 5] = [
@@ -536,7 +516,8 @@ fn check_envelope(bytes: &[u8], header_version: Option<&str>) -> Result<(), Resp
         .and_then(Value::as_str);
     let modern_wire = meta_version.or(header_version).is_some_and(|v| v >= MODERN);
     let known = |m: &str| {
-        KNOWN_METHODS.contains(&m) && !(modern_wire && REMOVED_IN_2026_07_28.contains(&m))
+        crate::stdio::KNOWN_METHODS.contains(&m)
+            && !(modern_wire && REMOVED_IN_2026_07_28.contains(&m))
     };
     match serde_json::from_value::<ClientJsonRpcMessage>(value) {
         Ok(JsonRpcMessage::Request(request)) => match &request.request {

@@ -30,7 +30,7 @@ use tokio::sync::{Notify, mpsc};
 
 /// Methods this server implements; a request for one of them whose params do not fit is
 /// answered with "invalid params", any other unknown method with "method not found".
-const KNOWN_METHODS: [&str; 15] = [
+pub(crate) const KNOWN_METHODS: [&str; 15] = [
     "initialize",
     "ping",
     "server/discover",
