@@ -360,11 +360,8 @@ pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, Ar
     let warnings: Vec<Warning> = catalog
         .warnings
         .iter()
-        .filter(|w| w.categories.contains(&recommendation.category) && w.when.holds(&facts))
-        .map(|w| Warning {
-            triggered_by: decision::triggered_by(&w.when, &facts),
-            message: w.message.clone(),
-        })
+        .filter(|w| w.categories.contains(&recommendation.category))
+        .filter_map(|w| Warning::if_holds(&w.when, &w.message, &facts))
         .collect();
 
     let mut cited = vec![catalog.rules.uri.clone()];

@@ -408,11 +408,8 @@ pub fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> 
     let warnings: Vec<Warning> = catalog
         .warnings
         .iter()
-        .filter(|w| w.brokers.contains(&recommendation.name) && w.when.holds(&facts))
-        .map(|w| Warning {
-            triggered_by: decision::triggered_by(&w.when, &facts),
-            message: w.message.clone(),
-        })
+        .filter(|w| w.brokers.contains(&recommendation.name))
+        .filter_map(|w| Warning::if_holds(&w.when, &w.message, &facts))
         .collect();
 
     let mut cited = vec![catalog.rules.uri.clone()];

@@ -244,6 +244,16 @@ pub(crate) fn fields<'a>(clauses: impl IntoIterator<Item = &'a Clause>) -> Vec<S
     names
 }
 
+impl Warning {
+    /// The warning `message` when `when` holds for `facts`, with the clauses that made it hold.
+    pub(crate) fn if_holds(when: &Condition, message: &str, facts: &dyn Facts) -> Option<Self> {
+        when.holds(facts).then(|| Self {
+            triggered_by: triggered_by(when, facts),
+            message: message.to_string(),
+        })
+    }
+}
+
 /// The clauses of a condition that held, as written (`multi_region`, `cloud = gcp`).
 pub(crate) fn triggered_by(condition: &Condition, facts: &dyn Facts) -> Vec<String> {
     let mut held: Vec<String> = Vec::new();

@@ -468,11 +468,7 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
                 .iter()
                 .any(|flag| facts.get(flag) == Some(&Value::Bool(true)))
         })
-        .filter(|w| w.when.holds(&facts))
-        .map(|w| Warning {
-            triggered_by: decision::triggered_by(&w.when, &facts),
-            message: w.message.clone(),
-        })
+        .filter_map(|w| Warning::if_holds(&w.when, &w.message, &facts))
         .collect();
     let failure_modes: Vec<FailureModePlan> = catalog
         .failures
