@@ -14,8 +14,8 @@ use rmcp::model::{
     GetSkillResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel, PaginatedRequestParams,
     ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    Reference, Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
-    SetLevelRequestParams, Tool, ToolAnnotations,
+    Reference, RequestId, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
+    ServerConfig, ServerJsonRpcMessage, ServerResult, SetLevelRequestParams, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -134,28 +134,77 @@ impl AdvisorServer {
     fn call(&self, request: &CallToolRequestParams) -> Result<CallToolResult, McpError> {
         let empty = serde_json::Map::new();
         let arguments = request.arguments.as_ref().unwrap_or(&empty);
+        let name = request.name.as_ref();
         // Tools never panic on input (the fuzz targets hold them to it); should one ever do, the
         // client gets an error for that call instead of a request left unanswered forever.
         let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.catalog.advisor.call(&request.name, arguments)
+            self.catalog.advisor.call(name, arguments)
         }));
-        let Ok(called) = called else {
-            tracing::error!(tool = %clip(&request.name, 120), "the tool panicked");
-            return Err(McpError::internal_error(
-                format!(
-                    "the tool `{}` failed on these arguments; this is a bug, please report it",
-                    clip(&request.name, 120)
-                ),
-                None,
-            ));
-        };
         match called {
-            Ok(output) => {
+            Ok(Ok(output)) => {
                 let mut result = CallToolResult::success(vec![ContentBlock::text(output.markdown)]);
                 result.structured_content = Some(output.structured);
                 Ok(result)
             }
-            Err(error @ CallError::UnknownTool { .. }) => {
+            Ok(Err(error)) => self.refusal(name, error),
+            Err(_) => Err(self.panicked(name)),
+        }
+    }
+
+    /// The whole JSON-RPC answer line to a `tools/call`, appended to `out`: what rmcp would send
+    /// for [`Self::call`] in a session begun with `initialize` on a revision before 2026-07-28,
+    /// but with the structured result serialised straight from its typed form. The stdio
+    /// transport answers such sessions' calls with this on its input thread.
+    pub(crate) fn answer_call(
+        &self,
+        id: &RequestId,
+        name: &str,
+        arguments: &serde_json::Map<String, serde_json::Value>,
+        out: &mut Vec<u8>,
+    ) {
+        let start = out.len();
+        out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
+        let called = serde_json::to_writer(&mut *out, id)
+            .map_err(|_| None)
+            .and_then(|()| {
+                out.extend_from_slice(br#","result":{"structuredContent":"#);
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.catalog.advisor.call_json(name, arguments, out)
+                }))
+                .map_err(|_| None)?
+                .map_err(Some)
+            });
+        let markdown = match called {
+            Ok(markdown) => markdown,
+            Err(failure) => {
+                out.truncate(start);
+                let message = match failure
+                    .map_or_else(|| Err(self.panicked(name)), |e| self.refusal(name, e))
+                {
+                    Ok(result) => {
+                        // As rmcp answers a session begun with `initialize` before 2026-07-28,
+                        // the only sessions whose calls come here.
+                        let mut result = ServerResult::CallToolResult(result);
+                        result.strip_result_type_for_legacy_peer();
+                        ServerJsonRpcMessage::response(result, id.clone())
+                    }
+                    Err(error) => ServerJsonRpcMessage::error(error, Some(id.clone())),
+                };
+                crate::stdio::encode_line(&message, out);
+                return;
+            }
+        };
+        out.extend_from_slice(br#","content":[{"type":"text","text":"#);
+        // A String always serialises.
+        let _ = serde_json::to_writer(&mut *out, &markdown);
+        out.extend_from_slice(b"}],\"isError\":false}}\n");
+    }
+
+    /// The answer to a call the tool refused: an unknown tool is a protocol error naming the
+    /// tools there are; arguments it cannot use are a tool error the model can read and fix.
+    fn refusal(&self, name: &str, error: CallError) -> Result<CallToolResult, McpError> {
+        match error {
+            error @ CallError::UnknownTool { .. } => {
                 let known: Vec<&str> = self
                     .catalog
                     .advisor
@@ -169,16 +218,27 @@ impl AdvisorServer {
                         clip(&error.to_string(), 300),
                         known.join(", ")
                     ),
-                    Some(serde_json::json!({"tool": clip(&request.name, 120)})),
+                    Some(serde_json::json!({"tool": clip(name, 120)})),
                 ))
             }
-            Err(CallError::Arguments(error)) => {
-                tracing::debug!(tool = %request.name, %error, "refused arguments");
+            CallError::Arguments(error) => {
+                tracing::debug!(tool = %clip(name, 120), %error, "refused arguments");
                 Ok(CallToolResult::error(vec![ContentBlock::text(
                     error.to_string(),
                 )]))
             }
         }
+    }
+
+    fn panicked(&self, name: &str) -> McpError {
+        tracing::error!(tool = %clip(name, 120), "the tool panicked");
+        McpError::internal_error(
+            format!(
+                "the tool `{}` failed on these arguments; this is a bug, please report it",
+                clip(name, 120)
+            ),
+            None,
+        )
     }
 }
 

@@ -193,12 +193,23 @@ fn read_arguments(text: &str) -> anyhow::Result<serde_json::Map<String, serde_js
 }
 
 fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<()> {
+    let server = AdvisorServer::new(catalog);
+    let answering = server.clone();
+    let answer_call: stdio::AnswerCall = Box::new(move |id, name, arguments, out| {
+        answering.answer_call(id, name, arguments, out);
+    });
+    let (transport, finish) = stdio::start(
+        std::io::stdin(),
+        Some(libc::STDIN_FILENO),
+        std::io::stdout(),
+        limits,
+        answer_call,
+    )
+    .context("starting the stdio threads")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
     runtime.block_on(async move {
-        let (reader, writer) = rmcp::transport::io::stdio_pipes();
-        let (transport, writer_task) = stdio::StdioTransport::new(reader, writer, limits);
         let cancel = CancellationToken::new();
         let on_signal = cancel.clone();
         tokio::spawn(async move {
@@ -206,10 +217,7 @@ fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<(
             tracing::info!("signal received, shutting down");
             on_signal.cancel();
         });
-        match AdvisorServer::new(catalog)
-            .serve_with_ct(transport, cancel.clone())
-            .await
-        {
+        match server.serve_with_ct(transport, cancel.clone()).await {
             Ok(service) => {
                 tokio::select! {
                     result = service.waiting() => {
@@ -223,10 +231,10 @@ fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<(
             // The client left (or never spoke) before the session began: nothing to serve.
             Err(error) => tracing::info!(%error, "the session ended before it began"),
         }
-        // Let the last answers reach stdout, but never hang on a client that stopped reading.
-        let _ = tokio::time::timeout(std::time::Duration::from_millis(500), writer_task).await;
     });
-    // Do not wait for the blocking stdin reader thread, if any: it may be parked on a read.
+    // Let the last answers reach stdout, but never hang on a client that stopped reading.
+    finish.flush_within(std::time::Duration::from_millis(500));
+    // The stdin thread may be parked on a read; returning from main ends it with the process.
     runtime.shutdown_background();
     Ok(())
 }

@@ -6,26 +6,34 @@
 //!   more than `max_in_flight` requests are read ahead of their responses, and reading pauses
 //!   while more than `OUTPUT_BUDGET` bytes of answers wait for a client that reads slowly (one
 //!   tool answer can be megabytes: a reshard plan's shard map);
-//! - stdout carries nothing but protocol messages, written by one task in order.
+//! - stdout carries nothing but protocol messages, written whole and one at a time.
 //!
-//! rmcp polls `receive` inside a `select!` and drops the future whenever another branch wins
-//! (a response ready to send), so `receive` keeps all its progress in the transport itself: a
-//! half-read line and an error answer waiting for room survive the drop.
+//! Two threads of its own do the I/O, so that a call costs no hop through the runtime:
+//! - the input thread reads stdin with blocking reads and decodes each line. Once the session
+//!   has begun with `initialize`, it answers a plain `tools/call` itself (the tools are pure
+//!   and synchronous) and queues the answer; every other message goes to rmcp through a
+//!   channel, and rmcp's answers come back through [`Transport::send`] into the same queue;
+//! - the writer thread writes the queue in batches: whatever waits when it is told to write,
+//!   so a pipelining client gets one write (and one wake-up) for many answers. When the input
+//!   runs dry the input thread writes the queue itself, which saves a sequential client the
+//!   wake-up of another thread.
 
 use std::collections::HashSet;
-use std::sync::{Arc, Mutex};
+use std::io::{BufRead, BufReader, Read, Write};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
+use std::time::{Duration, Instant};
 
 use rmcp::RoleServer;
 use rmcp::model::{
     CallToolRequest, CallToolRequestParams, ClientJsonRpcMessage, ClientRequest, ErrorCode,
     ErrorData, GetMeta, JsonRpcMessage, JsonRpcRequest, ProtocolVersion, RequestId,
-    RequestMetaObject, ServerJsonRpcMessage,
+    RequestMetaObject, ServerJsonRpcMessage, ServerResult,
 };
 use rmcp::service::{RxJsonRpcMessage, TxJsonRpcMessage};
 use rmcp::transport::Transport;
-use serde::Deserialize;
-use serde_json::Value;
-use tokio::io::{AsyncBufRead, AsyncBufReadExt, AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
 use tokio::sync::{Notify, mpsc};
 
 /// Methods this server implements; a request for one of them whose params do not fit is
@@ -57,66 +65,29 @@ pub struct Limits {
     pub max_in_flight: usize,
 }
 
-/// How long the reader polls for the next request before it sleeps (see `poll_for_input`).
-const POLL_BEFORE_SLEEP: std::time::Duration = std::time::Duration::from_micros(100);
+/// Answers one `tools/call` on the input thread: appends the whole JSON-RPC answer line for the
+/// request `id` calling the tool `name` with `arguments` to the buffer.
+pub type AnswerCall = Box<dyn Fn(&RequestId, &str, &Map<String, Value>, &mut Vec<u8>) + Send>;
+
+/// How long the input thread polls for the next request before it sleeps in `read`. A client
+/// that sends its next request as soon as it has read an answer would otherwise find the
+/// thread asleep, and waking a sleeping (virtual) CPU takes tens of microseconds, more than a
+/// call costs: on a 2-core VM this halves the sequential round trip.
+const POLL_BEFORE_SLEEP: Duration = Duration::from_micros(100);
 
 /// Bytes of answers queued for stdout beyond which reading pauses until the client catches up.
 const OUTPUT_BUDGET: usize = 1024 * 1024;
 
-/// Requests read but not yet answered, by id, and bytes of answers not yet written, so that
-/// reading can pause when too many are open or too much waits for the client.
-struct InFlight {
-    open: Mutex<HashSet<RequestId>>,
-    backlog: std::sync::atomic::AtomicUsize,
-    changed: Notify,
-}
+/// Queued bytes at which the writer thread starts writing without waiting to be told: large
+/// enough that a pipelining client is woken once per several answers, small enough that the
+/// pipe (64 KiB by default) takes a batch in one write.
+const BATCH_BYTES: usize = 48 * 1024;
 
-impl InFlight {
-    fn count(&self) -> usize {
-        self.open.lock().map_or(0, |open| open.len())
-    }
-    /// Records a request; false when a request with the same id is still unanswered (rmcp
-    /// would answer only one of the two, and the count would stop bounding the read-ahead).
-    fn start(&self, id: &RequestId) -> bool {
-        self.open
-            .lock()
-            .is_ok_and(|mut open| open.insert(id.clone()))
-    }
-    fn backlog(&self) -> usize {
-        self.backlog.load(std::sync::atomic::Ordering::Relaxed)
-    }
-    fn queued(&self, bytes: usize) {
-        self.backlog
-            .fetch_add(bytes, std::sync::atomic::Ordering::Relaxed);
-    }
-    fn written(&self, bytes: usize) {
-        self.backlog
-            .fetch_sub(bytes, std::sync::atomic::Ordering::Relaxed);
-        self.changed.notify_one();
-    }
-    fn finish(&self, id: &RequestId) {
-        if let Ok(mut open) = self.open.lock() {
-            open.remove(id);
-        }
-        self.changed.notify_one();
-    }
-}
+/// The capacity a buffer keeps between batches; a megabyte answer does not pin a megabyte.
+const KEEP_BYTES: usize = 128 * 1024;
 
-pub struct StdioTransport<R> {
-    lines: BufReader<R>,
-    /// The line read so far: kept here, not in `receive`, so that a dropped `receive` resumes it.
-    line: Vec<u8>,
-    /// Bytes of the current line skipped because it is over the limit (0 while within it).
-    skipped: usize,
-    /// An error answer to a line, waiting for room in the writer queue; sent before reading on.
-    reply: Option<Vec<u8>>,
-    out: mpsc::Sender<Vec<u8>>,
-    in_flight: Arc<InFlight>,
-    /// Whether rmcp has left its handshake stage. Before that it ends the session on any
-    /// message that is not a request, so notifications and responses are dropped until then.
-    session_started: bool,
-    limits: Limits,
-}
+/// The input thread's stack: a tool call runs on it (decoding is depth-limited by serde_json).
+const INPUT_STACK_BYTES: usize = 2 * 1024 * 1024;
 
 /// The longest text of a client's that an error message repeats (a method or tool name).
 const ECHO_LIMIT: usize = 120;
@@ -136,6 +107,184 @@ pub(crate) fn clip(text: &str, limit: usize) -> std::borrow::Cow<'_, str> {
     format!("{}… ({} bytes)", &text[..cut], text.len()).into()
 }
 
+/// What the input thread, the writer thread and rmcp's side share.
+struct Shared {
+    state: Mutex<State>,
+    /// Wakes the writer thread: answers to write, or the end.
+    to_writer: Condvar,
+    /// Wakes the input thread (room to read on) and `finish` (the writer is done).
+    to_input: Condvar,
+    /// stdout, held by whichever thread writes, so that batches leave whole and in order.
+    output: Mutex<Box<dyn Write + Send>>,
+    /// Set once the session began with `initialize` on a revision before 2026-07-28 and rmcp
+    /// answered it: from then on the input thread answers plain `tools/call` requests itself.
+    calls_direct: AtomicBool,
+    /// Wakes `receive` when stdout fails, so that rmcp ends while stdin is still open.
+    gone: Notify,
+}
+
+#[derive(Default)]
+struct State {
+    /// Requests handed to rmcp and not answered yet, by id.
+    open: HashSet<RequestId>,
+    /// Answers waiting to be written, whole lines.
+    queued: Vec<u8>,
+    /// Bytes being written now.
+    writing: usize,
+    /// The queued answers should be written now, not when a batch is full.
+    flush: bool,
+    /// No more answers will be queued: the writer thread leaves once the queue is empty.
+    ending: bool,
+    /// The writer thread has left.
+    writer_done: bool,
+    /// Writing to stdout failed: the client has gone.
+    broken: bool,
+    /// The `initialize` request that began the session, until rmcp answers it.
+    initialize: Option<RequestId>,
+}
+
+impl Shared {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Appends a whole answer line; `now` asks for it to be written without waiting for a batch.
+    fn queue(&self, line: &[u8], now: bool) {
+        let mut state = self.lock();
+        if state.broken {
+            return;
+        }
+        state.queued.extend_from_slice(line);
+        state.flush |= now;
+        if state.flush || state.queued.len() >= BATCH_BYTES {
+            self.to_writer.notify_one();
+        }
+    }
+
+    /// Records a request handed to rmcp; false when a request with the same id is still
+    /// unanswered (rmcp would answer only one of the two).
+    fn open_request(&self, id: &RequestId) -> bool {
+        self.lock().open.insert(id.clone())
+    }
+
+    fn is_open(&self, id: &RequestId) -> bool {
+        self.lock().open.contains(id)
+    }
+
+    fn close_request(&self, id: &RequestId) {
+        if self.lock().open.remove(id) {
+            self.to_input.notify_all();
+        }
+    }
+
+    /// Waits until another request may be read: fewer than `max_in_flight` open and the queue
+    /// within its budget. False when stdout has failed.
+    fn wait_for_room(&self, max_in_flight: usize) -> bool {
+        let mut state = self.lock();
+        loop {
+            if state.broken {
+                return false;
+            }
+            if state.open.len() < max_in_flight
+                && state.queued.len() + state.writing <= OUTPUT_BUDGET
+            {
+                return true;
+            }
+            if !state.queued.is_empty() {
+                state.flush = true;
+                self.to_writer.notify_one();
+            }
+            state = self
+                .to_input
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+    }
+
+    /// Writes what is queued, holding `output`; `batch` is the caller's spare buffer, swapped
+    /// with the queue. False when stdout failed.
+    fn write_queued(&self, output: &mut dyn Write, batch: &mut Vec<u8>) -> bool {
+        {
+            let mut state = self.lock();
+            batch.clear();
+            std::mem::swap(&mut state.queued, batch);
+            state.writing = batch.len();
+            state.flush = false;
+        }
+        let written = batch.is_empty()
+            || output
+                .write_all(batch)
+                .and_then(|()| output.flush())
+                .is_ok();
+        batch.clear();
+        batch.shrink_to(KEEP_BYTES);
+        let mut state = self.lock();
+        state.writing = 0;
+        if !written {
+            state.broken = true;
+            state.queued = Vec::new();
+            self.gone.notify_one();
+        }
+        self.to_input.notify_all();
+        written
+    }
+
+    /// Writes the queue on the calling thread if no other thread is writing; otherwise asks
+    /// the writer thread to write it when it is done.
+    fn write_now(&self, batch: &mut Vec<u8>) {
+        if self.lock().queued.is_empty() {
+            return;
+        }
+        let output = match self.output.try_lock() {
+            Ok(output) => Some(output),
+            Err(TryLockError::Poisoned(poisoned)) => Some(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => None,
+        };
+        match output {
+            Some(mut output) => {
+                self.write_queued(&mut **output, batch);
+            }
+            None => {
+                self.lock().flush = true;
+                self.to_writer.notify_one();
+            }
+        }
+    }
+
+    fn is_broken(&self) -> bool {
+        self.lock().broken
+    }
+}
+
+/// The writer thread: waits for a full batch or a request to write, writes, and leaves when
+/// the transport ends (after writing what is queued) or stdout fails.
+fn write_loop(shared: &Shared) {
+    let mut batch = Vec::new();
+    loop {
+        {
+            let mut state = shared.lock();
+            loop {
+                if state.broken || (state.ending && state.queued.is_empty()) {
+                    state.writer_done = true;
+                    shared.to_input.notify_all();
+                    return;
+                }
+                if !state.queued.is_empty()
+                    && (state.flush || state.ending || state.queued.len() >= BATCH_BYTES)
+                {
+                    break;
+                }
+                state = shared
+                    .to_writer
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner);
+            }
+        }
+        let mut output = shared.output.lock().unwrap_or_else(PoisonError::into_inner);
+        shared.write_queued(&mut **output, &mut batch);
+    }
+}
+
 /// One line read from stdin.
 enum Line {
     Text,
@@ -143,66 +292,127 @@ enum Line {
     End,
 }
 
-impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
-    /// The transport, and the task that writes its output to `writer` (await it after the
-    /// service ends so that the last responses are flushed).
-    pub fn new<W: AsyncWrite + Unpin + Send + 'static>(
-        reader: R,
-        writer: W,
-        limits: Limits,
-    ) -> (Self, tokio::task::JoinHandle<()>) {
-        let (out, rx) = mpsc::channel(64);
-        let in_flight = Arc::new(InFlight {
-            open: Mutex::new(HashSet::new()),
-            backlog: 0.into(),
-            changed: Notify::new(),
-        });
-        let writer_task = tokio::spawn(write_lines(writer, rx, in_flight.clone()));
-        let transport = Self {
-            lines: BufReader::with_capacity(64 * 1024, reader),
-            line: Vec::new(),
-            skipped: 0,
-            reply: None,
-            out,
-            in_flight,
-            session_started: false,
-            limits,
-        };
-        (transport, writer_task)
+/// A decoded line that needs handling.
+enum Decoded {
+    /// For rmcp.
+    Message(Box<ClientJsonRpcMessage>),
+    /// A `tools/call` the input thread answers itself; `request` is the whole message.
+    Call { id: RequestId, request: Value },
+}
+
+/// The input thread's side: the reader, the line being read, and the handshake state.
+struct Input<R> {
+    lines: BufReader<R>,
+    /// stdin's file descriptor, to poll for input before sleeping in `read` (none in tests).
+    poll_fd: Option<i32>,
+    /// The line read so far.
+    line: Vec<u8>,
+    /// Bytes of the current line skipped because it is over the limit (0 while within it).
+    skipped: usize,
+    /// Whether rmcp has left its handshake stage. Before that it ends the session on any
+    /// message that is not a request, so notifications and responses are dropped until then.
+    session_started: bool,
+    shared: Arc<Shared>,
+    to_rmcp: mpsc::Sender<ClientJsonRpcMessage>,
+    answer_call: AnswerCall,
+    /// The answer being built, and the spare buffer for writing: reused from call to call.
+    answer: Vec<u8>,
+    batch: Vec<u8>,
+    limits: Limits,
+}
+
+/// Whether input can be read from `fd` without blocking.
+fn input_ready(fd: i32) -> bool {
+    let mut poll = libc::pollfd {
+        fd,
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // SAFETY: `poll` is one valid pollfd, the count is 1, and a zero timeout never blocks.
+    unsafe { libc::poll(&mut poll, 1, 0) > 0 }
+}
+
+impl<R: Read> Input<R> {
+    fn run(mut self) {
+        while self.shared.wait_for_room(self.limits.max_in_flight) {
+            match self.read_line() {
+                Ok(Line::End) | Err(_) => break,
+                Ok(Line::TooLong(bytes)) => {
+                    let message = format!(
+                        "Invalid request: the message is {bytes} bytes, over the limit of {} bytes (--max-message-bytes); it was skipped",
+                        self.limits.max_line_bytes
+                    );
+                    let reply = encode_error(None, ErrorData::invalid_request(message, None));
+                    self.shared.queue(&reply, false);
+                }
+                Ok(Line::Text) => {
+                    let line = std::mem::take(&mut self.line);
+                    let handled = self.handle(&line);
+                    // Keep the buffer for the next line, unless a long line made it large.
+                    self.line = line;
+                    self.line.clear();
+                    self.line.shrink_to(64 * 1024);
+                    if !handled {
+                        break;
+                    }
+                }
+            }
+        }
+        // Answers to the last lines leave now; dropping `to_rmcp` then ends rmcp's session.
+        self.shared.write_now(&mut self.batch);
     }
 
-    /// Waits up to `POLL_BEFORE_SLEEP` for input by polling instead of sleeping. A client that
-    /// sends its next request as soon as it has read an answer would otherwise find the server
-    /// asleep, and waking a sleeping (virtual) CPU takes tens of microseconds, more than a call
-    /// costs: on a 2-core VM this halves the sequential round trip (p50 85 to 52 µs).
-    async fn poll_for_input(&mut self) {
-        if !self.lines.buffer().is_empty() {
+    /// Handles one line; false once rmcp has stopped taking messages.
+    fn handle(&mut self, line: &[u8]) -> bool {
+        match self.decode(line) {
+            Ok(None) => true,
+            Err(reply) => {
+                self.shared.queue(&reply, false);
+                true
+            }
+            Ok(Some(Decoded::Call { id, request })) => {
+                let params = &request["params"];
+                let name = params["name"].as_str().unwrap_or_default();
+                let empty = Map::new();
+                let arguments = params
+                    .get("arguments")
+                    .and_then(Value::as_object)
+                    .unwrap_or(&empty);
+                self.answer.clear();
+                (self.answer_call)(&id, name, arguments, &mut self.answer);
+                self.shared.queue(&self.answer, false);
+                self.answer.shrink_to(KEEP_BYTES);
+                true
+            }
+            Ok(Some(Decoded::Message(message))) => self.to_rmcp.blocking_send(*message).is_ok(),
+        }
+    }
+
+    /// Before sleeping in `read`: the queued answers leave, then the input is polled for a
+    /// short while (see `POLL_BEFORE_SLEEP`). With input already waiting, neither happens:
+    /// the writer thread writes full batches meanwhile.
+    fn before_waiting_for_input(&mut self) {
+        let Some(fd) = self.poll_fd else {
+            self.shared.write_now(&mut self.batch);
+            return;
+        };
+        if input_ready(fd) {
             return;
         }
-        let until = std::time::Instant::now() + POLL_BEFORE_SLEEP;
-        loop {
-            let ready = std::future::poll_fn(|cx| {
-                std::task::Poll::Ready(
-                    std::pin::Pin::new(&mut self.lines)
-                        .poll_fill_buf(cx)
-                        .is_ready(),
-                )
-            })
-            .await;
-            if ready || std::time::Instant::now() >= until {
-                return;
-            }
-            // The runtime polls its I/O driver without blocking, runs other tasks, and comes back.
-            tokio::task::yield_now().await;
+        self.shared.write_now(&mut self.batch);
+        let until = Instant::now() + POLL_BEFORE_SLEEP;
+        while !input_ready(fd) && Instant::now() < until {
+            std::hint::spin_loop();
         }
     }
 
-    /// Reads one line into `self.line`, never buffering more than the limit. Cancel-safe: what
-    /// was read stays in `self.line` (or `self.skipped`) for the next call.
-    async fn read_line(&mut self) -> std::io::Result<Line> {
+    /// Reads one line into `self.line`, never buffering more than the limit.
+    fn read_line(&mut self) -> std::io::Result<Line> {
         loop {
-            self.poll_for_input().await;
-            let buffer = self.lines.fill_buf().await?;
+            if self.lines.buffer().is_empty() {
+                self.before_waiting_for_input();
+            }
+            let buffer = self.lines.fill_buf()?;
             if buffer.is_empty() {
                 return Ok(if self.skipped > 0 {
                     Line::TooLong(std::mem::take(&mut self.skipped))
@@ -212,7 +422,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                     Line::Text
                 });
             }
-            let (chunk, done) = match buffer.iter().position(|&b| b == b'\n') {
+            let (chunk, done) = match memchr::memchr(b'\n', buffer) {
                 Some(i) => (&buffer[..i], Some(i + 1)),
                 None => (buffer, None),
             };
@@ -245,7 +455,7 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
     /// Turns a line into a message: `Ok(None)` for a line that needs no answer (a blank line, a
     /// notification before the session), `Err` with the error answer for a line that is not a
     /// valid message.
-    fn decode(&mut self, line: &[u8]) -> Result<Option<ClientJsonRpcMessage>, Vec<u8>> {
+    fn decode(&mut self, line: &[u8]) -> Result<Option<Decoded>, Vec<u8>> {
         let text = String::from_utf8_lossy(line);
         if text.trim().is_empty() {
             return Ok(None);
@@ -296,6 +506,18 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                 ErrorData::invalid_request(format!("Invalid request: {problem}"), None),
             ));
         }
+        if let Some(id) = &id
+            && self.shared.calls_direct.load(Ordering::Acquire)
+            && is_plain_tools_call(&value)
+        {
+            if self.shared.is_open(id) {
+                return Err(duplicate_id(id));
+            }
+            return Ok(Some(Decoded::Call {
+                id: id.clone(),
+                request: value,
+            }));
+        }
         let message = match tools_call(&value, id.as_ref()) {
             Some(request) => Ok(request),
             None => serde_json::from_value::<ClientJsonRpcMessage>(value),
@@ -320,18 +542,18 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                     };
                     return Err(encode_error(Some(request.id), error));
                 }
-                if !self.in_flight.start(&request.id) {
-                    let message = format!(
-                        "Invalid request: the id {} is already used by a request that has not been answered yet; ids must be unique",
-                        clip(&request.id.to_string(), ECHO_LIMIT)
-                    );
-                    return Err(encode_error(
-                        Some(request.id),
-                        ErrorData::invalid_request(message, None),
-                    ));
+                if !self.shared.open_request(&request.id) {
+                    return Err(duplicate_id(&request.id));
                 }
-                self.session_started = self.session_started || starts_session(&request.request);
-                Ok(Some(JsonRpcMessage::Request(request)))
+                if !self.session_started && starts_session(&request.request) {
+                    self.session_started = true;
+                    if matches!(request.request, ClientRequest::InitializeRequest(_)) {
+                        self.shared.lock().initialize = Some(request.id.clone());
+                    }
+                }
+                Ok(Some(Decoded::Message(Box::new(JsonRpcMessage::Request(
+                    request,
+                )))))
             }
             Ok(message) if !self.session_started => {
                 // rmcp's handshake stage ends the session on anything but a request; a stray
@@ -347,11 +569,13 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
                     &notification.notification
                     && let Some(id) = &cancelled.params.request_id
                 {
-                    self.in_flight.finish(id);
+                    self.shared.close_request(id);
                 }
-                Ok(Some(JsonRpcMessage::Notification(notification)))
+                Ok(Some(Decoded::Message(Box::new(
+                    JsonRpcMessage::Notification(notification),
+                ))))
             }
-            Ok(other) => Ok(Some(other)),
+            Ok(other) => Ok(Some(Decoded::Message(Box::new(other)))),
             Err(e) => {
                 let error = match (&id, &method) {
                     (Some(_), Some(m)) if KNOWN_METHODS.contains(&m.as_str()) => {
@@ -373,6 +597,42 @@ impl<R: AsyncRead + Unpin + Send> StdioTransport<R> {
             }
         }
     }
+}
+
+/// The refusal of a request whose id is still in use by an unanswered one.
+fn duplicate_id(id: &RequestId) -> Vec<u8> {
+    let message = format!(
+        "Invalid request: the id {} is already used by a request that has not been answered yet; ids must be unique",
+        clip(&id.to_string(), ECHO_LIMIT)
+    );
+    encode_error(Some(id.clone()), ErrorData::invalid_request(message, None))
+}
+
+/// Whether a valid message is a `tools/call` the input thread can answer as rmcp would: a
+/// request whose params hold a string `name`, an object `arguments` (or none), and at most a
+/// `_meta` without `protocolVersion` (rmcp checks a request that names its revision, and
+/// anything else, such as a task, takes its path too).
+fn is_plain_tools_call(value: &Value) -> bool {
+    let Some(object) = value.as_object() else {
+        return false;
+    };
+    if object.get("method").and_then(Value::as_str) != Some("tools/call")
+        || object.contains_key("result")
+        || object.contains_key("error")
+    {
+        return false;
+    }
+    let Some(params) = object.get("params").and_then(Value::as_object) else {
+        return false;
+    };
+    params.iter().all(|(key, field)| match key.as_str() {
+        "name" => field.is_string(),
+        "arguments" => field.is_object(),
+        "_meta" => field
+            .as_object()
+            .is_some_and(|meta| !meta.contains_key("protocolVersion")),
+        _ => false,
+    }) && params.contains_key("name")
 }
 
 /// A well-formed `tools/call`, built directly. rmcp reads a request by trying each of its ~20
@@ -424,16 +684,110 @@ fn starts_session(request: &ClientRequest) -> bool {
     }
 }
 
-impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTransport<R> {
+/// rmcp's side of the transport: messages from the input thread, answers into the queue.
+pub struct StdioTransport {
+    from_input: mpsc::Receiver<ClientJsonRpcMessage>,
+    shared: Arc<Shared>,
+}
+
+/// The end of the transport, for `main` once the service has stopped.
+pub struct Finish {
+    shared: Arc<Shared>,
+}
+
+impl Finish {
+    /// Lets the last answers reach stdout, waiting at most `limit` for a client that reads
+    /// slowly or not at all.
+    pub fn flush_within(self, limit: Duration) {
+        let mut state = self.shared.lock();
+        state.ending = true;
+        self.shared.to_writer.notify_one();
+        let deadline = Instant::now() + limit;
+        while !state.writer_done {
+            let left = deadline.saturating_duration_since(Instant::now());
+            if left.is_zero() {
+                return;
+            }
+            state = self
+                .shared
+                .to_input
+                .wait_timeout(state, left)
+                .unwrap_or_else(PoisonError::into_inner)
+                .0;
+        }
+    }
+}
+
+/// Starts the transport's two threads on `input` and `output`. `poll_fd` is the input's file
+/// descriptor when it has one (stdin), to poll before sleeping; `answer_call` answers the
+/// `tools/call` requests the input thread takes.
+pub fn start<R, W>(
+    input: R,
+    poll_fd: Option<i32>,
+    output: W,
+    limits: Limits,
+    answer_call: AnswerCall,
+) -> std::io::Result<(StdioTransport, Finish)>
+where
+    R: Read + Send + 'static,
+    W: Write + Send + 'static,
+{
+    let shared = Arc::new(Shared {
+        state: Mutex::new(State::default()),
+        to_writer: Condvar::new(),
+        to_input: Condvar::new(),
+        output: Mutex::new(Box::new(output)),
+        calls_direct: AtomicBool::new(false),
+        gone: Notify::new(),
+    });
+    let (to_rmcp, from_input) = mpsc::channel(64);
+    let reader = Input {
+        lines: BufReader::with_capacity(64 * 1024, input),
+        poll_fd,
+        line: Vec::new(),
+        skipped: 0,
+        session_started: false,
+        shared: shared.clone(),
+        to_rmcp,
+        answer_call,
+        answer: Vec::with_capacity(16 * 1024),
+        batch: Vec::new(),
+        limits,
+    };
+    std::thread::Builder::new()
+        .name("stdin".into())
+        .stack_size(INPUT_STACK_BYTES)
+        .spawn(move || reader.run())?;
+    let writer = shared.clone();
+    std::thread::Builder::new()
+        .name("stdout".into())
+        .stack_size(64 * 1024)
+        .spawn(move || write_loop(&writer))?;
+    let transport = StdioTransport {
+        from_input,
+        shared: shared.clone(),
+    };
+    Ok((transport, Finish { shared }))
+}
+
+impl Transport<RoleServer> for StdioTransport {
     type Error = std::io::Error;
 
     fn send(
         &mut self,
         item: TxJsonRpcMessage<RoleServer>,
     ) -> impl Future<Output = Result<(), Self::Error>> + Send + 'static {
+        // Whether this answers the request that began the session, on a revision whose calls
+        // the input thread answers as rmcp would (2026-07-28 adds fields to results).
+        let legacy_session = |result: &ServerResult| {
+            matches!(result, ServerResult::InitializeResult(init)
+                if init.protocol_version.as_str() < ProtocolVersion::V_2026_07_28.as_str())
+        };
         let answered = match &item {
-            JsonRpcMessage::Response(response) => Some(response.id.clone()),
-            JsonRpcMessage::Error(error) => error.id.clone(),
+            JsonRpcMessage::Response(response) => {
+                Some((response.id.clone(), legacy_session(&response.result)))
+            }
+            JsonRpcMessage::Error(error) => error.id.clone().map(|id| (id, false)),
             _ => None,
         };
         let mut item = item;
@@ -444,101 +798,59 @@ impl<R: AsyncRead + Unpin + Send + 'static> Transport<RoleServer> for StdioTrans
                 .into_owned()
                 .into();
         }
-        // Serialized now, not when the future is first polled, so that the answer counts
-        // against the output budget from the moment rmcp hands it over.
-        // Sized for a typical tool result, so that serializing rarely reallocates.
-        let mut bytes = Vec::with_capacity(8 * 1024);
-        let bytes = serde_json::to_writer(&mut bytes, &item).map(|()| {
-            bytes.push(b'\n');
-            bytes
-        });
-        let out = self.out.clone();
-        let in_flight = self.in_flight.clone();
-        if let Ok(bytes) = &bytes {
-            in_flight.queued(bytes.len());
-        }
-        async move {
-            let sent = match bytes {
-                Ok(bytes) => {
-                    let length = bytes.len();
-                    let sent = out.send(bytes).await;
-                    if sent.is_err() {
-                        in_flight.written(length);
-                    }
-                    sent.map_err(|_| std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        let mut line = Vec::with_capacity(8 * 1024);
+        let sent = if self.shared.is_broken() {
+            Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
+        } else if encode_line(&item, &mut line) {
+            self.shared.queue(&line, true);
+            Ok(())
+        } else {
+            Err(std::io::Error::other("an answer could not be serialized"))
+        };
+        if let Some((id, legacy_session)) = answered {
+            let began = {
+                let mut state = self.shared.lock();
+                if state.initialize.as_ref() == Some(&id) {
+                    state.initialize = None;
+                    legacy_session
+                } else {
+                    false
                 }
-                Err(error) => Err(std::io::Error::other(error)),
             };
-            if let Some(id) = answered {
-                in_flight.finish(&id);
+            if began {
+                self.shared.calls_direct.store(true, Ordering::Release);
             }
-            sent
+            self.shared.close_request(&id);
         }
+        std::future::ready(sent)
     }
 
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
-        loop {
-            // Every await below is cancel-safe: a reply is taken only once a slot is held, and a
-            // line in progress stays in `self.line`.
-            if self.reply.is_some() {
-                let Ok(slot) = self.out.reserve().await else {
-                    return None;
-                };
-                if let Some(reply) = self.reply.take() {
-                    self.in_flight.queued(reply.len());
-                    slot.send(reply);
-                }
-            }
-            // Let the requests already handed over run (and their answers be counted) first.
-            tokio::task::yield_now().await;
-            loop {
-                let changed = self.in_flight.changed.notified();
-                if self.out.is_closed() {
-                    // stdout is gone (the client left): nothing read could be answered, and
-                    // answers dropped unwritten would hold the backlog over budget forever.
-                    return None;
-                }
-                if self.in_flight.count() < self.limits.max_in_flight
-                    && self.in_flight.backlog() <= OUTPUT_BUDGET
-                {
-                    break;
-                }
-                tokio::select! {
-                    () = changed => {}
-                    () = self.out.closed() => return None,
-                }
-            }
-            match self.read_line().await {
-                Ok(Line::End) | Err(_) => return None,
-                Ok(Line::TooLong(bytes)) => {
-                    let message = format!(
-                        "Invalid request: the message is {bytes} bytes, over the limit of {} bytes (--max-message-bytes); it was skipped",
-                        self.limits.max_line_bytes
-                    );
-                    self.reply = Some(encode_error(
-                        None,
-                        ErrorData::invalid_request(message, None),
-                    ));
-                }
-                Ok(Line::Text) => {
-                    let line = std::mem::take(&mut self.line);
-                    let decoded = self.decode(&line);
-                    // Keep the buffer for the next line, unless a long line made it large.
-                    self.line = line;
-                    self.line.clear();
-                    self.line.shrink_to(64 * 1024);
-                    match decoded {
-                        Ok(Some(message)) => return Some(message),
-                        Ok(None) => {}
-                        Err(reply) => self.reply = Some(reply),
-                    }
-                }
-            }
+        if self.shared.is_broken() {
+            return None;
+        }
+        // Both branches are cancel-safe: rmcp drops this future whenever another branch wins.
+        tokio::select! {
+            message = self.from_input.recv() => message,
+            () = self.shared.gone.notified() => None,
         }
     }
 
     async fn close(&mut self) -> Result<(), Self::Error> {
         Ok(())
+    }
+}
+
+/// Appends `message` as one line of JSON; false (and nothing appended) if it cannot be
+/// serialised.
+pub(crate) fn encode_line<T: Serialize>(message: &T, out: &mut Vec<u8>) -> bool {
+    let start = out.len();
+    if serde_json::to_writer(&mut *out, message).is_ok() {
+        out.push(b'\n');
+        true
+    } else {
+        out.truncate(start);
+        false
     }
 }
 
@@ -554,32 +866,6 @@ fn encode_error(id: Option<RequestId>, mut error: ErrorData) -> Vec<u8> {
     });
     bytes.push(b'\n');
     bytes
-}
-
-/// Writes each message as one line; flushes whenever no further message is waiting, so that a
-/// burst of responses costs one write.
-async fn write_lines<W: AsyncWrite + Unpin>(
-    writer: W,
-    mut rx: mpsc::Receiver<Vec<u8>>,
-    in_flight: Arc<InFlight>,
-) {
-    let mut writer = tokio::io::BufWriter::with_capacity(64 * 1024, writer);
-    while let Some(bytes) = rx.recv().await {
-        if writer.write_all(&bytes).await.is_err() {
-            return;
-        }
-        in_flight.written(bytes.len());
-        while let Ok(more) = rx.try_recv() {
-            if writer.write_all(&more).await.is_err() {
-                return;
-            }
-            in_flight.written(more.len());
-        }
-        if writer.flush().await.is_err() {
-            return;
-        }
-    }
-    let _ = writer.flush().await;
 }
 
 /// JSON has no NaN or infinity, but some clients (Python's `json.dumps`) write `NaN`,

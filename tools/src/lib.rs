@@ -65,8 +65,11 @@ pub struct PreparedTool {
     /// The full derived input schema that arguments are validated against.
     validation_schema: Map<String, Value>,
     invoke: fn(&Advisor, &Map<String, Value>) -> Result<ToolOutput, ArgError>,
-    invoke_json: fn(&Advisor, &Map<String, Value>, &mut Vec<u8>) -> Result<String, ArgError>,
+    invoke_json: InvokeJson,
 }
+
+/// Runs a tool, appends its structured result as JSON to the buffer, returns the markdown.
+type InvokeJson = fn(&Advisor, &Map<String, Value>, &mut Vec<u8>) -> Result<String, ArgError>;
 
 fn schema_object(schema: schemars::Schema) -> Map<String, Value> {
     match schema.to_value() {

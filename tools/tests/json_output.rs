@@ -11,31 +11,70 @@ static ADVISOR: LazyLock<Advisor> =
 
 fn cases() -> Vec<(&'static str, Value)> {
     vec![
-        ("diagnose_bottleneck", json!({"users": 50000, "has_cache": true, "p95_latency_ms": 350, "db_cpu_pct": 75, "read_pct": 90, "cache_hit_rate_pct": 65})),
-        ("diagnose_bottleneck", json!({"users": 900, "symptoms": ["split_brain", "cache_stampede"], "dlq_size": 3})),
+        (
+            "diagnose_bottleneck",
+            json!({"users": 50000, "has_cache": true, "p95_latency_ms": 350, "db_cpu_pct": 75, "read_pct": 90, "cache_hit_rate_pct": 65}),
+        ),
+        (
+            "diagnose_bottleneck",
+            json!({"users": 900, "symptoms": ["split_brain", "cache_stampede"], "dlq_size": 3}),
+        ),
         ("diagnose_bottleneck", json!({"users": 100})),
         ("diagnose_bottleneck", json!({})),
         ("diagnose_bottleneck", json!({"db_cpu_pct": 140})),
-        ("choose_datastore", json!({"needs_acid": true, "multi_region": true})),
-        ("choose_datastore", json!({"write_heavy": true, "data_size_gb": 4000})),
+        (
+            "choose_datastore",
+            json!({"needs_acid": true, "multi_region": true}),
+        ),
+        (
+            "choose_datastore",
+            json!({"write_heavy": true, "data_size_gb": 4000}),
+        ),
         ("choose_message_queue", json!({})),
-        ("choose_message_queue", json!({"needs_replay": true, "messages_per_sec": 200000})),
-        ("pick_consistency_model", json!({"quorum": {"n": 3, "w": 2, "r": 2}})),
-        ("pick_consistency_model", json!({"quorum": {"n": 3, "w": 0, "r": 1}})),
-        ("size_cache", json!({"working_set_gb": 12.5, "node_memory_gb": 16, "replicas": 1, "requests_per_sec": 20000, "hit_rate_pct": 92})),
-        ("size_cache", json!({"total_data_gb": 100, "hot_fraction": 0.1, "strong_freshness": true})),
+        (
+            "choose_message_queue",
+            json!({"needs_replay": true, "messages_per_sec": 200000}),
+        ),
+        (
+            "pick_consistency_model",
+            json!({"quorum": {"n": 3, "w": 2, "r": 2}}),
+        ),
+        (
+            "pick_consistency_model",
+            json!({"quorum": {"n": 3, "w": 0, "r": 1}}),
+        ),
+        (
+            "size_cache",
+            json!({"working_set_gb": 12.5, "node_memory_gb": 16, "replicas": 1, "requests_per_sec": 20000, "hit_rate_pct": 92}),
+        ),
+        (
+            "size_cache",
+            json!({"total_data_gb": 100, "hot_fraction": 0.1, "strong_freshness": true}),
+        ),
         ("size_cache", json!({})),
-        ("plan_capacity", json!({"peak_rps": 300, "growth_factor": 3, "per_server_rps": 500, "users": 25000})),
+        (
+            "plan_capacity",
+            json!({"peak_rps": 300, "growth_factor": 3, "per_server_rps": 500, "users": 25000}),
+        ),
         ("plan_capacity", json!({"peak_rps": 2, "safety_margin": 1})),
-        ("plan_migration", json!({"kind": "database_switch", "from": "MySQL", "to": "PostgreSQL", "data_size_gb": 500})),
-        ("plan_migration", json!({"kind": "reshard", "current_shards": 4, "target_shards": 6})),
+        (
+            "plan_migration",
+            json!({"kind": "database_switch", "from": "MySQL", "to": "PostgreSQL", "data_size_gb": 500}),
+        ),
+        (
+            "plan_migration",
+            json!({"kind": "reshard", "current_shards": 4, "target_shards": 6}),
+        ),
         ("plan_migration", json!({"kind": "teleport"})),
-        ("scaling_report", json!({
-            "system": {"users": 150000, "has_cache": true, "cache_hit_rate_pct": 65, "read_pct": 92},
-            "requirements": {"needs_acid": true},
-            "capacity": {"peak_rps": 5000, "users": 150000},
-            "current_monthly_cost_usd": 2800
-        })),
+        (
+            "scaling_report",
+            json!({
+                "system": {"users": 150000, "has_cache": true, "cache_hit_rate_pct": 65, "read_pct": 92},
+                "requirements": {"needs_acid": true},
+                "capacity": {"peak_rps": 5000, "users": 150000},
+                "current_monthly_cost_usd": 2800
+            }),
+        ),
         ("no_such_tool", json!({})),
     ]
 }
@@ -52,7 +91,11 @@ fn call_json_gives_what_call_gives() {
         let slow = ADVISOR.call(tool, &args);
         match (fast, slow) {
             (Ok(markdown), Ok(output)) => {
-                assert_eq!(&structured[..6], b"prefix", "{tool}({args:?}): kept what was there");
+                assert_eq!(
+                    &structured[..6],
+                    b"prefix",
+                    "{tool}({args:?}): kept what was there"
+                );
                 let parsed: Value = serde_json::from_slice(&structured[6..])
                     .unwrap_or_else(|e| panic!("{tool}({args:?}): not JSON: {e}"));
                 assert_eq!(parsed, output.structured, "{tool}({args:?}): structured");
@@ -67,7 +110,11 @@ fn call_json_gives_what_call_gives() {
             (fast, slow) => panic!("{tool}({args:?}): call_json {fast:?} but call {slow:?}"),
         }
     }
-    assert_eq!((answered, refused), (15, 6), "the cases answered and refused");
+    assert_eq!(
+        (answered, refused),
+        (15, 6),
+        "the cases answered and refused"
+    );
 }
 
 #[test]
