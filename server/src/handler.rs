@@ -195,8 +195,7 @@ impl AdvisorServer {
             }
         };
         out.extend_from_slice(br#","content":[{"type":"text","text":"#);
-        // A String always serialises.
-        let _ = serde_json::to_writer(&mut *out, &markdown);
+        tools::json::write_str(out, &markdown);
         out.extend_from_slice(b"}],\"isError\":false}}\n");
     }
 

@@ -76,7 +76,7 @@ pub type AnswerCall = Box<dyn Fn(&RequestId, &str, &Map<String, Value>, &mut Vec
 const POLL_BEFORE_SLEEP: Duration = Duration::from_micros(100);
 
 /// Bytes of answers queued for stdout beyond which reading pauses until the client catches up.
-const OUTPUT_BUDGET: usize = 1024 * 1024;
+const OUTPUT_BUDGET: usize = 256 * 1024;
 
 /// Queued bytes at which the writer thread starts writing without waiting to be told: large
 /// enough that a pipelining client is woken once per several answers, small enough that the

@@ -478,11 +478,26 @@ fn completion_offers_slugs_and_anchors() {
 #[test]
 fn calls_answered_by_the_transport_match_rmcp() {
     let calls = [
-        ("diagnose_bottleneck", json!({"users": 50000, "has_cache": true, "p95_latency_ms": 350, "db_cpu_pct": 75, "read_pct": 90, "cache_hit_rate_pct": 65})),
-        ("choose_datastore", json!({"needs_acid": true, "multi_region": true})),
-        ("size_cache", json!({"working_set_gb": 12.5, "node_memory_gb": 16, "replicas": 1})),
-        ("plan_migration", json!({"kind": "reshard", "current_shards": 4, "target_shards": 6})),
-        ("scaling_report", json!({"system": {"users": 4000, "p95_latency_ms": 120, "db_cpu_pct": 35}})),
+        (
+            "diagnose_bottleneck",
+            json!({"users": 50000, "has_cache": true, "p95_latency_ms": 350, "db_cpu_pct": 75, "read_pct": 90, "cache_hit_rate_pct": 65}),
+        ),
+        (
+            "choose_datastore",
+            json!({"needs_acid": true, "multi_region": true}),
+        ),
+        (
+            "size_cache",
+            json!({"working_set_gb": 12.5, "node_memory_gb": 16, "replicas": 1}),
+        ),
+        (
+            "plan_migration",
+            json!({"kind": "reshard", "current_shards": 4, "target_shards": 6}),
+        ),
+        (
+            "scaling_report",
+            json!({"system": {"users": 4000, "p95_latency_ms": 120, "db_cpu_pct": 35}}),
+        ),
         ("size_cache", json!({})),
         ("size_cache", json!({"working_set_gb": "lots"})),
         ("no_such_tool", json!({})),
@@ -490,7 +505,8 @@ fn calls_answered_by_the_transport_match_rmcp() {
     for version in ["2025-06-18", "2025-11-25"] {
         let mut server = Server::initialized(version);
         for (name, arguments) in &calls {
-            let direct = server.request("tools/call", json!({"name": name, "arguments": arguments}));
+            let direct =
+                server.request("tools/call", json!({"name": name, "arguments": arguments}));
             let through_rmcp = server.request(
                 "tools/call",
                 json!({"name": name, "arguments": arguments, "_meta": {"protocolVersion": version}}),

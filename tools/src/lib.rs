@@ -8,6 +8,7 @@ pub mod choose_datastore;
 pub mod choose_message_queue;
 mod decision;
 pub mod diagnose_bottleneck;
+pub mod json;
 mod markdown;
 pub mod pick_consistency_model;
 pub mod plan_capacity;
@@ -135,7 +136,7 @@ fn invoke_json<T: Tool>(
 ) -> Result<String, ArgError> {
     let output = run_typed::<T>(advisor, arguments)?;
     let start = structured.len();
-    if let Err(e) = serde_json::to_writer(&mut *structured, &output) {
+    if let Err(e) = json::write(structured, &output) {
         structured.truncate(start);
         return Err(ArgError::internal(&e.to_string()));
     }
