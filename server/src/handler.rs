@@ -71,7 +71,8 @@ impl Catalog {
                 let annotations = ToolAnnotations::from_raw(
                     None,
                     Some(true),
-                    Some(false),
+                    // `destructiveHint` means something only when `readOnlyHint` is false.
+                    None,
                     Some(true),
                     Some(false),
                 );

@@ -452,7 +452,7 @@ pub struct ChooseDatastore;
 impl Tool for ChooseDatastore {
     const NAME: &'static str = "choose_datastore";
     const TITLE: &'static str = "Choose a datastore";
-    const DESCRIPTION: &'static str = "Recommend a datastore from the workload's needs, with the decision path, alternatives, complements and warnings. Use when picking a database; set only the needs that hold.";
+    const DESCRIPTION: &'static str = "Recommend a datastore from the workload's needs, with the decision path, alternatives and warnings. Set only the needs that hold.";
     type Args = DatastoreArgs;
     type Output = DatastoreChoice;
 

@@ -500,7 +500,7 @@ pub struct ChooseMessageQueue;
 impl Tool for ChooseMessageQueue {
     const NAME: &'static str = "choose_message_queue";
     const TITLE: &'static str = "Choose a message queue";
-    const DESCRIPTION: &'static str = "Recommend a message broker and its delivery guarantee from the messaging needs and cloud, with retry policy, patterns and warnings. Use when adding a queue or event stream.";
+    const DESCRIPTION: &'static str = "Recommend a message broker and delivery guarantee from the messaging needs and cloud, with retry policy, patterns and warnings.";
     type Args = QueueArgs;
     type Output = QueueChoice;
 

@@ -50,7 +50,7 @@ impl Symptom {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiagnoseArgs {
-    /// Active users; sets the stage if no architecture field is given.
+    /// Active users; gives the stage if no architecture flag is set.
     #[schemars(range(min = 0))]
     pub users: Option<u64>,
     /// A cache fronts the database.
@@ -832,7 +832,7 @@ pub struct DiagnoseBottleneck;
 impl Tool for DiagnoseBottleneck {
     const NAME: &'static str = "diagnose_bottleneck";
     const TITLE: &'static str = "Diagnose a scaling bottleneck";
-    const DESCRIPTION: &'static str = "Find a running system's scaling stage (1-5), the bottlenecks its metrics show with evidence and fixes, and what the next stage adds. Give at least one architecture fact, metric or symptom.";
+    const DESCRIPTION: &'static str = "Find a system's scaling stage (1-5), the bottlenecks its metrics show, with evidence and fixes, and the next stage. Give at least one fact, metric or symptom.";
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
 

@@ -594,7 +594,7 @@ pub struct PickConsistencyModel;
 impl Tool for PickConsistencyModel {
     const NAME: &'static str = "pick_consistency_model";
     const TITLE: &'static str = "Pick a consistency model";
-    const DESCRIPTION: &'static str = "Pick a consistency model (linearizable, causal, read_your_writes, eventual) with its CAP/PACELC class, mechanisms, anomalies and failure modes; checks a quorum {n, w, r} if given.";
+    const DESCRIPTION: &'static str = "Pick a consistency model (linearizable to eventual) with its CAP/PACELC class, mechanisms and anomalies; checks a quorum {n, w, r} if given.";
     type Args = ConsistencyArgs;
     type Output = ConsistencyChoice;
 

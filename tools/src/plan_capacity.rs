@@ -39,7 +39,7 @@ pub struct PlanCapacityArgs {
     pub db_cores: Option<u64>,
     /// DB disk spindles, SSD = 1. Default 1.
     pub effective_spindles: Option<u64>,
-    /// Reads/s to plan for, incl. growth; gives replicas.
+    /// Reads/s incl. growth; gives replicas.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub reads_per_sec: Option<f64>,
     /// Reads/s one replica serves.
@@ -488,7 +488,7 @@ pub struct PlanCapacity;
 impl Tool for PlanCapacity {
     const NAME: &'static str = "plan_capacity";
     const TITLE: &'static str = "Plan capacity";
-    const DESCRIPTION: &'static str = "Compute the capacity to plan for (peak × growth × margin), servers, DB pool size, read replicas and in-flight requests with the formulas worked, and the stage and monthly cost from users.";
+    const DESCRIPTION: &'static str = "Compute capacity (peak × growth × margin), servers, DB pool, replicas and in-flight requests with the formulas; stage and cost from users.";
     type Args = PlanCapacityArgs;
     type Output = CapacityPlan;
 

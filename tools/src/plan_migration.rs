@@ -23,7 +23,7 @@ pub const MAX_VIRTUAL_SHARDS: u64 = 65_536;
 /// The most physical shards a plan accepts.
 pub const MAX_SHARDS: u64 = 4_096;
 
-/// A structural change that `plan_migration` plans.
+/// The change to plan.
 #[derive(
     Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
 )]
@@ -95,7 +95,7 @@ pub struct MigrationArgs {
     pub from: Option<String>,
     /// Target database, e.g. PostgreSQL.
     pub to: Option<String>,
-    /// Stay up throughout; false allows a maintenance window. Default true.
+    /// Stay up throughout; false allows downtime. Default true.
     #[serde(default = "yes")]
     pub zero_downtime: bool,
     /// Data to copy, GB.
@@ -104,13 +104,13 @@ pub struct MigrationArgs {
     /// Shards today; required for reshard, 1 for shard.
     #[schemars(range(min = 1, max = 4096))]
     pub current_shards: Option<u64>,
-    /// Shards wanted; required for reshard, at least 2 for shard.
+    /// Shards wanted; required for reshard, 2+ for shard.
     #[schemars(range(min = 1, max = 4096))]
     pub target_shards: Option<u64>,
-    /// Virtual shards for shard/reshard. Default 1024.
+    /// Virtual shards (shard, reshard). Default 1024.
     #[schemars(range(min = 1, max = 65536), extend("default" = 1024))]
     pub virtual_shards: Option<u64>,
-    /// Queries scan key ranges; picks range sharding.
+    /// Queries scan key ranges (range sharding).
     #[serde(default)]
     pub needs_range_queries: bool,
     /// Data must stay in its region (GDPR).
@@ -1232,7 +1232,7 @@ pub struct PlanMigration;
 impl Tool for PlanMigration {
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";
-    const DESCRIPTION: &'static str = "Plan a migration (database switch, shard, reshard, add cache or read replicas, multi-region) as phases with steps, exit criteria, rollback and weeks, plus risks; reshard gives the new shard map.";
+    const DESCRIPTION: &'static str = "Plan a migration (database switch, shard, reshard, cache, replicas, multi-region) as phases with steps, exit criteria, rollback, weeks and risks.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
 

@@ -1578,7 +1578,7 @@ pub struct ScalingReport;
 impl Tool for ScalingReport {
     const NAME: &'static str = "scaling_report";
     const TITLE: &'static str = "Write a scaling report";
-    const DESCRIPTION: &'static str = "Write the full scaling report (stage, bottlenecks, target architecture in Mermaid, components, weekly migration plan, cost, risks) by running the other tools. Use for an end-to-end review.";
+    const DESCRIPTION: &'static str = "Write the full scaling report (stage, bottlenecks, target architecture, components, migration plan, cost, risks) by running the other tools.";
     const NESTED: &'static [(&'static str, &'static str)] = &[
         ("system", "diagnose_bottleneck"),
         ("requirements", "choose_datastore"),

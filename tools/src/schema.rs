@@ -6,8 +6,10 @@
 //!   `format` annotations, `null` folded into "omit the field" (the validation schema folds it
 //!   too, so what is advertised is what is enforced), and another tool's arguments
 //!   (scaling_report's `system`, …) named by reference (`x-tool-arguments`) instead of repeated;
-//! - output: the top-level fields with their types and whether they are always present. The
-//!   nested shapes are documented by the tools' descriptions and by the results themselves.
+//!   Flags say nothing of their default: an absent boolean is false.
+//! - output: the top-level fields with their types (every field is always present, null where
+//!   the type admits it). The nested shapes are documented by the tools' descriptions and by
+//!   the results themselves.
 
 use serde_json::{Map, Value};
 
@@ -18,6 +20,7 @@ pub(crate) fn advertised_input(
     nested: &[(&str, &str)],
 ) -> Map<String, Value> {
     let mut schema = strip(full);
+    drop_false_defaults(&mut schema);
     if let Some(Value::Object(properties)) = schema.get_mut("properties") {
         for (property, tool) in nested {
             if let Some(Value::Object(field)) = properties.get_mut(*property) {
@@ -44,7 +47,7 @@ pub(crate) fn advertised_input(
                 reference.insert("type".into(), kind);
                 reference.insert(
                     "description".into(),
-                    Value::from(format!("{} The arguments of `{tool}`.", description.trim())),
+                    Value::from(format!("{} Arguments of `{tool}`.", description.trim())),
                 );
                 // A machine-readable pointer for clients that generate arguments from schemas.
                 reference.insert("x-tool-arguments".into(), Value::from(*tool));
@@ -78,10 +81,9 @@ pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value>
             properties.insert(name.clone(), Value::Object(shape));
         }
     }
+    // No `required`: every field is always present (null where the type admits it), so the
+    // list would repeat the properties' names in every listing.
     schema.insert("properties".into(), Value::Object(properties));
-    if let Some(required) = full.get("required") {
-        schema.insert("required".into(), required.clone());
-    }
     schema
 }
 
@@ -181,6 +183,29 @@ fn strip_value(value: &Value) -> Value {
         Value::Object(map) => Value::Object(strip(map)),
         Value::Array(items) => Value::Array(items.iter().map(strip_value).collect()),
         other => other.clone(),
+    }
+}
+
+/// Removes `"default": false` from boolean fields: an absent flag is false, so saying so on
+/// each of the thirty flags only lengthens the listing.
+fn drop_false_defaults(node: &mut Map<String, Value>) {
+    if node.get("type") == Some(&Value::from("boolean"))
+        && node.get("default") == Some(&Value::Bool(false))
+    {
+        node.remove("default");
+    }
+    for (key, child) in node.iter_mut() {
+        match (key.as_str(), child) {
+            ("properties" | "$defs", Value::Object(children)) => {
+                for grandchild in children.values_mut() {
+                    if let Value::Object(field) = grandchild {
+                        drop_false_defaults(field);
+                    }
+                }
+            }
+            (_, Value::Object(field)) => drop_false_defaults(field),
+            _ => {}
+        }
     }
 }
 

@@ -24,7 +24,7 @@ pub struct SizeCacheArgs {
     /// Hot data, GB. Or give total_data_gb.
     #[schemars(range(min = 0))]
     pub working_set_gb: Option<f64>,
-    /// All data, GB; hot part = this × hot_fraction.
+    /// All data, GB (hot part: × hot_fraction).
     #[schemars(range(min = 0))]
     pub total_data_gb: Option<f64>,
     /// Hot share of total_data_gb. Default 0.2.
@@ -1132,7 +1132,7 @@ pub struct SizeCache;
 impl Tool for SizeCache {
     const NAME: &'static str = "size_cache";
     const TITLE: &'static str = "Size a cache";
-    const DESCRIPTION: &'static str = "Size a cache (memory, nodes, database reads left) with the formulas worked, and pick its write strategy, invalidation, TTL and stampede protection. Give working_set_gb or total_data_gb.";
+    const DESCRIPTION: &'static str = "Size a cache (memory, nodes, DB reads left) with the formulas, and pick its write strategy, invalidation, TTL and stampede protection.";
     type Args = SizeCacheArgs;
     type Output = CacheSizing;
 
