@@ -19,9 +19,7 @@ use rmcp::model::{
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
-use tools::{Advisor, CallError, PendingOutput};
-
-use crate::stdio::Answer;
+use tools::{Advisor, CallError};
 
 use crate::prompts;
 use crate::skill::SkillFile;
@@ -154,74 +152,52 @@ impl AdvisorServer {
         }
     }
 
-    /// The answer to a `tools/call`, as rmcp would give it for [`Self::call`] in a session
-    /// begun with `initialize` on a revision before 2026-07-28 (the only sessions whose calls
-    /// the stdio transport answers itself). The tool runs now; a result is rendered later by
-    /// whoever writes it ([`AdvisorServer::write_answer`]), refusals are rendered at once.
+    /// The whole JSON-RPC answer line to a `tools/call`, appended to `out`: what rmcp would send
+    /// for [`Self::call`] in a session begun with `initialize` on a revision before 2026-07-28,
+    /// but with the structured result serialised straight from its typed form. The stdio
+    /// transport answers such sessions' calls with this on its input thread.
     pub(crate) fn answer_call(
         &self,
         id: &RequestId,
         name: &str,
         arguments: &serde_json::Map<String, serde_json::Value>,
-    ) -> Answer {
-        let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.catalog.advisor.call_pending(name, arguments)
-        }));
-        match called {
-            Ok(Ok(pending)) => {
-                let server = self.clone();
-                let id = id.clone();
-                Answer::Later(Box::new(move |out: &mut Vec<u8>| {
-                    server.write_answer(&id, pending, out);
-                }))
-            }
-            Ok(Err(error)) => Answer::Line(self.failure_line(id, name, Some(error))),
-            Err(_) => Answer::Line(self.failure_line(id, name, None)),
-        }
-    }
-
-    /// Appends the answer line for a computed result: the structured result serialised
-    /// straight from its typed form, then the markdown.
-    fn write_answer(&self, id: &RequestId, pending: PendingOutput, out: &mut Vec<u8>) {
+        out: &mut Vec<u8>,
+    ) {
         let start = out.len();
-        let tool = pending.tool();
         out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
-        let rendered = match serde_json::to_writer(&mut *out, id) {
-            Ok(()) => {
+        let called = serde_json::to_writer(&mut *out, id)
+            .map_err(|_| None)
+            .and_then(|()| {
                 out.extend_from_slice(br#","result":{"structuredContent":"#);
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| pending.render(out)))
-                    .map_err(|_| None)
-                    .and_then(|rendered| rendered.map_err(|e| Some(CallError::Arguments(e))))
-            }
-            Err(_) => Err(None),
-        };
-        match rendered {
-            Ok(markdown) => {
-                out.extend_from_slice(br#","content":[{"type":"text","text":"#);
-                tools::json::write_str(out, &markdown);
-                out.extend_from_slice(b"}],\"isError\":false}}\n");
-            }
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    self.catalog.advisor.call_json(name, arguments, out)
+                }))
+                .map_err(|_| None)?
+                .map_err(Some)
+            });
+        let markdown = match called {
+            Ok(markdown) => markdown,
             Err(failure) => {
                 out.truncate(start);
-                out.extend_from_slice(&self.failure_line(id, tool, failure));
+                let message = match failure
+                    .map_or_else(|| Err(self.panicked(name)), |e| self.refusal(name, e))
+                {
+                    Ok(result) => {
+                        // As rmcp answers a session begun with `initialize` before 2026-07-28,
+                        // the only sessions whose calls come here.
+                        let mut result = ServerResult::CallToolResult(result);
+                        result.strip_result_type_for_legacy_peer();
+                        ServerJsonRpcMessage::response(result, id.clone())
+                    }
+                    Err(error) => ServerJsonRpcMessage::error(error, Some(id.clone())),
+                };
+                crate::stdio::encode_line(&message, out);
+                return;
             }
-        }
-    }
-
-    /// The answer line to a call that produced no result: refused (`Some`) or panicked.
-    fn failure_line(&self, id: &RequestId, name: &str, error: Option<CallError>) -> Vec<u8> {
-        let message =
-            match error.map_or_else(|| Err(self.panicked(name)), |e| self.refusal(name, e)) {
-                Ok(result) => {
-                    let mut result = ServerResult::CallToolResult(result);
-                    result.strip_result_type_for_legacy_peer();
-                    ServerJsonRpcMessage::response(result, id.clone())
-                }
-                Err(error) => ServerJsonRpcMessage::error(error, Some(id.clone())),
-            };
-        let mut line = Vec::new();
-        crate::stdio::encode_line(&message, &mut line);
-        line
+        };
+        out.extend_from_slice(br#","content":[{"type":"text","text":"#);
+        tools::json::write_str(out, &markdown);
+        out.extend_from_slice(b"}],\"isError\":false}}\n");
     }
 
     /// The answer to a call the tool refused: an unknown tool is a protocol error naming the

@@ -195,8 +195,9 @@ fn read_arguments(text: &str) -> anyhow::Result<serde_json::Map<String, serde_js
 fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<()> {
     let server = AdvisorServer::new(catalog);
     let answering = server.clone();
-    let answer_call: stdio::AnswerCall =
-        Box::new(move |id, name, arguments| answering.answer_call(id, name, arguments));
+    let answer_call: stdio::AnswerCall = Box::new(move |id, name, arguments, out| {
+        answering.answer_call(id, name, arguments, out);
+    });
     let (transport, finish) = stdio::start(
         std::io::stdin(),
         Some(libc::STDIN_FILENO),

@@ -18,7 +18,7 @@
 //!   runs dry the input thread writes the queue itself, which saves a sequential client the
 //!   wake-up of another thread.
 
-use std::collections::{HashSet, VecDeque};
+use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, TryLockError};
@@ -65,21 +65,9 @@ pub struct Limits {
     pub max_in_flight: usize,
 }
 
-/// Answers one `tools/call` on the input thread: the request `id` calls the tool `name` with
-/// `arguments`.
-pub type AnswerCall = Box<dyn Fn(&RequestId, &str, &Map<String, Value>) -> Answer + Send>;
-
-/// An answer waiting in the output queue.
-pub enum Answer {
-    /// A whole JSON-RPC line, newline included.
-    Line(Vec<u8>),
-    /// A result still to be rendered, on the thread that writes it, beside the input thread
-    /// computing the next call.
-    Later(RenderLine),
-}
-
-/// Appends an answer's whole line to the buffer.
-pub type RenderLine = Box<dyn FnOnce(&mut Vec<u8>) + Send>;
+/// Answers one `tools/call` on the input thread: appends the whole JSON-RPC answer line for the
+/// request `id` calling the tool `name` with `arguments` to the buffer.
+pub type AnswerCall = Box<dyn Fn(&RequestId, &str, &Map<String, Value>, &mut Vec<u8>) + Send>;
 
 /// How long the input thread polls for the next request before it sleeps in `read`. A client
 /// that sends its next request as soon as it has read an answer would otherwise find the
@@ -90,17 +78,10 @@ const POLL_BEFORE_SLEEP: Duration = Duration::from_micros(100);
 /// Bytes of answers queued for stdout beyond which reading pauses until the client catches up.
 const OUTPUT_BUDGET: usize = 256 * 1024;
 
-/// Bytes rendered at which a batch is written: large enough that a pipelining client is woken
-/// once per several answers, small enough that the pipe (64 KiB by default) takes it at once.
+/// Queued bytes at which the writer thread starts writing without waiting to be told: large
+/// enough that a pipelining client is woken once per several answers, small enough that the
+/// pipe (64 KiB by default) takes a batch in one write.
 const BATCH_BYTES: usize = 48 * 1024;
-
-/// Answers waiting at which the writer thread starts without being told: it renders them in
-/// batches rather than being woken for each one.
-const BATCH_ANSWERS: usize = 4;
-
-/// Answers waiting beyond which reading pauses: those still to be rendered are a few KiB to a
-/// few hundred KiB each, which the byte budget cannot see before they are rendered.
-const MAX_QUEUED_ANSWERS: usize = 32;
 
 /// The capacity a buffer keeps between batches; a megabyte answer does not pin a megabyte.
 const KEEP_BYTES: usize = 128 * 1024;
@@ -146,14 +127,10 @@ struct Shared {
 struct State {
     /// Requests handed to rmcp and not answered yet, by id.
     open: HashSet<RequestId>,
-    /// Answers waiting to be written, in order.
-    queued: VecDeque<Answer>,
-    /// Bytes of the rendered lines among them.
-    queued_bytes: usize,
-    /// Bytes of the lines being written now, while they are rendered and written.
+    /// Answers waiting to be written, whole lines.
+    queued: Vec<u8>,
+    /// Bytes being written now.
     writing: usize,
-    /// The writer thread is waiting for work.
-    writer_waiting: bool,
     /// The queued answers should be written now, not when a batch is full.
     flush: bool,
     /// No more answers will be queued: the writer thread leaves once the queue is empty.
@@ -171,21 +148,15 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends an answer; `now` asks for it to be written without waiting for a batch.
-    fn queue(&self, answer: Answer, now: bool) {
+    /// Appends a whole answer line; `now` asks for it to be written without waiting for a batch.
+    fn queue(&self, line: &[u8], now: bool) {
         let mut state = self.lock();
         if state.broken {
             return;
         }
-        if let Answer::Line(line) = &answer {
-            state.queued_bytes += line.len();
-        }
-        state.queued.push_back(answer);
+        state.queued.extend_from_slice(line);
         state.flush |= now;
-        let batch_ready =
-            state.flush || state.queued.len() >= BATCH_ANSWERS || state.queued_bytes >= BATCH_BYTES;
-        if batch_ready && state.writer_waiting {
-            state.writer_waiting = false;
+        if state.flush || state.queued.len() >= BATCH_BYTES {
             self.to_writer.notify_one();
         }
     }
@@ -215,14 +186,12 @@ impl Shared {
                 return false;
             }
             if state.open.len() < max_in_flight
-                && state.queued.len() < MAX_QUEUED_ANSWERS
-                && state.queued_bytes + state.writing <= OUTPUT_BUDGET
+                && state.queued.len() + state.writing <= OUTPUT_BUDGET
             {
                 return true;
             }
             if !state.queued.is_empty() {
                 state.flush = true;
-                state.writer_waiting = false;
                 self.to_writer.notify_one();
             }
             state = self
@@ -232,44 +201,28 @@ impl Shared {
         }
     }
 
-    /// Renders and writes what is queued, holding `output`; `answers` and `batch` are the
-    /// caller's spare buffers. False when stdout failed.
-    fn write_queued(
-        &self,
-        output: &mut dyn Write,
-        answers: &mut VecDeque<Answer>,
-        batch: &mut Vec<u8>,
-    ) -> bool {
+    /// Writes what is queued, holding `output`; `batch` is the caller's spare buffer, swapped
+    /// with the queue. False when stdout failed.
+    fn write_queued(&self, output: &mut dyn Write, batch: &mut Vec<u8>) -> bool {
         {
             let mut state = self.lock();
-            std::mem::swap(&mut state.queued, answers);
-            state.writing = std::mem::take(&mut state.queued_bytes);
+            batch.clear();
+            std::mem::swap(&mut state.queued, batch);
+            state.writing = batch.len();
             state.flush = false;
         }
+        let written = batch.is_empty()
+            || output
+                .write_all(batch)
+                .and_then(|()| output.flush())
+                .is_ok();
         batch.clear();
-        let mut written = true;
-        while let Some(answer) = answers.pop_front() {
-            match answer {
-                Answer::Line(line) => batch.extend_from_slice(&line),
-                Answer::Later(render) => render(batch),
-            }
-            if batch.len() >= BATCH_BYTES || answers.is_empty() {
-                written = output.write_all(batch).is_ok();
-                batch.clear();
-                if !written {
-                    break;
-                }
-            }
-        }
-        written = written && output.flush().is_ok();
-        answers.clear();
         batch.shrink_to(KEEP_BYTES);
         let mut state = self.lock();
         state.writing = 0;
         if !written {
             state.broken = true;
-            state.queued.clear();
-            state.queued_bytes = 0;
+            state.queued = Vec::new();
             self.gone.notify_one();
         }
         self.to_input.notify_all();
@@ -278,7 +231,7 @@ impl Shared {
 
     /// Writes the queue on the calling thread if no other thread is writing; otherwise asks
     /// the writer thread to write it when it is done.
-    fn write_now(&self, answers: &mut VecDeque<Answer>, batch: &mut Vec<u8>) {
+    fn write_now(&self, batch: &mut Vec<u8>) {
         if self.lock().queued.is_empty() {
             return;
         }
@@ -289,12 +242,10 @@ impl Shared {
         };
         match output {
             Some(mut output) => {
-                self.write_queued(&mut **output, answers, batch);
+                self.write_queued(&mut **output, batch);
             }
             None => {
-                let mut state = self.lock();
-                state.flush = true;
-                state.writer_waiting = false;
+                self.lock().flush = true;
                 self.to_writer.notify_one();
             }
         }
@@ -308,7 +259,6 @@ impl Shared {
 /// The writer thread: waits for a full batch or a request to write, writes, and leaves when
 /// the transport ends (after writing what is queued) or stdout fails.
 fn write_loop(shared: &Shared) {
-    let mut answers = VecDeque::new();
     let mut batch = Vec::new();
     loop {
         {
@@ -320,23 +270,18 @@ fn write_loop(shared: &Shared) {
                     return;
                 }
                 if !state.queued.is_empty()
-                    && (state.flush
-                        || state.ending
-                        || state.queued.len() >= BATCH_ANSWERS
-                        || state.queued_bytes >= BATCH_BYTES)
+                    && (state.flush || state.ending || state.queued.len() >= BATCH_BYTES)
                 {
                     break;
                 }
-                state.writer_waiting = true;
                 state = shared
                     .to_writer
                     .wait(state)
                     .unwrap_or_else(PoisonError::into_inner);
-                state.writer_waiting = false;
             }
         }
         let mut output = shared.output.lock().unwrap_or_else(PoisonError::into_inner);
-        shared.write_queued(&mut **output, &mut answers, &mut batch);
+        shared.write_queued(&mut **output, &mut batch);
     }
 }
 
@@ -370,8 +315,8 @@ struct Input<R> {
     shared: Arc<Shared>,
     to_rmcp: mpsc::Sender<ClientJsonRpcMessage>,
     answer_call: AnswerCall,
-    /// Spare buffers for writing on this thread, reused from batch to batch.
-    answers: VecDeque<Answer>,
+    /// The answer being built, and the spare buffer for writing: reused from call to call.
+    answer: Vec<u8>,
     batch: Vec<u8>,
     limits: Limits,
 }
@@ -398,7 +343,7 @@ impl<R: Read> Input<R> {
                         self.limits.max_line_bytes
                     );
                     let reply = encode_error(None, ErrorData::invalid_request(message, None));
-                    self.shared.queue(Answer::Line(reply), false);
+                    self.shared.queue(&reply, false);
                 }
                 Ok(Line::Text) => {
                     let line = std::mem::take(&mut self.line);
@@ -414,7 +359,7 @@ impl<R: Read> Input<R> {
             }
         }
         // Answers to the last lines leave now; dropping `to_rmcp` then ends rmcp's session.
-        self.shared.write_now(&mut self.answers, &mut self.batch);
+        self.shared.write_now(&mut self.batch);
     }
 
     /// Handles one line; false once rmcp has stopped taking messages.
@@ -422,7 +367,7 @@ impl<R: Read> Input<R> {
         match self.decode(line) {
             Ok(None) => true,
             Err(reply) => {
-                self.shared.queue(Answer::Line(reply), false);
+                self.shared.queue(&reply, false);
                 true
             }
             Ok(Some(Decoded::Call { id, request })) => {
@@ -433,8 +378,10 @@ impl<R: Read> Input<R> {
                     .get("arguments")
                     .and_then(Value::as_object)
                     .unwrap_or(&empty);
-                let answer = (self.answer_call)(&id, name, arguments);
-                self.shared.queue(answer, false);
+                self.answer.clear();
+                (self.answer_call)(&id, name, arguments, &mut self.answer);
+                self.shared.queue(&self.answer, false);
+                self.answer.shrink_to(KEEP_BYTES);
                 true
             }
             Ok(Some(Decoded::Message(message))) => self.to_rmcp.blocking_send(*message).is_ok(),
@@ -446,13 +393,13 @@ impl<R: Read> Input<R> {
     /// the writer thread writes full batches meanwhile.
     fn before_waiting_for_input(&mut self) {
         let Some(fd) = self.poll_fd else {
-            self.shared.write_now(&mut self.answers, &mut self.batch);
+            self.shared.write_now(&mut self.batch);
             return;
         };
         if input_ready(fd) {
             return;
         }
-        self.shared.write_now(&mut self.answers, &mut self.batch);
+        self.shared.write_now(&mut self.batch);
         let until = Instant::now() + POLL_BEFORE_SLEEP;
         while !input_ready(fd) && Instant::now() < until {
             std::hint::spin_loop();
@@ -803,7 +750,7 @@ where
         shared: shared.clone(),
         to_rmcp,
         answer_call,
-        answers: VecDeque::new(),
+        answer: Vec::with_capacity(16 * 1024),
         batch: Vec::new(),
         limits,
     };
@@ -855,7 +802,7 @@ impl Transport<RoleServer> for StdioTransport {
         let sent = if self.shared.is_broken() {
             Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
         } else if encode_line(&item, &mut line) {
-            self.shared.queue(Answer::Line(line), true);
+            self.shared.queue(&line, true);
             Ok(())
         } else {
             Err(std::io::Error::other("an answer could not be serialized"))

@@ -26,12 +26,12 @@ use serde_json::{Map, Value};
 
 /// One tool: its public name and descriptions, its argument and result types, and the two
 /// functions that make it useful.
-pub trait Tool: 'static {
+pub trait Tool {
     const NAME: &'static str;
     const TITLE: &'static str;
     const DESCRIPTION: &'static str;
     type Args: DeserializeOwned + JsonSchema;
-    type Output: Serialize + JsonSchema + Send + 'static;
+    type Output: Serialize + JsonSchema;
 
     /// Properties whose value is another tool's arguments, as (property, tool): the advertised
     /// schema names that tool instead of repeating its fields.
@@ -66,51 +66,11 @@ pub struct PreparedTool {
     /// The full derived input schema that arguments are validated against.
     validation_schema: Map<String, Value>,
     invoke: fn(&Advisor, &Map<String, Value>) -> Result<ToolOutput, ArgError>,
-    invoke_pending: fn(&Advisor, &Map<String, Value>) -> Result<PendingOutput, ArgError>,
+    invoke_json: InvokeJson,
 }
 
-/// A tool's result computed but not yet rendered. Rendering (the markdown, and the structured
-/// result as JSON) is about half of a call; the stdio transport leaves it to the thread that
-/// writes the answer, so that one call is rendered while the next is computed.
-pub struct PendingOutput {
-    tool: &'static str,
-    output: Box<dyn Render>,
-}
-
-impl PendingOutput {
-    /// The tool that produced it.
-    pub fn tool(&self) -> &'static str {
-        self.tool
-    }
-
-    /// Appends the structured result to `structured` as compact JSON (byte for byte what
-    /// `serde_json::to_writer` writes) and returns the markdown. On an error nothing is
-    /// appended.
-    pub fn render(self, structured: &mut Vec<u8>) -> Result<String, ArgError> {
-        self.output.render(structured)
-    }
-}
-
-trait Render: Send {
-    fn render(self: Box<Self>, structured: &mut Vec<u8>) -> Result<String, ArgError>;
-}
-
-/// A tool's typed result, with the tool that knows how to render it.
-struct Typed<T: Tool> {
-    output: T::Output,
-    tool: std::marker::PhantomData<fn() -> T>,
-}
-
-impl<T: Tool> Render for Typed<T> {
-    fn render(self: Box<Self>, structured: &mut Vec<u8>) -> Result<String, ArgError> {
-        let start = structured.len();
-        if let Err(e) = json::write(structured, &self.output) {
-            structured.truncate(start);
-            return Err(ArgError::internal(&e.to_string()));
-        }
-        Ok(T::to_markdown(&self.output))
-    }
-}
+/// Runs a tool, appends its structured result as JSON to the buffer, returns the markdown.
+type InvokeJson = fn(&Advisor, &Map<String, Value>, &mut Vec<u8>) -> Result<String, ArgError>;
 
 fn schema_object(schema: schemars::Schema) -> Map<String, Value> {
     match schema.to_value() {
@@ -139,7 +99,7 @@ fn prepare<T: Tool>() -> PreparedTool {
         output_schema: schema::advertised_output(&schema_object(output)),
         validation_schema: schema::strip(&schema_object(input)),
         invoke: invoke::<T>,
-        invoke_pending: invoke_pending::<T>,
+        invoke_json: invoke_json::<T>,
     }
 }
 
@@ -169,18 +129,18 @@ fn invoke<T: Tool>(
     })
 }
 
-fn invoke_pending<T: Tool>(
+fn invoke_json<T: Tool>(
     advisor: &Advisor,
     arguments: &Map<String, Value>,
-) -> Result<PendingOutput, ArgError> {
+    structured: &mut Vec<u8>,
+) -> Result<String, ArgError> {
     let output = run_typed::<T>(advisor, arguments)?;
-    Ok(PendingOutput {
-        tool: T::NAME,
-        output: Box::new(Typed::<T> {
-            output,
-            tool: std::marker::PhantomData,
-        }),
-    })
+    let start = structured.len();
+    if let Err(e) = json::write(structured, &output) {
+        structured.truncate(start);
+        return Err(ArgError::internal(&e.to_string()));
+    }
+    Ok(T::to_markdown(&output))
 }
 
 /// The knowledge base, read once into each tool's typed tables, plus the prepared tools.
@@ -272,20 +232,8 @@ impl Advisor {
         arguments: &Map<String, Value>,
         structured: &mut Vec<u8>,
     ) -> Result<String, CallError> {
-        self.call_pending(name, arguments)?
-            .render(structured)
-            .map_err(CallError::Arguments)
-    }
-
-    /// Runs the tool `name` and leaves its result to be rendered later, on any thread (see
-    /// [`PendingOutput`]). Arguments are validated and refused here, as by `call`.
-    pub fn call_pending(
-        &self,
-        name: &str,
-        arguments: &Map<String, Value>,
-    ) -> Result<PendingOutput, CallError> {
         let tool = self.tool(name).ok_or_else(|| self.unknown_tool(name))?;
-        (tool.invoke_pending)(self, arguments).map_err(CallError::Arguments)
+        (tool.invoke_json)(self, arguments, structured).map_err(CallError::Arguments)
     }
 
     fn unknown_tool(&self, name: &str) -> CallError {
