@@ -543,7 +543,7 @@ impl Catalog {
 /// The arguments as facts, plus the findings that fired (for graduation triggers).
 struct DiagnosisFacts<'a> {
     arguments: &'a Map<String, Value>,
-    fired: &'a [String],
+    fired: &'a [&'a str],
 }
 
 impl Facts for DiagnosisFacts<'_> {
@@ -557,7 +557,7 @@ impl Facts for DiagnosisFacts<'_> {
         self.arguments.word(field)
     }
     fn finding(&self, id: &str) -> bool {
-        self.fired.iter().any(|f| f == id)
+        self.fired.contains(&id)
     }
 }
 
@@ -583,17 +583,27 @@ fn evidence(clauses: Vec<&Clause>, facts: &dyn Facts) -> Vec<Evidence> {
 /// Diagnoses a system described by `args`.
 pub fn run(advisor: &Advisor, args: DiagnoseArgs) -> Result<Diagnosis, ArgError> {
     let arguments = match serde_json::to_value(&args) {
-        Ok(Value::Object(map)) => map
-            .into_iter()
-            .filter(|(_, v)| !v.is_null())
-            .collect::<Map<_, _>>(),
+        Ok(Value::Object(map)) => map,
         _ => {
             return Err(ArgError::internal(
                 "arguments did not serialize to an object",
             ));
         }
     };
+    run_on(advisor, &args, &arguments)
+}
+
+/// Diagnoses `args`, reading the facts that rules test from `arguments`: the same fields as
+/// JSON. Absent and null fields are both unknown; defaults (false, no symptoms) test the
+/// same as absent ones, so the arguments as the client sent them serve as well as `args`
+/// serialised again.
+fn run_on(
+    advisor: &Advisor,
+    args: &DiagnoseArgs,
+    arguments: &Map<String, Value>,
+) -> Result<Diagnosis, ArgError> {
     let given = arguments.iter().any(|(k, v)| match v {
+        Value::Null => false,
         Value::Bool(b) => *b || k != "needs_multi_region",
         Value::Array(items) => !items.is_empty(),
         _ => true,
@@ -605,7 +615,7 @@ pub fn run(advisor: &Advisor, args: DiagnoseArgs) -> Result<Diagnosis, ArgError>
             "at least one architecture field (users, has_cache, ...), metric (p95_latency_ms, db_cpu_pct, ...) or symptom",
         ));
     }
-    Ok(diagnose(&advisor.diagnose, &args, &arguments))
+    Ok(diagnose(&advisor.diagnose, args, arguments))
 }
 
 pub(crate) fn diagnose(
@@ -623,7 +633,7 @@ pub(crate) fn diagnose(
     // The stage: from the architecture when any architecture field is given, else from users.
     let (stage, stage_basis) = if ARCHITECTURE_FIELDS
         .iter()
-        .any(|f| arguments.contains_key(*f))
+        .any(|f| arguments.get(*f).is_some_and(|v| !v.is_null()))
     {
         push_unique(&mut sources, catalog.architecture_uri.clone());
         let stage = catalog
@@ -698,7 +708,7 @@ pub(crate) fn diagnose(
     }
 
     // The next stage, when a graduation trigger of the current stage fires.
-    let fired: Vec<String> = findings.iter().map(|f| f.id.clone()).collect();
+    let fired: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
     let facts = DiagnosisFacts {
         arguments,
         fired: &fired,
@@ -838,6 +848,14 @@ impl Tool for DiagnoseBottleneck {
 
     fn run(advisor: &Advisor, args: DiagnoseArgs) -> Result<Diagnosis, ArgError> {
         run(advisor, args)
+    }
+
+    fn run_given(
+        advisor: &Advisor,
+        args: DiagnoseArgs,
+        given: &Map<String, Value>,
+    ) -> Result<Diagnosis, ArgError> {
+        run_on(advisor, &args, given)
     }
 
     fn to_markdown(output: &Diagnosis) -> String {

@@ -41,6 +41,17 @@ pub trait Tool {
     /// invalid (contradictions, an empty request) are refused here with an [`ArgError`].
     fn run(advisor: &Advisor, args: Self::Args) -> Result<Self::Output, ArgError>;
 
+    /// [`Tool::run`], given also the arguments as the client sent them (validated against
+    /// the schema). A tool whose rules read facts by field name can read them there instead
+    /// of serialising `args` again.
+    fn run_given(
+        advisor: &Advisor,
+        args: Self::Args,
+        _given: &Map<String, Value>,
+    ) -> Result<Self::Output, ArgError> {
+        Self::run(advisor, args)
+    }
+
     /// The result as concise markdown for a person: the answer first, then the evidence, then
     /// what to do, then the sources.
     fn to_markdown(output: &Self::Output) -> String;
@@ -112,7 +123,7 @@ fn run_typed<T: Tool>(
         .tool(T::NAME)
         .ok_or_else(|| ArgError::internal("the tool is not registered"))?;
     let args: T::Args = args::parse(&prepared.validation_schema, arguments)?;
-    T::run(advisor, args)
+    T::run_given(advisor, args, arguments)
 }
 
 fn invoke<T: Tool>(

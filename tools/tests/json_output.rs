@@ -124,3 +124,27 @@ fn the_cases_cover_every_tool() {
         assert!(covered.contains(&tool.name), "{} has no case", tool.name);
     }
 }
+
+/// diagnose_bottleneck reads its facts from the arguments as sent; serialising the typed
+/// arguments again (as `scaling_report` does) must give the same diagnosis, nulls included.
+#[test]
+fn diagnosis_from_the_arguments_as_sent_matches_the_typed_ones() {
+    use tools::Tool;
+    use tools::diagnose_bottleneck::{DiagnoseArgs, DiagnoseBottleneck, run};
+    let cases = [
+        json!({"users": 50000, "has_cache": true, "p95_latency_ms": 350, "db_cpu_pct": 75, "read_pct": 90, "cache_hit_rate_pct": 65}),
+        json!({"users": 900, "symptoms": ["split_brain"], "dlq_size": 3, "needs_multi_region": false}),
+        json!({"users": 2000000, "has_cache": null, "sharded": true, "needs_multi_region": true, "db_write_load_pct": 95}),
+        json!({"p99_latency_ms": 900, "replication_lag_ms": 4000, "cache_hit_rate_pct": 50, "regions": 1}),
+        json!({"users": null, "queue_depth": 20000}),
+    ];
+    for case in cases {
+        let Value::Object(given) = case.clone() else {
+            unreachable!("every case is an object")
+        };
+        let args: DiagnoseArgs = serde_json::from_value(case.clone()).expect("valid arguments");
+        let typed = run(&ADVISOR, args.clone()).expect("diagnosed");
+        let as_sent = DiagnoseBottleneck::run_given(&ADVISOR, args, &given).expect("diagnosed");
+        assert_eq!(typed, as_sent, "{case}");
+    }
+}
