@@ -171,7 +171,12 @@ impl<'a> Validator<'a> {
         let properties = node.get("properties").and_then(Value::as_object);
         let closed = node.get("additionalProperties") == Some(&Value::Bool(false));
         for (key, value) in object {
-            let field = join(path, key);
+            // A top-level field is its own path: no string built per field of every call.
+            let field: std::borrow::Cow<'_, str> = if path.is_empty() {
+                key.as_str().into()
+            } else {
+                join(path, key).into()
+            };
             match properties
                 .and_then(|p| p.get(key))
                 .and_then(Value::as_object)

@@ -768,7 +768,7 @@ fn show_evidence(evidence: &Evidence) -> String {
 
 /// The diagnosis as markdown: the stage and where to go next, the evidence, what to do, sources.
 pub fn to_markdown(d: &Diagnosis) -> String {
-    let mut out = String::new();
+    let mut out = String::with_capacity(4096);
     let basis = match d.stage_basis {
         StageBasis::Architecture => "from the architecture",
         StageBasis::Users => "from the user count",

@@ -3,37 +3,32 @@
 use std::fmt::Write;
 
 /// The closing `Sources:` line: each cited document's URI as inline code, then its sections.
-pub(crate) fn sources(out: &mut String, sources: &[String]) {
+pub(crate) fn sources<'a>(out: &mut String, sources: &'a [String]) {
     if sources.is_empty() {
         return;
     }
     // Grouped by document, in the order first cited: each document's URI once, then the
     // sections cited in it. The structured `sources` keeps every URI whole.
-    let mut documents: Vec<(&str, Vec<&str>)> = Vec::new();
-    for uri in sources {
-        let (document, anchor) = match uri.split_once('#') {
-            Some((document, anchor)) => (document, Some(anchor)),
-            None => (uri.as_str(), None),
-        };
-        let at = match documents.iter().position(|(d, _)| *d == document) {
-            Some(at) => at,
-            None => {
-                documents.push((document, Vec::new()));
-                documents.len() - 1
-            }
-        };
-        if let Some(anchor) = anchor {
-            documents[at].1.push(anchor);
-        }
-    }
+    let document_of = |uri: &'a str| uri.split_once('#').map_or(uri, |(document, _)| document);
     out.push_str("\nSources: ");
-    for (i, (document, anchors)) in documents.iter().enumerate() {
+    for (i, uri) in sources.iter().enumerate() {
+        let document = document_of(uri);
+        if sources[..i]
+            .iter()
+            .any(|earlier| document_of(earlier) == document)
+        {
+            continue;
+        }
         if i > 0 {
             out.push_str("; ");
         }
         let _ = write!(out, "`{document}`");
-        if !anchors.is_empty() {
-            let _ = write!(out, " #{}", anchors.join(" #"));
+        for cited in &sources[i..] {
+            if let Some((d, anchor)) = cited.split_once('#')
+                && d == document
+            {
+                let _ = write!(out, " #{anchor}");
+            }
         }
     }
     out.push('\n');
