@@ -139,6 +139,8 @@ struct State {
     writer_done: bool,
     /// Writing to stdout failed: the client has gone.
     broken: bool,
+    /// The input thread waits for room (see `wait_for_room`).
+    input_waiting: bool,
     /// The `initialize` request that began the session, until rmcp answers it.
     initialize: Option<RequestId>,
 }
@@ -194,10 +196,12 @@ impl Shared {
                 state.flush = true;
                 self.to_writer.notify_one();
             }
+            state.input_waiting = true;
             state = self
                 .to_input
                 .wait(state)
                 .unwrap_or_else(PoisonError::into_inner);
+            state.input_waiting = false;
         }
     }
 
@@ -211,11 +215,21 @@ impl Shared {
             state.writing = batch.len();
             state.flush = false;
         }
-        let written = batch.is_empty()
-            || output
-                .write_all(batch)
-                .and_then(|()| output.flush())
-                .is_ok();
+        // In pipe-sized pieces, so that reading resumes as soon as the client has taken enough
+        // to bring the answers waiting under the budget, not once all of them are written.
+        let mut written = true;
+        for piece in batch.chunks(64 * 1024) {
+            written = output.write_all(piece).is_ok();
+            if !written {
+                break;
+            }
+            let mut state = self.lock();
+            state.writing -= piece.len();
+            if state.input_waiting {
+                self.to_input.notify_all();
+            }
+        }
+        written = written && output.flush().is_ok();
         batch.clear();
         batch.shrink_to(KEEP_BYTES);
         let mut state = self.lock();

@@ -3,30 +3,30 @@
 use std::fmt::Write;
 
 /// The closing `Sources:` line: each cited document's URI as inline code, then its sections.
-pub(crate) fn sources<'a>(out: &mut String, sources: &'a [String]) {
+pub(crate) fn sources(out: &mut String, sources: &[String]) {
     if sources.is_empty() {
         return;
     }
     // Grouped by document, in the order first cited: each document's URI once, then the
     // sections cited in it. The structured `sources` keeps every URI whole.
-    let document_of = |uri: &'a str| uri.split_once('#').map_or(uri, |(document, _)| document);
+    let cited: Vec<(&str, Option<&str>)> = sources
+        .iter()
+        .map(|uri| match uri.split_once('#') {
+            Some((document, anchor)) => (document, Some(anchor)),
+            None => (uri.as_str(), None),
+        })
+        .collect();
     out.push_str("\nSources: ");
-    for (i, uri) in sources.iter().enumerate() {
-        let document = document_of(uri);
-        if sources[..i]
-            .iter()
-            .any(|earlier| document_of(earlier) == document)
-        {
+    for (i, (document, _)) in cited.iter().enumerate() {
+        if cited[..i].iter().any(|(earlier, _)| earlier == document) {
             continue;
         }
         if i > 0 {
             out.push_str("; ");
         }
         let _ = write!(out, "`{document}`");
-        for cited in &sources[i..] {
-            if let Some((d, anchor)) = cited.split_once('#')
-                && d == document
-            {
+        for (_, anchor) in cited[i..].iter().filter(|(d, _)| d == document) {
+            if let Some(anchor) = anchor {
                 let _ = write!(out, " #{anchor}");
             }
         }
