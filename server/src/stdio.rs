@@ -470,11 +470,14 @@ impl<R: Read> Input<R> {
     /// notification before the session), `Err` with the error answer for a line that is not a
     /// valid message.
     fn decode(&mut self, line: &[u8]) -> Result<Option<Decoded>, Vec<u8>> {
-        let text = String::from_utf8_lossy(line);
-        if text.trim().is_empty() {
+        // Most lines are valid JSON in UTF-8: read them as they are. Anything else takes the
+        // forgiving path below (invalid UTF-8 replaced, NaN and infinities quoted, blank lines).
+        let parsed = serde_json::from_slice::<Value>(line);
+        let text = String::from_utf8_lossy(if parsed.is_ok() { &[] } else { line });
+        if parsed.is_err() && text.trim().is_empty() {
             return Ok(None);
         }
-        let value = match serde_json::from_str::<Value>(&text) {
+        let value = match parsed.or_else(|_| serde_json::from_str::<Value>(&text)) {
             Ok(value) => value,
             Err(first) => match repair_non_finite(&text)
                 .and_then(|fixed| serde_json::from_str::<Value>(&fixed).ok())
