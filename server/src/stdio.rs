@@ -76,15 +76,20 @@ pub type AnswerCall = Box<dyn Fn(&RequestId, &str, &Map<String, Value>, &mut Vec
 const POLL_BEFORE_SLEEP: Duration = Duration::from_micros(100);
 
 /// Bytes of answers queued for stdout beyond which reading pauses until the client catches up.
-const OUTPUT_BUDGET: usize = 256 * 1024;
+const OUTPUT_BUDGET: usize = 128 * 1024;
 
 /// Queued bytes at which the writer thread starts writing without waiting to be told: large
 /// enough that a pipelining client is woken once per several answers, small enough that the
 /// pipe (64 KiB by default) takes a batch in one write.
 const BATCH_BYTES: usize = 48 * 1024;
 
-/// The capacity a buffer keeps between batches; a megabyte answer does not pin a megabyte.
-const KEEP_BYTES: usize = 128 * 1024;
+/// The capacity the queue and the batch being written start with and keep: the budget plus
+/// one answer, so that neither grows (and copies itself) under load. After a larger answer
+/// (a reshard plan can be a megabyte) a buffer goes back to this size.
+const BUFFER_BYTES: usize = OUTPUT_BUDGET + 64 * 1024;
+
+/// The capacity the input thread's answer buffer keeps between calls.
+const KEEP_BYTES: usize = 64 * 1024;
 
 /// The input thread's stack: a tool call runs on it (decoding is depth-limited by serde_json).
 const INPUT_STACK_BYTES: usize = 2 * 1024 * 1024;
@@ -231,7 +236,9 @@ impl Shared {
         }
         written = written && output.flush().is_ok();
         batch.clear();
-        batch.shrink_to(KEEP_BYTES);
+        if batch.capacity() > 2 * BUFFER_BYTES {
+            *batch = Vec::with_capacity(BUFFER_BYTES);
+        }
         let mut state = self.lock();
         state.writing = 0;
         if !written {
@@ -273,7 +280,7 @@ impl Shared {
 /// The writer thread: waits for a full batch or a request to write, writes, and leaves when
 /// the transport ends (after writing what is queued) or stdout fails.
 fn write_loop(shared: &Shared) {
-    let mut batch = Vec::new();
+    let mut batch = Vec::with_capacity(BUFFER_BYTES);
     loop {
         {
             let mut state = shared.lock();
@@ -750,7 +757,10 @@ where
     W: Write + Send + 'static,
 {
     let shared = Arc::new(Shared {
-        state: Mutex::new(State::default()),
+        state: Mutex::new(State {
+            queued: Vec::with_capacity(BUFFER_BYTES),
+            ..State::default()
+        }),
         to_writer: Condvar::new(),
         to_input: Condvar::new(),
         output: Mutex::new(Box::new(output)),
@@ -768,7 +778,7 @@ where
         to_rmcp,
         answer_call,
         answer: Vec::with_capacity(16 * 1024),
-        batch: Vec::new(),
+        batch: Vec::with_capacity(BUFFER_BYTES),
         limits,
     };
     std::thread::Builder::new()
