@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Text, Tool};
 
 // A failure mode the team has observed, named as in `failure-modes`.
 #[derive(
@@ -182,22 +182,22 @@ pub struct Evidence {
 /// Fixes in three horizons, fastest and safest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Fixes {
-    pub immediate: String,
-    pub short_term: String,
-    pub long_term: String,
+    pub immediate: Text,
+    pub short_term: Text,
+    pub long_term: Text,
 }
 
 /// One problem the metrics or symptoms show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
-    pub id: String,
+    pub id: Text,
     /// application, database, cache, replication, queue, or the failure mode's layer.
-    pub layer: String,
+    pub layer: Text,
     pub severity: Severity,
     pub evidence: Vec<Evidence>,
-    pub summary: String,
+    pub summary: Text,
     pub fixes: Fixes,
-    pub sources: Vec<String>,
+    pub sources: Vec<Text>,
 }
 
 /// The stage to move to, what to add, and why.
@@ -225,7 +225,7 @@ pub struct Diagnosis {
     pub next_stage: Option<NextStage>,
     /// True exactly when there are no findings.
     pub healthy: bool,
-    pub sources: Vec<String>,
+    pub sources: Vec<Text>,
 }
 
 /// A stage row of `scaling-stages#stages`.
@@ -252,32 +252,33 @@ struct Trigger {
 }
 
 struct FindingRule {
-    id: String,
-    layer: String,
+    id: Text,
+    layer: Text,
     warning: Condition,
     critical: Option<Condition>,
-    summary: String,
+    summary: Text,
     fixes: Fixes,
-    sources: Vec<String>,
+    sources: Vec<Text>,
 }
 
 struct FailureMode {
     symptom: Symptom,
-    layer: String,
+    id: Text,
+    layer: Text,
     severity: Severity,
-    summary: String,
+    summary: Text,
     fixes: Fixes,
-    sources: Vec<String>,
+    sources: Vec<Text>,
 }
 
 /// The tables `diagnose_bottleneck` applies, read once from the knowledge base.
 pub(crate) struct Catalog {
     pub stages: Vec<Stage>,
-    stages_uri: String,
+    stages_uri: Text,
     architecture: Vec<ArchitectureRule>,
-    architecture_uri: String,
+    architecture_uri: Text,
     triggers: Vec<Trigger>,
-    triggers_uri: String,
+    triggers_uri: Text,
     findings: Vec<FindingRule>,
     failure_modes: Vec<FailureMode>,
 }
@@ -357,7 +358,7 @@ impl Catalog {
         let mut findings = Vec::new();
         for row in table.rows() {
             let id = row.required("id")?.to_string();
-            if findings.iter().any(|f: &FindingRule| f.id == id) {
+            if findings.iter().any(|f: &FindingRule| *f.id == *id) {
                 return Err(row.error(format!("the finding `{id}` is listed twice")));
             }
             let fix = fixes_table
@@ -371,17 +372,17 @@ impl Catalog {
                 push_unique(&mut sources, uri);
             }
             findings.push(FindingRule {
-                layer: row.required("layer")?.to_string(),
+                layer: row.required("layer")?.into(),
                 warning: row.condition("warning_when", &vocabulary)?,
                 critical: row.optional_condition("critical_when", &vocabulary)?,
-                summary: row.required("summary")?.to_string(),
+                summary: row.required("summary")?.into(),
                 fixes: Fixes {
-                    immediate: fix.required("immediate")?.to_string(),
-                    short_term: fix.required("short_term")?.to_string(),
-                    long_term: fix.required("long_term")?.to_string(),
+                    immediate: fix.required("immediate")?.into(),
+                    short_term: fix.required("short_term")?.into(),
+                    long_term: fix.required("long_term")?.into(),
                 },
-                sources,
-                id,
+                sources: sources.into_iter().map(Text::from).collect(),
+                id: id.into(),
             });
         }
 
@@ -421,15 +422,19 @@ impl Catalog {
             };
             failure_modes.push(FailureMode {
                 symptom,
-                layer: row.required("layer")?.to_string(),
+                id: symptom.id().into(),
+                layer: row.required("layer")?.into(),
                 severity,
-                summary: format!("{name}: {}", row.required("signs")?),
+                summary: format!("{name}: {}", row.required("signs")?).into(),
                 fixes: Fixes {
-                    immediate: row.required("immediate")?.to_string(),
-                    short_term: row.required("short_term")?.to_string(),
-                    long_term: row.required("long_term")?.to_string(),
+                    immediate: row.required("immediate")?.into(),
+                    short_term: row.required("short_term")?.into(),
+                    long_term: row.required("long_term")?.into(),
                 },
-                sources: vec![row.uri(), format!("{}{section}", knowledge::URI_SCHEME)],
+                sources: vec![
+                    row.uri().into(),
+                    format!("{}{section}", knowledge::URI_SCHEME).into(),
+                ],
             });
         }
         if let Some(missing) = Symptom::ALL
@@ -514,11 +519,11 @@ impl Catalog {
 
         Ok(Self {
             stages,
-            stages_uri,
+            stages_uri: stages_uri.into(),
             architecture,
-            architecture_uri,
+            architecture_uri: architecture_uri.into(),
             triggers,
-            triggers_uri,
+            triggers_uri: triggers_uri.into(),
             findings,
             failure_modes,
         })
@@ -686,7 +691,7 @@ pub(crate) fn diagnose(
         .filter(|m| symptoms.contains(&m.symptom))
     {
         findings.push(Finding {
-            id: mode.symptom.id().to_string(),
+            id: mode.id.clone(),
             layer: mode.layer.clone(),
             severity: mode.severity,
             evidence: vec![Evidence {
@@ -708,7 +713,7 @@ pub(crate) fn diagnose(
     }
 
     // The next stage, when a graduation trigger of the current stage fires.
-    let fired: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+    let fired: Vec<&str> = findings.iter().map(|f| &*f.id).collect();
     let facts = DiagnosisFacts {
         arguments,
         fired: &fired,

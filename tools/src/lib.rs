@@ -19,6 +19,11 @@ pub mod size_cache;
 
 pub use args::ArgError;
 
+/// Text a result shares with the knowledge base's tables (summaries, fixes, source URIs):
+/// cloning it into each result costs a reference count, not an allocation and a copy.
+/// Serialised and described like a `String`.
+pub type Text = std::sync::Arc<str>;
+
 use knowledge::{Knowledge, KnowledgeError};
 use schemars::{JsonSchema, generate::SchemaSettings};
 use serde::{Serialize, de::DeserializeOwned};

@@ -3,7 +3,7 @@
 use std::fmt::Write;
 
 /// The closing `Sources:` line: each cited document's URI as inline code, then its sections.
-pub(crate) fn sources(out: &mut String, sources: &[String]) {
+pub(crate) fn sources<S: AsRef<str>>(out: &mut String, sources: &[S]) {
     if sources.is_empty() {
         return;
     }
@@ -11,9 +11,9 @@ pub(crate) fn sources(out: &mut String, sources: &[String]) {
     // sections cited in it. The structured `sources` keeps every URI whole.
     let cited: Vec<(&str, Option<&str>)> = sources
         .iter()
-        .map(|uri| match uri.split_once('#') {
+        .map(|uri| match uri.as_ref().split_once('#') {
             Some((document, anchor)) => (document, Some(anchor)),
-            None => (uri.as_str(), None),
+            None => (uri.as_ref(), None),
         })
         .collect();
     out.push_str("\nSources: ");
@@ -35,7 +35,7 @@ pub(crate) fn sources(out: &mut String, sources: &[String]) {
 }
 
 /// Adds `uri` to `list` unless it is already there, keeping first-seen order.
-pub(crate) fn push_unique(list: &mut Vec<String>, uri: String) {
+pub(crate) fn push_unique<T: PartialEq>(list: &mut Vec<T>, uri: T) {
     if !list.contains(&uri) {
         list.push(uri);
     }

@@ -1370,7 +1370,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
 
     let mut sources = vec![catalog.sections_uri.clone()];
     for uri in &diagnosis.sources {
-        push_unique(&mut sources, uri.clone());
+        push_unique(&mut sources, uri.to_string());
     }
 
     // The components of the next stage that are not in place yet, then what to consider.
