@@ -66,17 +66,27 @@ impl ArgError {
 
 /// A number as a person writes it: no trailing `.0`.
 pub fn format_number(value: f64) -> String {
-    if value.fract() == 0.0 && value.abs() < 1e15 {
-        // Exact as an integer below 1e15, and integer formatting is several times faster than
-        // `{:.0}`, whose exact float path can fall back to big-number arithmetic.
-        let whole = value as i64;
-        if whole == 0 && value.is_sign_negative() {
-            "-0".to_string()
+    Number(value).to_string()
+}
+
+/// A number as a person reads it (see [`format_number`]), written straight into a formatter.
+pub(crate) struct Number(pub f64);
+
+impl std::fmt::Display for Number {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let value = self.0;
+        if value.fract() == 0.0 && value.abs() < 1e15 {
+            // Exact as an integer below 1e15, and integer formatting is several times faster
+            // than `{:.0}`, whose exact float path can fall back to big-number arithmetic.
+            let whole = value as i64;
+            if whole == 0 && value.is_sign_negative() {
+                f.write_str("-0")
+            } else {
+                write!(f, "{whole}")
+            }
         } else {
-            whole.to_string()
+            write!(f, "{value}")
         }
-    } else {
-        format!("{value}")
     }
 }
 

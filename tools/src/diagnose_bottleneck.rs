@@ -754,24 +754,17 @@ pub(crate) fn diagnose(
     }
 }
 
-fn show_evidence(evidence: &Evidence) -> String {
-    match (&evidence.value, &evidence.comparison, evidence.threshold) {
+fn write_evidence(out: &mut String, evidence: &Evidence) {
+    use crate::args::Number;
+    let _ = match (&evidence.value, &evidence.comparison, evidence.threshold) {
         (Observed::Number(v), Some(op), Some(t)) => {
-            format!(
-                "{} {} {op} {}",
-                evidence.metric,
-                crate::args::format_number(*v),
-                crate::args::format_number(t)
-            )
+            write!(out, "{} {} {op} {}", evidence.metric, Number(*v), Number(t))
         }
-        (Observed::Text(t), _, _) => format!("reported `{t}`"),
-        (Observed::Number(v), _, _) => {
-            format!("{} {}", evidence.metric, crate::args::format_number(*v))
-        }
-    }
+        (Observed::Text(t), _, _) => write!(out, "reported `{t}`"),
+        (Observed::Number(v), _, _) => write!(out, "{} {}", evidence.metric, Number(*v)),
+    };
 }
 
-/// The diagnosis as markdown: the stage and where to go next, the evidence, what to do, sources.
 pub fn to_markdown(d: &Diagnosis) -> String {
     let mut out = String::with_capacity(4096);
     let basis = match d.stage_basis {
@@ -786,15 +779,11 @@ pub fn to_markdown(d: &Diagnosis) -> String {
     );
     match &d.next_stage {
         Some(next) => {
-            let add: Vec<String> = next.add.iter().map(|c| format!("`{c}`")).collect();
-            let _ = writeln!(
-                out,
-                "**Next: stage {} · {}**, add {}. Why: {}.\n",
-                next.number,
-                next.name,
-                add.join(", "),
-                next.reason
-            );
+            let _ = write!(out, "**Next: stage {} · {}**, add ", next.number, next.name);
+            for (i, component) in next.add.iter().enumerate() {
+                let _ = write!(out, "{}`{component}`", if i > 0 { ", " } else { "" });
+            }
+            let _ = writeln!(out, ". Why: {}.\n", next.reason);
         }
         None => {
             let _ = writeln!(out, "No graduation trigger fired: stay at this stage.\n");
@@ -811,18 +800,18 @@ pub fn to_markdown(d: &Diagnosis) -> String {
             "| severity | finding | layer | evidence |\n|---|---|---|---|"
         );
         for f in &d.findings {
-            let evidence: Vec<String> = f.evidence.iter().map(show_evidence).collect();
             let severity = match f.severity {
                 Severity::Critical => "CRITICAL",
                 Severity::Warning => "warning",
             };
-            let _ = writeln!(
-                out,
-                "| {severity} | `{}` | {} | {} |",
-                f.id,
-                f.layer,
-                evidence.join(", ")
-            );
+            let _ = write!(out, "| {severity} | `{}` | {} | ", f.id, f.layer);
+            for (i, evidence) in f.evidence.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_evidence(&mut out, evidence);
+            }
+            out.push_str(" |\n");
         }
         let _ = writeln!(out, "\n### What to do\n");
         for f in &d.findings {
