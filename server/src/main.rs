@@ -198,6 +198,8 @@ fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<(
     let answer_call: stdio::AnswerCall = Box::new(move |id, name, arguments, out| {
         answering.answer_call(id, name, arguments, out);
     });
+    stdio::enlarge_pipe(libc::STDIN_FILENO);
+    stdio::enlarge_pipe(libc::STDOUT_FILENO);
     let (transport, finish) = stdio::start(
         std::io::stdin(),
         Some(libc::STDIN_FILENO),

@@ -342,6 +342,22 @@ struct Input<R> {
     limits: Limits,
 }
 
+/// The pipe capacity asked for on stdin and stdout when they are pipes: the most an
+/// unprivileged process may ask (`/proc/sys/fs/pipe-max-size`, 1 MiB by default). With the
+/// default 64 KiB, a pipelining client and the server wake each other for every few answers;
+/// with more room each side moves more per wake-up. The kernel holds this memory, not us.
+const PIPE_BYTES: i32 = 1024 * 1024;
+
+/// Asks for a larger pipe behind `fd`; anything that is not a pipe (a file, a terminal) or a
+/// refusal leaves it as it is.
+pub fn enlarge_pipe(fd: i32) {
+    // SAFETY: F_SETPIPE_SZ takes an int and only changes the pipe's capacity; on a descriptor
+    // that is not a pipe it fails with EBADF or EINVAL, which is ignored.
+    unsafe {
+        libc::fcntl(fd, libc::F_SETPIPE_SZ, PIPE_BYTES);
+    }
+}
+
 /// Whether input can be read from `fd` without blocking.
 fn input_ready(fd: i32) -> bool {
     let mut poll = libc::pollfd {
