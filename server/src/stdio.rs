@@ -11,7 +11,8 @@
 //! Two threads of its own do the I/O, so that a call costs no hop through the runtime:
 //! - the input thread reads stdin with blocking reads and decodes each line. Once the session
 //!   has begun with `initialize`, it answers a plain `tools/call` itself (the tools are pure
-//!   and synchronous) and queues the answer; every other message goes to rmcp through a
+//!   and synchronous) into a buffer of its own, handed to the queue a batch at a time (the
+//!   buffer moves, its bytes are not copied); every other message goes to rmcp through a
 //!   channel, and rmcp's answers come back through [`Transport::send`] into the same queue;
 //! - the writer thread writes the queue in batches: whatever waits when it is told to write,
 //!   so a pipelining client gets one write (and one wake-up) for many answers. When the input
@@ -88,9 +89,6 @@ const BATCH_BYTES: usize = 48 * 1024;
 /// (a reshard plan can be a megabyte) a buffer goes back to this size.
 const BUFFER_BYTES: usize = OUTPUT_BUDGET + 64 * 1024;
 
-/// The capacity the input thread's answer buffer keeps between calls.
-const KEEP_BYTES: usize = 64 * 1024;
-
 /// The input thread's stack: a tool call runs on it (decoding is depth-limited by serde_json).
 const INPUT_STACK_BYTES: usize = 2 * 1024 * 1024;
 
@@ -144,6 +142,8 @@ struct State {
     writer_done: bool,
     /// Writing to stdout failed: the client has gone.
     broken: bool,
+    /// The writer thread waits for work.
+    writer_waiting: bool,
     /// The input thread waits for room (see `wait_for_room`).
     input_waiting: bool,
     /// The `initialize` request that began the session, until rmcp answers it.
@@ -163,7 +163,36 @@ impl Shared {
         }
         state.queued.extend_from_slice(line);
         state.flush |= now;
-        if state.flush || state.queued.len() >= BATCH_BYTES {
+        self.wake_writer(&mut state);
+    }
+
+    /// Hands the input thread's answers over: moved, not copied, when nothing else waits (the
+    /// usual case); `pending` comes back empty, holding a spare buffer. `now` asks for them to
+    /// be written without waiting for a batch.
+    fn hand_over(&self, pending: &mut Vec<u8>, now: bool) {
+        let mut state = self.lock();
+        if state.broken {
+            pending.clear();
+            return;
+        }
+        if state.queued.is_empty() {
+            std::mem::swap(&mut state.queued, pending);
+        } else {
+            state.queued.extend_from_slice(pending);
+            pending.clear();
+        }
+        state.flush |= now;
+        self.wake_writer(&mut state);
+    }
+
+    /// Wakes the writer thread if it waits and there is a batch (or a flush) for it; a wake-up
+    /// is a system call, so not one per answer.
+    fn wake_writer(&self, state: &mut State) {
+        if state.writer_waiting
+            && !state.queued.is_empty()
+            && (state.flush || state.queued.len() >= BATCH_BYTES)
+        {
+            state.writer_waiting = false;
             self.to_writer.notify_one();
         }
     }
@@ -199,7 +228,7 @@ impl Shared {
             }
             if !state.queued.is_empty() {
                 state.flush = true;
-                self.to_writer.notify_one();
+                self.wake_writer(&mut state);
             }
             state.input_waiting = true;
             state = self
@@ -266,8 +295,9 @@ impl Shared {
                 self.write_queued(&mut **output, batch);
             }
             None => {
-                self.lock().flush = true;
-                self.to_writer.notify_one();
+                let mut state = self.lock();
+                state.flush = true;
+                self.wake_writer(&mut state);
             }
         }
     }
@@ -295,10 +325,12 @@ fn write_loop(shared: &Shared) {
                 {
                     break;
                 }
+                state.writer_waiting = true;
                 state = shared
                     .to_writer
                     .wait(state)
                     .unwrap_or_else(PoisonError::into_inner);
+                state.writer_waiting = false;
             }
         }
         let mut output = shared.output.lock().unwrap_or_else(PoisonError::into_inner);
@@ -336,8 +368,10 @@ struct Input<R> {
     shared: Arc<Shared>,
     to_rmcp: mpsc::Sender<ClientJsonRpcMessage>,
     answer_call: AnswerCall,
-    /// The answer being built, and the spare buffer for writing: reused from call to call.
-    answer: Vec<u8>,
+    /// Answers made here (calls, refusals of lines) not yet handed over: appended with no
+    /// lock, and handed over a batch at a time.
+    pending: Vec<u8>,
+    /// The spare buffer for writing on this thread.
     batch: Vec<u8>,
     limits: Limits,
 }
@@ -380,7 +414,7 @@ impl<R: Read> Input<R> {
                         self.limits.max_line_bytes
                     );
                     let reply = encode_error(None, ErrorData::invalid_request(message, None));
-                    self.shared.queue(&reply, false);
+                    self.pending.extend_from_slice(&reply);
                 }
                 Ok(Line::Text) => {
                     let line = std::mem::take(&mut self.line);
@@ -394,8 +428,20 @@ impl<R: Read> Input<R> {
                     }
                 }
             }
+            if self.pending.len() >= BATCH_BYTES {
+                self.shared.hand_over(&mut self.pending, false);
+            }
         }
         // Answers to the last lines leave now; dropping `to_rmcp` then ends rmcp's session.
+        self.write_now();
+    }
+
+    /// Hands over the pending answers and writes them on this thread unless the writer
+    /// thread is writing (then it writes them next).
+    fn write_now(&mut self) {
+        if !self.pending.is_empty() {
+            self.shared.hand_over(&mut self.pending, false);
+        }
         self.shared.write_now(&mut self.batch);
     }
 
@@ -404,7 +450,7 @@ impl<R: Read> Input<R> {
         match self.decode(line) {
             Ok(None) => true,
             Err(reply) => {
-                self.shared.queue(&reply, false);
+                self.pending.extend_from_slice(&reply);
                 true
             }
             Ok(Some(Decoded::Call { id, request })) => {
@@ -415,10 +461,7 @@ impl<R: Read> Input<R> {
                     .get("arguments")
                     .and_then(Value::as_object)
                     .unwrap_or(&empty);
-                self.answer.clear();
-                (self.answer_call)(&id, name, arguments, &mut self.answer);
-                self.shared.queue(&self.answer, false);
-                self.answer.shrink_to(KEEP_BYTES);
+                (self.answer_call)(&id, name, arguments, &mut self.pending);
                 true
             }
             Ok(Some(Decoded::Message(message))) => self.to_rmcp.blocking_send(*message).is_ok(),
@@ -430,13 +473,13 @@ impl<R: Read> Input<R> {
     /// the writer thread writes full batches meanwhile.
     fn before_waiting_for_input(&mut self) {
         let Some(fd) = self.poll_fd else {
-            self.shared.write_now(&mut self.batch);
+            self.write_now();
             return;
         };
         if input_ready(fd) {
             return;
         }
-        self.shared.write_now(&mut self.batch);
+        self.write_now();
         let until = Instant::now() + POLL_BEFORE_SLEEP;
         while !input_ready(fd) && Instant::now() < until {
             std::hint::spin_loop();
@@ -793,7 +836,7 @@ where
         shared: shared.clone(),
         to_rmcp,
         answer_call,
-        answer: Vec::with_capacity(16 * 1024),
+        pending: Vec::with_capacity(BUFFER_BYTES),
         batch: Vec::with_capacity(BUFFER_BYTES),
         limits,
     };
