@@ -36,57 +36,66 @@ pub fn write_str(out: &mut Vec<u8>, text: &str) {
 const ONES: u64 = 0x0101_0101_0101_0101;
 const HIGHS: u64 = 0x8080_8080_8080_8080;
 
-/// Whether any of the eight bytes is a control character, `"` or `\`. Bytes from 0x80 up have
-/// their high bit set and never match, so UTF-8 text passes through.
-fn needs_escape(word: u64) -> bool {
+/// The bytes among eight (little-endian) that are a control character, `"` or `\`, as their
+/// high bits. Bytes from 0x80 up have their high bit set and never match, so UTF-8 passes
+/// through. A borrow can mark a byte after a true match too, but the lowest mark is exact.
+fn escapes_in(word: u64) -> u64 {
     let below_space = word.wrapping_sub(ONES * 0x20) & !word;
     let quote = word ^ (ONES * u64::from(b'"'));
     let quote = quote.wrapping_sub(ONES) & !quote;
     let backslash = word ^ (ONES * u64::from(b'\\'));
     let backslash = backslash.wrapping_sub(ONES) & !backslash;
-    (below_space | quote | backslash) & HIGHS != 0
+    (below_space | quote | backslash) & HIGHS
+}
+
+/// The escape of one byte that needs one.
+fn escape_byte(out: &mut Vec<u8>, byte: u8) {
+    let escaped: &[u8] = match byte {
+        b'"' => b"\\\"",
+        b'\\' => b"\\\\",
+        b'\n' => b"\\n",
+        b'\r' => b"\\r",
+        b'\t' => b"\\t",
+        0x08 => b"\\b",
+        0x0c => b"\\f",
+        _ => {
+            const HEX: &[u8; 16] = b"0123456789abcdef";
+            out.extend_from_slice(b"\\u00");
+            out.push(HEX[usize::from(byte >> 4)]);
+            out.push(HEX[usize::from(byte & 0xf)]);
+            return;
+        }
+    };
+    out.extend_from_slice(escaped);
+}
+
+fn needs_escape(byte: u8) -> bool {
+    byte < 0x20 || byte == b'"' || byte == b'\\'
 }
 
 fn escape_into(out: &mut Vec<u8>, bytes: &[u8]) {
     let mut start = 0;
     let mut i = 0;
-    while i < bytes.len() {
-        if let Some(chunk) = bytes.get(i..i + 8) {
-            let mut word = [0; 8];
-            word.copy_from_slice(chunk);
-            if !needs_escape(u64::from_le_bytes(word)) {
-                i += 8;
-                continue;
-            }
+    // Eight bytes at a time: jump straight to the first byte that needs escaping.
+    while let Some(chunk) = bytes.get(i..i + 8) {
+        let mut word = [0; 8];
+        word.copy_from_slice(chunk);
+        let marks = escapes_in(u64::from_le_bytes(word));
+        if marks == 0 {
+            i += 8;
+            continue;
         }
-        let end = (i + 8).min(bytes.len());
-        while i < end {
-            let byte = bytes[i];
-            let escaped: &[u8] = match byte {
-                b'"' => b"\\\"",
-                b'\\' => b"\\\\",
-                b'\n' => b"\\n",
-                b'\r' => b"\\r",
-                b'\t' => b"\\t",
-                0x08 => b"\\b",
-                0x0c => b"\\f",
-                0x00..=0x1f => &[],
-                _ => {
-                    i += 1;
-                    continue;
-                }
-            };
-            out.extend_from_slice(&bytes[start..i]);
-            if escaped.is_empty() {
-                const HEX: &[u8; 16] = b"0123456789abcdef";
-                out.extend_from_slice(b"\\u00");
-                out.push(HEX[usize::from(byte >> 4)]);
-                out.push(HEX[usize::from(byte & 0xf)]);
-            } else {
-                out.extend_from_slice(escaped);
-            }
-            i += 1;
-            start = i;
+        i += (marks.trailing_zeros() / 8) as usize;
+        out.extend_from_slice(&bytes[start..i]);
+        escape_byte(out, bytes[i]);
+        i += 1;
+        start = i;
+    }
+    for (at, &byte) in bytes.iter().enumerate().skip(i) {
+        if needs_escape(byte) {
+            out.extend_from_slice(&bytes[start..at]);
+            escape_byte(out, byte);
+            start = at + 1;
         }
     }
     out.extend_from_slice(&bytes[start..]);
@@ -458,6 +467,21 @@ mod tests {
                 let mut text = "abcdefghijklmnop".to_string();
                 text.insert(offset, char::from(byte));
                 same_as_serde_json(&text);
+            }
+        }
+        // Two bytes that need escaping, or nearly do, side by side anywhere in a word: the
+        // word check marks only the first match exactly.
+        let near = [
+            '\u{0}', '\u{1}', '\u{1f}', ' ', '!', '"', '#', '[', '\\', ']', '\u{7f}', 'é',
+        ];
+        for first in near {
+            for second in near {
+                for offset in 0..10 {
+                    let mut text = "abcdefghijklmnop".to_string();
+                    text.insert(offset, second);
+                    text.insert(offset, first);
+                    same_as_serde_json(&text);
+                }
             }
         }
         for text in [
