@@ -155,20 +155,9 @@ impl Shared {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Appends a whole answer line; `now` asks for it to be written without waiting for a batch.
-    fn queue(&self, line: &[u8], now: bool) {
-        let mut state = self.lock();
-        if state.broken {
-            return;
-        }
-        state.queued.extend_from_slice(line);
-        state.flush |= now;
-        self.wake_writer(&mut state);
-    }
-
-    /// Hands the input thread's answers over: moved, not copied, when nothing else waits (the
+    /// Hands whole answer lines to the queue: moved, not copied, when nothing else waits (the
     /// usual case); `pending` comes back empty, holding a spare buffer. `now` asks for them to
-    /// be written without waiting for a batch.
+    /// be written without waiting for a batch (rmcp's answers; the input thread's wait for one).
     fn hand_over(&self, pending: &mut Vec<u8>, now: bool) {
         let mut state = self.lock();
         if state.broken {
@@ -888,7 +877,7 @@ impl Transport<RoleServer> for StdioTransport {
         let sent = if self.shared.is_broken() {
             Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
         } else if encode_line(&item, &mut line) {
-            self.shared.queue(&line, true);
+            self.shared.hand_over(&mut line, true);
             Ok(())
         } else {
             Err(std::io::Error::other("an answer could not be serialized"))
