@@ -25,6 +25,31 @@ pub use args::ArgError;
 pub type Text = std::sync::Arc<str>;
 
 use knowledge::{Knowledge, KnowledgeError};
+/// How much a result holds (contract §6). `concise` keeps every field the contract names and
+/// leaves out explanatory extras; `full` gives everything. Every tool's arguments carry it as
+/// `detail`, default `concise`.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "snake_case")]
+pub enum Detail {
+    #[default]
+    Concise,
+    Full,
+}
+
+/// An argument the caller did not give that would have added an answer (contract §6):
+/// `{field: "per_server_rps", enables: "servers"}`.
+#[derive(
+    Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, serde::Deserialize, JsonSchema,
+)]
+pub struct MissingInput {
+    /// The argument's name, as in the tool's input schema (dotted for a nested one).
+    pub field: String,
+    /// The result field or answer it would have added.
+    pub enables: String,
+}
+
 use schemars::{JsonSchema, generate::SchemaSettings};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
