@@ -17,7 +17,7 @@ use crate::diagnose_bottleneck::{
     self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
 };
 use crate::markdown::{push_unique, sources};
-use crate::plan_capacity::{self, CapacityPlan, CostRange, PlanCapacityArgs};
+use crate::plan_capacity::{self, CapacityPlan, CostBasis, CostRange, PlanCapacityArgs};
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
 use crate::size_cache::show;
 use crate::{Advisor, ArgError, Tool};
@@ -134,6 +134,7 @@ impl CostBand {
             high: self.high,
             architecture: self.architecture.clone(),
             max_users: self.max_users,
+            basis: CostBasis::Row,
         }
     }
 }
@@ -230,13 +231,6 @@ impl Catalog {
             additions_uri: table.uri(),
             additions,
         })
-    }
-
-    /// The band a system with `users` falls in: the first whose `max_users` is at least that.
-    fn band_for_users(&self, users: u64) -> Option<&CostBand> {
-        self.costs
-            .iter()
-            .find(|c| c.max_users.is_none_or(|max| users <= max))
     }
 
     /// The band of a stage that starts at `min_users`: the first band reaching above it.
@@ -1127,12 +1121,13 @@ struct CostInputs<'a> {
     components: &'a [ComponentToAdd],
 }
 
-fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<String>) -> CostImpact {
+fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<String>) -> CostImpact {
+    let catalog = &advisor.report;
     let system_users = input.args.system.users;
     let capacity_users = input.args.capacity.as_ref().and_then(|c| c.users);
-    let current_band = system_users
-        .and_then(|u| catalog.band_for_users(u))
-        .map(CostBand::range);
+    // Bands of a user count come from plan_capacity's rule, so both tools quote one band.
+    let stage_of = |users: u64| advisor.diagnose.stage_for_users(users as f64);
+    let current_band = system_users.map(|u| advisor.plan_capacity.cost_band(u, stage_of(u)));
     let (projected, basis) = match (
         input.capacity.and_then(|c| c.monthly_cost_usd.clone()),
         capacity_users,
@@ -1143,7 +1138,7 @@ fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<Stri
         ),
         _ => match system_users {
             Some(users) => (
-                catalog.band_for_users(users).map(CostBand::range),
+                Some(advisor.plan_capacity.cost_band(users, stage_of(users))),
                 format!("{} users (from `system.users`)", grouped(users)),
             ),
             None => (
@@ -1165,6 +1160,7 @@ fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<Stri
         high: None,
         architecture: String::new(),
         max_users: None,
+        basis: CostBasis::Row,
     });
     push_unique(sources, catalog.costs_uri.clone());
     let current = input.args.current_monthly_cost_usd;
@@ -1362,8 +1358,21 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         .find(|s| s.number == target.number)
         .map_or(0.0, |s| s.min_users);
 
+    // The components a caller can state or a stage brings; the ones the advisor only derives
+    // (functional partitioning, cells) are proposed, never asked about.
     let presences: Vec<(&'static str, Presence)> = COMPONENTS
         .iter()
+        .filter(|c| {
+            flag_of(&args.system, c).is_some()
+                || diagnose_bottleneck::PRESENCE_FLAGS
+                    .iter()
+                    .any(|(_, p)| p == *c)
+                || advisor
+                    .diagnose
+                    .stages
+                    .iter()
+                    .any(|s| s.add.iter().chain(&s.also_consider).any(|x| x == *c))
+        })
         .map(|c| (*c, presence(advisor, &args.system, current.number, c)))
         .collect();
     let present = |c: &str| presences.iter().any(|(n, p)| *n == c && is_present(*p));
@@ -1483,7 +1492,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     }
 
     let cost = cost_impact(
-        catalog,
+        advisor,
         &CostInputs {
             args: &args,
             diagnosis: &diagnosis,
