@@ -11,4 +11,5 @@ mod install;
 mod planning;
 mod protocol;
 mod readme;
+mod real_systems;
 mod reliability;

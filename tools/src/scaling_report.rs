@@ -1086,7 +1086,11 @@ fn steps_by_week(phase: &Phase, offset: u64) -> Vec<(u64, u64, Vec<&str>)> {
         .collect()
 }
 
-fn migration_section(migrations: &[MigrationPlan], components: &[ComponentToAdd]) -> String {
+fn migration_section(
+    migrations: &[MigrationPlan],
+    components: &[ComponentToAdd],
+    capacity: Option<&CapacityPlan>,
+) -> String {
     let mut out = String::new();
     if migrations.is_empty() {
         if components.is_empty() {
@@ -1112,6 +1116,25 @@ fn migration_section(migrations: &[MigrationPlan], components: &[ComponentToAdd]
         "{total} weeks in all, without downtime: {}. Every phase has its rollback, and until the last one backing out loses no data.",
         parts.join(", then ")
     );
+    // The caller's own figures size the replicas; without them the plan says which to measure.
+    if migrations
+        .iter()
+        .any(|m| m.kind == MigrationKind::AddReadReplicas)
+    {
+        let sizing = capacity.and_then(|c| {
+            let count = c.read_replicas?;
+            let working = c.workings.iter().find(|w| w.quantity == "read_replicas")?;
+            Some(format!(
+                "Replicas with your figures: {} = {} → {count}.",
+                working.formula, working.substituted
+            ))
+        });
+        let _ = writeln!(
+            out,
+            "\n{}",
+            sizing.unwrap_or_else(|| "Replicas: give `capacity.reads_per_sec` and `capacity.replica_read_capacity_per_sec` (measured) to size them.".into())
+        );
+    }
     let mut number = 0;
     let mut offset = 0;
     for m in migrations {
@@ -1588,7 +1611,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         bottlenecks_section(&diagnosis, metrics_given),
         recommended_section(advisor, &diagnosis, &target, &diagram, datastore.as_ref()),
         components_section(&diagnosis, &components_to_add),
-        migration_section(&migrations, &components_to_add),
+        migration_section(&migrations, &components_to_add, capacity.as_ref()),
         cost_section(&cost),
         risk_section(&diagnosis, &migrations),
     ];
