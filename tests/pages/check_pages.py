@@ -419,10 +419,10 @@ def main():
         first = next(c for c in calls if c[0] == "report-read-heavy")
         render(browser, f"host-{first[0]}-desktop", host_url, first[3], *DESKTOP, "light", out,
                host=(view_html, json.loads(first[2].read_text()), "dark"))
-        render(browser, "host-forecast-fixture-desktop", host_url, fixture_result, *DESKTOP, "dark", out,
-               host=(view_html, {}, "light"))
-        render(browser, "host-forecast-fixture-phone", host_url, fixture_result, *PHONE, "light", out,
+        render(browser, "host-forecast-fixture-desktop", host_url, fixture_result, *DESKTOP, "light", out,
                host=(view_html, {}, "dark"))
+        render(browser, "host-forecast-fixture-phone", host_url, fixture_result, *PHONE, "dark", out,
+               host=(view_html, {}, "light"))
 
         # -- 2. pages written by the CLI, opened as files: every call at two widths
         shots = {}
