@@ -2,7 +2,7 @@
 //! by column name through [`RowRef`], whose accessors turn a malformed cell into an error that
 //! names the file, the line and the column.
 
-use crate::{Condition, Document, KnowledgeError, Section, URI_SCHEME, Vocabulary};
+use crate::{Condition, Document, Formula, KnowledgeError, Section, URI_SCHEME, Vocabulary};
 
 /// A table as written: its header and rows of trimmed cell text.
 #[derive(Debug, Clone)]
@@ -214,6 +214,13 @@ impl<'a> RowRef<'a> {
         let text = self.required(column)?;
         Condition::parse(text, vocabulary)
             .map_err(|reason| self.error(format!("in `{column}`: {reason}")))
+    }
+
+    /// The cell of `column` parsed as a [`Formula`] (`quantity = expression`) whose
+    /// expression may name the quantities `known`; a refusal names the file, the line and why.
+    pub fn formula(&self, column: &str, known: &[&str]) -> Result<Formula, KnowledgeError> {
+        let text = self.required(column)?;
+        Formula::parse(text, known).map_err(|reason| self.error(format!("in `{column}`: {reason}")))
     }
 
     /// The cell of `column` as a condition, or `None` when empty.

@@ -3,6 +3,7 @@
 
 mod handler;
 mod http;
+mod install;
 mod prompts;
 mod report_page;
 mod skill;
@@ -28,8 +29,8 @@ use crate::skill::SkillFile;
 /// models, sizes caches and capacity, plans migrations and writes scaling reports. Every answer
 /// is exact, reproducible and cites the knowledge document (knowledge://...) it came from.
 ///
-/// Register it with an MCP client as the command `scale-advisor serve`, or try a tool from the
-/// shell:
+/// Register it with an MCP client as the command `scale-advisor serve` (`scale-advisor config
+/// claude-desktop` prints the entry with this binary's full path), or try a tool from the shell:
 ///
 ///   scale-advisor tools
 ///   scale-advisor call diagnose_bottleneck '{"users": 50000, "db_cpu_pct": 75}'
@@ -38,8 +39,8 @@ use crate::skill::SkillFile;
 struct Cli {
     /// A folder of markdown knowledge documents (<slug>.md) laid over the embedded ones: a file
     /// named like a built-in document replaces it, any other is added. A malformed file stops
-    /// start-up with its path, line and the problem.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// start-up with its path, line and the problem. An empty value is no folder.
+    #[arg(long, global = true, value_name = "DIR", env = "SCALE_ADVISOR_KNOWLEDGE_DIR")]
     knowledge_dir: Option<PathBuf>,
 
     /// Log level for stderr (error, warn, info, debug, trace); RUST_LOG takes precedence.
@@ -85,6 +86,8 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         html: Option<PathBuf>,
     },
+    #[command(flatten)]
+    Install(install::Command),
 }
 
 /// `serve --http`: streamable HTTP, stateless and loopback-only unless told otherwise.
@@ -348,6 +351,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(2))
                 }
             }
+        }
+        Command::Install(command) => {
+            install::run(command, cli.knowledge_dir.as_deref())?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
