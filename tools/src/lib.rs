@@ -28,9 +28,7 @@ use knowledge::{Knowledge, KnowledgeError};
 /// How much a result holds (contract §6). `concise` keeps every field the contract names and
 /// leaves out explanatory extras; `full` gives everything. Every tool's arguments carry it as
 /// `detail`, default `concise`.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Detail {
     #[default]
