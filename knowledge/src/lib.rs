@@ -1,7 +1,8 @@
 //! The knowledge base of scale-advisor: markdown documents that hold the thresholds, tables and
 //! decision rules the tools apply. This crate knows nothing of MCP or of the tools; it turns
 //! markdown into [`Document`]s made of [`Section`]s and [`Table`]s, and offers the small
-//! [`Condition`] language that rule tables are written in.
+//! [`Condition`] language that rule tables are written in and the [`Formula`] language that
+//! calculator tables are written in.
 //!
 //! The documents are data, not code: a team changes a threshold by editing one markdown file,
 //! and every rule a tool applies can name the `knowledge://slug#anchor` it came from.
@@ -9,12 +10,14 @@
 mod condition;
 mod document;
 mod error;
+mod formula;
 mod names;
 mod table;
 
 pub use condition::{Clause, Comparison, Condition, Facts, Vocabulary, cited_findings};
 pub use document::{Document, Section, anchor};
 pub use error::KnowledgeError;
+pub use formula::{Expression, FUNCTIONS, Formula, MissingValue};
 pub use names::{closest, resembling};
 pub use table::{Row, RowRef, Table, TableRef};
 

@@ -3,7 +3,9 @@
 //! names the file, the line and the column.
 
 use crate::condition::cited_findings;
-use crate::{Condition, Document, KnowledgeError, Section, URI_SCHEME, Vocabulary, resembling};
+use crate::{
+    Condition, Document, Formula, KnowledgeError, Section, URI_SCHEME, Vocabulary, resembling,
+};
 
 /// A table as written: its header and rows of trimmed cell text.
 #[derive(Debug, Clone)]
@@ -266,6 +268,13 @@ impl<'a> RowRef<'a> {
             ));
         }
         self.condition(column, vocabulary)
+    }
+
+    /// The cell of `column` parsed as a [`Formula`] (`quantity = expression`) whose
+    /// expression may name the quantities `known`; a refusal names the file, the line and why.
+    pub fn formula(&self, column: &str, known: &[&str]) -> Result<Formula, KnowledgeError> {
+        let text = self.required(column)?;
+        Formula::parse(text, known).map_err(|reason| self.error(format!("in `{column}`: {reason}")))
     }
 
     /// The cell of `column` as a condition, or `None` when empty.

@@ -7,6 +7,8 @@ mod calculators;
 mod decisions;
 mod diagnose;
 mod http;
+mod install;
 mod planning;
 mod protocol;
+mod readme;
 mod reliability;
