@@ -346,16 +346,7 @@ const DATABASE_SWITCH_PHASES: [&str; 5] = [
 ];
 
 fn section_uri(knowledge: &Knowledge, reference: &str) -> Result<String, KnowledgeError> {
-    if knowledge.check_reference(reference) {
-        Ok(format!("{}{reference}", knowledge::URI_SCHEME))
-    } else {
-        let slug = reference.split('#').next().unwrap_or(reference);
-        Err(KnowledgeError::new(
-            &format!("{slug}.md"),
-            0,
-            format!("`plan_migration` needs the section `{reference}`"),
-        ))
-    }
+    knowledge.section_uri(reference, "`plan_migration`")
 }
 
 fn whole_weeks(row: &RowRef<'_>, column: &str) -> Result<u64, KnowledgeError> {
