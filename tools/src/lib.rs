@@ -4,6 +4,7 @@
 //! Nothing here does I/O or knows about MCP; the server crate wires these to the protocol.
 
 mod args;
+pub mod calculator;
 pub mod choose_datastore;
 pub mod choose_message_queue;
 mod decision;
@@ -28,9 +29,7 @@ use knowledge::{Knowledge, KnowledgeError};
 /// How much a result holds (contract §6). `concise` keeps every field the contract names and
 /// leaves out explanatory extras; `full` gives everything. Every tool's arguments carry it as
 /// `detail`, default `concise`.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema,
-)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Detail {
     #[default]

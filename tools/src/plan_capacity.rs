@@ -10,12 +10,12 @@ use knowledge::{Knowledge, KnowledgeError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::diagnose_bottleneck::StageRef;
-use crate::markdown::{push_unique, sources};
-use crate::size_cache::{
+use crate::calculator::{
     DefaultApplied, Figure, Formulas, Working, ceil_whole, push_workings, read_defaults, show,
     too_large, too_many,
 };
+use crate::diagnose_bottleneck::StageRef;
+use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Tool};
 
 // Today's peak and whatever else is known about servers, database and users.

@@ -10,10 +10,10 @@ use knowledge::{Condition, Facts, Knowledge, KnowledgeError, RowRef, TableRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::calculator::show;
 use crate::decision;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::markdown::{push_unique, sources};
-use crate::size_cache::show;
 use crate::{Advisor, ArgError, Tool};
 
 /// The virtual shard count when none is given: keys modulo 1024, then a shard map.
