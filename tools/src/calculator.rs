@@ -6,7 +6,7 @@
 
 use std::fmt::Write;
 
-use knowledge::{Knowledge, KnowledgeError, TableRef};
+use knowledge::{Formula, Knowledge, KnowledgeError, TableRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -28,6 +28,15 @@ impl Figure {
         match self {
             Self::Count(n) => n.to_string(),
             Self::Amount(x) => show(x),
+        }
+    }
+
+    /// The figure as a number a formula computes with (a count above 2^53 to the nearest
+    /// representable number).
+    pub fn value(self) -> f64 {
+        match self {
+            Self::Count(n) => n as f64,
+            Self::Amount(x) => x,
         }
     }
 }
@@ -96,52 +105,25 @@ pub(crate) fn ceil_whole(x: f64) -> Option<u64> {
     (whole < 18_446_744_073_709_551_616.0).then_some(whole as u64)
 }
 
-/// One row of a formulas table.
-struct Formula {
-    quantity: String,
-    text: String,
+/// One row of a formulas table: the parsed formula and the sections it cites.
+struct FormulaRow {
+    formula: Formula,
     sources: Vec<String>,
 }
 
-/// A formulas table (`| quantity | formula | see |`), checked at load against the operands the
-/// calculator substitutes, so a formula that names another input is refused at start-up. The
-/// arithmetic stays in Rust (the contract fixes it); the table is what a working shows and cites.
+/// A formulas table (`| quantity | formula | see |`). Each formula is parsed at load against
+/// the quantities its calculator can supply at that point, so a formula that names anything
+/// else, or does not parse, is refused at start-up with its file and line. The calculator then
+/// evaluates the formula as written ([`Formulas::evaluate`]) and shows the same text with the
+/// numbers substituted ([`Formulas::working`]): what the document says is what is computed.
 pub(crate) struct Formulas {
-    formulas: Vec<Formula>,
+    formulas: Vec<FormulaRow>,
     uri: String,
 }
 
-/// Where the names of a formula's right-hand side stand, in order (`ceil` is the one
-/// function and is no name).
-fn name_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut spans = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        let part = c.is_ascii_lowercase() || c == '_' || (start.is_some() && c.is_ascii_digit());
-        match (start, part) {
-            (None, true) => start = Some(i),
-            (Some(s), false) => {
-                if &text[s..i] != "ceil" {
-                    spans.push((s, i));
-                }
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    spans
-}
-
-/// The names a formula's right-hand side uses, in order.
-fn identifiers(text: &str) -> Vec<&str> {
-    name_spans(text)
-        .into_iter()
-        .map(|(s, e)| &text[s..e])
-        .collect()
-}
-
 impl Formulas {
-    /// Reads `slug#anchor`; `expected` lists each quantity with the operands its formula uses.
+    /// Reads `slug#anchor`; `expected` lists each quantity with the quantities its formula may
+    /// name (it need not name them all).
     pub(crate) fn load(
         knowledge: &Knowledge,
         slug: &str,
@@ -150,7 +132,7 @@ impl Formulas {
     ) -> Result<Self, KnowledgeError> {
         let table = knowledge.table(slug, anchor)?;
         table.require_columns(&["quantity", "formula", "see"])?;
-        let mut formulas = Vec::new();
+        let mut formulas: Vec<FormulaRow> = Vec::new();
         for row in table.rows() {
             let quantity = row.required("quantity")?;
             let Some((_, operands)) = expected.iter().find(|(q, _)| *q == quantity) else {
@@ -160,35 +142,24 @@ impl Formulas {
                     known.join(", ")
                 )));
             };
-            if formulas.iter().any(|f: &Formula| f.quantity == quantity) {
+            if formulas.iter().any(|f| f.formula.quantity() == quantity) {
                 return Err(row.error(format!("the quantity `{quantity}` is listed twice")));
             }
-            let text = row.required("formula")?;
-            let rhs = text
-                .strip_prefix(quantity)
-                .and_then(|rest| rest.trim_start().strip_prefix('='))
-                .ok_or_else(|| row.error(format!("the formula must start with `{quantity} =`")))?;
-            let mut used = identifiers(rhs);
-            used.sort_unstable();
-            used.dedup();
-            let mut wanted = operands.to_vec();
-            wanted.sort_unstable();
-            if used != wanted {
+            let formula = row.formula("formula", operands)?;
+            if formula.quantity() != quantity {
                 return Err(row.error(format!(
-                    "the formula of `{quantity}` must use exactly {}; it uses {}",
-                    wanted.join(", "),
-                    used.join(", ")
+                    "the formula must start with `{quantity} =`, found `{} =`",
+                    formula.quantity()
                 )));
             }
-            formulas.push(Formula {
-                quantity: quantity.to_string(),
-                text: text.to_string(),
+            formulas.push(FormulaRow {
+                formula,
                 sources: knowledge.references(&row, "see")?,
             });
         }
         if let Some((missing, _)) = expected
             .iter()
-            .find(|(q, _)| !formulas.iter().any(|f| f.quantity == *q))
+            .find(|(q, _)| !formulas.iter().any(|f| f.formula.quantity() == *q))
         {
             return Err(table.error(format!("the table has no formula for `{missing}`")));
         }
@@ -198,38 +169,87 @@ impl Formulas {
         })
     }
 
-    fn formula(&self, quantity: &str) -> Option<&Formula> {
-        self.formulas.iter().find(|f| f.quantity == quantity)
+    fn row(&self, quantity: &str) -> Option<&FormulaRow> {
+        self.formulas
+            .iter()
+            .find(|f| f.formula.quantity() == quantity)
     }
 
-    /// The working of `quantity`: its formula with each operand replaced by its value.
+    /// The formula of `quantity` as written, for refusals that quote it.
+    pub(crate) fn text<'a>(&'a self, quantity: &'a str) -> &'a str {
+        self.row(quantity).map_or(quantity, |f| f.formula.text())
+    }
+
+    /// The value of `quantity` by its formula, with `operands` for the quantities it names.
+    /// A result that is not finite is returned as it is, for the calculator to refuse with the
+    /// argument that caused it.
+    pub(crate) fn evaluate(
+        &self,
+        quantity: &str,
+        operands: &[(&str, Figure)],
+    ) -> Result<f64, ArgError> {
+        let row = self.row(quantity).ok_or_else(|| {
+            ArgError::internal(&format!("the formulas table has no `{quantity}`"))
+        })?;
+        let values: Vec<(&str, f64)> = operands.iter().map(|(n, f)| (*n, f.value())).collect();
+        row.formula
+            .expression()
+            .evaluate(&values)
+            .map_err(|missing| ArgError::internal(&missing.to_string()))
+    }
+
+    /// An amount by its formula; refused, naming the argument `field` (whose value was
+    /// `given`), when it leaves the finite numbers.
+    pub(crate) fn amount(
+        &self,
+        quantity: &str,
+        operands: &[(&str, Figure)],
+        field: &str,
+        given: f64,
+    ) -> Result<f64, ArgError> {
+        let value = self.evaluate(quantity, operands)?;
+        if value.is_finite() {
+            Ok(value)
+        } else {
+            Err(too_large(field, given, self.text(quantity)))
+        }
+    }
+
+    /// A count by its formula, rounded up to a whole number (a formula that already rounds,
+    /// with `ceil`, is unchanged); refused, naming the argument `field` (whose value was
+    /// `given`), when it is not a whole number of at most `u64::MAX`.
+    pub(crate) fn count(
+        &self,
+        quantity: &str,
+        operands: &[(&str, Figure)],
+        field: &str,
+        given: String,
+    ) -> Result<u64, ArgError> {
+        let value = self.evaluate(quantity, operands)?;
+        ceil_whole(value).ok_or_else(|| too_many(field, given, self.text(quantity)))
+    }
+
+    /// The working of `quantity`: its formula, the formula with each operand replaced by its
+    /// value, and the value.
     pub(crate) fn working(
         &self,
         quantity: &str,
         operands: &[(&str, Figure)],
         value: Figure,
     ) -> Working {
-        // `load` guarantees a formula for every quantity a calculator computes; the fallback
-        // only keeps this total.
-        let formula = self
-            .formula(quantity)
-            .map_or_else(|| quantity.to_string(), |f| f.text.clone());
-        let rhs = formula
-            .split_once('=')
-            .map_or(formula.as_str(), |(_, rhs)| rhs)
-            .trim();
-        let mut substituted = String::new();
-        let mut done = 0;
-        for (start, end) in name_spans(rhs) {
-            substituted.push_str(&rhs[done..start]);
-            let name = &rhs[start..end];
-            match operands.iter().find(|(n, _)| *n == name) {
-                Some((_, figure)) => substituted.push_str(&figure.show()),
-                None => substituted.push_str(name),
-            }
-            done = end;
-        }
-        substituted.push_str(&rhs[done..]);
+        let (formula, substituted) = match self.row(quantity) {
+            Some(row) => (
+                row.formula.text().to_string(),
+                row.formula.expression().substituted(|name| {
+                    operands
+                        .iter()
+                        .find(|(n, _)| *n == name)
+                        .map_or_else(|| name.to_string(), |(_, figure)| figure.show())
+                }),
+            ),
+            // `load` guarantees a formula for every quantity a calculator computes.
+            None => (quantity.to_string(), value.show()),
+        };
         Working {
             quantity: quantity.to_string(),
             formula,
@@ -241,8 +261,8 @@ impl Formulas {
     /// The sources of a computed quantity: the formulas table and the sections it cites.
     pub(crate) fn cite(&self, quantity: &str, sources: &mut Vec<String>) {
         push_unique(sources, self.uri.clone());
-        if let Some(formula) = self.formula(quantity) {
-            for uri in &formula.sources {
+        if let Some(row) = self.row(quantity) {
+            for uri in &row.sources {
                 push_unique(sources, uri.clone());
             }
         }
@@ -311,10 +331,11 @@ pub(crate) fn read_defaults<Args: JsonSchema>(
 
 /// A refusal of an input whose product leaves the finite numbers.
 pub(crate) fn too_large(field: &str, value: f64, product: &str) -> ArgError {
+    // `product` is the formula that left the finite numbers, as its document writes it.
     ArgError::new(
         field,
         show(value),
-        format!("a value for which the product {product} stays below {FINITE_LIMIT}"),
+        format!("a value for which {product} stays below {FINITE_LIMIT}"),
     )
 }
 
@@ -382,17 +403,5 @@ mod tests {
         assert_eq!(ceil_whole(0.0), Some(0));
         assert_eq!(ceil_whole(f64::INFINITY), None);
         assert_eq!(ceil_whole(2e19), None);
-    }
-
-    #[test]
-    fn finds_identifiers_but_not_ceil_or_numbers() {
-        assert_eq!(
-            identifiers(" ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100))"),
-            ["memory_gb", "node_memory_gb", "max_memory_utilization_pct"]
-        );
-        assert_eq!(
-            identifiers("requests_per_sec × (1 − hit_rate_pct / 100)"),
-            ["requests_per_sec", "hit_rate_pct"]
-        );
     }
 }

@@ -13,8 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::calculator::{
-    DefaultApplied, Figure, Formulas, Working, ceil_whole, push_workings, read_defaults, show,
-    too_large, too_many,
+    DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
 };
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Tool};
@@ -244,7 +243,8 @@ pub(crate) struct Catalog {
     protections_uri: String,
 }
 
-/// The quantities `size_cache` computes and the operands of each formula.
+/// The quantities `size_cache` computes, in order, and the quantities each formula may name
+/// (the values the calculator has at that point and substitutes).
 const FORMULAS: [(&str, &[&str]); 5] = [
     ("working_set_gb", &["total_data_gb", "hot_fraction"]),
     ("memory_gb", &["working_set_gb", "overhead_factor"]),
@@ -508,13 +508,15 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
                 args.hot_fraction,
                 catalog.defaults.hot_fraction,
             );
-            let working_set = total * hot;
+            let operands = [
+                ("total_data_gb", Figure::Amount(total)),
+                ("hot_fraction", Figure::Amount(hot)),
+            ];
+            let working_set =
+                formulas.amount("working_set_gb", &operands, "total_data_gb", total)?;
             workings.push(formulas.working(
                 "working_set_gb",
-                &[
-                    ("total_data_gb", Figure::Amount(total)),
-                    ("hot_fraction", Figure::Amount(hot)),
-                ],
+                &operands,
                 Figure::Amount(working_set),
             ));
             formulas.cite("working_set_gb", &mut sources);
@@ -527,29 +529,16 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
         args.overhead_factor,
         catalog.defaults.overhead_factor,
     );
-    let memory_gb = working_set_gb * overhead;
-    if !memory_gb.is_finite() {
-        return Err(match args.total_data_gb {
-            Some(total) => too_large(
-                "total_data_gb",
-                total,
-                "total_data_gb × hot_fraction × overhead_factor",
-            ),
-            None => too_large(
-                "working_set_gb",
-                working_set_gb,
-                "working_set_gb × overhead_factor",
-            ),
-        });
-    }
-    workings.push(formulas.working(
-        "memory_gb",
-        &[
-            ("working_set_gb", Figure::Amount(working_set_gb)),
-            ("overhead_factor", Figure::Amount(overhead)),
-        ],
-        Figure::Amount(memory_gb),
-    ));
+    let operands = [
+        ("working_set_gb", Figure::Amount(working_set_gb)),
+        ("overhead_factor", Figure::Amount(overhead)),
+    ];
+    // Too much memory is the fault of the data size the caller gave.
+    let memory_gb = match args.total_data_gb {
+        Some(total) => formulas.amount("memory_gb", &operands, "total_data_gb", total)?,
+        None => formulas.amount("memory_gb", &operands, "working_set_gb", working_set_gb)?,
+    };
+    workings.push(formulas.working("memory_gb", &operands, Figure::Amount(memory_gb)));
     formulas.cite("memory_gb", &mut sources);
 
     // Nodes, with headroom, then replicas.
@@ -561,23 +550,14 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
                 args.max_memory_utilization_pct,
                 catalog.defaults.max_memory_utilization_pct,
             );
-            let count = ceil_whole(memory_gb / (node_memory_gb * utilization / 100.0))
-                .ok_or_else(|| {
-                    too_many(
-                        "node_memory_gb",
-                        show(node_memory_gb),
-                        "nodes = ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100))",
-                    )
-                })?;
-            workings.push(formulas.working(
-                "nodes",
-                &[
-                    ("memory_gb", Figure::Amount(memory_gb)),
-                    ("node_memory_gb", Figure::Amount(node_memory_gb)),
-                    ("max_memory_utilization_pct", Figure::Amount(utilization)),
-                ],
-                Figure::Count(count),
-            ));
+            let operands = [
+                ("memory_gb", Figure::Amount(memory_gb)),
+                ("node_memory_gb", Figure::Amount(node_memory_gb)),
+                ("max_memory_utilization_pct", Figure::Amount(utilization)),
+            ];
+            let count =
+                formulas.count("nodes", &operands, "node_memory_gb", show(node_memory_gb))?;
+            workings.push(formulas.working("nodes", &operands, Figure::Count(count)));
             formulas.cite("nodes", &mut sources);
             let replicas = args.replicas.unwrap_or_else(|| {
                 defaults_applied.push(DefaultApplied {
@@ -586,24 +566,13 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
                 });
                 catalog.defaults.replicas
             });
-            let total = replicas
-                .checked_add(1)
-                .and_then(|per_primary| count.checked_mul(per_primary))
-                .ok_or_else(|| {
-                    too_many(
-                        "replicas",
-                        replicas.to_string(),
-                        "total_nodes = nodes × (1 + replicas)",
-                    )
-                })?;
-            workings.push(formulas.working(
-                "total_nodes",
-                &[
-                    ("nodes", Figure::Count(count)),
-                    ("replicas", Figure::Count(replicas)),
-                ],
-                Figure::Count(total),
-            ));
+            let operands = [
+                ("nodes", Figure::Count(count)),
+                ("replicas", Figure::Count(replicas)),
+            ];
+            let total =
+                formulas.count("total_nodes", &operands, "replicas", replicas.to_string())?;
+            workings.push(formulas.working("total_nodes", &operands, Figure::Count(total)));
             formulas.cite("total_nodes", &mut sources);
             nodes = Some(count);
             total_nodes = Some(total);
@@ -625,21 +594,13 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
     // Database reads the cache leaves.
     let db_reads_per_sec = match (args.requests_per_sec, args.hit_rate_pct) {
         (Some(requests), Some(hit_rate)) => {
-            // requests × (1 − hit/100), computed as requests × (100 − hit) / 100 so that decimal
-            // percentages stay exact (10000 at 90% leaves 1000, not 999.9999999999998).
-            // The fallback covers rates so large that × 100 would leave the finite numbers.
-            let reads = match requests * (100.0 - hit_rate) / 100.0 {
-                x if x.is_finite() => x,
-                _ => requests * (1.0 - hit_rate / 100.0),
-            };
-            workings.push(formulas.working(
-                "db_reads_per_sec",
-                &[
-                    ("requests_per_sec", Figure::Amount(requests)),
-                    ("hit_rate_pct", Figure::Amount(hit_rate)),
-                ],
-                Figure::Amount(reads),
-            ));
+            let operands = [
+                ("requests_per_sec", Figure::Amount(requests)),
+                ("hit_rate_pct", Figure::Amount(hit_rate)),
+            ];
+            let reads =
+                formulas.amount("db_reads_per_sec", &operands, "requests_per_sec", requests)?;
+            workings.push(formulas.working("db_reads_per_sec", &operands, Figure::Amount(reads)));
             formulas.cite("db_reads_per_sec", &mut sources);
             Some(reads)
         }
