@@ -1033,6 +1033,22 @@ fn an_edited_formula_changes_the_result_and_its_working() {
         &json!({"peak_rps": 1000, "per_server_rps": 400}),
     );
     assert_eq!(plan.structured["servers"], 4);
+
+    // The reshard shares of plan_migration: a ring share over the smaller count instead.
+    let advisor = edited(
+        "sharding",
+        "abs(target_shards − current_shards) / max(target_shards, current_shards)",
+        "abs(target_shards − current_shards) / min(target_shards, current_shards)",
+    )
+    .unwrap();
+    let args = json!({"kind": "reshard", "current_shards": 4, "target_shards": 5});
+    let plan = call(&advisor, "plan_migration", &args);
+    let reshard = &plan.structured["reshard"];
+    assert_eq!(reshard["consistent_hashing_moved_fraction"], 0.25);
+    assert_eq!(
+        reshard["consistent_hashing_formula"],
+        "abs(5 − 4) / min(5, 4) = 0.25"
+    );
 }
 
 #[test]
