@@ -4,6 +4,7 @@
 //! Nothing here does I/O or knows about MCP; the server crate wires these to the protocol.
 
 mod args;
+pub mod calculator;
 pub mod choose_datastore;
 pub mod choose_message_queue;
 mod decision;

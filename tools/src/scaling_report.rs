@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::args::format_number;
+use crate::calculator::show;
 use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
 use crate::diagnose_bottleneck::{
     self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
@@ -19,7 +20,6 @@ use crate::diagnose_bottleneck::{
 use crate::markdown::{push_unique, sources};
 use crate::plan_capacity::{self, CapacityPlan, CostRange, PlanCapacityArgs};
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
-use crate::size_cache::show;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
 // The system to review and whatever else is known about it.
