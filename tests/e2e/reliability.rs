@@ -1614,3 +1614,47 @@ fn a_client_that_goes_away_mid_answer_ends_the_server() {
         started.elapsed()
     );
 }
+
+// ---------------------------------------------------------------------------------------------
+// The CLI in a pipe: `scale-advisor call … --json | head` ends quietly.
+
+/// Runs the CLI with its stdout a pipe whose reader is already gone, as when `head` has read
+/// its lines and left: the first write meets a broken pipe.
+fn run_into_a_closed_pipe(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    Command::new(BINARY)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn the_cli_ends_quietly_when_its_reader_goes_away() {
+    let reshard = r#"{"kind": "reshard", "current_shards": 4, "target_shards": 64}"#;
+    for args in [
+        vec!["call", "plan_migration", reshard, "--json"],
+        vec!["call", "plan_migration", reshard],
+        vec!["tools"],
+        vec!["tools", "--json"],
+    ] {
+        let output = run_into_a_closed_pipe(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} wrote to stderr: {stderr}");
+    }
+    // Through a real `head`, which leaves after one line of a long answer.
+    let script = format!(
+        "set -o pipefail; '{BINARY}' call plan_migration '{reshard}' --json | head -n 1 >/dev/null"
+    );
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
