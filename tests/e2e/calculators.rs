@@ -156,7 +156,7 @@ fn size_cache_figures_defaults_and_workings() {
         (
             json!({"working_set_gb": 1, "requests_per_sec": 10000, "hit_rate_pct": 90}),
             vec![("/db_reads_per_sec", json!(1000))],
-            vec![("db_reads_per_sec", "10000 × (1 − 90 / 100)", 1000.0)],
+            vec![("db_reads_per_sec", "10000 × (100 − 90) / 100", 1000.0)],
             vec![("overhead_factor", 1.5)],
         ),
     ];
@@ -210,7 +210,7 @@ fn size_cache_formulas_are_the_documents() {
         ("total_nodes", "total_nodes = nodes × (1 + replicas)"),
         (
             "db_reads_per_sec",
-            "db_reads_per_sec = requests_per_sec × (1 − hit_rate_pct / 100)",
+            "db_reads_per_sec = requests_per_sec × (100 − hit_rate_pct) / 100",
         ),
     ];
     for (quantity, formula) in formulas {

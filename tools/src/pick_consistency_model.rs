@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Detail, Tool};
 
 // A replication quorum: how many replicas hold each item, acknowledge a write, answer a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -61,6 +61,9 @@ pub struct ConsistencyArgs {
     pub multi_region: bool,
     /// Replication quorum to check.
     pub quorum: Option<Quorum>,
+    /// concise (default) or full: full adds the rule texts and explanations.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 /// The consistency models the advisor chooses between, strongest first.
