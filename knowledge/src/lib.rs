@@ -114,7 +114,7 @@ impl Knowledge {
         if !self.documents.iter().any(|d| d.text().contains("{{")) {
             return Ok(self);
         }
-        let thresholds = thresholds::Thresholds::read(&self.documents)?;
+        let thresholds = thresholds::Thresholds::read(&self.documents);
         for document in &mut self.documents {
             if document.text().contains("{{") {
                 let text =

@@ -30,6 +30,16 @@ struct Cell {
     finding: String,
     level: &'static str,
     thresholds: Vec<Threshold>,
+    /// The row, for an error about the cell itself.
+    path: String,
+    line: usize,
+}
+
+/// Why a placeholder could not be written: the placeholder is wrong (reported where it
+/// stands), or the cell it names is (reported at the cell).
+enum Refusal {
+    Placeholder(String),
+    Cell(KnowledgeError),
 }
 
 /// Every threshold of the findings table, read once.
@@ -39,13 +49,13 @@ pub(crate) struct Thresholds {
 }
 
 /// The `field op number` triples of a condition, read without a vocabulary: the tool that
-/// applies the condition checks its names; this only needs the numbers.
+/// applies the condition checks its names; this only needs the numbers (a word where the
+/// number should be is kept, and refused where a placeholder uses it).
 fn numbers_of(condition: &str) -> Vec<Threshold> {
     let words: Vec<&str> = condition.split_whitespace().collect();
     words
         .windows(3)
         .filter(|w| matches!(w[1], ">" | ">=" | "<" | "<="))
-        .filter(|w| crate::table::parse_number(w[2]).is_some())
         .map(|w| Threshold {
             field: w[0].to_string(),
             number: w[2].to_string(),
@@ -56,41 +66,55 @@ fn numbers_of(condition: &str) -> Vec<Threshold> {
 impl Thresholds {
     /// Reads the findings table from `documents`; `None` when there is none (then a
     /// placeholder is an error where it stands).
-    pub(crate) fn read(documents: &[Document]) -> Result<Option<Self>, KnowledgeError> {
+    pub(crate) fn read(documents: &[Document]) -> Option<Self> {
         let (slug, anchor) = THRESHOLDS_TABLE;
-        let Some(document) = documents.iter().find(|d| d.slug() == slug) else {
-            return Ok(None);
-        };
-        let Some(section) = document.section(anchor) else {
-            return Ok(None);
-        };
-        let Some(table) = section.tables().first() else {
-            return Ok(None);
-        };
+        let document = documents.iter().find(|d| d.slug() == slug)?;
+        let section = document.section(anchor)?;
+        let table = section.tables().first()?;
         let table = crate::TableRef::new(document, section, table);
         let mut cells = Vec::new();
         for row in table.rows() {
-            let Ok(finding) = row.text("id") else {
-                return Ok(None);
-            };
+            let finding = row.text("id").ok()?;
             for (level, column) in LEVELS {
                 if let Ok(condition) = row.text(column) {
                     cells.push(Cell {
                         finding: finding.to_string(),
                         level,
                         thresholds: numbers_of(condition),
+                        path: document.path().to_string(),
+                        line: row.line(),
                     });
                 }
             }
         }
-        Ok(Some(Self {
+        Some(Self {
             cells,
             uri: format!("{slug}#{anchor}"),
-        }))
+        })
     }
 
-    /// The number a placeholder's inside (`finding.level` or `finding.level.field`) names.
-    fn resolve(&self, inside: &str) -> Result<&str, String> {
+    /// The number a placeholder's inside (`finding.level` or `finding.level.field`) names; a
+    /// cell whose number is malformed is reported at the cell, where it must be fixed.
+    fn resolve(&self, inside: &str) -> Result<&str, Refusal> {
+        let (cell, number) = self.find(inside).map_err(Refusal::Placeholder)?;
+        if crate::table::parse_number(number).is_some() {
+            return Ok(number);
+        }
+        let column = LEVELS
+            .iter()
+            .find(|(level, _)| *level == cell.level)
+            .map_or("warning_when", |(_, column)| column);
+        Err(Refusal::Cell(KnowledgeError::new(
+            &cell.path,
+            cell.line,
+            format!(
+                "in `{column}` of `{}`: the threshold must be a number, found `{number}`",
+                cell.finding
+            ),
+        )))
+    }
+
+    fn find(&self, inside: &str) -> Result<(&Cell, &str), String> {
         let parts: Vec<&str> = inside.split('.').map(str::trim).collect();
         let (finding, level, field) = match parts.as_slice() {
             [finding, level] => (*finding, *level, None),
@@ -133,7 +157,7 @@ impl Thresholds {
                 "`{{{{{inside}}}}}`: the {level} condition of `{finding}` in {} compares no number",
                 self.uri
             )),
-            (None, [only]) => Ok(&only.number),
+            (None, [only]) => Ok((cell, &only.number)),
             (None, _) => Err(format!(
                 "`{{{{{inside}}}}}`: the {level} condition of `{finding}` compares several numbers; name one: `{{{{{finding}.{level}.field}}}}` with field one of {}",
                 fields()
@@ -141,7 +165,7 @@ impl Thresholds {
             (Some(field), thresholds) => thresholds
                 .iter()
                 .find(|t| t.field == field)
-                .map(|t| t.number.as_str())
+                .map(|t| (cell, t.number.as_str()))
                 .ok_or_else(|| {
                     format!(
                         "`{{{{{inside}}}}}`: the {level} condition of `{finding}` compares no `{field}` (it compares {})",
@@ -175,7 +199,13 @@ pub(crate) fn write(
                     "`{{{{{inside}}}}}` needs the table {slug}#{anchor}, which the knowledge base lacks"
                 ))
             })?;
-            out.push_str(thresholds.resolve(inside).map_err(at)?);
+            let number = thresholds
+                .resolve(inside)
+                .map_err(|refusal| match refusal {
+                    Refusal::Placeholder(message) => at(message),
+                    Refusal::Cell(error) => error,
+                })?;
+            out.push_str(number);
             rest = &after[end + 2..];
         }
         out.push_str(rest);
@@ -199,7 +229,7 @@ mod tests {
         let docs = documents(
             "| db_cpu_saturation | `db_cpu_pct > 60` | `db_cpu_pct > 85` |\n| db_read_pressure | `db_read_load_pct > 70 or read_pct > 80` | |\n",
         );
-        let thresholds = Thresholds::read(&docs).unwrap().unwrap();
+        let thresholds = Thresholds::read(&docs).unwrap();
         let text = "CPU above {{db_cpu_saturation.warning}}%, critical above {{db_cpu_saturation.critical}}%.\nReads over {{db_read_pressure.warning.read_pct}}%.\n";
         assert_eq!(
             write(Some(&thresholds), "x.md", text).unwrap(),
@@ -212,7 +242,7 @@ mod tests {
         let docs = documents(
             "| db_cpu_saturation | `db_cpu_pct > 60` | |\n| db_read_pressure | `db_read_load_pct > 70 or read_pct > 80` | |\n",
         );
-        let thresholds = Thresholds::read(&docs).unwrap().unwrap();
+        let thresholds = Thresholds::read(&docs).unwrap();
         let error = |text: &str| write(Some(&thresholds), "x.md", text).unwrap_err();
         let e = error("fine\n{{db_cpu_saturaton.warning}}\n");
         assert_eq!(e.line, 2);
@@ -253,5 +283,10 @@ mod tests {
                 .contains("lacks")
         );
         assert_eq!(write(None, "x.md", "no braces\n").unwrap(), "no braces\n");
+        let docs = documents("| db_cpu_saturation | `db_cpu_pct > sixty` | |\n");
+        let thresholds = Thresholds::read(&docs).unwrap();
+        let e = write(Some(&thresholds), "x.md", "{{db_cpu_saturation.warning}}").unwrap_err();
+        assert_eq!((e.path.as_str(), e.line), ("monitoring.md", 9));
+        assert!(e.message.contains("found `sixty`"), "{e}");
     }
 }
