@@ -3,7 +3,9 @@
 
 mod handler;
 mod http;
+mod install;
 mod prompts;
+mod report_page;
 mod skill;
 mod stdio;
 
@@ -27,8 +29,8 @@ use crate::skill::SkillFile;
 /// models, sizes caches and capacity, plans migrations and writes scaling reports. Every answer
 /// is exact, reproducible and cites the knowledge document (knowledge://...) it came from.
 ///
-/// Register it with an MCP client as the command `scale-advisor serve`, or try a tool from the
-/// shell:
+/// Register it with an MCP client as the command `scale-advisor serve` (`scale-advisor config
+/// claude-desktop` prints the entry with this binary's full path), or try a tool from the shell:
 ///
 ///   scale-advisor tools
 ///   scale-advisor call diagnose_bottleneck '{"users": 50000, "db_cpu_pct": 75}'
@@ -37,8 +39,8 @@ use crate::skill::SkillFile;
 struct Cli {
     /// A folder of markdown knowledge documents (<slug>.md) laid over the embedded ones: a file
     /// named like a built-in document replaces it, any other is added. A malformed file stops
-    /// start-up with its path, line and the problem.
-    #[arg(long, global = true, value_name = "DIR")]
+    /// start-up with its path, line and the problem. An empty value is no folder.
+    #[arg(long, global = true, value_name = "DIR", env = "SCALE_ADVISOR_KNOWLEDGE_DIR")]
     knowledge_dir: Option<PathBuf>,
 
     /// Log level for stderr (error, warn, info, debug, trace); RUST_LOG takes precedence.
@@ -79,7 +81,13 @@ enum Command {
         /// Print the structured result as JSON instead of markdown.
         #[arg(long)]
         json: bool,
+        /// Also write the result as a self-contained HTML page to FILE (scaling_report and
+        /// forecast_growth): diagrams, findings, each resource by month against its thresholds.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
+    #[command(flatten)]
+    Install(install::Command),
 }
 
 /// `serve --http`: streamable HTTP, stateless and loopback-only unless told otherwise.
@@ -309,10 +317,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tool,
             arguments,
             json,
+            html,
         } => {
+            if html.is_some() && !report_page::draws(&tool) {
+                eprintln!(
+                    "error: --html draws the results of {}, not `{tool}`",
+                    report_page::TOOLS.join(" and ")
+                );
+                return Ok(ExitCode::from(2));
+            }
             let arguments = read_arguments(&arguments)?;
             match advisor.call(&tool, &arguments) {
                 Ok(output) => {
+                    if let Some(path) = &html {
+                        let page = report_page::with_result(&output.structured, &output.markdown);
+                        std::fs::write(path, page)
+                            .with_context(|| format!("writing the page to {}", path.display()))?;
+                    }
                     if json {
                         println!("{}", serde_json::to_string_pretty(&output.structured)?);
                     } else {
@@ -330,6 +351,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::from(2))
                 }
             }
+        }
+        Command::Install(command) => {
+            install::run(command, cli.knowledge_dir.as_deref())?;
+            Ok(ExitCode::SUCCESS)
         }
     }
 }
