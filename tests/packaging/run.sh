@@ -109,7 +109,8 @@ done
 cargo package --list --locked -p scale-advisor | grep -qx skill.md
 check "the packaged crates hold the $(ls knowledge/docs/*.md | wc -l) knowledge documents and skill.md"
 # One command for the three: cargo packs each against the others' packed sources, in order.
-cargo publish --dry-run --locked --workspace --exclude scale-advisor-bench
+# --allow-dirty: what is checked is the packing, not whether a developer has committed yet.
+cargo publish --dry-run --allow-dirty --locked --workspace --exclude scale-advisor-bench
 check "cargo publish --dry-run --workspace"
 
 echo "== 5. config and skill install into a scratch HOME"
