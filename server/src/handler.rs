@@ -22,6 +22,7 @@ use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tools::{Advisor, CallError};
 
 use crate::prompts;
+use crate::report_page;
 use crate::skill::SkillFile;
 use crate::stdio::clip;
 
@@ -76,14 +77,16 @@ impl Catalog {
                     Some(true),
                     Some(false),
                 );
-                Tool::new_with_raw(
-                    tool.name,
-                    Some(Cow::Borrowed(tool.description)),
-                    Arc::new(tool.input_schema.clone()),
+                report_page::link(
+                    Tool::new_with_raw(
+                        tool.name,
+                        Some(Cow::Borrowed(tool.description)),
+                        Arc::new(tool.input_schema.clone()),
+                    )
+                    .with_title(tool.title)
+                    .with_raw_output_schema(Arc::new(tool.output_schema.clone()))
+                    .with_annotations(annotations),
                 )
-                .with_title(tool.title)
-                .with_raw_output_schema(Arc::new(tool.output_schema.clone()))
-                .with_annotations(annotations)
             })
             .collect();
         let mut resources: Vec<Resource> = advisor
@@ -108,6 +111,7 @@ impl Catalog {
                 .with_mime_type(MARKDOWN)
                 .with_size(skill.text().len() as u64),
         );
+        resources.push(report_page::resource());
         Self {
             advisor,
             tools,
@@ -253,7 +257,7 @@ pub(crate) fn supported_versions() -> Vec<ProtocolVersion> {
 
 impl ServerHandler for AdvisorServer {
     fn get_info(&self) -> ServerConfig {
-        let capabilities = ServerCapabilities::builder()
+        let mut capabilities = ServerCapabilities::builder()
             .enable_tools()
             .enable_resources()
             .enable_prompts()
@@ -261,6 +265,7 @@ impl ServerHandler for AdvisorServer {
             .enable_completions()
             .enable_skills()
             .build();
+        report_page::declare(&mut capabilities);
         let mut implementation = Implementation::new("scale-advisor", env!("CARGO_PKG_VERSION"));
         implementation.title = Some("scale-advisor".into());
         implementation.description =
@@ -354,6 +359,9 @@ impl ServerHandler for AdvisorServer {
             let contents =
                 ResourceContents::text(self.catalog.skill.text(), uri).with_mime_type(MARKDOWN);
             return Ok(ReadResourceResult::new(vec![contents]).into());
+        }
+        if uri == report_page::URI {
+            return Ok(ReadResourceResult::new(vec![report_page::contents()]).into());
         }
         match self.catalog.advisor.knowledge().resolve(uri) {
             Some(resolved) => {

@@ -5,6 +5,7 @@ mod handler;
 mod http;
 mod install;
 mod prompts;
+mod report_page;
 mod skill;
 mod stdio;
 
@@ -90,6 +91,10 @@ enum Command {
         /// Print the structured result as JSON instead of markdown.
         #[arg(long)]
         json: bool,
+        /// Also write the result as a self-contained HTML page to FILE (scaling_report and
+        /// forecast_growth): diagrams, findings, each resource by month against its thresholds.
+        #[arg(long, value_name = "FILE")]
+        html: Option<PathBuf>,
     },
     #[command(flatten)]
     Install(install::Command),
@@ -324,10 +329,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             tool,
             arguments,
             json,
+            html,
         } => {
+            if html.is_some() && !report_page::draws(&tool) {
+                eprintln!(
+                    "error: --html draws the results of {}, not `{tool}`",
+                    report_page::TOOLS.join(" and ")
+                );
+                return Ok(ExitCode::from(2));
+            }
             let arguments = read_arguments(&arguments)?;
             match advisor.call(&tool, &arguments) {
                 Ok(output) => {
+                    if let Some(path) = &html {
+                        let page = report_page::with_result(&output.structured, &output.markdown);
+                        std::fs::write(path, page)
+                            .with_context(|| format!("writing the page to {}", path.display()))?;
+                    }
                     if json {
                         println!("{}", serde_json::to_string_pretty(&output.structured)?);
                     } else {

@@ -3,6 +3,7 @@
 
 mod harness;
 
+mod apps;
 mod calculators;
 mod decisions;
 mod diagnose;

@@ -14,7 +14,7 @@ use crate::decision;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::markdown::{push_unique, sources};
 use crate::size_cache::show;
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Detail, Tool};
 
 /// The virtual shard count when none is given: keys modulo 1024, then a shard map.
 pub const DEFAULT_VIRTUAL_SHARDS: u64 = 1024;
@@ -116,6 +116,9 @@ pub struct MigrationArgs {
     /// Data must stay in its region (GDPR).
     #[serde(default)]
     pub data_residency: bool,
+    /// concise (default) or full: full adds per-shard moves, every strategy's pros and cons.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 impl MigrationArgs {
@@ -132,6 +135,7 @@ impl MigrationArgs {
             virtual_shards: None,
             needs_range_queries: false,
             data_residency: false,
+            detail: Detail::Concise,
         }
     }
 }
@@ -342,16 +346,7 @@ const DATABASE_SWITCH_PHASES: [&str; 5] = [
 ];
 
 fn section_uri(knowledge: &Knowledge, reference: &str) -> Result<String, KnowledgeError> {
-    if knowledge.check_reference(reference) {
-        Ok(format!("{}{reference}", knowledge::URI_SCHEME))
-    } else {
-        let slug = reference.split('#').next().unwrap_or(reference);
-        Err(KnowledgeError::new(
-            &format!("{slug}.md"),
-            0,
-            format!("`plan_migration` needs the section `{reference}`"),
-        ))
-    }
+    knowledge.section_uri(reference, "`plan_migration`")
 }
 
 fn whole_weeks(row: &RowRef<'_>, column: &str) -> Result<u64, KnowledgeError> {

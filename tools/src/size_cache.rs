@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Detail, Tool};
 
 // The cache to size: the data, optionally the node size and traffic, and what the data needs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -59,6 +59,9 @@ pub struct SizeCacheArgs {
     /// Misses are expensive.
     #[serde(default)]
     pub expensive_misses: bool,
+    /// concise (default) or full: full adds the explanations of each choice.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 /// How writes reach the cache, as named in `caching#write-strategies`.
