@@ -287,12 +287,11 @@ fn toml_value<'a>(text: &'a str, table: &str, key: &str) -> Option<&'a str> {
         let line = line.trim();
         if line.starts_with('[') {
             in_table = line == format!("[{table}]");
-        } else if in_table {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == key {
-                    return Some(v.trim().trim_matches('"'));
-                }
-            }
+        } else if in_table
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == key
+        {
+            return Some(v.trim().trim_matches('"'));
         }
     }
     None
