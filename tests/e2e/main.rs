@@ -3,11 +3,13 @@
 
 mod harness;
 
+mod apps;
 mod calculators;
 mod decisions;
 mod diagnose;
 mod http;
 mod install;
+mod logging;
 mod planning;
 mod protocol;
 mod readme;
