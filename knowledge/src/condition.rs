@@ -301,6 +301,11 @@ impl Condition {
             .collect()
     }
 
+    /// The alternatives (joined by `or`), each a list of clauses joined by `and`.
+    pub fn alternatives(&self) -> impl Iterator<Item = &[Clause]> {
+        self.alternatives.iter().map(Vec::as_slice)
+    }
+
     /// Every clause, in the order written.
     pub fn clauses(&self) -> impl Iterator<Item = &Clause> {
         self.alternatives.iter().flatten()

@@ -116,14 +116,14 @@ pub struct DiagnoseArgs {
     /// Failed requests, %.
     #[schemars(range(min = 0, max = 100))]
     pub error_rate_pct: Option<f64>,
-    /// Sharded systems: the busiest shard's load divided by the mean shard load (1 = even).
+    /// With `sharded: true`: the busiest shard's load divided by the mean shard load (1 = even).
     #[schemars(range(min = 1))]
     pub shard_skew_ratio: Option<f64>,
     /// Set when the write load falls on groups of tables that are rarely joined with each
     /// other: each group can then move to a database of its own before any table is sharded.
     #[serde(default)]
     pub independent_table_groups: bool,
-    /// Sharded systems: components every shard depends on, e.g. ["cache"] (component names).
+    /// With `sharded: true`: components every shard depends on, e.g. ["cache"] (component names).
     #[serde(default)]
     pub shared_across_shards: Vec<String>,
     /// Failure modes observed.
@@ -822,19 +822,27 @@ fn check_shard_facts(args: &DiagnoseArgs) -> Result<(), ArgError> {
             ));
         }
     }
-    if args.sharded == Some(false) {
+    if args.sharded != Some(true) {
+        let stated = match args.sharded {
+            Some(false) => "`sharded` is false",
+            _ => "`sharded` is not given",
+        };
         if let Some(ratio) = args.shard_skew_ratio {
             return Err(ArgError::number(
                 "shard_skew_ratio",
                 ratio,
-                "no value when `sharded` is false: a skew ratio compares the shards of a sharded system",
+                format!(
+                    "no value while {stated}: a skew ratio compares the shards of a sharded system, so give `sharded: true` with it"
+                ),
             ));
         }
         if !args.shared_across_shards.is_empty() {
             return Err(ArgError::new(
                 "shared_across_shards",
                 format!("[{}]", args.shared_across_shards.join(", ")),
-                "an empty list when `sharded` is false: it names what every shard depends on",
+                format!(
+                    "an empty list while {stated}: it names what every shard depends on, so give `sharded: true` with it"
+                ),
             ));
         }
     }
@@ -1062,7 +1070,21 @@ fn absent_numbers<'a>(
     arguments: &Map<String, Value>,
 ) -> Vec<&'a str> {
     let mut absent = Vec::new();
-    for clause in conditions.flat_map(Condition::clauses) {
+    // A number matters only where the rest of its alternative can hold: a shard's skew is no
+    // missing input of a system that is not sharded.
+    let facts = DiagnosisFacts {
+        arguments,
+        fired: &[],
+    };
+    let possible = |clause: &Clause| match clause {
+        Clause::Flag { .. } | Clause::Unset { .. } | Clause::Equals { .. } => clause.holds(&facts),
+        _ => true,
+    };
+    for clause in conditions
+        .flat_map(Condition::alternatives)
+        .filter(|alternative| alternative.iter().all(possible))
+        .flatten()
+    {
         if let Clause::Compare { field, .. } = clause
             && arguments.get(field).is_none_or(Value::is_null)
             && !absent.contains(&field.as_str())
@@ -1113,9 +1135,13 @@ fn summary_of(d: &Diagnosis) -> String {
     }
     match &d.next_stage {
         Some(next) => {
+            let when = match next.urgency {
+                Urgency::Now => "now",
+                Urgency::Planned => "planned, from the user count alone",
+            };
             let _ = write!(
                 out,
-                "; next: stage {} · {}, add {}.",
+                "; next ({when}): stage {} · {}, add {}.",
                 next.number,
                 next.name,
                 next.add.join(", ")
@@ -1154,7 +1180,10 @@ fn write_evidence(out: &mut String, evidence: &Evidence) {
         (Observed::Number(v), Some(op), Some(t)) => {
             write!(out, "{} {} {op} {}", evidence.metric, Number(*v), Number(t))
         }
-        (Observed::Text(t), _, _) => write!(out, "reported `{t}`"),
+        (Observed::Text(t), _, _) if evidence.metric == "symptoms" => {
+            write!(out, "reported `{t}`")
+        }
+        (Observed::Text(t), _, _) => write!(out, "{}: {t}", evidence.metric),
         (Observed::Number(v), _, _) => write!(out, "{} {}", evidence.metric, Number(*v)),
     };
 }

@@ -98,17 +98,7 @@ fn new_thresholds_fire_on_one_side_only() {
             Some("critical"),
         ),
         (
-            json!({"shard_skew_ratio": 3}),
-            "hot_shard",
-            Some("critical"),
-        ),
-        (
             json!({"sharded": true, "shared_across_shards": []}),
-            "shared_dependency",
-            None,
-        ),
-        (
-            json!({"shared_across_shards": ["cache"]}),
             "shared_dependency",
             None,
         ),
@@ -226,6 +216,12 @@ fn shard_facts_about_an_unsharded_system_are_refused() {
         (
             json!({"sharded": true, "shard_skew_ratio": 0.5}),
             "shard_skew_ratio",
+        ),
+        // Shard facts come with `sharded: true`.
+        (json!({"shard_skew_ratio": 3}), "shard_skew_ratio"),
+        (
+            json!({"shared_across_shards": ["cache"]}),
+            "shared_across_shards",
         ),
     ] {
         let error = refusal(&advisor, "diagnose_bottleneck", &args);
@@ -349,6 +345,11 @@ fn next_stage_scenarios() {
         assert_eq!(next["number"], number, "{args}");
         assert_eq!(strings(&next["add"]), add, "{args}");
         assert_eq!(next["urgency"], urgency, "{args}");
+        let summary = d["summary"].as_str().unwrap_or_default();
+        assert!(
+            summary.contains(&format!("next ({urgency}")),
+            "{args}: {summary}"
+        );
         let reason = next["reason"].as_str().unwrap_or_default();
         assert_eq!(
             reason.contains("only the user count"),
@@ -723,4 +724,21 @@ fn every_sourced_row_names_a_title_and_a_url() {
     // The tables of issue 14 carry the column; an empty folder or a renamed column fails here.
     assert!(tables >= 10, "only {tables} tables have a source column");
     assert!(new_rows >= 40, "only {new_rows} rows name a public source");
+}
+
+#[test]
+fn shard_skew_is_a_missing_input_of_sharded_systems_only() {
+    let advisor = advisor();
+    let missing = |args: Value| -> Vec<String> {
+        let d = call(&advisor, "diagnose_bottleneck", &args);
+        d["missing_inputs"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|m| m["field"].as_str().map(str::to_string))
+            .collect()
+    };
+    let skew = "shard_skew_ratio".to_string();
+    assert!(!missing(json!({"db_cpu_pct": 50})).contains(&skew));
+    assert!(missing(json!({"sharded": true, "db_cpu_pct": 50})).contains(&skew));
 }
