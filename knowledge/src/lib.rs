@@ -13,6 +13,7 @@ mod error;
 mod formula;
 mod names;
 mod table;
+mod thresholds;
 
 pub use condition::{Clause, Comparison, Condition, Facts, Vocabulary, cited_findings};
 pub use document::{Document, Section, anchor};
@@ -20,6 +21,7 @@ pub use error::KnowledgeError;
 pub use formula::{Expression, FUNCTIONS, Formula, MissingValue};
 pub use names::{closest, resembling};
 pub use table::{Row, RowRef, Table, TableRef};
+pub use thresholds::THRESHOLDS_TABLE;
 
 use std::path::Path;
 
@@ -94,6 +96,11 @@ impl Resolved<'_> {
 impl Knowledge {
     /// The knowledge base compiled into the binary.
     pub fn embedded() -> Result<Self, KnowledgeError> {
+        Self::as_written()?.write_thresholds()
+    }
+
+    /// The embedded documents as written, placeholders and all.
+    fn as_written() -> Result<Self, KnowledgeError> {
         let documents = EMBEDDED
             .iter()
             .map(|(slug, text)| {
@@ -104,10 +111,29 @@ impl Knowledge {
         Ok(Self { documents })
     }
 
+    /// Replaces every `{{finding.level}}` placeholder in the documents' prose with the number
+    /// of that finding's condition cell (see `thresholds`), so a threshold is written once.
+    fn write_thresholds(mut self) -> Result<Self, KnowledgeError> {
+        if !self.documents.iter().any(|d| d.text().contains("{{")) {
+            return Ok(self);
+        }
+        let thresholds = thresholds::Thresholds::read(&self.documents);
+        for document in &mut self.documents {
+            if document.text().contains("{{") {
+                let text =
+                    thresholds::write(thresholds.as_ref(), document.path(), document.text())?;
+                *document = Document::parse(document.slug(), document.path(), &text)?;
+            }
+        }
+        Ok(self)
+    }
+
     /// The embedded knowledge base with every `*.md` file of `dir` laid over it: a file whose
     /// name is a required slug replaces that document, any other adds one.
     pub fn with_dir(dir: &Path) -> Result<Self, KnowledgeError> {
-        let mut knowledge = Self::embedded()?;
+        // Placeholders are written after the overlay, so that an embedded document states the
+        // thresholds of the directory's `monitoring.md`.
+        let mut knowledge = Self::as_written()?;
         let display = dir.display().to_string();
         let entries = std::fs::read_dir(dir).map_err(|e| {
             KnowledgeError::new(&display, 0, format!("cannot read the directory: {e}"))
@@ -154,7 +180,7 @@ impl Knowledge {
         }
         let extras = REQUIRED_SLUGS.len();
         knowledge.documents[extras..].sort_by(|a, b| a.slug().cmp(b.slug()));
-        Ok(knowledge)
+        knowledge.write_thresholds()
     }
 
     /// Every document, required ones first.
@@ -423,6 +449,50 @@ mod tests {
         let error = row.number("name").unwrap_err();
         assert!(error.message.contains("must be a number"), "{error}");
         assert_eq!(error.line, row.line());
+    }
+
+    #[test]
+    fn a_threshold_changed_in_its_cell_changes_every_sentence_that_states_it() {
+        let embedded = Knowledge::embedded().unwrap();
+        let stating = |knowledge: &Knowledge, words: &str| -> Vec<String> {
+            knowledge
+                .documents()
+                .iter()
+                .filter(|d| d.text().contains(words))
+                .map(|d| d.slug().to_string())
+                .collect()
+        };
+        for document in embedded.documents() {
+            assert!(
+                !document.text().contains("{{"),
+                "{} keeps a placeholder",
+                document.slug()
+            );
+        }
+        assert_eq!(stating(&embedded, "CPU above 60%"), ["scaling-stages"]);
+        assert!(stating(&embedded, "60%").len() >= 2);
+
+        let dir = std::env::temp_dir().join(format!("knowledge-threshold-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (_, monitoring) = EMBEDDED.iter().find(|(s, _)| *s == "monitoring").unwrap();
+        assert!(monitoring.contains("`db_cpu_pct > 60`"));
+        std::fs::write(
+            dir.join("monitoring.md"),
+            monitoring.replace("`db_cpu_pct > 60`", "`db_cpu_pct > 65`"),
+        )
+        .unwrap();
+        let knowledge = Knowledge::with_dir(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let knowledge = knowledge.unwrap();
+        // The embedded scaling-stages states the directory's threshold, and no document states
+        // the old one.
+        assert_eq!(stating(&knowledge, "CPU above 65%"), ["scaling-stages"]);
+        assert!(stating(&knowledge, "Database CPU is above 65%").contains(&"monitoring".into()));
+        assert!(
+            stating(&knowledge, "60%").is_empty(),
+            "{:?}",
+            stating(&knowledge, "60%")
+        );
     }
 
     #[test]

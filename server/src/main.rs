@@ -40,11 +40,16 @@ struct Cli {
     /// A folder of markdown knowledge documents (<slug>.md) laid over the embedded ones: a file
     /// named like a built-in document replaces it, any other is added. A malformed file stops
     /// start-up with its path, line and the problem. An empty value is no folder.
+    // Parsed as any OsString: the path parser refuses an empty value, which here means none.
     #[arg(
         long,
         global = true,
         value_name = "DIR",
-        env = "SCALE_ADVISOR_KNOWLEDGE_DIR"
+        env = "SCALE_ADVISOR_KNOWLEDGE_DIR",
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::OsStringValueParser::new(),
+            PathBuf::from
+        )
     )]
     knowledge_dir: Option<PathBuf>,
 
@@ -314,7 +319,9 @@ async fn shutdown_signal() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let advisor = load_advisor(cli.knowledge_dir.as_ref())?;
+    // An empty value (SCALE_ADVISOR_KNOWLEDGE_DIR="", an unset bundle option) is no folder.
+    let knowledge_dir = cli.knowledge_dir.filter(|dir| !dir.as_os_str().is_empty());
+    let advisor = load_advisor(knowledge_dir.as_ref())?;
     match cli.command {
         Command::Serve {
             max_message_bytes,
@@ -411,7 +418,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Install(command) => {
-            install::run(command, cli.knowledge_dir.as_deref())?;
+            install::run(command, knowledge_dir.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -126,6 +126,11 @@ fn config_prints_each_clients_entry_with_the_absolute_binary() {
 fn config_carries_the_knowledge_dir_as_an_absolute_path() {
     let home = ScratchHome::new("config-knowledge");
     std::fs::create_dir_all(home.0.join("ours")).expect("knowledge folder");
+    std::fs::copy(
+        root().join("knowledge/docs/monitoring.md"),
+        home.0.join("ours/monitoring.md"),
+    )
+    .expect("a knowledge document");
     let output = home.run(&["--knowledge-dir", "ours", "config", "claude-desktop"]);
     let file: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     let args = &file["mcpServers"]["scale-advisor"]["args"];
@@ -282,12 +287,11 @@ fn toml_value<'a>(text: &'a str, table: &str, key: &str) -> Option<&'a str> {
         let line = line.trim();
         if line.starts_with('[') {
             in_table = line == format!("[{table}]");
-        } else if in_table {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == key {
-                    return Some(v.trim().trim_matches('"'));
-                }
-            }
+        } else if in_table
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == key
+        {
+            return Some(v.trim().trim_matches('"'));
         }
     }
     None

@@ -89,8 +89,18 @@ fn run_shown(command: &str, scratch: &Path) -> String {
     let home = scratch.join("home");
     let work = scratch.join("work");
     std::fs::create_dir_all(&home).expect("scratch home");
-    // The knowledge section's example folder, empty: nothing laid over the embedded documents.
+    // The knowledge section's example folder, holding a copy of a built-in document.
     std::fs::create_dir_all(work.join("our-knowledge")).expect("scratch knowledge folder");
+    std::fs::copy(
+        root().join("knowledge/docs/monitoring.md"),
+        work.join("our-knowledge/monitoring.md"),
+    )
+    .expect("a knowledge document");
+    // Commands that read the repository's example files (`@tests/pages/...`) find them.
+    let tests_link = work.join("tests");
+    if !tests_link.exists() {
+        std::os::unix::fs::symlink(root().join("tests"), &tests_link).expect("a link to tests/");
+    }
     let binary = Path::new(BINARY).canonicalize().expect("the binary exists");
     let bin_dir = binary.parent().expect("the binary has a folder");
     let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
