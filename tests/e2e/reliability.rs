@@ -1799,5 +1799,9 @@ fn prompt_arguments_are_bounded_and_say_so() {
         "prompts/get",
         json!({"name": "scaling_review", "arguments": {"system_description": "é".repeat(4000)}}),
     );
-    assert!(fine["result"]["messages"].is_array(), "{}", short(&fine.to_string()));
+    assert!(
+        fine["result"]["messages"].is_array(),
+        "{}",
+        short(&fine.to_string())
+    );
 }
