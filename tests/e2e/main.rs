@@ -6,6 +6,7 @@ mod harness;
 mod calculators;
 mod decisions;
 mod diagnose;
+mod forecast;
 mod http;
 mod planning;
 mod protocol;

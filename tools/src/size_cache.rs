@@ -279,8 +279,8 @@ pub(crate) struct Formulas {
     uri: String,
 }
 
-/// Where the names of a formula's right-hand side stand, in order (`ceil` is the one
-/// function and is no name).
+/// Where the names of a formula's right-hand side stand, in order (a name followed by `(`,
+/// such as `ceil`, `ln` or `sqrt`, is a function and no name).
 fn name_spans(text: &str) -> Vec<(usize, usize)> {
     let mut spans = Vec::new();
     let mut start = None;
@@ -289,7 +289,7 @@ fn name_spans(text: &str) -> Vec<(usize, usize)> {
         match (start, part) {
             (None, true) => start = Some(i),
             (Some(s), false) => {
-                if &text[s..i] != "ceil" {
+                if c != '(' {
                     spans.push((s, i));
                 }
                 start = None;
