@@ -3,11 +3,15 @@
 
 mod harness;
 
+mod apps;
 mod calculators;
 mod decisions;
 mod diagnose;
 mod forecast;
 mod http;
+mod install;
+mod logging;
 mod planning;
 mod protocol;
+mod readme;
 mod reliability;

@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Detail, Tool};
 
 // What the workload needs. Every field is optional; with none, the plain key-value default
 // applies.
@@ -61,6 +61,9 @@ pub struct DatastoreArgs {
     /// Data size, GB; for warnings only.
     #[schemars(range(min = 0))]
     pub data_size_gb: Option<f64>,
+    /// concise (default) or full: full adds the rule texts and each alternative's notes.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 /// A store category of the contract.

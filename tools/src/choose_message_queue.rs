@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::args::format_number;
 use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Detail, Tool};
 
 // The cloud the system runs on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -55,6 +55,9 @@ pub struct QueueArgs {
     /// Peak messages/s; for warnings only.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub messages_per_sec: Option<f64>,
+    /// concise (default) or full: full adds the rule texts and the patterns' notes.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 /// What a broker promises about each message.

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Text, Tool};
+use crate::{Advisor, ArgError, Detail, MissingInput, Text, Tool, missing_input};
 
 // A failure mode the team has observed, named as in `failure-modes`.
 #[derive(
@@ -119,6 +119,9 @@ pub struct DiagnoseArgs {
     /// Failure modes observed.
     #[serde(default)]
     pub symptoms: Vec<Symptom>,
+    /// concise (default) or full: full adds the rules' condition texts.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 /// The arguments that describe the architecture; when any is given, the stage comes from them.
@@ -209,7 +212,9 @@ pub struct NextStage {
     pub add: Vec<String>,
     /// The graduation triggers that fired, in words.
     pub reason: String,
-    /// The triggers that fired, as written in the stage table (e.g. `finding high_latency`).
+    /// The triggers that fired, as written in the stage table (e.g. `finding high_latency`);
+    /// with `detail: full` only.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub triggers: Vec<String>,
     /// Components worth considering at that stage besides `add`.
     pub also_consider: Vec<String>,
@@ -218,6 +223,9 @@ pub struct NextStage {
 /// The diagnosis.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Diagnosis {
+    /// The answer in one to three sentences: stage, findings by severity, the worst, the next
+    /// step.
+    pub summary: String,
     pub current_stage: StageRef,
     pub stage_basis: StageBasis,
     /// Critical findings first, then warnings.
@@ -225,6 +233,8 @@ pub struct Diagnosis {
     pub next_stage: Option<NextStage>,
     /// True exactly when there are no findings.
     pub healthy: bool,
+    /// Arguments not given that would have added a finding or a stage trigger.
+    pub missing_inputs: Vec<MissingInput>,
     pub sources: Vec<Text>,
 }
 
@@ -357,6 +367,7 @@ impl Catalog {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         // Findings first: their ids are the vocabulary of the graduation triggers.
         let table = knowledge.table("monitoring", "diagnostic-findings")?;
+        let findings_table = table;
         table.require_columns(&["id", "layer", "warning_when", "critical_when", "summary"])?;
         table.require_rows()?;
         let ids: Vec<String> = table
@@ -424,7 +435,8 @@ impl Catalog {
             let section = format!("failure-modes#{}", anchor(name));
             if !knowledge.check_reference(&section) {
                 return Err(row.error(format!(
-                    "the failure mode `{name}` needs a section headed `{name}`"
+                    "the failure mode `{name}` needs a section headed `{name}` (anchor `{}`)",
+                    anchor(name)
                 )));
             }
             let severity = match row.one_of("severity", &["critical", "warning"])? {
@@ -502,7 +514,7 @@ impl Catalog {
             .rows()
             .map(|row| {
                 Ok(ArchitectureRule {
-                    when: row.condition("when", &vocabulary)?,
+                    when: row.condition_citing("when", &vocabulary, &findings_table)?,
                     stage: stage_number(&row, "stage")?,
                 })
             })
@@ -522,7 +534,7 @@ impl Catalog {
                 }
                 Ok(Trigger {
                     from_stage,
-                    when: row.condition("when", &vocabulary)?,
+                    when: row.condition_citing("when", &vocabulary, &findings_table)?,
                     reason: row.required("reason")?.to_string(),
                 })
             })
@@ -649,6 +661,7 @@ fn run_on(
     arguments: &Map<String, Value>,
 ) -> Result<Diagnosis, ArgError> {
     let given = arguments.iter().any(|(k, v)| match v {
+        _ if k == "detail" => false,
         Value::Null => false,
         Value::Bool(b) => *b || k != "needs_multi_region",
         Value::Array(items) => !items.is_empty(),
@@ -753,6 +766,22 @@ pub(crate) fn diagnose(
         }
     }
 
+    // What the absent arguments would have let the rules test: every number a finding rule
+    // or a trigger of this stage compares, that was not given, for the rules that did not fire.
+    let mut missing_inputs = Vec::new();
+    if stage_basis == StageBasis::Default {
+        missing_input(&mut missing_inputs, "users", "current_stage");
+    }
+    for rule in &catalog.findings {
+        if findings.iter().any(|f| f.id == rule.id) {
+            continue;
+        }
+        let conditions = std::iter::once(&rule.warning).chain(rule.critical.as_ref());
+        for field in absent_numbers(conditions, arguments) {
+            missing_input(&mut missing_inputs, field, &rule.id);
+        }
+    }
+
     // The next stage, when a graduation trigger of the current stage fires.
     let fired: Vec<&str> = findings.iter().map(|f| &*f.id).collect();
     let facts = DiagnosisFacts {
@@ -764,6 +793,14 @@ pub(crate) fn diagnose(
         .iter()
         .filter(|t| t.from_stage == stage && t.when.holds(&facts))
         .collect();
+    let untriggered = catalog
+        .triggers
+        .iter()
+        .filter(|t| t.from_stage == stage && !t.when.holds(&facts))
+        .map(|t| &t.when);
+    for field in absent_numbers(untriggered, arguments) {
+        missing_input(&mut missing_inputs, field, "next_stage");
+    }
     let next_stage = (!triggered.is_empty()).then(|| {
         push_unique(&mut sources, catalog.triggers_uri.clone());
         let next = catalog.stage(stage + 1);
@@ -781,8 +818,15 @@ pub(crate) fn diagnose(
         }
     });
 
+    let mut next_stage = next_stage;
+    if !args.detail.is_full()
+        && let Some(next) = next_stage.as_mut()
+    {
+        next.triggers.clear();
+    }
     let current = catalog.stage(stage);
-    Diagnosis {
+    let mut diagnosis = Diagnosis {
+        summary: String::new(),
         current_stage: StageRef {
             number: current.number,
             name: current.name.clone(),
@@ -791,8 +835,82 @@ pub(crate) fn diagnose(
         healthy: findings.is_empty(),
         findings,
         next_stage,
+        missing_inputs,
         sources,
+    };
+    diagnosis.summary = summary_of(&diagnosis);
+    diagnosis
+}
+
+/// The number fields that `conditions` compare and `arguments` does not give, in the order
+/// written.
+fn absent_numbers<'a>(
+    conditions: impl Iterator<Item = &'a Condition>,
+    arguments: &Map<String, Value>,
+) -> Vec<&'a str> {
+    let mut absent = Vec::new();
+    for clause in conditions.flat_map(Condition::clauses) {
+        if let Clause::Compare { field, .. } = clause
+            && arguments.get(field).is_none_or(Value::is_null)
+            && !absent.contains(&field.as_str())
+        {
+            absent.push(field.as_str());
+        }
     }
+    absent
+}
+
+/// "Stage 2 · Caching; 2 warnings, worst: high_latency (p95_latency_ms 350 > 200); next:
+/// stage 3 · Read Replicas, add read_replicas."
+fn summary_of(d: &Diagnosis) -> String {
+    let mut out = format!(
+        "Stage {} · {}; ",
+        d.current_stage.number, d.current_stage.name
+    );
+    if d.healthy {
+        out.push_str("healthy: no metric crosses a threshold and no failure mode was reported");
+    } else {
+        let critical = d
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Critical)
+            .count();
+        let warnings = d.findings.len() - critical;
+        let mut counts = Vec::new();
+        if critical > 0 {
+            counts.push(format!("{critical} critical"));
+        }
+        if warnings > 0 {
+            counts.push(format!(
+                "{warnings} warning{}",
+                if warnings == 1 { "" } else { "s" }
+            ));
+        }
+        out.push_str(&counts.join(", "));
+        if let Some(worst) = d.findings.first() {
+            let _ = write!(out, ", worst: {} (", worst.id);
+            for (i, evidence) in worst.evidence.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_evidence(&mut out, evidence);
+            }
+            out.push(')');
+        }
+    }
+    match &d.next_stage {
+        Some(next) => {
+            let _ = write!(
+                out,
+                "; next: stage {} · {}, add {}.",
+                next.number,
+                next.name,
+                next.add.join(", ")
+            );
+        }
+        None => out.push_str("; no graduation trigger fired."),
+    }
+    crate::summary(out)
 }
 
 fn write_evidence(out: &mut String, evidence: &Evidence) {

@@ -12,11 +12,13 @@ use knowledge::{Comparison, Knowledge, KnowledgeError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::calculator::{
+    DefaultApplied, Figure, Formulas, Working, ceil_whole, read_defaults, show,
+};
 use crate::diagnose_bottleneck::{MetricThresholds, StageRef};
 use crate::growth_models::{Zipf, erlang, fit_usl, usl_nodes_for, usl_throughput};
 use crate::markdown::{push_unique, sources};
 use crate::plan_capacity::{CostRange, PlanCapacityArgs};
-use crate::size_cache::{DefaultApplied, Figure, Formulas, Working, read_defaults, show};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool};
 
 /// The load-driven metrics of `diagnose_bottleneck`, in the contract's order: each grows in
@@ -219,7 +221,7 @@ pub struct ResourceForecast {
     /// ln(warning / current) / ln(1 + g); 0 when already there, null when never.
     pub months_to_warning: Option<f64>,
     pub months_to_critical: Option<f64>,
-    /// months_to_critical (or to warning, without a critical line) − lead time, at least 0.
+    /// months_to_critical − lead time, at least 0; null without a critical line.
     pub order_by_month: Option<f64>,
     pub status: Status,
     /// The finding whose thresholds apply (load-driven metrics), or null.
@@ -653,48 +655,63 @@ struct Book<'a> {
 }
 
 impl Book<'_> {
-    fn show(&mut self, label: String, quantity: &str, operands: &[(&str, f64)], value: f64) {
+    /// The value of `quantity` by its formula in `growth-models#formulas`, evaluated as
+    /// written, with its working under `label`.
+    fn show(&mut self, label: String, quantity: &str, operands: &[(&str, f64)]) -> f64 {
         let operands: Vec<(&str, Figure)> = operands
             .iter()
             .map(|(n, v)| (*n, Figure::Amount(*v)))
             .collect();
+        // `load` checked that each formula names only these operands, all of them given.
+        let value = self
+            .formulas
+            .evaluate(quantity, &operands)
+            .unwrap_or(f64::NAN);
         let mut working = self
             .formulas
             .working(quantity, &operands, Figure::Amount(value));
         working.quantity = label;
         self.workings.push(working);
         self.formulas.cite(quantity, &mut self.sources);
+        value
     }
 
-    fn count(&mut self, label: String, quantity: &str, operands: &[(&str, f64)], value: u64) {
-        let operands: Vec<(&str, Figure)> = operands
+    /// A count by its formula (which rounds up with `ceil`), with its working; `None` when it
+    /// does not fit a whole number.
+    fn count(&mut self, label: String, quantity: &str, operands: &[(&str, f64)]) -> Option<u64> {
+        let figures: Vec<(&str, Figure)> = operands
             .iter()
             .map(|(n, v)| (*n, Figure::Amount(*v)))
             .collect();
+        let value = ceil_whole(self.formulas.evaluate(quantity, &figures).ok()?)?;
         let mut working = self
             .formulas
-            .working(quantity, &operands, Figure::Count(value));
+            .working(quantity, &figures, Figure::Count(value));
         working.quantity = label;
         self.workings.push(working);
         self.formulas.cite(quantity, &mut self.sources);
+        Some(value)
     }
 
     /// Months to a threshold, with its working when it is a crossing still to come.
     fn months(&mut self, label: String, current: f64, threshold: f64, rate: Rate) -> Option<f64> {
-        let months = months_to(current, threshold, rate);
-        if let Some(m) = months.filter(|m| *m > 0.0) {
-            self.show(
-                label,
-                "months_to_threshold",
-                &[
-                    ("threshold", threshold),
-                    ("current", current),
-                    ("monthly_growth_pct", rate.pct),
-                ],
-                m,
-            );
+        // Whether it is reached at all is decided here (0 when already there, never without
+        // growth); when it is still to come, the formula gives the month.
+        match months_to(current, threshold, rate) {
+            Some(m) if m > 0.0 => {
+                let m = self.show(
+                    label,
+                    "months_to_threshold",
+                    &[
+                        ("threshold", threshold),
+                        ("current", current),
+                        ("monthly_growth_pct", rate.pct),
+                    ],
+                );
+                m.is_finite().then_some(m)
+            }
+            other => other,
         }
-        months
     }
 }
 
@@ -823,30 +840,25 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
             if !log.is_finite() || !pct.is_finite() || log * horizon_f > LARGEST_LOG_MULTIPLE {
                 return Err(growth_refusal("growth_multiple", multiple, horizon));
             }
-            book.show(
+            let pct = book.show(
                 "monthly_growth_pct".into(),
                 "monthly_growth_pct",
                 &[("growth_multiple", multiple), ("over_months", over)],
-                pct,
             );
             Rate { pct, log }
         }
     };
-    let doubling_months = (rate.log > 0.0).then(|| std::f64::consts::LN_2 / rate.log);
-    if let Some(d) = doubling_months {
+    let doubling_months = (rate.log > 0.0).then(|| {
         book.show(
             "doubling_months".into(),
             "doubling_months",
             &[("monthly_growth_pct", rate.pct)],
-            d,
-        );
-    }
-    let horizon_multiple = rate.multiple(horizon_f);
-    book.show(
+        )
+    });
+    let horizon_multiple = book.show(
         "load_multiple at the horizon".into(),
         "load_multiple",
         &[("monthly_growth_pct", rate.pct), ("month", horizon_f)],
-        horizon_multiple,
     );
 
     // What to follow: the five metrics, then the caller's resources.
@@ -1018,15 +1030,13 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     let mut resources = Vec::new();
     for t in &tracked {
         let label = |what: &str| format!("resources.{}.{what}", t.name);
-        let break_multiple = (t.current > 0.0).then(|| t.warning / t.current);
-        if let Some(b) = break_multiple {
+        let break_multiple = (t.current > 0.0).then(|| {
             book.show(
                 label("break_multiple"),
                 "break_multiple",
                 &[("warning", t.warning), ("current", t.current)],
-                b,
-            );
-        }
+            )
+        });
         let months_to_warning =
             book.months(label("months_to_warning"), t.current, t.warning, t.rate);
         let months_to_critical = t
@@ -1035,7 +1045,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         let order_by_month = order_by(
             &mut book,
             label("order_by_month"),
-            t.critical.map_or(months_to_warning, |_| months_to_critical),
+            months_to_critical,
             lead_time,
         );
         let status = if t.critical.is_some_and(|c| t.current >= c) {
@@ -1197,15 +1207,13 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     // Cost, scaled with load, beside the band of the users at the horizon.
     let cost = match args.current_monthly_cost_usd {
         Some(current) => {
-            let at_horizon = current * horizon_multiple;
-            book.show(
+            let at_horizon = book.show(
                 "cost.at_horizon_usd".into(),
                 "cost_at_multiple",
                 &[
                     ("current_monthly_cost_usd", current),
                     ("load_multiple", horizon_multiple),
                 ],
-                at_horizon,
             );
             let band_at_horizon = args.users.and_then(|users| {
                 let at = (users as f64 * horizon_multiple).min(u64::MAX as f64) as u64;
@@ -1498,7 +1506,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         assumptions.push("queueing: M/M/c (Poisson arrivals, exponential service, one queue for all servers); arrivals grow with load, service time stays".into());
     }
     assumptions.push(format!(
-        "capacity takes {} months to put in place (lead_time_months); resources without a critical line are ordered against their warning line",
+        "capacity takes {} months to put in place (lead_time_months): order_by_month is the month the critical line is reached, less the lead time; a resource without a critical line has none",
         show(lead_time)
     ));
     if !defaults_applied.is_empty() {
@@ -1567,19 +1575,19 @@ fn order_by(
     lead_time: f64,
 ) -> Option<f64> {
     let months = months?;
-    let order = (months - lead_time).max(0.0);
-    if months > 0.0 {
-        book.show(
-            label,
-            "order_by_month",
-            &[
-                ("months_to_critical", months),
-                ("lead_time_months", lead_time),
-            ],
-            months - lead_time,
-        );
+    if months == 0.0 {
+        return Some(0.0);
     }
-    Some(order)
+    let order = book.show(
+        label,
+        "order_by_month",
+        &[
+            ("months_to_critical", months),
+            ("lead_time_months", lead_time),
+        ],
+    );
+    // Not below 0: a month already past means start now.
+    Some(order.max(0.0))
 }
 
 fn latency_forecast(
@@ -1600,8 +1608,7 @@ fn latency_forecast(
         if rho <= 0.0 {
             return None;
         }
-        let multiple = (1.0 - p95 * (1.0 - rho) / line) / rho;
-        book.show(
+        let multiple = book.show(
             format!("latency.{what}_multiple"),
             "latency_break_multiple",
             &[
@@ -1609,7 +1616,6 @@ fn latency_forecast(
                 ("utilization_pct", utilization),
                 ("threshold", line),
             ],
-            multiple,
         );
         book.months(format!("latency.months_to_{what}"), 1.0, multiple, rate)
     };
@@ -1618,12 +1624,10 @@ fn latency_forecast(
         .critical
         .and_then(|c| months_to_line(book, c, "critical"));
     let months_to_saturation = if rho > 0.0 {
-        let multiple = 1.0 / rho;
-        book.show(
+        let multiple = book.show(
             "latency.saturation_multiple".into(),
             "saturation_multiple",
             &[("utilization_pct", utilization)],
-            multiple,
         );
         book.months("latency.months_to_saturation".into(), 1.0, multiple, rate)
     } else {
@@ -1632,15 +1636,12 @@ fn latency_forecast(
     let order_by_month = order_by(
         book,
         "latency.order_by_month".into(),
-        thresholds
-            .critical
-            .map_or(months_to_warning, |_| months_to_critical),
+        months_to_critical,
         lead_time,
     );
     let multiple = rate.multiple(horizon);
     let p95_at_horizon_ms = (rho * multiple < 1.0).then(|| {
-        let value = p95 * (1.0 - rho) / (1.0 - rho * multiple);
-        book.show(
+        let value = book.show(
             "latency.p95_at_horizon_ms".into(),
             "p95_at_multiple",
             &[
@@ -1648,7 +1649,6 @@ fn latency_forecast(
                 ("utilization_pct", utilization),
                 ("load_multiple", multiple),
             ],
-            value,
         );
         value
     });
@@ -1698,7 +1698,7 @@ fn queueing_forecast(
 ) -> QueueingForecast {
     let servers = q.servers as f64;
     let now = queue_state(q, q.arrival_rps, 0.0);
-    book.show(
+    let utilization_pct = book.show(
         "queueing.utilization_pct".into(),
         "queue_utilization_pct",
         &[
@@ -1706,12 +1706,10 @@ fn queueing_forecast(
             ("service_time_ms", q.service_time_ms),
             ("servers", servers),
         ],
-        now.utilization_pct,
     );
     // `run` refused a saturated queue, so Erlang C is defined today.
     let waiting = now.probability_of_waiting.unwrap_or(1.0);
-    let mean_wait_ms = now.mean_wait_ms.unwrap_or(f64::MAX);
-    book.show(
+    let mean_wait_ms = book.show(
         "queueing.mean_wait_ms".into(),
         "mean_wait_ms",
         &[
@@ -1720,36 +1718,29 @@ fn queueing_forecast(
             ("servers", servers),
             ("arrival_rps", q.arrival_rps),
         ],
-        mean_wait_ms,
     );
-    let mean_response_ms = mean_wait_ms + q.service_time_ms;
-    book.show(
+    let mean_response_ms = book.show(
         "queueing.mean_response_ms".into(),
         "mean_response_ms",
         &[
             ("mean_wait_ms", mean_wait_ms),
             ("service_time_ms", q.service_time_ms),
         ],
-        mean_response_ms,
     );
     let months_to_target = book.months(
         "queueing.months_to_target".into(),
-        now.utilization_pct,
+        utilization_pct,
         target,
         rate,
     );
     let months_to_saturation = book.months(
         "queueing.months_to_saturation".into(),
-        now.utilization_pct,
+        utilization_pct,
         100.0,
         rate,
     );
     let mut needed = |label: &str, multiple: f64| -> Option<u64> {
-        let count = crate::size_cache::ceil_whole(
-            q.arrival_rps * multiple * q.service_time_ms / 1000.0 / (target / 100.0),
-        )?
-        .max(1);
-        book.count(
+        let count = book.count(
             format!("queueing.{label}"),
             "servers_needed",
             &[
@@ -1758,9 +1749,8 @@ fn queueing_forecast(
                 ("service_time_ms", q.service_time_ms),
                 ("target_utilization_pct", target),
             ],
-            count,
-        );
-        Some(count)
+        )?;
+        Some(count.max(1))
     };
     let servers_needed_now = needed("servers_needed_now", 1.0);
     let servers_needed_at_horizon = needed("servers_needed_at_horizon", rate.multiple(horizon));
@@ -1775,7 +1765,7 @@ fn queueing_forecast(
         servers: q.servers,
         arrival_rps: q.arrival_rps,
         service_time_ms: q.service_time_ms,
-        utilization_pct: now.utilization_pct,
+        utilization_pct,
         probability_of_waiting: waiting,
         mean_wait_ms,
         mean_response_ms,
@@ -1957,12 +1947,10 @@ fn scalability_forecast(
     horizon: f64,
 ) -> ScalabilityForecast {
     let peak_nodes = (kappa > 0.0).then(|| {
-        let n = ((1.0 - sigma) / kappa).sqrt();
-        book.show(
+        let n = book.show(
             "scalability.peak_nodes".into(),
             "peak_nodes",
             &[("sigma", sigma), ("kappa", kappa)],
-            n,
         );
         n
     });
@@ -1977,8 +1965,7 @@ fn scalability_forecast(
             } else {
                 lo
             };
-            let x = usl_throughput(sigma, kappa, lambda, best);
-            book.show(
+            let x = book.show(
                 "scalability.max_throughput_rps".into(),
                 "usl_throughput",
                 &[
@@ -1987,7 +1974,6 @@ fn scalability_forecast(
                     ("sigma", sigma),
                     ("kappa", kappa),
                 ],
-                x,
             );
             Some(x)
         }
@@ -1995,7 +1981,7 @@ fn scalability_forecast(
         None if sigma > 0.0 => Some(lambda / sigma),
         None => None,
     };
-    let whole = |n: Option<f64>| n.and_then(|n| crate::size_cache::ceil_whole(n));
+    let whole = |n: Option<f64>| n.and_then(|n| ceil_whole(n));
     let nodes_needed = whole(usl_nodes_for(sigma, kappa, lambda, current_rps));
     let at_horizon = current_rps * rate.multiple(horizon);
     let nodes_needed_at_horizon = whole(usl_nodes_for(sigma, kappa, lambda, at_horizon));

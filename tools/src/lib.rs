@@ -4,6 +4,7 @@
 //! Nothing here does I/O or knows about MCP; the server crate wires these to the protocol.
 
 mod args;
+pub mod calculator;
 pub mod choose_datastore;
 pub mod choose_message_queue;
 mod decision;
@@ -48,6 +49,84 @@ pub struct MissingInput {
     pub field: String,
     /// The result field or answer it would have added.
     pub enables: String,
+}
+
+/// The most characters a `summary` holds (contract §6).
+pub const SUMMARY_MAX_CHARS: usize = 400;
+
+/// The most bytes of `structuredContent` an answer holds in `concise` and in `full`
+/// (contract §6); a tool whose lists could pass them cuts the lists and says so in
+/// [`Truncated`].
+pub const CONCISE_MAX_BYTES: usize = 100_000;
+pub const FULL_MAX_BYTES: usize = 500_000;
+
+impl Detail {
+    /// The byte cap of contract §6 for an answer in this detail.
+    pub fn max_bytes(self) -> usize {
+        match self {
+            Self::Concise => CONCISE_MAX_BYTES,
+            Self::Full => FULL_MAX_BYTES,
+        }
+    }
+
+    pub fn is_full(self) -> bool {
+        self == Self::Full
+    }
+}
+
+/// A list that was cut to keep the answer under its cap (contract §6).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
+pub struct Truncated {
+    /// The list that was cut, as a dotted path in the result (`reshard.shard_map`).
+    pub field: String,
+    /// Items shown (the first ones, in order).
+    pub shown: u64,
+    /// Items the whole list holds.
+    pub total: u64,
+    /// How to get the items left out.
+    pub how_to_get_more: String,
+}
+
+/// A summary cut to [`SUMMARY_MAX_CHARS`] characters, ending in `…` when it was cut.
+pub(crate) fn summary(text: String) -> String {
+    if text.chars().count() <= SUMMARY_MAX_CHARS {
+        return text;
+    }
+    let mut cut: String = text.chars().take(SUMMARY_MAX_CHARS - 1).collect();
+    cut.push('…');
+    cut
+}
+
+/// `value`, and when it is absent, a note in `missing` that `field` would have added
+/// `enables`. Called where each optional figure is computed, so that `missing_inputs` lists
+/// exactly the figures a result left out:
+/// `let servers = needs(&mut missing, args.per_server_rps, "per_server_rps", "servers")`.
+pub(crate) fn needs<T>(
+    missing: &mut Vec<MissingInput>,
+    value: Option<T>,
+    field: &str,
+    enables: &str,
+) -> Option<T> {
+    if value.is_none() {
+        missing_input(missing, field, enables);
+    }
+    value
+}
+
+/// Notes that `field` would have added `enables`; one entry per field, its answers joined.
+pub(crate) fn missing_input(missing: &mut Vec<MissingInput>, field: &str, enables: &str) {
+    match missing.iter_mut().find(|m| m.field == field) {
+        Some(entry) => {
+            if !entry.enables.split(", ").any(|e| e == enables) {
+                entry.enables.push_str(", ");
+                entry.enables.push_str(enables);
+            }
+        }
+        None => missing.push(MissingInput {
+            field: field.to_string(),
+            enables: enables.to_string(),
+        }),
+    }
 }
 
 use schemars::{JsonSchema, generate::SchemaSettings};
@@ -128,6 +207,8 @@ fn prepare<T: Tool>() -> PreparedTool {
     let input = SchemaSettings::draft2020_12()
         .into_generator()
         .into_root_schema_for::<T::Args>();
+    let mut input = schema_object(input);
+    schema::bound_free_text(&mut input);
     let output = SchemaSettings::draft2020_12()
         .for_serialize()
         .into_generator()
@@ -136,9 +217,9 @@ fn prepare<T: Tool>() -> PreparedTool {
         name: T::NAME,
         title: T::TITLE,
         description: T::DESCRIPTION,
-        input_schema: schema::advertised_input(&schema_object(input.clone()), T::NESTED),
+        input_schema: schema::advertised_input(&input, T::NESTED),
         output_schema: schema::advertised_output(&schema_object(output)),
-        validation_schema: schema::strip(&schema_object(input)),
+        validation_schema: schema::strip(&input),
         invoke: invoke::<T>,
         invoke_json: invoke_json::<T>,
     }

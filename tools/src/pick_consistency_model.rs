@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Detail, Tool};
 
 // A replication quorum: how many replicas hold each item, acknowledge a write, answer a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -61,6 +61,9 @@ pub struct ConsistencyArgs {
     pub multi_region: bool,
     /// Replication quorum to check.
     pub quorum: Option<Quorum>,
+    /// concise (default) or full: full adds the rule texts and explanations.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 /// The consistency models the advisor chooses between, strongest first.
@@ -347,17 +350,10 @@ impl Catalog {
         }
         let patterns_uri = table.uri();
 
-        let quorums_uri = format!("{}consistency#quorums", knowledge::URI_SCHEME);
-        if knowledge.resolve(&quorums_uri).is_none() {
-            let path = knowledge
-                .document("consistency")
-                .map_or("consistency.md", |d| d.path());
-            return Err(KnowledgeError::new(
-                path,
-                0,
-                "the section `Quorums` (anchor `quorums`) is missing; quorum results cite it",
-            ));
-        }
+        let quorums_uri = knowledge.section_uri(
+            "consistency#quorums",
+            "`pick_consistency_model` (quorum results)",
+        )?;
 
         Ok(Self {
             rules,

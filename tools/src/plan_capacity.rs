@@ -10,13 +10,12 @@ use knowledge::{Knowledge, KnowledgeError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::calculator::{
+    DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
+};
 use crate::diagnose_bottleneck::StageRef;
 use crate::markdown::{push_unique, sources};
-use crate::size_cache::{
-    DefaultApplied, Figure, Formulas, Working, ceil_whole, push_workings, read_defaults, show,
-    too_large, too_many,
-};
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
 // Today's peak and whatever else is known about servers, database and users.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -50,6 +49,9 @@ pub struct PlanCapacityArgs {
     pub avg_latency_ms: Option<f64>,
     /// Users; gives stage and cost.
     pub users: Option<u64>,
+    /// concise (default) or full: full adds the defaults applied and the notes.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 /// Rough monthly infrastructure cost, US dollars.
@@ -67,6 +69,8 @@ pub struct CostRange {
 /// The capacity plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CapacityPlan {
+    /// The answer in one to three sentences: required capacity and each figure computed.
+    pub summary: String,
     /// Capacity to plan for, requests per second: peak_rps × growth_factor × safety_margin.
     pub required_rps: f64,
     /// Application servers, with `per_server_rps`: ceil(required_rps / per_server_rps).
@@ -85,8 +89,12 @@ pub struct CapacityPlan {
     pub workings: Vec<Working>,
     /// The defaults used for arguments not given.
     pub defaults_applied: Vec<DefaultApplied>,
-    /// Figures left out and what they need.
+    /// Figures left out and what they need, in words (`detail: full`; `missing_inputs`
+    /// lists the same arguments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Arguments not given that would have added a figure.
+    pub missing_inputs: Vec<MissingInput>,
     pub sources: Vec<String>,
 }
 
@@ -114,7 +122,8 @@ pub(crate) struct Catalog {
     stages_uri: String,
 }
 
-/// The quantities `plan_capacity` computes and the operands of each formula.
+/// The quantities `plan_capacity` computes, in order, and the quantities each formula may name
+/// (the values the calculator has at that point and substitutes).
 const FORMULAS: [(&str, &[&str]); 5] = [
     (
         "required_rps",
@@ -203,6 +212,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
     let mut workings = Vec::new();
     let mut defaults_applied = Vec::new();
     let mut notes = Vec::new();
+    let mut missing = Vec::new();
     let mut sources = Vec::new();
 
     let growth = args.growth_factor.unwrap_or_else(|| {
@@ -219,42 +229,29 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
         });
         catalog.defaults.safety_margin
     });
-    let required_rps = args.peak_rps * growth * safety;
-    if !required_rps.is_finite() {
-        return Err(too_large(
-            "peak_rps",
-            args.peak_rps,
-            "peak_rps × growth_factor × safety_margin",
-        ));
-    }
-    workings.push(formulas.working(
-        "required_rps",
-        &[
-            ("peak_rps", Figure::Amount(args.peak_rps)),
-            ("growth_factor", Figure::Amount(growth)),
-            ("safety_margin", Figure::Amount(safety)),
-        ],
-        Figure::Amount(required_rps),
-    ));
+    let operands = [
+        ("peak_rps", Figure::Amount(args.peak_rps)),
+        ("growth_factor", Figure::Amount(growth)),
+        ("safety_margin", Figure::Amount(safety)),
+    ];
+    let required_rps = formulas.amount("required_rps", &operands, "peak_rps", args.peak_rps)?;
+    workings.push(formulas.working("required_rps", &operands, Figure::Amount(required_rps)));
     formulas.cite("required_rps", &mut sources);
 
-    let servers = match args.per_server_rps {
+    let servers = match needs(
+        &mut missing,
+        args.per_server_rps,
+        "per_server_rps",
+        "servers",
+    ) {
         Some(per_server) => {
-            let servers = ceil_whole(required_rps / per_server).ok_or_else(|| {
-                too_many(
-                    "per_server_rps",
-                    show(per_server),
-                    "servers = ceil(required_rps / per_server_rps)",
-                )
-            })?;
-            workings.push(formulas.working(
-                "servers",
-                &[
-                    ("required_rps", Figure::Amount(required_rps)),
-                    ("per_server_rps", Figure::Amount(per_server)),
-                ],
-                Figure::Count(servers),
-            ));
+            let operands = [
+                ("required_rps", Figure::Amount(required_rps)),
+                ("per_server_rps", Figure::Amount(per_server)),
+            ];
+            let servers =
+                formulas.count("servers", &operands, "per_server_rps", show(per_server))?;
+            workings.push(formulas.working("servers", &operands, Figure::Count(servers)));
             formulas.cite("servers", &mut sources);
             Some(servers)
         }
@@ -264,7 +261,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
         }
     };
 
-    let pool_size = match args.db_cores {
+    let pool_size = match needs(&mut missing, args.db_cores, "db_cores", "pool_size") {
         Some(cores) => {
             let spindles = args.effective_spindles.unwrap_or_else(|| {
                 defaults_applied.push(DefaultApplied {
@@ -273,24 +270,12 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
                 });
                 catalog.defaults.effective_spindles
             });
-            let pool = cores
-                .checked_mul(2)
-                .and_then(|c| c.checked_add(spindles))
-                .ok_or_else(|| {
-                    too_many(
-                        "db_cores",
-                        cores.to_string(),
-                        "pool_size = db_cores × 2 + effective_spindles",
-                    )
-                })?;
-            workings.push(formulas.working(
-                "pool_size",
-                &[
-                    ("db_cores", Figure::Count(cores)),
-                    ("effective_spindles", Figure::Count(spindles)),
-                ],
-                Figure::Count(pool),
-            ));
+            let operands = [
+                ("db_cores", Figure::Count(cores)),
+                ("effective_spindles", Figure::Count(spindles)),
+            ];
+            let pool = formulas.count("pool_size", &operands, "db_cores", cores.to_string())?;
+            workings.push(formulas.working("pool_size", &operands, Figure::Count(pool)));
             formulas.cite("pool_size", &mut sources);
             Some(pool)
         }
@@ -309,59 +294,63 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
 
     let read_replicas = match (args.reads_per_sec, args.replica_read_capacity_per_sec) {
         (Some(reads), Some(capacity)) => {
-            let replicas = ceil_whole(reads / capacity).ok_or_else(|| {
-                too_many(
-                    "replica_read_capacity_per_sec",
-                    show(capacity),
-                    "read_replicas = ceil(reads_per_sec / replica_read_capacity_per_sec)",
-                )
-            })?;
-            workings.push(formulas.working(
+            let operands = [
+                ("reads_per_sec", Figure::Amount(reads)),
+                ("replica_read_capacity_per_sec", Figure::Amount(capacity)),
+            ];
+            let replicas = formulas.count(
                 "read_replicas",
-                &[
-                    ("reads_per_sec", Figure::Amount(reads)),
-                    ("replica_read_capacity_per_sec", Figure::Amount(capacity)),
-                ],
-                Figure::Count(replicas),
-            ));
+                &operands,
+                "replica_read_capacity_per_sec",
+                show(capacity),
+            )?;
+            workings.push(formulas.working("read_replicas", &operands, Figure::Count(replicas)));
             formulas.cite("read_replicas", &mut sources);
             Some(replicas)
         }
         (None, None) => {
+            missing_input(&mut missing, "reads_per_sec", "read_replicas");
+            missing_input(
+                &mut missing,
+                "replica_read_capacity_per_sec",
+                "read_replicas",
+            );
             notes
                 .push("read_replicas needs reads_per_sec and replica_read_capacity_per_sec".into());
             None
         }
         (Some(_), None) => {
+            missing_input(
+                &mut missing,
+                "replica_read_capacity_per_sec",
+                "read_replicas",
+            );
             notes.push("read_replicas needs replica_read_capacity_per_sec as well".into());
             None
         }
         (None, Some(_)) => {
+            missing_input(&mut missing, "reads_per_sec", "read_replicas");
             notes.push("read_replicas needs reads_per_sec as well".into());
             None
         }
     };
 
-    let in_flight_requests = match args.avg_latency_ms {
+    let in_flight_requests = match needs(
+        &mut missing,
+        args.avg_latency_ms,
+        "avg_latency_ms",
+        "in_flight_requests",
+    ) {
         Some(latency) => {
-            // In the formula's order when that stays finite, else dividing first.
-            let in_flight = match required_rps * latency / 1000.0 {
-                x if x.is_finite() => x,
-                _ => required_rps * (latency / 1000.0),
-            };
-            if !in_flight.is_finite() {
-                return Err(too_large(
-                    "avg_latency_ms",
-                    latency,
-                    "required_rps × avg_latency_ms / 1000",
-                ));
-            }
+            let operands = [
+                ("required_rps", Figure::Amount(required_rps)),
+                ("avg_latency_ms", Figure::Amount(latency)),
+            ];
+            let in_flight =
+                formulas.amount("in_flight_requests", &operands, "avg_latency_ms", latency)?;
             workings.push(formulas.working(
                 "in_flight_requests",
-                &[
-                    ("required_rps", Figure::Amount(required_rps)),
-                    ("avg_latency_ms", Figure::Amount(latency)),
-                ],
+                &operands,
                 Figure::Amount(in_flight),
             ));
             formulas.cite("in_flight_requests", &mut sources);
@@ -373,40 +362,45 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
         }
     };
 
-    let (stage, monthly_cost_usd) = match args.users {
-        Some(users) => {
-            let number = advisor.diagnose.stage_for_users(users as f64);
-            let stage = advisor
-                .diagnose
-                .stages
-                .iter()
-                .find(|s| s.number == number)
-                .map(|s| StageRef {
-                    number: s.number,
-                    name: s.name.clone(),
-                });
-            push_unique(&mut sources, catalog.stages_uri.clone());
-            // `load` requires a last band without a bound, so a band always matches.
-            let cost = catalog
-                .costs
-                .iter()
-                .find(|c| c.max_users.is_none_or(|max| users <= max))
-                .map(|c| CostRange {
-                    low: c.low,
-                    high: c.high,
-                    architecture: c.architecture.clone(),
-                    max_users: c.max_users,
-                });
-            push_unique(&mut sources, catalog.costs_uri.clone());
-            (stage, cost)
-        }
-        None => {
-            notes.push("stage and monthly_cost_usd need users".into());
-            (None, None)
-        }
-    };
+    let (stage, monthly_cost_usd) =
+        match needs(&mut missing, args.users, "users", "stage, monthly_cost_usd") {
+            Some(users) => {
+                let number = advisor.diagnose.stage_for_users(users as f64);
+                let stage = advisor
+                    .diagnose
+                    .stages
+                    .iter()
+                    .find(|s| s.number == number)
+                    .map(|s| StageRef {
+                        number: s.number,
+                        name: s.name.clone(),
+                    });
+                push_unique(&mut sources, catalog.stages_uri.clone());
+                // `load` requires a last band without a bound, so a band always matches.
+                let cost = catalog
+                    .costs
+                    .iter()
+                    .find(|c| c.max_users.is_none_or(|max| users <= max))
+                    .map(|c| CostRange {
+                        low: c.low,
+                        high: c.high,
+                        architecture: c.architecture.clone(),
+                        max_users: c.max_users,
+                    });
+                push_unique(&mut sources, catalog.costs_uri.clone());
+                (stage, cost)
+            }
+            None => {
+                notes.push("stage and monthly_cost_usd need users".into());
+                (None, None)
+            }
+        };
 
-    Ok(CapacityPlan {
+    if !args.detail.is_full() {
+        notes.clear();
+    }
+    let mut plan = CapacityPlan {
+        summary: String::new(),
         required_rps,
         servers,
         pool_size,
@@ -417,8 +411,60 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
         workings,
         defaults_applied,
         notes,
+        missing_inputs: missing,
         sources,
-    })
+    };
+    plan.summary = summary_of(&plan);
+    Ok(plan)
+}
+
+/// "Plan for 36,000 req/s: 45 servers, pool 33 per DB, 4 read replicas, 4,320 in flight;
+/// stage 3 · Read Replicas, $10,000–30,000/month."
+fn summary_of(plan: &CapacityPlan) -> String {
+    let mut figures = Vec::new();
+    if let Some(servers) = plan.servers {
+        figures.push(format!("{servers} servers"));
+    }
+    if let Some(pool) = plan.pool_size {
+        figures.push(format!("a pool of {pool} connections per database"));
+    }
+    if let Some(replicas) = plan.read_replicas {
+        figures.push(format!(
+            "{replicas} read replica{}",
+            if replicas == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(in_flight) = plan.in_flight_requests {
+        figures.push(format!("{} requests in flight", show(in_flight)));
+    }
+    let mut out = format!("Plan for {} req/s", show(plan.required_rps));
+    if !figures.is_empty() {
+        out.push_str(": ");
+        out.push_str(&figures.join(", "));
+    }
+    if let (Some(stage), Some(cost)) = (&plan.stage, &plan.monthly_cost_usd) {
+        let _ = std::fmt::Write::write_fmt(
+            &mut out,
+            format_args!(
+                "; stage {} · {}, ${}{}/month",
+                stage.number,
+                stage.name,
+                show(cost.low as f64),
+                cost.high
+                    .map_or("+".to_string(), |h| format!("–{}", show(h as f64)))
+            ),
+        );
+    }
+    out.push('.');
+    if !plan.missing_inputs.is_empty() {
+        let fields: Vec<&str> = plan
+            .missing_inputs
+            .iter()
+            .map(|m| m.field.as_str())
+            .collect();
+        out.push_str(&format!(" Not computed without {}.", fields.join(", ")));
+    }
+    crate::summary(out)
 }
 
 /// The plan as markdown: the figures, the workings, the sources.

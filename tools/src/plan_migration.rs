@@ -10,11 +10,11 @@ use knowledge::{Condition, Facts, Knowledge, KnowledgeError, RowRef, TableRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::calculator::{Figure, Formulas, show};
 use crate::decision;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::markdown::{push_unique, sources};
-use crate::size_cache::show;
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Detail, Tool};
 
 /// The virtual shard count when none is given: keys modulo 1024, then a shard map.
 pub const DEFAULT_VIRTUAL_SHARDS: u64 = 1024;
@@ -116,6 +116,9 @@ pub struct MigrationArgs {
     /// Data must stay in its region (GDPR).
     #[serde(default)]
     pub data_residency: bool,
+    /// concise (default) or full: full adds per-shard moves, every strategy's pros and cons.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 impl MigrationArgs {
@@ -132,6 +135,7 @@ impl MigrationArgs {
             virtual_shards: None,
             needs_range_queries: false,
             data_residency: false,
+            detail: Detail::Concise,
         }
     }
 }
@@ -327,10 +331,33 @@ pub(crate) struct Catalog {
     pub components: Vec<ComponentChange>,
     pub components_uri: String,
     virtual_shards_uri: String,
+    reshard_formulas: Formulas,
     data_moved_uri: String,
     ring_uri: String,
     read_your_writes_uri: String,
 }
+
+/// The quantities of a reshard computed by formula, and the quantities each may name.
+const RESHARD_FORMULAS: [(&str, &[&str]); 4] = [
+    (
+        "moved_fraction",
+        &[
+            "moved_virtual_shards",
+            "virtual_shards",
+            "current_shards",
+            "target_shards",
+        ],
+    ),
+    ("moved_data_gb", &["data_size_gb", "moved_fraction"]),
+    (
+        "naive_modulo_moved_fraction",
+        &["current_shards", "target_shards"],
+    ),
+    (
+        "consistent_hashing_moved_fraction",
+        &["current_shards", "target_shards"],
+    ),
+];
 
 /// The contract's phase ids of a database switch, in order.
 const DATABASE_SWITCH_PHASES: [&str; 5] = [
@@ -342,16 +369,7 @@ const DATABASE_SWITCH_PHASES: [&str; 5] = [
 ];
 
 fn section_uri(knowledge: &Knowledge, reference: &str) -> Result<String, KnowledgeError> {
-    if knowledge.check_reference(reference) {
-        Ok(format!("{}{reference}", knowledge::URI_SCHEME))
-    } else {
-        let slug = reference.split('#').next().unwrap_or(reference);
-        Err(KnowledgeError::new(
-            &format!("{slug}.md"),
-            0,
-            format!("`plan_migration` needs the section `{reference}`"),
-        ))
-    }
+    knowledge.section_uri(reference, "`plan_migration`")
 }
 
 fn whole_weeks(row: &RowRef<'_>, column: &str) -> Result<u64, KnowledgeError> {
@@ -564,6 +582,12 @@ impl Catalog {
             components,
             components_uri: table.uri(),
             virtual_shards_uri: section_uri(knowledge, "sharding#virtual-shards")?,
+            reshard_formulas: Formulas::load(
+                knowledge,
+                "sharding",
+                "reshard-formulas",
+                &RESHARD_FORMULAS,
+            )?,
             data_moved_uri: section_uri(knowledge, "sharding#how-much-data-moves")?,
             ring_uri: section_uri(knowledge, "sharding#the-ring")?,
             read_your_writes_uri: section_uri(knowledge, "migrations#the-read-your-writes-gotcha")?,
@@ -705,55 +729,70 @@ fn moves(current: &[usize], target: &[usize]) -> Vec<ShardMove> {
         .collect()
 }
 
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 { a } else { gcd(b, a % b) }
+/// The reshard from `current` to `target` shards over `virtual_shards`: the new map by moving
+/// each shard's surplus (in Rust: a search, not a formula), the shares moved by the formulas of
+/// `sharding#reshard-formulas`.
+pub fn reshard(
+    advisor: &Advisor,
+    virtual_shards: u64,
+    current: u64,
+    target: u64,
+) -> Result<Reshard, ArgError> {
+    reshard_by(
+        &advisor.migration.reshard_formulas,
+        virtual_shards,
+        current,
+        target,
+    )
 }
 
-/// Share of keys that `key % current` and `key % target` place differently. Over one period
-/// of lcm(current, target) keys the two remainders agree for exactly min(current, target) keys
-/// (one per common remainder, by the Chinese remainder theorem), so the share that stays is
-/// min / lcm = gcd / max.
-pub fn naive_modulo_moved_fraction(current: u64, target: u64) -> f64 {
-    let max = current.max(target).max(1);
-    1.0 - gcd(current, target) as f64 / max as f64
-}
-
-/// Share of keys a consistent-hashing ring moves from `current` to `target` nodes.
-pub fn consistent_hashing_moved_fraction(current: u64, target: u64) -> f64 {
-    let max = current.max(target).max(1);
-    current.abs_diff(target) as f64 / max as f64
-}
-
-/// The reshard from `current` to `target` shards over `virtual_shards`.
-pub fn reshard(virtual_shards: u64, current: u64, target: u64) -> Reshard {
+fn reshard_by(
+    formulas: &Formulas,
+    virtual_shards: u64,
+    current: u64,
+    target: u64,
+) -> Result<Reshard, ArgError> {
     let before = contiguous_map(virtual_shards, current);
     let after = spread(&before, target);
     let moved = before.iter().zip(&after).filter(|(a, b)| a != b).count() as u64;
-    let naive = naive_modulo_moved_fraction(current, target);
-    let ring = consistent_hashing_moved_fraction(current, target);
-    let g = gcd(current, target);
-    let max = current.max(target);
-    Reshard {
+    let operands = [
+        ("moved_virtual_shards", Figure::Count(moved)),
+        ("virtual_shards", Figure::Count(virtual_shards)),
+        ("current_shards", Figure::Count(current)),
+        ("target_shards", Figure::Count(target)),
+    ];
+    let share = |quantity: &str| -> Result<(f64, String), ArgError> {
+        let value = formulas.evaluate(quantity, &operands)?;
+        if !value.is_finite() {
+            return Err(ArgError::new(
+                "target_shards",
+                target.to_string(),
+                format!(
+                    "shard counts for which `{}` is a number",
+                    formulas.text(quantity)
+                ),
+            ));
+        }
+        let working = formulas.working(quantity, &operands, Figure::Amount(value));
+        Ok((value, format!("{} = {}", working.substituted, show(value))))
+    };
+    let (moved_fraction, _) = share("moved_fraction")?;
+    let (naive, naive_modulo_formula) = share("naive_modulo_moved_fraction")?;
+    let (ring, consistent_hashing_formula) = share("consistent_hashing_moved_fraction")?;
+    Ok(Reshard {
         virtual_shards,
         current_shards: current,
         target_shards: target,
         moved_virtual_shards: moved,
-        moved_fraction: moved as f64 / virtual_shards as f64,
+        moved_fraction,
         naive_modulo_moved_fraction: naive,
-        naive_modulo_formula: format!(
-            "1 − gcd({current}, {target}) / max({current}, {target}) = 1 − {g}/{max} = {}",
-            show(naive)
-        ),
+        naive_modulo_formula,
         consistent_hashing_moved_fraction: ring,
-        consistent_hashing_formula: format!(
-            "|{target} − {current}| / max({target}, {current}) = {}/{max} = {}",
-            current.abs_diff(target),
-            show(ring)
-        ),
+        consistent_hashing_formula,
         moved_data_gb: None,
         shard_map: shard_map(&after, target),
         moves: moves(&before, &after),
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1049,8 +1088,17 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
             // `check_shards` made both counts present for a reshard.
             let current = args.current_shards.unwrap_or(1);
             let target = args.target_shards.unwrap_or(1);
-            let mut computed = reshard(virtual_shards, current, target);
-            computed.moved_data_gb = args.data_size_gb.map(|s| s * computed.moved_fraction);
+            let formulas = &catalog.reshard_formulas;
+            let mut computed = reshard_by(formulas, virtual_shards, current, target)?;
+            if let Some(size) = args.data_size_gb {
+                let operands = [
+                    ("data_size_gb", Figure::Amount(size)),
+                    ("moved_fraction", Figure::Amount(computed.moved_fraction)),
+                ];
+                computed.moved_data_gb =
+                    Some(formulas.amount("moved_data_gb", &operands, "data_size_gb", size)?);
+            }
+            formulas.cite("moved_fraction", &mut sources);
             data_to_copy_gb = computed.moved_data_gb;
             push_unique(&mut sources, catalog.virtual_shards_uri.clone());
             push_unique(&mut sources, catalog.data_moved_uri.clone());

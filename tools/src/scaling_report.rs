@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::args::format_number;
+use crate::calculator::show;
 use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
 use crate::diagnose_bottleneck::{
     self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
@@ -19,8 +20,7 @@ use crate::diagnose_bottleneck::{
 use crate::markdown::{push_unique, sources};
 use crate::plan_capacity::{self, CapacityPlan, CostRange, PlanCapacityArgs};
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
-use crate::size_cache::show;
-use crate::{Advisor, ArgError, Tool};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
 // The system to review and whatever else is known about it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -35,6 +35,9 @@ pub struct ReportArgs {
     /// Cost today, USD/month.
     #[schemars(range(min = 0))]
     pub current_monthly_cost_usd: Option<f64>,
+    /// concise (default) or full, for the report and the results nested in it.
+    #[serde(default)]
+    pub detail: Detail,
 }
 
 /// One section of the report.
@@ -62,7 +65,12 @@ pub struct ComponentToAdd {
     pub component: String,
     /// `add`: the next stage's own component; `consider`: suggested at that stage.
     pub role: Role,
+    /// Why, from the stage's triggers and the component's purpose (`detail: full`; the
+    /// Components to Add section says it in concise).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub why: String,
+    /// How it is introduced (`detail: full`; also in the Components to Add section).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub how: String,
     /// The migration that introduces it, when it moves data.
     pub migration: Option<MigrationKind>,
@@ -83,13 +91,48 @@ pub struct CostImpact {
     pub change_low_usd: Option<f64>,
     /// projected.high − current, with a current cost and a bounded band.
     pub change_high_usd: Option<f64>,
-    /// Why the change is worth its cost.
+    /// Why the change is worth its cost (`detail: full`; the Cost Impact section says it too).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub justification: String,
+}
+
+/// One box of the architecture diagram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ArchitectureBox {
+    pub id: String,
+    pub label: String,
+    pub shape: Shape,
+    pub mark: Mark,
+    /// The box this one hangs under (null for the users, the root).
+    pub parent: Option<String>,
+    /// The label of the arrow from the parent, if it has one.
+    pub edge: Option<String>,
+}
+
+/// An arrow outside the tree (reads to the replicas, replication between regions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ArchitectureLink {
+    pub from: String,
+    pub to: String,
+    pub label: String,
+}
+
+/// The target architecture as boxes and arrows: the tree the Mermaid diagram of Recommended
+/// Architecture is written from, for a client that draws it itself. Today's architecture is
+/// its `existing` boxes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Architecture {
+    /// Every box, parents before children, in the diagram's order.
+    pub boxes: Vec<ArchitectureBox>,
+    pub links: Vec<ArchitectureLink>,
 }
 
 /// The report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
+    /// The answer in one to three sentences: stage and target, the worst finding, what to add,
+    /// the datastore and the cost band.
+    pub summary: String,
     /// Exactly seven: Current Architecture Analysis, Bottlenecks Identified, Recommended
     /// Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation.
     pub sections: Vec<ReportSection>,
@@ -106,6 +149,11 @@ pub struct Report {
     pub capacity: Option<CapacityPlan>,
     /// The results of plan_migration for the components added, in order.
     pub migrations: Vec<MigrationPlan>,
+    /// The target architecture's boxes and arrows (the diagram of Recommended Architecture).
+    pub architecture: Architecture,
+    /// Arguments not given that would have added to the report, nested ones dotted
+    /// (`system.db_cpu_pct`, `capacity.per_server_rps`).
+    pub missing_inputs: Vec<MissingInput>,
     pub sources: Vec<String>,
 }
 
@@ -262,9 +310,11 @@ fn nested(prefix: &'static str) -> impl Fn(ArgError) -> ArgError {
 // ---------------------------------------------------------------------------------------------
 // The architecture: what is there, what comes, and the diagram of the target.
 
-/// How a component appears in the target architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mark {
+/// How a component appears in the target architecture: `existing` boxes are today's
+/// architecture, `new` ones what the change adds, `consider` ones worth adding at that stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
     Existing,
     New,
     Consider,
@@ -325,8 +375,10 @@ struct Node {
     children: Vec<(Option<&'static str>, Node)>,
 }
 
-#[derive(Clone, Copy)]
-enum Shape {
+/// How a box is drawn: the users, a service, or a store of data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
     Person,
     Box,
     Store,
@@ -647,6 +699,42 @@ fn label_of(node: &Node, id: &str) -> Option<String> {
     node.children
         .iter()
         .find_map(|(_, child)| label_of(child, id))
+}
+
+fn boxes_walk(node: &Node, boxes: &mut Vec<ArchitectureBox>) {
+    for (edge, child) in &node.children {
+        boxes.push(ArchitectureBox {
+            id: child.id.clone(),
+            label: child.label.clone(),
+            shape: child.shape,
+            mark: child.mark,
+            parent: Some(node.id.clone()),
+            edge: edge.map(str::to_string),
+        });
+        boxes_walk(child, boxes);
+    }
+}
+
+/// The tree as a list of boxes and arrows, for the structured result.
+fn structured(root: &Node, extra: &[(String, String, &'static str)]) -> Architecture {
+    let mut boxes = vec![ArchitectureBox {
+        id: root.id.clone(),
+        label: root.label.clone(),
+        shape: root.shape,
+        mark: root.mark,
+        parent: None,
+        edge: None,
+    }];
+    boxes_walk(root, &mut boxes);
+    let links = extra
+        .iter()
+        .map(|(from, to, label)| ArchitectureLink {
+            from: from.clone(),
+            to: to.clone(),
+            label: label.to_string(),
+        })
+        .collect();
+    Architecture { boxes, links }
 }
 
 /// The tree as indented plain text, for clients that do not draw Mermaid.
@@ -1332,17 +1420,53 @@ fn risk_section(diagnosis: &Diagnosis, migrations: &[MigrationPlan]) -> String {
 /// Writes the report for `args`.
 pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     let catalog = &advisor.report;
-    let diagnosis =
-        diagnose_bottleneck::run(advisor, args.system.clone()).map_err(nested("system"))?;
-    let datastore = match &args.requirements {
+    let detail = args.detail;
+    let mut missing_inputs = Vec::new();
+    // Each nested result in the report's own detail.
+    let diagnosis = diagnose_bottleneck::run(
+        advisor,
+        DiagnoseArgs {
+            detail,
+            ..args.system.clone()
+        },
+    )
+    .map_err(nested("system"))?;
+    nest_missing(&mut missing_inputs, "system", &diagnosis.missing_inputs);
+    let datastore = match needs(
+        &mut missing_inputs,
+        args.requirements.as_ref(),
+        "requirements",
+        "datastore",
+    ) {
         Some(requirements) => Some(
-            choose_datastore::run(advisor, requirements.clone()).map_err(nested("requirements"))?,
+            choose_datastore::run(
+                advisor,
+                DatastoreArgs {
+                    detail,
+                    ..requirements.clone()
+                },
+            )
+            .map_err(nested("requirements"))?,
         ),
         None => None,
     };
-    let capacity = match &args.capacity {
+    let capacity = match needs(
+        &mut missing_inputs,
+        args.capacity.as_ref(),
+        "capacity",
+        "capacity (servers, pool size, replicas, cost)",
+    ) {
         Some(capacity) => {
-            Some(plan_capacity::run(advisor, capacity.clone()).map_err(nested("capacity"))?)
+            let plan = plan_capacity::run(
+                advisor,
+                PlanCapacityArgs {
+                    detail,
+                    ..capacity.clone()
+                },
+            )
+            .map_err(nested("capacity"))?;
+            nest_missing(&mut missing_inputs, "capacity", &plan.missing_inputs);
+            Some(plan)
         }
         None => None,
     };
@@ -1420,7 +1544,13 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
                 }
             }
             if let (Role::Add, Some(kind)) = (role, migration) {
-                let plan = plan_migration::run(advisor, MigrationArgs::of(kind))?;
+                let plan = plan_migration::run(
+                    advisor,
+                    MigrationArgs {
+                        detail,
+                        ..MigrationArgs::of(kind)
+                    },
+                )?;
                 let _ = write!(
                     how,
                     " Plan: {}, {} phases over {} weeks (Migration Plan below).",
@@ -1482,6 +1612,12 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         }
     }
 
+    needs(
+        &mut missing_inputs,
+        args.current_monthly_cost_usd,
+        "current_monthly_cost_usd",
+        "cost.change_low_usd, cost.change_high_usd",
+    );
     let cost = cost_impact(
         catalog,
         &CostInputs {
@@ -1520,7 +1656,18 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         })
         .collect();
 
-    Ok(Report {
+    // The sections have said why and how; concise leaves the repetition out.
+    let mut components_to_add = components_to_add;
+    let mut cost = cost;
+    if !detail.is_full() {
+        for component in &mut components_to_add {
+            component.why.clear();
+            component.how.clear();
+        }
+        cost.justification.clear();
+    }
+    let mut report = Report {
+        summary: String::new(),
         sections,
         current_stage: current,
         target_stage: target,
@@ -1530,8 +1677,92 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         datastore,
         capacity,
         migrations,
+        architecture: structured(&diagram.0, &diagram.1),
+        missing_inputs,
         sources,
-    })
+    };
+    report.summary = summary_of(&report);
+    Ok(report)
+}
+
+/// A nested tool's missing inputs, under the report's argument that carries them.
+fn nest_missing(missing: &mut Vec<MissingInput>, prefix: &str, nested: &[MissingInput]) {
+    for m in nested {
+        missing_input(missing, &format!("{prefix}.{}", m.field), &m.enables);
+    }
+}
+
+/// "Stage 2 · Caching → stage 3 · Read Replicas: add read_replicas (add_read_replicas, 5
+/// phases, 6 weeks). 3 warnings, worst: … Datastore: PostgreSQL. Cost: $10,000–30,000/month."
+fn summary_of(report: &Report) -> String {
+    let mut out = format!(
+        "Stage {} · {}",
+        report.current_stage.number, report.current_stage.name
+    );
+    if report.target_stage != report.current_stage {
+        let _ = write!(
+            out,
+            " → stage {} · {}",
+            report.target_stage.number, report.target_stage.name
+        );
+    }
+    let added: Vec<String> = report
+        .components_to_add
+        .iter()
+        .filter(|c| c.role == Role::Add)
+        .map(|c| {
+            match report
+                .migrations
+                .iter()
+                .find(|m| Some(m.kind) == c.migration)
+            {
+                Some(plan) => format!(
+                    "{} ({} weeks of {})",
+                    c.component,
+                    plan.total_weeks,
+                    plan.kind.id()
+                ),
+                None => c.component.clone(),
+            }
+        })
+        .collect();
+    if added.is_empty() {
+        out.push_str(": nothing to add.");
+    } else {
+        let _ = write!(out, ": add {}.", added.join(", "));
+    }
+    let d = &report.diagnosis;
+    if d.healthy {
+        out.push_str(" No finding.");
+    } else {
+        let critical = d
+            .findings
+            .iter()
+            .filter(|f| f.severity == Severity::Critical)
+            .count();
+        let _ = write!(
+            out,
+            " {} finding{} ({critical} critical)",
+            d.findings.len(),
+            if d.findings.len() == 1 { "" } else { "s" }
+        );
+        if let Some(worst) = d.findings.first() {
+            let _ = write!(out, ", worst: {}", worst.id);
+            if let Some(e) = worst.evidence.first() {
+                let _ = write!(out, " ({})", show_evidence(e));
+            }
+        }
+        out.push('.');
+    }
+    if let Some(store) = &report.datastore {
+        let _ = write!(out, " Datastore: {}.", store.recommendation.name);
+    }
+    let _ = write!(out, " Cost: {}", band_text(&report.cost.projected));
+    if let Some(low) = report.cost.change_low_usd {
+        let _ = write!(out, " ({} at the low end)", signed(low));
+    }
+    out.push('.');
+    crate::summary(out)
 }
 
 fn lowercase_first(text: &str) -> String {

@@ -76,13 +76,13 @@ fn compound_growth_by_hand() {
         resource(&f, "app_cpu_pct").months_to_warning,
         7.272_540_897_341_713,
     );
-    // pool_exhaustion has no critical line: ordered against the warning, ln 1.6 / ln 1.1 =
-    // 0.470004 / 0.0953102 = 4.931306, minus 3 = 1.931306
+    // pool_exhaustion has no critical line, so no order-by month: ln 1.6 / ln 1.1 =
+    // 0.470004 / 0.0953102 = 4.931306 to the warning line.
     let pool = resource(&f, "pool_utilization_pct");
     assert_eq!(pool.critical, None);
     assert_eq!(pool.months_to_critical, None);
     close(pool.months_to_warning, 4.931_305_661_270_068);
-    close(pool.order_by_month, 1.931_305_661_270_068);
+    assert_eq!(pool.order_by_month, None);
     // Already past both lines: 0 months, critical now.
     let writes = resource(&f, "db_write_load_pct");
     assert_eq!(writes.months_to_warning, Some(0.0));
