@@ -7,6 +7,7 @@ mod apps;
 mod calculators;
 mod decisions;
 mod diagnose;
+mod forecast;
 mod http;
 mod install;
 mod logging;

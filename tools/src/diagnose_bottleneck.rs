@@ -325,6 +325,17 @@ struct FailureMode {
     sources: Vec<Text>,
 }
 
+/// The warning and critical thresholds a finding applies to one metric (`db_cpu_pct > 60`,
+/// `> 85`), with the finding and the row they come from.
+#[derive(Debug, Clone)]
+pub(crate) struct MetricThresholds {
+    pub finding: Text,
+    pub comparison: knowledge::Comparison,
+    pub warning: f64,
+    pub critical: Option<f64>,
+    pub uri: Text,
+}
+
 /// The tables `diagnose_bottleneck` applies, read once from the knowledge base.
 pub(crate) struct Catalog {
     pub stages: Vec<Stage>,
@@ -672,6 +683,36 @@ impl Catalog {
             failure_modes,
             overrides,
             overrides_uri: overrides_uri.into(),
+        })
+    }
+
+    /// The URI of the stage table.
+    pub(crate) fn stages_uri(&self) -> &Text {
+        &self.stages_uri
+    }
+
+    /// The thresholds the first finding whose warning condition compares `metric` applies to
+    /// it: so that `forecast_growth` forecasts against the same rows this tool fires on.
+    pub(crate) fn thresholds(&self, metric: &str) -> Option<MetricThresholds> {
+        let on_metric = |condition: &Condition| {
+            condition.clauses().find_map(|clause| match clause {
+                Clause::Compare {
+                    field,
+                    comparison,
+                    threshold,
+                } if field == metric => Some((*comparison, *threshold)),
+                _ => None,
+            })
+        };
+        self.findings.iter().find_map(|rule| {
+            let (comparison, warning) = on_metric(&rule.warning)?;
+            Some(MetricThresholds {
+                finding: rule.id.clone(),
+                comparison,
+                warning,
+                critical: rule.critical.as_ref().and_then(on_metric).map(|(_, t)| t),
+                uri: rule.sources.first().cloned().unwrap_or_default(),
+            })
         })
     }
 
