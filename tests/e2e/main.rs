@@ -7,6 +7,7 @@ mod calculators;
 mod decisions;
 mod diagnose;
 mod http;
+mod model_reads;
 mod planning;
 mod protocol;
 mod reliability;

@@ -1528,10 +1528,11 @@ fn a_client_that_stops_reading_does_not_grow_the_server() {
 
 #[test]
 fn large_answers_to_a_client_that_stops_reading_stay_bounded() {
-    // The largest answers come from plan_migration's reshard: a shard map of 4,096 shards (the
-    // most accepted) is about 1.3 MB of JSON plus its markdown. Reading pauses while answers
-    // wait for the client, so twelve of them cost about as much as two, not twelve times one.
-    let arguments = json!({"kind": "reshard", "current_shards": 1, "target_shards": 4096, "virtual_shards": 65536});
+    // The largest answers come from plan_migration's reshard in `detail: full`: a shard map of
+    // 4,096 shards (the most accepted) is 500 KB of JSON (the cap of contract §6) plus its
+    // markdown. Reading pauses while answers wait for the client, so twelve of them cost
+    // about as much as two, not twelve times one.
+    let arguments = json!({"kind": "reshard", "current_shards": 1, "target_shards": 4096, "virtual_shards": 65536, "detail": "full"});
     let mut child = spawn_raw();
     let pid = child.id();
     let mut stdin = child.stdin.take().expect("stdin");

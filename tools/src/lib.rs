@@ -25,9 +25,10 @@ pub use args::ArgError;
 pub type Text = std::sync::Arc<str>;
 
 use knowledge::{Knowledge, KnowledgeError};
-/// How much a result holds (contract §6). `concise` keeps every field the contract names and
-/// leaves out explanatory extras; `full` gives everything. Every tool's arguments carry it as
-/// `detail`, default `concise`.
+/// How much a result holds: concise (the default) or full.
+///
+/// Contract §6: `concise` keeps every field the contract names and leaves out explanatory
+/// extras; `full` gives everything. Every tool's arguments carry it as `detail`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Detail {
@@ -110,6 +111,24 @@ pub(crate) fn needs<T>(
     value
 }
 
+/// The number fields that `conditions` compare and `facts` do not hold, in the order
+/// written: the arguments a rule table could not test.
+pub(crate) fn absent_numbers<'a>(
+    conditions: impl Iterator<Item = &'a knowledge::Condition>,
+    facts: &dyn knowledge::Facts,
+) -> Vec<&'a str> {
+    let mut absent = Vec::new();
+    for clause in conditions.flat_map(knowledge::Condition::clauses) {
+        if let knowledge::Clause::Compare { field, .. } = clause
+            && facts.number(field).is_none()
+            && !absent.contains(&field.as_str())
+        {
+            absent.push(field.as_str());
+        }
+    }
+    absent
+}
+
 /// Notes that `field` would have added `enables`; one entry per field, its answers joined.
 pub(crate) fn missing_input(missing: &mut Vec<MissingInput>, field: &str, enables: &str) {
     match missing.iter_mut().find(|m| m.field == field) {
@@ -143,6 +162,11 @@ pub trait Tool {
     /// schema names that tool instead of repeating its fields.
     const NESTED: &'static [(&'static str, &'static str)] = &[];
 
+    /// For a tool whose `full` answer can pass 50,000 characters: the most it can hold, which
+    /// the server announces to clients that cap results (`_meta`
+    /// `anthropic/maxResultSizeChars`).
+    const MAX_RESULT_CHARS: Option<usize> = None;
+
     /// Applies the knowledge base to the arguments. Arguments that the schema cannot express as
     /// invalid (contradictions, an empty request) are refused here with an [`ArgError`].
     fn run(advisor: &Advisor, args: Self::Args) -> Result<Self::Output, ArgError>;
@@ -161,6 +185,21 @@ pub trait Tool {
     /// The result as concise markdown for a person: the answer first, then the evidence, then
     /// what to do, then the sources.
     fn to_markdown(output: &Self::Output) -> String;
+
+    /// Fits a result to the `detail` asked (contract §6), once its markdown is written: in
+    /// `concise` it leaves out explanatory extras and summarises long lists by their counts;
+    /// in both it cuts a list that would take the answer past the detail's byte cap, and says
+    /// so in a `truncated` note. Most results are small and need neither.
+    fn shape(_output: &mut Self::Output, _detail: Detail) {}
+}
+
+/// The `detail` the arguments ask for; they were validated against the schema, so anything
+/// but `full` is the default.
+fn requested_detail(arguments: &Map<String, Value>) -> Detail {
+    match arguments.get("detail").and_then(Value::as_str) {
+        Some("full") => Detail::Full,
+        _ => Detail::Concise,
+    }
 }
 
 /// What a call returns: the structured result (valid against the output schema) and its
@@ -180,6 +219,8 @@ pub struct PreparedTool {
     pub input_schema: Map<String, Value>,
     /// The advertised output schema: the result's top-level fields and types.
     pub output_schema: Map<String, Value>,
+    /// See [`Tool::MAX_RESULT_CHARS`].
+    pub max_result_chars: Option<usize>,
     /// The full derived input schema that arguments are validated against.
     validation_schema: Map<String, Value>,
     invoke: fn(&Advisor, &Map<String, Value>) -> Result<ToolOutput, ArgError>,
@@ -214,6 +255,7 @@ fn prepare<T: Tool>() -> PreparedTool {
         description: T::DESCRIPTION,
         input_schema: schema::advertised_input(&schema_object(input.clone()), T::NESTED),
         output_schema: schema::advertised_output(&schema_object(output)),
+        max_result_chars: T::MAX_RESULT_CHARS,
         validation_schema: schema::strip(&schema_object(input)),
         invoke: invoke::<T>,
         invoke_json: invoke_json::<T>,
@@ -236,8 +278,9 @@ fn invoke<T: Tool>(
     advisor: &Advisor,
     arguments: &Map<String, Value>,
 ) -> Result<ToolOutput, ArgError> {
-    let output = run_typed::<T>(advisor, arguments)?;
+    let mut output = run_typed::<T>(advisor, arguments)?;
     let markdown = T::to_markdown(&output);
+    T::shape(&mut output, requested_detail(arguments));
     let structured =
         serde_json::to_value(&output).map_err(|e| ArgError::internal(&e.to_string()))?;
     Ok(ToolOutput {
@@ -251,13 +294,15 @@ fn invoke_json<T: Tool>(
     arguments: &Map<String, Value>,
     structured: &mut Vec<u8>,
 ) -> Result<String, ArgError> {
-    let output = run_typed::<T>(advisor, arguments)?;
+    let mut output = run_typed::<T>(advisor, arguments)?;
+    let markdown = T::to_markdown(&output);
+    T::shape(&mut output, requested_detail(arguments));
     let start = structured.len();
     if let Err(e) = json::write(structured, &output) {
         structured.truncate(start);
         return Err(ArgError::internal(&e.to_string()));
     }
-    Ok(T::to_markdown(&output))
+    Ok(markdown)
 }
 
 /// The knowledge base, read once into each tool's typed tables, plus the prepared tools.
