@@ -246,6 +246,17 @@ impl Clause {
     }
 }
 
+/// The finding ids that the clauses of a condition cell name (`finding high_latency`), as
+/// written, whether or not the rest of the cell parses.
+pub fn cited_findings(text: &str) -> Vec<&str> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    words
+        .windows(2)
+        .filter(|pair| pair[0] == "finding")
+        .map(|pair| pair[1])
+        .collect()
+}
+
 impl Condition {
     /// Parses a condition cell, checking every name against `vocabulary`.
     pub fn parse(text: &str, vocabulary: &Vocabulary) -> Result<Self, String> {

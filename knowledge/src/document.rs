@@ -15,6 +15,7 @@ pub struct Document {
     title: String,
     text: String,
     sections: Vec<Section>,
+    embedded: bool,
 }
 
 /// A heading and everything under it up to the next heading of the same or a higher level.
@@ -282,7 +283,20 @@ impl Document {
             title,
             text: text.to_string(),
             sections,
+            embedded: false,
         })
+    }
+
+    /// Marks the document as one compiled into the binary, which no user edits: a reference
+    /// it holds that a user's file breaks is reported as a problem of the user's file.
+    pub(crate) fn mark_embedded(mut self) -> Self {
+        self.embedded = true;
+        self
+    }
+
+    /// Whether the document is one compiled into the binary (not a `--knowledge-dir` file).
+    pub fn is_embedded(&self) -> bool {
+        self.embedded
     }
 
     pub fn slug(&self) -> &str {

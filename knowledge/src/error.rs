@@ -1,9 +1,9 @@
 //! The one error of this crate: something in a knowledge document is not as the tools need it.
 
 /// A problem in a knowledge document, located by file and line so that its author can fix it.
-/// Line 0 means the whole file.
+/// Line 0 means the whole file (shown as `path: message`).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{path}:{line}: {message}")]
+#[error("{path}{}: {message}", line_suffix(*line))]
 pub struct KnowledgeError {
     pub path: String,
     pub line: usize,
@@ -17,5 +17,13 @@ impl KnowledgeError {
             line,
             message: message.into(),
         }
+    }
+}
+
+fn line_suffix(line: usize) -> String {
+    if line == 0 {
+        String::new()
+    } else {
+        format!(":{line}")
     }
 }

@@ -1,7 +1,8 @@
 //! The knowledge base of scale-advisor: markdown documents that hold the thresholds, tables and
 //! decision rules the tools apply. This crate knows nothing of MCP or of the tools; it turns
 //! markdown into [`Document`]s made of [`Section`]s and [`Table`]s, and offers the small
-//! [`Condition`] language that rule tables are written in.
+//! [`Condition`] language that rule tables are written in and the [`Formula`] language that
+//! calculator tables are written in.
 //!
 //! The documents are data, not code: a team changes a threshold by editing one markdown file,
 //! and every rule a tool applies can name the `knowledge://slug#anchor` it came from.
@@ -9,14 +10,18 @@
 mod condition;
 mod document;
 mod error;
+mod formula;
 mod names;
 mod table;
+mod thresholds;
 
-pub use condition::{Clause, Comparison, Condition, Facts, Vocabulary};
+pub use condition::{Clause, Comparison, Condition, Facts, Vocabulary, cited_findings};
 pub use document::{Document, Section, anchor};
 pub use error::KnowledgeError;
-pub use names::closest;
+pub use formula::{Expression, FUNCTIONS, Formula, MissingValue};
+pub use names::{closest, resembling};
 pub use table::{Row, RowRef, Table, TableRef};
+pub use thresholds::THRESHOLDS_TABLE;
 
 use std::path::Path;
 
@@ -91,17 +96,44 @@ impl Resolved<'_> {
 impl Knowledge {
     /// The knowledge base compiled into the binary.
     pub fn embedded() -> Result<Self, KnowledgeError> {
+        Self::as_written()?.write_thresholds()
+    }
+
+    /// The embedded documents as written, placeholders and all.
+    fn as_written() -> Result<Self, KnowledgeError> {
         let documents = EMBEDDED
             .iter()
-            .map(|(slug, text)| Document::parse(slug, &format!("knowledge/docs/{slug}.md"), text))
+            .map(|(slug, text)| {
+                Document::parse(slug, &format!("knowledge/docs/{slug}.md"), text)
+                    .map(Document::mark_embedded)
+            })
             .collect::<Result<Vec<_>, _>>()?;
         Ok(Self { documents })
+    }
+
+    /// Replaces every `{{finding.level}}` placeholder in the documents' prose with the number
+    /// of that finding's condition cell (see `thresholds`), so a threshold is written once.
+    fn write_thresholds(mut self) -> Result<Self, KnowledgeError> {
+        if !self.documents.iter().any(|d| d.text().contains("{{")) {
+            return Ok(self);
+        }
+        let thresholds = thresholds::Thresholds::read(&self.documents);
+        for document in &mut self.documents {
+            if document.text().contains("{{") {
+                let text =
+                    thresholds::write(thresholds.as_ref(), document.path(), document.text())?;
+                *document = Document::parse(document.slug(), document.path(), &text)?;
+            }
+        }
+        Ok(self)
     }
 
     /// The embedded knowledge base with every `*.md` file of `dir` laid over it: a file whose
     /// name is a required slug replaces that document, any other adds one.
     pub fn with_dir(dir: &Path) -> Result<Self, KnowledgeError> {
-        let mut knowledge = Self::embedded()?;
+        // Placeholders are written after the overlay, so that an embedded document states the
+        // thresholds of the directory's `monitoring.md`.
+        let mut knowledge = Self::as_written()?;
         let display = dir.display().to_string();
         let entries = std::fs::read_dir(dir).map_err(|e| {
             KnowledgeError::new(&display, 0, format!("cannot read the directory: {e}"))
@@ -148,7 +180,7 @@ impl Knowledge {
         }
         let extras = REQUIRED_SLUGS.len();
         knowledge.documents[extras..].sort_by(|a, b| a.slug().cmp(b.slug()));
-        Ok(knowledge)
+        knowledge.write_thresholds()
     }
 
     /// Every document, required ones first.
@@ -182,10 +214,15 @@ impl Knowledge {
             KnowledgeError::new(&format!("{slug}.md"), 0, "the required document is missing")
         })?;
         let section = document.section(anchor).ok_or_else(|| {
+            let (line, hint) = closest_heading(document, anchor);
             KnowledgeError::new(
                 document.path(),
-                0,
-                format!("the required section `{anchor}` is missing (a heading whose anchor is `{anchor}`)"),
+                line,
+                format!(
+                    "the required section `{anchor}` is missing (a heading whose anchor is \
+                     `{anchor}`): the tools read their `{slug}#{anchor}` table from it \
+                     (knowledge/TABLES.md lists which){hint}"
+                ),
             )
         })?;
         let table = section.tables().first().ok_or_else(|| {
@@ -199,7 +236,7 @@ impl Knowledge {
     }
 
     /// The `slug#anchor` references of a `see`-like cell as `knowledge://` URIs, each checked
-    /// to resolve; a dangling one is an error at the row.
+    /// to resolve; a dangling one is an error, reported as [`broken_reference`] says.
     pub fn references(
         &self,
         row: &RowRef<'_>,
@@ -211,9 +248,7 @@ impl Knowledge {
                 if self.check_reference(&reference) {
                     Ok(format!("{URI_SCHEME}{reference}"))
                 } else {
-                    Err(row.error(format!(
-                        "`{column}` names `{reference}`, which is no document section"
-                    )))
+                    Err(self.dangling_section(row, column, &reference))
                 }
             })
             .collect()
@@ -222,6 +257,120 @@ impl Knowledge {
     /// Checks that `slug#anchor` (or a bare slug) names a document section that exists.
     pub fn check_reference(&self, reference: &str) -> bool {
         self.resolve(&format!("{URI_SCHEME}{reference}")).is_some()
+    }
+
+    /// The `knowledge://` URI of the section `reference` (`slug#anchor`) that a tool cites
+    /// on its own (not through a table cell), or an error in the file that should hold it,
+    /// naming `needed_by` (the tool, and what it cites the section for).
+    pub fn section_uri(&self, reference: &str, needed_by: &str) -> Result<String, KnowledgeError> {
+        if self.check_reference(reference) {
+            return Ok(format!("{URI_SCHEME}{reference}"));
+        }
+        let (slug, anchor) = reference.split_once('#').unwrap_or((reference, ""));
+        let Some(document) = self.document(slug) else {
+            return Err(KnowledgeError::new(
+                &format!("{slug}.md"),
+                0,
+                format!("the required document `{slug}` is missing; {needed_by} needs it"),
+            ));
+        };
+        let (line, hint) = closest_heading(document, anchor);
+        Err(KnowledgeError::new(
+            document.path(),
+            line,
+            format!(
+                "the section `{anchor}` is missing (a heading whose anchor is `{anchor}`); \
+                 {needed_by} cites it as `{reference}`{hint}"
+            ),
+        ))
+    }
+
+    /// The error for a `slug#anchor` reference in `row` that names no section.
+    fn dangling_section(&self, row: &RowRef<'_>, column: &str, reference: &str) -> KnowledgeError {
+        let (slug, anchor) = reference.split_once('#').unwrap_or((reference, ""));
+        match self.document(slug) {
+            Some(target) if !anchor.is_empty() => {
+                let (line, hint) = closest_heading(target, anchor);
+                broken_reference(
+                    row,
+                    column,
+                    reference,
+                    Some((target, line)),
+                    &format!("the section `{anchor}` (a heading whose anchor is `{anchor}`)"),
+                    &hint,
+                )
+            }
+            _ => broken_reference(
+                row,
+                column,
+                reference,
+                None,
+                &format!("the document `{slug}`"),
+                "",
+            ),
+        }
+    }
+}
+
+/// The error for a reference that `row` holds in `column` to something that does not exist:
+/// `missing` (a phrase: "the section `x`", "the finding `y`"), which `target` should hold
+/// (with the line where the problem shows best, 0 for the whole file).
+///
+/// Who is told to fix it depends on who wrote what. A `--knowledge-dir` file laid over an
+/// embedded document can break a reference that another embedded document holds (a
+/// `scaling-stages.md` without the sections that `monitoring.md` cites): the user never
+/// touched the embedded document, so the error names the user's file, what it lacks and which
+/// document needed it. Any other broken reference is the referring row's to fix.
+pub fn broken_reference(
+    row: &RowRef<'_>,
+    column: &str,
+    reference: &str,
+    target: Option<(&Document, usize)>,
+    missing: &str,
+    hint: &str,
+) -> KnowledgeError {
+    let referrer = row.document();
+    match target {
+        Some((target, line)) if referrer.is_embedded() && !target.is_embedded() => {
+            KnowledgeError::new(
+                target.path(),
+                line,
+                format!(
+                    "{missing} is missing, and the built-in document {}:{} needs it: \
+                     its `{column}` cell in `{}` names `{reference}`{hint}. Add it back, or \
+                     lay your own `{}.md` over the built-in one too",
+                    referrer.path(),
+                    row.line(),
+                    row.uri().trim_start_matches(URI_SCHEME),
+                    referrer.slug()
+                ),
+            )
+        }
+        Some((target, _)) => row.error(format!(
+            "`{column}` names `{reference}`, but {missing} is missing from {}{hint}",
+            target.path()
+        )),
+        None => row.error(format!(
+            "`{column}` names `{reference}`, but {missing} does not exist{hint}"
+        )),
+    }
+}
+
+/// The line of the heading closest to `anchor` and a hint naming it, or line 0 (the whole
+/// file) and no hint when no heading is close.
+fn closest_heading(document: &Document, anchor: &str) -> (usize, String) {
+    let anchors = document.sections().iter().skip(1).map(Section::anchor);
+    match resembling(anchor, anchors).and_then(|near| document.section(near)) {
+        Some(section) => (
+            section.line(),
+            format!(
+                " (the closest heading is `{}` on line {}, anchor `{}`)",
+                section.heading(),
+                section.line(),
+                section.anchor()
+            ),
+        ),
+        None => (0, String::new()),
     }
 }
 
@@ -300,6 +449,50 @@ mod tests {
         let error = row.number("name").unwrap_err();
         assert!(error.message.contains("must be a number"), "{error}");
         assert_eq!(error.line, row.line());
+    }
+
+    #[test]
+    fn a_threshold_changed_in_its_cell_changes_every_sentence_that_states_it() {
+        let embedded = Knowledge::embedded().unwrap();
+        let stating = |knowledge: &Knowledge, words: &str| -> Vec<String> {
+            knowledge
+                .documents()
+                .iter()
+                .filter(|d| d.text().contains(words))
+                .map(|d| d.slug().to_string())
+                .collect()
+        };
+        for document in embedded.documents() {
+            assert!(
+                !document.text().contains("{{"),
+                "{} keeps a placeholder",
+                document.slug()
+            );
+        }
+        assert_eq!(stating(&embedded, "CPU above 60%"), ["scaling-stages"]);
+        assert!(stating(&embedded, "60%").len() >= 2);
+
+        let dir = std::env::temp_dir().join(format!("knowledge-threshold-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (_, monitoring) = EMBEDDED.iter().find(|(s, _)| *s == "monitoring").unwrap();
+        assert!(monitoring.contains("`db_cpu_pct > 60`"));
+        std::fs::write(
+            dir.join("monitoring.md"),
+            monitoring.replace("`db_cpu_pct > 60`", "`db_cpu_pct > 65`"),
+        )
+        .unwrap();
+        let knowledge = Knowledge::with_dir(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let knowledge = knowledge.unwrap();
+        // The embedded scaling-stages states the directory's threshold, and no document states
+        // the old one.
+        assert_eq!(stating(&knowledge, "CPU above 65%"), ["scaling-stages"]);
+        assert!(stating(&knowledge, "Database CPU is above 65%").contains(&"monitoring".into()));
+        assert!(
+            stating(&knowledge, "60%").is_empty(),
+            "{:?}",
+            stating(&knowledge, "60%")
+        );
     }
 
     #[test]

@@ -29,6 +29,25 @@ pub fn closest<'a>(name: &str, candidates: impl IntoIterator<Item = &'a str>) ->
     (distance <= allowed || prefix).then_some(candidate)
 }
 
+/// The candidate a renamed `name` most likely became: the shortest candidate that starts with
+/// `name` (`stages` → `stages-v2`), else the shortest that contains it or is contained in it,
+/// else the [`closest`] one.
+pub fn resembling<'a>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'a str> + Clone,
+) -> Option<&'a str> {
+    let shortest = |keep: &dyn Fn(&str) -> bool| {
+        candidates
+            .clone()
+            .into_iter()
+            .filter(|c| !name.is_empty() && !c.is_empty() && keep(c))
+            .min_by_key(|c| c.len())
+    };
+    shortest(&|c| c.starts_with(name))
+        .or_else(|| shortest(&|c| c.contains(name) || name.contains(c)))
+        .or_else(|| closest(name, candidates))
+}
+
 fn edit_distance(a: &str, b: &str) -> usize {
     let b: Vec<char> = b.chars().collect();
     let mut previous: Vec<usize> = (0..=b.len()).collect();

@@ -2,7 +2,10 @@
 //! by column name through [`RowRef`], whose accessors turn a malformed cell into an error that
 //! names the file, the line and the column.
 
-use crate::{Condition, Document, KnowledgeError, Section, URI_SCHEME, Vocabulary};
+use crate::condition::cited_findings;
+use crate::{
+    Condition, Document, Formula, KnowledgeError, Section, URI_SCHEME, Vocabulary, resembling,
+};
 
 /// A table as written: its header and rows of trimmed cell text.
 #[derive(Debug, Clone)]
@@ -86,6 +89,11 @@ impl<'a> TableRef<'a> {
         self.document
     }
 
+    /// The section holding the table.
+    pub fn section(&self) -> &'a Section {
+        self.section
+    }
+
     /// An error located at the table's header line.
     pub fn error(&self, message: impl Into<String>) -> KnowledgeError {
         KnowledgeError::new(self.document.path(), self.table.line(), message)
@@ -139,6 +147,16 @@ impl<'a> RowRef<'a> {
     /// The URI of the section the row sits in.
     pub fn uri(&self) -> String {
         self.table.uri()
+    }
+
+    /// The document the row sits in.
+    pub fn document(&self) -> &'a Document {
+        self.table.document
+    }
+
+    /// The table the row sits in.
+    pub fn table(&self) -> TableRef<'a> {
+        self.table
     }
 
     /// An error located at this row.
@@ -214,6 +232,49 @@ impl<'a> RowRef<'a> {
         let text = self.required(column)?;
         Condition::parse(text, vocabulary)
             .map_err(|reason| self.error(format!("in `{column}`: {reason}")))
+    }
+
+    /// [`RowRef::condition`] for a cell whose `finding` clauses name rows of `findings` (the
+    /// table the vocabulary's finding ids were read from). A finding the cell names that the
+    /// table lacks is reported as [`crate::broken_reference`] says: in a user's file laid over
+    /// the findings' document, that file is at fault, not the row that cites it.
+    pub fn condition_citing(
+        &self,
+        column: &str,
+        vocabulary: &Vocabulary,
+        findings: &TableRef<'_>,
+    ) -> Result<Condition, KnowledgeError> {
+        let text = self.required(column)?;
+        let known = vocabulary.findings.iter().map(String::as_str);
+        if let Some(id) = cited_findings(text)
+            .into_iter()
+            .find(|id| !vocabulary.findings.iter().any(|f| f == id))
+            && self.table.document.is_embedded()
+            && !findings.document.is_embedded()
+        {
+            let hint = resembling(id, known)
+                .map(|near| format!(" (the closest id there is `{near}`)"))
+                .unwrap_or_default();
+            return Err(crate::broken_reference(
+                self,
+                column,
+                &format!("finding {id}"),
+                Some((findings.document, findings.table.line())),
+                &format!(
+                    "the finding `{id}` (a row of the `{}` table)",
+                    findings.section.anchor()
+                ),
+                &hint,
+            ));
+        }
+        self.condition(column, vocabulary)
+    }
+
+    /// The cell of `column` parsed as a [`Formula`] (`quantity = expression`) whose
+    /// expression may name the quantities `known`; a refusal names the file, the line and why.
+    pub fn formula(&self, column: &str, known: &[&str]) -> Result<Formula, KnowledgeError> {
+        let text = self.required(column)?;
+        Formula::parse(text, known).map_err(|reason| self.error(format!("in `{column}`: {reason}")))
     }
 
     /// The cell of `column` as a condition, or `None` when empty.

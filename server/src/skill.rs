@@ -1,9 +1,10 @@
-//! The agent skill `scale-advisor` (the repository's `skill.md`), compiled in and served through
-//! the skills extension: `skills/list`, `skills/get`, and its file through `resources/read`.
+//! The agent skill `scale-advisor` (`server/skill.md`, kept inside the crate so that the
+//! published package carries it), compiled in and served through the skills extension:
+//! `skills/list`, `skills/get`, and its file through `resources/read`; `skill install` writes it.
 
 use rmcp::model::{Skill, SkillFrontmatter, SkillResource, SkillResources};
 
-const SKILL_MD: &str = include_str!("../../skill.md");
+const SKILL_MD: &str = include_str!("../skill.md");
 
 /// The skill file with its parsed frontmatter.
 pub struct SkillFile {

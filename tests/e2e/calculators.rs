@@ -156,7 +156,7 @@ fn size_cache_figures_defaults_and_workings() {
         (
             json!({"working_set_gb": 1, "requests_per_sec": 10000, "hit_rate_pct": 90}),
             vec![("/db_reads_per_sec", json!(1000))],
-            vec![("db_reads_per_sec", "10000 × (1 − 90 / 100)", 1000.0)],
+            vec![("db_reads_per_sec", "10000 × (100 − 90) / 100", 1000.0)],
             vec![("overhead_factor", 1.5)],
         ),
     ];
@@ -210,7 +210,7 @@ fn size_cache_formulas_are_the_documents() {
         ("total_nodes", "total_nodes = nodes × (1 + replicas)"),
         (
             "db_reads_per_sec",
-            "db_reads_per_sec = requests_per_sec × (1 − hit_rate_pct / 100)",
+            "db_reads_per_sec = requests_per_sec × (100 − hit_rate_pct) / 100",
         ),
     ];
     for (quantity, formula) in formulas {
@@ -618,4 +618,79 @@ fn calculators_refuse_bad_inputs_as_tool_errors() {
         server.call_ok("plan_capacity", json!({"peak_rps": 2, "safety_margin": 1}))["required_rps"],
         json!(2.0)
     );
+}
+
+/// A copy of the knowledge base in a temporary `--knowledge-dir`, with `edits` applied to the
+/// document `slug` as (text found, text written).
+fn knowledge_dir_with(name: &str, slug: &str, edits: &[(&str, &str)]) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("scale-advisor-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let docs = concat!(env!("CARGO_MANIFEST_DIR"), "/../knowledge/docs");
+    for entry in std::fs::read_dir(docs).unwrap() {
+        let path = entry.unwrap().path();
+        std::fs::copy(&path, dir.join(path.file_name().unwrap())).unwrap();
+    }
+    let path = dir.join(format!("{slug}.md"));
+    let mut text = std::fs::read_to_string(&path).unwrap();
+    for (from, to) in edits {
+        assert!(text.contains(from), "{slug}.md holds `{from}`");
+        text = text.replacen(from, to, 1);
+    }
+    std::fs::write(&path, text).unwrap();
+    dir
+}
+
+#[test]
+fn an_edited_formula_in_a_knowledge_dir_changes_the_result() {
+    let args = json!({"working_set_gb": 10, "node_memory_gb": 16});
+    let mut server = Server::start();
+    let before = server.call_ok("size_cache", args.clone());
+    assert_eq!(before["memory_gb"], 15.0);
+    drop(server);
+
+    let dir = knowledge_dir_with(
+        "formula",
+        "caching",
+        &[(
+            "memory_gb = working_set_gb × overhead_factor |",
+            "memory_gb = working_set_gb × overhead_factor × 2 |",
+        )],
+    );
+    let mut server = Server::raw_with(&["--knowledge-dir", dir.to_str().unwrap()]);
+    let init = server.request(
+        "initialize",
+        json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
+    );
+    assert!(init["result"].is_object());
+    let after = server.call_ok("size_cache", args);
+    assert_eq!(after["memory_gb"], 30.0);
+    assert_eq!(after["nodes"], 3);
+    let (formula, substituted, value) = working(&after, "memory_gb");
+    assert_eq!(formula, "memory_gb = working_set_gb × overhead_factor × 2");
+    assert_eq!(substituted, "10 × 1.5 × 2");
+    assert_eq!(value, 30.0);
+    drop(server);
+
+    // A formula naming an unknown quantity is refused at start-up with the file and line.
+    let _ = std::fs::remove_dir_all(&dir);
+    let dir = knowledge_dir_with(
+        "formula-bad",
+        "capacity-planning",
+        &[(
+            "servers = ceil(required_rps / per_server_rps)",
+            "servers = ceil(required_rps / per_server)",
+        )],
+    );
+    let output = std::process::Command::new(crate::harness::BINARY)
+        .args(["--knowledge-dir", dir.to_str().unwrap(), "tools"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!output.status.success(), "{stderr}");
+    assert!(
+        stderr.contains("capacity-planning.md:")
+            && stderr.contains("unknown quantity `per_server`; did you mean `per_server_rps`?"),
+        "{stderr}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
 }

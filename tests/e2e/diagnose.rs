@@ -572,3 +572,50 @@ fn same_input_same_bytes() {
     assert_eq!(first, run());
     assert!(first.contains("db_write_pressure"));
 }
+
+/// Changing a threshold in its cell of `monitoring.md` in a `--knowledge-dir` changes every
+/// sentence that states it: the finding's summary and the embedded `scaling-stages` prose.
+#[test]
+fn a_threshold_changed_in_a_knowledge_dir_is_restated_everywhere() {
+    let dir = std::env::temp_dir().join(format!("scale-advisor-threshold-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let monitoring = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../knowledge/docs/monitoring.md"
+    ))
+    .unwrap();
+    assert!(monitoring.contains("`db_cpu_pct > 60`"));
+    std::fs::write(
+        dir.join("monitoring.md"),
+        monitoring.replace("`db_cpu_pct > 60`", "`db_cpu_pct > 65`"),
+    )
+    .unwrap();
+    let mut server = Server::raw_with(&["--knowledge-dir", dir.to_str().unwrap()]);
+    let init = server.request(
+        "initialize",
+        json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
+    );
+    assert!(init["result"].is_object());
+    let result = server.call_ok("diagnose_bottleneck", json!({"db_cpu_pct": 70}));
+    let cpu = finding(&result, "db_cpu_saturation").expect("70% is above 65%");
+    let summary = cpu["summary"].as_str().unwrap();
+    assert!(
+        summary.contains("above 65%") && !summary.contains("60%"),
+        "{summary}"
+    );
+    let quiet = server.call_ok("diagnose_bottleneck", json!({"db_cpu_pct": 62}));
+    assert!(finding(&quiet, "db_cpu_saturation").is_none());
+    for uri in [
+        "knowledge://scaling-stages",
+        "knowledge://monitoring#threshold-sources",
+    ] {
+        let read = server.read_resource(uri);
+        let text = read["result"]["contents"][0]["text"].as_str().unwrap();
+        assert!(
+            text.contains("65%") && !text.contains("60%"),
+            "{uri}:\n{text}"
+        );
+    }
+    drop(server);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -3,11 +3,15 @@
 
 mod harness;
 
+mod apps;
 mod calculators;
 mod decisions;
 mod diagnose;
 mod http;
+mod install;
+mod logging;
 mod model_reads;
 mod planning;
 mod protocol;
+mod readme;
 mod reliability;

@@ -501,7 +501,7 @@ pub struct ChooseDatastore;
 impl Tool for ChooseDatastore {
     const NAME: &'static str = "choose_datastore";
     const TITLE: &'static str = "Choose a datastore";
-    const DESCRIPTION: &'static str = "Pick a database (Postgres vs MySQL vs DynamoDB, MongoDB, Cassandra, Redis, ClickHouse, Elasticsearch) from the workload's needs, with the decision path and alternatives.";
+    const DESCRIPTION: &'static str = "Pick a database (Postgres vs MySQL vs DynamoDB, MongoDB, Cassandra, Redis, ClickHouse, Elasticsearch) from the workload's needs; decision path and alternatives.";
     type Args = DatastoreArgs;
     type Output = DatastoreChoice;
 

@@ -356,6 +356,7 @@ impl Catalog {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         // Findings first: their ids are the vocabulary of the graduation triggers.
         let table = knowledge.table("monitoring", "diagnostic-findings")?;
+        let findings_table = table;
         table.require_columns(&["id", "layer", "warning_when", "critical_when", "summary"])?;
         table.require_rows()?;
         let ids: Vec<String> = table
@@ -423,7 +424,8 @@ impl Catalog {
             let section = format!("failure-modes#{}", anchor(name));
             if !knowledge.check_reference(&section) {
                 return Err(row.error(format!(
-                    "the failure mode `{name}` needs a section headed `{name}`"
+                    "the failure mode `{name}` needs a section headed `{name}` (anchor `{}`)",
+                    anchor(name)
                 )));
             }
             let severity = match row.one_of("severity", &["critical", "warning"])? {
@@ -501,7 +503,7 @@ impl Catalog {
             .rows()
             .map(|row| {
                 Ok(ArchitectureRule {
-                    when: row.condition("when", &vocabulary)?,
+                    when: row.condition_citing("when", &vocabulary, &findings_table)?,
                     stage: stage_number(&row, "stage")?,
                 })
             })
@@ -521,7 +523,7 @@ impl Catalog {
                 }
                 Ok(Trigger {
                     from_stage,
-                    when: row.condition("when", &vocabulary)?,
+                    when: row.condition_citing("when", &vocabulary, &findings_table)?,
                     reason: row.required("reason")?.to_string(),
                 })
             })
@@ -928,7 +930,7 @@ pub struct DiagnoseBottleneck;
 impl Tool for DiagnoseBottleneck {
     const NAME: &'static str = "diagnose_bottleneck";
     const TITLE: &'static str = "Diagnose a scaling bottleneck";
-    const DESCRIPTION: &'static str = "Diagnose a slow system from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth, pool use: stage (1-5), bottlenecks with evidence and fixes, next stage.";
+    const DESCRIPTION: &'static str = "Diagnose a slow system from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth, pool use: stage (1-5), bottlenecks with fixes, next stage.";
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
 

@@ -4,6 +4,7 @@
 //! Nothing here does I/O or knows about MCP; the server crate wires these to the protocol.
 
 mod args;
+pub mod calculator;
 pub mod choose_datastore;
 pub mod choose_message_queue;
 mod decision;
@@ -245,6 +246,8 @@ fn prepare<T: Tool>() -> PreparedTool {
     let input = SchemaSettings::draft2020_12()
         .into_generator()
         .into_root_schema_for::<T::Args>();
+    let mut input = schema_object(input);
+    schema::bound_free_text(&mut input);
     let output = SchemaSettings::draft2020_12()
         .for_serialize()
         .into_generator()
@@ -253,10 +256,10 @@ fn prepare<T: Tool>() -> PreparedTool {
         name: T::NAME,
         title: T::TITLE,
         description: T::DESCRIPTION,
-        input_schema: schema::advertised_input(&schema_object(input.clone()), T::NESTED),
+        input_schema: schema::advertised_input(&input, T::NESTED),
         output_schema: schema::advertised_output(&schema_object(output)),
         max_result_chars: T::MAX_RESULT_CHARS,
-        validation_schema: schema::strip(&schema_object(input)),
+        validation_schema: schema::strip(&input),
         invoke: invoke::<T>,
         invoke_json: invoke_json::<T>,
     }

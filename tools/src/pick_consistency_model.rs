@@ -356,17 +356,10 @@ impl Catalog {
         }
         let patterns_uri = table.uri();
 
-        let quorums_uri = format!("{}consistency#quorums", knowledge::URI_SCHEME);
-        if knowledge.resolve(&quorums_uri).is_none() {
-            let path = knowledge
-                .document("consistency")
-                .map_or("consistency.md", |d| d.path());
-            return Err(KnowledgeError::new(
-                path,
-                0,
-                "the section `Quorums` (anchor `quorums`) is missing; quorum results cite it",
-            ));
-        }
+        let quorums_uri = knowledge.section_uri(
+            "consistency#quorums",
+            "`pick_consistency_model` (quorum results)",
+        )?;
 
         Ok(Self {
             rules,

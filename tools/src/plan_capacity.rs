@@ -10,12 +10,11 @@ use knowledge::{Knowledge, KnowledgeError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::calculator::{
+    DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
+};
 use crate::diagnose_bottleneck::StageRef;
 use crate::markdown::{push_unique, sources};
-use crate::size_cache::{
-    DefaultApplied, Figure, Formulas, Working, ceil_whole, push_workings, read_defaults, show,
-    too_large, too_many,
-};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
 // Today's peak and whatever else is known about servers, database and users.
@@ -123,7 +122,8 @@ pub(crate) struct Catalog {
     stages_uri: String,
 }
 
-/// The quantities `plan_capacity` computes and the operands of each formula.
+/// The quantities `plan_capacity` computes, in order, and the quantities each formula may name
+/// (the values the calculator has at that point and substitutes).
 const FORMULAS: [(&str, &[&str]); 5] = [
     (
         "required_rps",
@@ -229,23 +229,13 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
         });
         catalog.defaults.safety_margin
     });
-    let required_rps = args.peak_rps * growth * safety;
-    if !required_rps.is_finite() {
-        return Err(too_large(
-            "peak_rps",
-            args.peak_rps,
-            "peak_rps × growth_factor × safety_margin",
-        ));
-    }
-    workings.push(formulas.working(
-        "required_rps",
-        &[
-            ("peak_rps", Figure::Amount(args.peak_rps)),
-            ("growth_factor", Figure::Amount(growth)),
-            ("safety_margin", Figure::Amount(safety)),
-        ],
-        Figure::Amount(required_rps),
-    ));
+    let operands = [
+        ("peak_rps", Figure::Amount(args.peak_rps)),
+        ("growth_factor", Figure::Amount(growth)),
+        ("safety_margin", Figure::Amount(safety)),
+    ];
+    let required_rps = formulas.amount("required_rps", &operands, "peak_rps", args.peak_rps)?;
+    workings.push(formulas.working("required_rps", &operands, Figure::Amount(required_rps)));
     formulas.cite("required_rps", &mut sources);
 
     let servers = match needs(
@@ -255,21 +245,13 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
         "servers",
     ) {
         Some(per_server) => {
-            let servers = ceil_whole(required_rps / per_server).ok_or_else(|| {
-                too_many(
-                    "per_server_rps",
-                    show(per_server),
-                    "servers = ceil(required_rps / per_server_rps)",
-                )
-            })?;
-            workings.push(formulas.working(
-                "servers",
-                &[
-                    ("required_rps", Figure::Amount(required_rps)),
-                    ("per_server_rps", Figure::Amount(per_server)),
-                ],
-                Figure::Count(servers),
-            ));
+            let operands = [
+                ("required_rps", Figure::Amount(required_rps)),
+                ("per_server_rps", Figure::Amount(per_server)),
+            ];
+            let servers =
+                formulas.count("servers", &operands, "per_server_rps", show(per_server))?;
+            workings.push(formulas.working("servers", &operands, Figure::Count(servers)));
             formulas.cite("servers", &mut sources);
             Some(servers)
         }
@@ -288,24 +270,12 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
                 });
                 catalog.defaults.effective_spindles
             });
-            let pool = cores
-                .checked_mul(2)
-                .and_then(|c| c.checked_add(spindles))
-                .ok_or_else(|| {
-                    too_many(
-                        "db_cores",
-                        cores.to_string(),
-                        "pool_size = db_cores × 2 + effective_spindles",
-                    )
-                })?;
-            workings.push(formulas.working(
-                "pool_size",
-                &[
-                    ("db_cores", Figure::Count(cores)),
-                    ("effective_spindles", Figure::Count(spindles)),
-                ],
-                Figure::Count(pool),
-            ));
+            let operands = [
+                ("db_cores", Figure::Count(cores)),
+                ("effective_spindles", Figure::Count(spindles)),
+            ];
+            let pool = formulas.count("pool_size", &operands, "db_cores", cores.to_string())?;
+            workings.push(formulas.working("pool_size", &operands, Figure::Count(pool)));
             formulas.cite("pool_size", &mut sources);
             Some(pool)
         }
@@ -324,21 +294,17 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
 
     let read_replicas = match (args.reads_per_sec, args.replica_read_capacity_per_sec) {
         (Some(reads), Some(capacity)) => {
-            let replicas = ceil_whole(reads / capacity).ok_or_else(|| {
-                too_many(
-                    "replica_read_capacity_per_sec",
-                    show(capacity),
-                    "read_replicas = ceil(reads_per_sec / replica_read_capacity_per_sec)",
-                )
-            })?;
-            workings.push(formulas.working(
+            let operands = [
+                ("reads_per_sec", Figure::Amount(reads)),
+                ("replica_read_capacity_per_sec", Figure::Amount(capacity)),
+            ];
+            let replicas = formulas.count(
                 "read_replicas",
-                &[
-                    ("reads_per_sec", Figure::Amount(reads)),
-                    ("replica_read_capacity_per_sec", Figure::Amount(capacity)),
-                ],
-                Figure::Count(replicas),
-            ));
+                &operands,
+                "replica_read_capacity_per_sec",
+                show(capacity),
+            )?;
+            workings.push(formulas.working("read_replicas", &operands, Figure::Count(replicas)));
             formulas.cite("read_replicas", &mut sources);
             Some(replicas)
         }
@@ -376,24 +342,15 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
         "in_flight_requests",
     ) {
         Some(latency) => {
-            // In the formula's order when that stays finite, else dividing first.
-            let in_flight = match required_rps * latency / 1000.0 {
-                x if x.is_finite() => x,
-                _ => required_rps * (latency / 1000.0),
-            };
-            if !in_flight.is_finite() {
-                return Err(too_large(
-                    "avg_latency_ms",
-                    latency,
-                    "required_rps × avg_latency_ms / 1000",
-                ));
-            }
+            let operands = [
+                ("required_rps", Figure::Amount(required_rps)),
+                ("avg_latency_ms", Figure::Amount(latency)),
+            ];
+            let in_flight =
+                formulas.amount("in_flight_requests", &operands, "avg_latency_ms", latency)?;
             workings.push(formulas.working(
                 "in_flight_requests",
-                &[
-                    ("required_rps", Figure::Amount(required_rps)),
-                    ("avg_latency_ms", Figure::Amount(latency)),
-                ],
+                &operands,
                 Figure::Amount(in_flight),
             ));
             formulas.cite("in_flight_requests", &mut sources);
@@ -574,7 +531,7 @@ pub struct PlanCapacity;
 impl Tool for PlanCapacity {
     const NAME: &'static str = "plan_capacity";
     const TITLE: &'static str = "Plan capacity";
-    const DESCRIPTION: &'static str = "Capacity planning: peak QPS × growth × headroom to servers, DB pool, read replicas, in-flight requests (Little's law); stage and cost from users.";
+    const DESCRIPTION: &'static str = "Capacity planning: peak QPS × growth × headroom to servers, DB pool, read replicas, in-flight requests (Little's law); stage and cost.";
     type Args = PlanCapacityArgs;
     type Output = CapacityPlan;
 

@@ -10,10 +10,10 @@ use knowledge::{Condition, Facts, Knowledge, KnowledgeError, RowRef, TableRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::calculator::{Figure, Formulas, show};
 use crate::decision;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::markdown::{push_unique, sources};
-use crate::size_cache::show;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, Truncated, missing_input};
 
 /// The virtual shard count when none is given: keys modulo 1024, then a shard map.
@@ -343,10 +343,33 @@ pub(crate) struct Catalog {
     pub components: Vec<ComponentChange>,
     pub components_uri: String,
     virtual_shards_uri: String,
+    reshard_formulas: Formulas,
     data_moved_uri: String,
     ring_uri: String,
     read_your_writes_uri: String,
 }
+
+/// The quantities of a reshard computed by formula, and the quantities each may name.
+const RESHARD_FORMULAS: [(&str, &[&str]); 4] = [
+    (
+        "moved_fraction",
+        &[
+            "moved_virtual_shards",
+            "virtual_shards",
+            "current_shards",
+            "target_shards",
+        ],
+    ),
+    ("moved_data_gb", &["data_size_gb", "moved_fraction"]),
+    (
+        "naive_modulo_moved_fraction",
+        &["current_shards", "target_shards"],
+    ),
+    (
+        "consistent_hashing_moved_fraction",
+        &["current_shards", "target_shards"],
+    ),
+];
 
 /// The contract's phase ids of a database switch, in order.
 const DATABASE_SWITCH_PHASES: [&str; 5] = [
@@ -358,16 +381,7 @@ const DATABASE_SWITCH_PHASES: [&str; 5] = [
 ];
 
 fn section_uri(knowledge: &Knowledge, reference: &str) -> Result<String, KnowledgeError> {
-    if knowledge.check_reference(reference) {
-        Ok(format!("{}{reference}", knowledge::URI_SCHEME))
-    } else {
-        let slug = reference.split('#').next().unwrap_or(reference);
-        Err(KnowledgeError::new(
-            &format!("{slug}.md"),
-            0,
-            format!("`plan_migration` needs the section `{reference}`"),
-        ))
-    }
+    knowledge.section_uri(reference, "`plan_migration`")
 }
 
 fn whole_weeks(row: &RowRef<'_>, column: &str) -> Result<u64, KnowledgeError> {
@@ -580,6 +594,12 @@ impl Catalog {
             components,
             components_uri: table.uri(),
             virtual_shards_uri: section_uri(knowledge, "sharding#virtual-shards")?,
+            reshard_formulas: Formulas::load(
+                knowledge,
+                "sharding",
+                "reshard-formulas",
+                &RESHARD_FORMULAS,
+            )?,
             data_moved_uri: section_uri(knowledge, "sharding#how-much-data-moves")?,
             ring_uri: section_uri(knowledge, "sharding#the-ring")?,
             read_your_writes_uri: section_uri(knowledge, "migrations#the-read-your-writes-gotcha")?,
@@ -721,57 +741,72 @@ fn moves(current: &[usize], target: &[usize]) -> Vec<ShardMove> {
         .collect()
 }
 
-fn gcd(a: u64, b: u64) -> u64 {
-    if b == 0 { a } else { gcd(b, a % b) }
+/// The reshard from `current` to `target` shards over `virtual_shards`: the new map by moving
+/// each shard's surplus (in Rust: a search, not a formula), the shares moved by the formulas of
+/// `sharding#reshard-formulas`.
+pub fn reshard(
+    advisor: &Advisor,
+    virtual_shards: u64,
+    current: u64,
+    target: u64,
+) -> Result<Reshard, ArgError> {
+    reshard_by(
+        &advisor.migration.reshard_formulas,
+        virtual_shards,
+        current,
+        target,
+    )
 }
 
-/// Share of keys that `key % current` and `key % target` place differently. Over one period
-/// of lcm(current, target) keys the two remainders agree for exactly min(current, target) keys
-/// (one per common remainder, by the Chinese remainder theorem), so the share that stays is
-/// min / lcm = gcd / max.
-pub fn naive_modulo_moved_fraction(current: u64, target: u64) -> f64 {
-    let max = current.max(target).max(1);
-    1.0 - gcd(current, target) as f64 / max as f64
-}
-
-/// Share of keys a consistent-hashing ring moves from `current` to `target` nodes.
-pub fn consistent_hashing_moved_fraction(current: u64, target: u64) -> f64 {
-    let max = current.max(target).max(1);
-    current.abs_diff(target) as f64 / max as f64
-}
-
-/// The reshard from `current` to `target` shards over `virtual_shards`.
-pub fn reshard(virtual_shards: u64, current: u64, target: u64) -> Reshard {
+fn reshard_by(
+    formulas: &Formulas,
+    virtual_shards: u64,
+    current: u64,
+    target: u64,
+) -> Result<Reshard, ArgError> {
     let before = contiguous_map(virtual_shards, current);
     let after = spread(&before, target);
     let moved = before.iter().zip(&after).filter(|(a, b)| a != b).count() as u64;
-    let naive = naive_modulo_moved_fraction(current, target);
-    let ring = consistent_hashing_moved_fraction(current, target);
-    let g = gcd(current, target);
-    let max = current.max(target);
+    let operands = [
+        ("moved_virtual_shards", Figure::Count(moved)),
+        ("virtual_shards", Figure::Count(virtual_shards)),
+        ("current_shards", Figure::Count(current)),
+        ("target_shards", Figure::Count(target)),
+    ];
+    let share = |quantity: &str| -> Result<(f64, String), ArgError> {
+        let value = formulas.evaluate(quantity, &operands)?;
+        if !value.is_finite() {
+            return Err(ArgError::new(
+                "target_shards",
+                target.to_string(),
+                format!(
+                    "shard counts for which `{}` is a number",
+                    formulas.text(quantity)
+                ),
+            ));
+        }
+        let working = formulas.working(quantity, &operands, Figure::Amount(value));
+        Ok((value, format!("{} = {}", working.substituted, show(value))))
+    };
+    let (moved_fraction, _) = share("moved_fraction")?;
+    let (naive, naive_modulo_formula) = share("naive_modulo_moved_fraction")?;
+    let (ring, consistent_hashing_formula) = share("consistent_hashing_moved_fraction")?;
     let moves = moves(&before, &after);
-    Reshard {
+    Ok(Reshard {
         virtual_shards,
         current_shards: current,
         target_shards: target,
         moved_virtual_shards: moved,
-        moved_fraction: moved as f64 / virtual_shards as f64,
+        moved_fraction,
         naive_modulo_moved_fraction: naive,
-        naive_modulo_formula: format!(
-            "1 − gcd({current}, {target}) / max({current}, {target}) = 1 − {g}/{max} = {}",
-            show(naive)
-        ),
+        naive_modulo_formula,
         consistent_hashing_moved_fraction: ring,
-        consistent_hashing_formula: format!(
-            "|{target} − {current}| / max({target}, {current}) = {}/{max} = {}",
-            current.abs_diff(target),
-            show(ring)
-        ),
+        consistent_hashing_formula,
         moved_data_gb: None,
         shard_map: shard_map(&after, target),
         move_groups: moves.len() as u64,
         moves,
-    }
+    })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -1073,8 +1108,17 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
             // `check_shards` made both counts present for a reshard.
             let current = args.current_shards.unwrap_or(1);
             let target = args.target_shards.unwrap_or(1);
-            let mut computed = reshard(virtual_shards, current, target);
-            computed.moved_data_gb = args.data_size_gb.map(|s| s * computed.moved_fraction);
+            let formulas = &catalog.reshard_formulas;
+            let mut computed = reshard_by(formulas, virtual_shards, current, target)?;
+            if let Some(size) = args.data_size_gb {
+                let operands = [
+                    ("data_size_gb", Figure::Amount(size)),
+                    ("moved_fraction", Figure::Amount(computed.moved_fraction)),
+                ];
+                computed.moved_data_gb =
+                    Some(formulas.amount("moved_data_gb", &operands, "data_size_gb", size)?);
+            }
+            formulas.cite("moved_fraction", &mut sources);
             data_to_copy_gb = computed.moved_data_gb;
             push_unique(&mut sources, catalog.virtual_shards_uri.clone());
             push_unique(&mut sources, catalog.data_moved_uri.clone());
@@ -1296,11 +1340,26 @@ fn summary_of(plan: &MigrationPlan) -> String {
     crate::summary(out)
 }
 
-/// The JSON size of a result, as the client receives it.
+/// Counts the bytes written to it, keeping none.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The compact JSON size of a value, as the client receives it (`json::write` writes the
+/// same bytes as serde_json), counted without building the text: a large answer's size is
+/// known without a second copy of it in memory.
 fn json_size<T: Serialize>(value: &T) -> usize {
-    let mut out = Vec::new();
-    match crate::json::write(&mut out, value) {
-        Ok(()) => out.len(),
+    let mut count = ByteCount(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
         Err(_) => usize::MAX,
     }
 }
@@ -1308,19 +1367,21 @@ fn json_size<T: Serialize>(value: &T) -> usize {
 /// Bytes kept free under a cap for the `truncated` note itself.
 const NOTE_ROOM: usize = 1024;
 
-/// Cuts `list` from the end so that the answer sheds at least `excess` bytes; returns how
-/// many items stay and how many there were, or None when nothing had to go.
-fn cut<T: Serialize>(list: &mut Vec<T>, excess: usize) -> Option<(u64, u64)> {
-    if excess == 0 || list.is_empty() {
+/// Cuts `list` from the end so that the answer sheds at least `excess` bytes (which it then
+/// lowers by what was shed); returns how many items stay and how many there were, or None
+/// when nothing had to go.
+fn cut<T: Serialize>(list: &mut Vec<T>, excess: &mut usize) -> Option<(u64, u64)> {
+    if *excess == 0 || list.is_empty() {
         return None;
     }
     let total = list.len();
     let mut shed = 0;
-    while shed < excess
+    while shed < *excess
         && let Some(item) = list.pop()
     {
         shed += json_size(&item) + 1;
     }
+    *excess = excess.saturating_sub(shed);
     Some((list.len() as u64, total as u64))
 }
 
@@ -1350,9 +1411,9 @@ fn shape_plan(plan: &mut MigrationPlan, detail: Detail) {
     }
     let cap = detail.max_bytes() - NOTE_ROOM;
     let more_in_full = "call again with detail: full for the whole list";
-    let excess = json_size(&*plan).saturating_sub(cap);
+    let mut excess = json_size(&*plan).saturating_sub(cap);
     if let Some(r) = plan.reshard.as_mut()
-        && let Some(counts) = cut(&mut r.moves, excess)
+        && let Some(counts) = cut(&mut r.moves, &mut excess)
     {
         plan.truncated = Some(truncated(
             "reshard.moves",
@@ -1360,9 +1421,8 @@ fn shape_plan(plan: &mut MigrationPlan, detail: Detail) {
             "the rest follows from the two maps: today the virtual shards are dealt in contiguous blocks from shard_1 on (virtual_shards / current_shards each, one more for the first virtual_shards mod current_shards), and each moves to the shard whose virtual_ranges in shard_map hold it",
         ));
     }
-    let excess = json_size(&*plan).saturating_sub(cap);
     if let Some(r) = plan.reshard.as_mut()
-        && let Some(counts) = cut(&mut r.shard_map, excess)
+        && let Some(counts) = cut(&mut r.shard_map, &mut excess)
     {
         let how = if detail.is_full() {
             "fewer virtual_shards give a shorter map"
@@ -1371,12 +1431,11 @@ fn shape_plan(plan: &mut MigrationPlan, detail: Detail) {
         };
         plan.truncated = Some(truncated("reshard.shard_map", counts, how));
     }
-    let excess = json_size(&*plan).saturating_sub(cap);
     if let Some(map) = plan
         .shard_strategy
         .as_mut()
         .and_then(|s| s.initial_map.as_mut())
-        && let Some(counts) = cut(map, excess)
+        && let Some(counts) = cut(map, &mut excess)
     {
         let how = if detail.is_full() {
             "shard_k holds the k-th of target_shards equal contiguous blocks of the virtual shards"
@@ -1394,7 +1453,7 @@ impl Tool for PlanMigration {
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";
     const MAX_RESULT_CHARS: Option<usize> = Some(crate::FULL_MAX_BYTES);
-    const DESCRIPTION: &'static str = "Plan a migration (MySQL to Postgres, shard, reshard with virtual shards, cache, replicas, multi-region): phases, steps, exit criteria, rollback, weeks, risks.";
+    const DESCRIPTION: &'static str = "Plan a migration (MySQL to Postgres, shard, reshard on virtual shards, cache, replicas, multi-region): phases with steps, exit criteria, rollback, weeks; risks.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
 

@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use crate::args::format_number;
+use crate::calculator::show;
 use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
 use crate::diagnose_bottleneck::{
     self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
@@ -19,7 +20,6 @@ use crate::diagnose_bottleneck::{
 use crate::markdown::{push_unique, sources};
 use crate::plan_capacity::{self, CapacityPlan, CostRange, PlanCapacityArgs};
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
-use crate::size_cache::show;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
 // The system to review and whatever else is known about it.
@@ -96,6 +96,37 @@ pub struct CostImpact {
     pub justification: String,
 }
 
+/// One box of the architecture diagram.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ArchitectureBox {
+    pub id: String,
+    pub label: String,
+    pub shape: Shape,
+    pub mark: Mark,
+    /// The box this one hangs under (null for the users, the root).
+    pub parent: Option<String>,
+    /// The label of the arrow from the parent, if it has one.
+    pub edge: Option<String>,
+}
+
+/// An arrow outside the tree (reads to the replicas, replication between regions).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ArchitectureLink {
+    pub from: String,
+    pub to: String,
+    pub label: String,
+}
+
+/// The target architecture as boxes and arrows: the tree the Mermaid diagram of Recommended
+/// Architecture is written from, for a client that draws it itself. Today's architecture is
+/// its `existing` boxes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Architecture {
+    /// Every box, parents before children, in the diagram's order.
+    pub boxes: Vec<ArchitectureBox>,
+    pub links: Vec<ArchitectureLink>,
+}
+
 /// The report.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
@@ -118,6 +149,8 @@ pub struct Report {
     pub capacity: Option<CapacityPlan>,
     /// The results of plan_migration for the components added, in order.
     pub migrations: Vec<MigrationPlan>,
+    /// The target architecture's boxes and arrows (the diagram of Recommended Architecture).
+    pub architecture: Architecture,
     /// Arguments not given that would have added to the report, nested ones dotted
     /// (`system.db_cpu_pct`, `capacity.per_server_rps`).
     pub missing_inputs: Vec<MissingInput>,
@@ -277,9 +310,11 @@ fn nested(prefix: &'static str) -> impl Fn(ArgError) -> ArgError {
 // ---------------------------------------------------------------------------------------------
 // The architecture: what is there, what comes, and the diagram of the target.
 
-/// How a component appears in the target architecture.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Mark {
+/// How a component appears in the target architecture: `existing` boxes are today's
+/// architecture, `new` ones what the change adds, `consider` ones worth adding at that stage.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Mark {
     Existing,
     New,
     Consider,
@@ -340,8 +375,10 @@ struct Node {
     children: Vec<(Option<&'static str>, Node)>,
 }
 
-#[derive(Clone, Copy)]
-enum Shape {
+/// How a box is drawn: the users, a service, or a store of data.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Shape {
     Person,
     Box,
     Store,
@@ -662,6 +699,42 @@ fn label_of(node: &Node, id: &str) -> Option<String> {
     node.children
         .iter()
         .find_map(|(_, child)| label_of(child, id))
+}
+
+fn boxes_walk(node: &Node, boxes: &mut Vec<ArchitectureBox>) {
+    for (edge, child) in &node.children {
+        boxes.push(ArchitectureBox {
+            id: child.id.clone(),
+            label: child.label.clone(),
+            shape: child.shape,
+            mark: child.mark,
+            parent: Some(node.id.clone()),
+            edge: edge.map(str::to_string),
+        });
+        boxes_walk(child, boxes);
+    }
+}
+
+/// The tree as a list of boxes and arrows, for the structured result.
+fn structured(root: &Node, extra: &[(String, String, &'static str)]) -> Architecture {
+    let mut boxes = vec![ArchitectureBox {
+        id: root.id.clone(),
+        label: root.label.clone(),
+        shape: root.shape,
+        mark: root.mark,
+        parent: None,
+        edge: None,
+    }];
+    boxes_walk(root, &mut boxes);
+    let links = extra
+        .iter()
+        .map(|(from, to, label)| ArchitectureLink {
+            from: from.clone(),
+            to: to.clone(),
+            label: label.to_string(),
+        })
+        .collect();
+    Architecture { boxes, links }
 }
 
 /// The tree as indented plain text, for clients that do not draw Mermaid.
@@ -1567,6 +1640,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         datastore,
         capacity,
         migrations,
+        architecture: structured(&diagram.0, &diagram.1),
         missing_inputs,
         sources,
     };
@@ -1698,7 +1772,7 @@ pub struct ScalingReport;
 impl Tool for ScalingReport {
     const NAME: &'static str = "scaling_report";
     const TITLE: &'static str = "Write a scaling report";
-    const DESCRIPTION: &'static str = "Write a full scaling review (stage, bottlenecks, target architecture, components, migration plan, cost, risks) by running the other tools.";
+    const DESCRIPTION: &'static str = "Write a full scaling review (stage, bottlenecks, target architecture, components, migration plan, cost, risks) from the other tools.";
     const NESTED: &'static [(&'static str, &'static str)] = &[
         ("system", "diagnose_bottleneck"),
         ("requirements", "choose_datastore"),

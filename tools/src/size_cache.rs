@@ -3,9 +3,7 @@
 //! formulas, defaults and rule tables are those of `caching`; this file does the arithmetic
 //! exactly, refuses inputs whose results would not be finite, and shows every working.
 //!
-//! The workings (`Working`, `Formulas`) are shared with `plan_capacity`: both calculators show
-//! each figure as its formula from the documents, the same formula with the numbers
-//! substituted, and the value.
+//! The workings (`Working`, `Formulas`) live in `calculator`, shared with `plan_capacity`.
 
 use std::fmt::Write;
 
@@ -14,6 +12,9 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::calculator::{
+    DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
+};
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input};
 
@@ -111,44 +112,6 @@ impl Invalidation {
     }
 }
 
-/// A computed number: a whole count (nodes, servers) or an amount (GB, per second).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(untagged)]
-pub enum Figure {
-    Count(u64),
-    Amount(f64),
-}
-
-impl Figure {
-    /// The figure as a person reads it: counts exactly, amounts to six significant digits.
-    pub fn show(self) -> String {
-        match self {
-            Self::Count(n) => n.to_string(),
-            Self::Amount(x) => show(x),
-        }
-    }
-}
-
-/// How one figure was reached.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct Working {
-    /// The result field this working computes.
-    pub quantity: String,
-    /// The formula as the knowledge base writes it, e.g. `memory_gb = working_set_gb × overhead_factor`.
-    pub formula: String,
-    /// The right-hand side with the numbers substituted, e.g. `10 × 1.5`.
-    pub substituted: String,
-    /// The exact value (the result field holds the same number).
-    pub value: Figure,
-}
-
-/// A default that was used because the argument was not given.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct DefaultApplied {
-    pub parameter: String,
-    pub value: Figure,
-}
-
 /// The write strategy's rule and trade-offs.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StrategyDetails {
@@ -234,284 +197,6 @@ pub struct CacheSizing {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Workings shared with `plan_capacity`.
-
-/// The largest finite number, as refusals quote it.
-pub(crate) const FINITE_LIMIT: &str = "1.8e308";
-
-/// A number for a working: whole numbers without a fraction, others to six significant
-/// digits, so that `0.1 × 3` reads `0.3` while the result field keeps the exact value.
-pub fn show(x: f64) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{}", if x == 0.0 { 0.0 } else { x });
-    }
-    let magnitude = x.abs().log10().floor() as i32;
-    if !(-4..15).contains(&magnitude) {
-        let text = format!("{x:.5e}");
-        let (mantissa, exponent) = text.split_once('e').unwrap_or((&text, "0"));
-        return format!("{}e{exponent}", trim_zeros(mantissa));
-    }
-    let decimals = usize::try_from(5 - magnitude).unwrap_or(0);
-    trim_zeros(&format!("{x:.decimals$}")).to_string()
-}
-
-fn trim_zeros(text: &str) -> &str {
-    if text.contains('.') {
-        text.trim_end_matches('0').trim_end_matches('.')
-    } else {
-        text
-    }
-}
-
-/// `ceil` of a quotient, as a whole number. A quotient within floating-point noise of a whole
-/// number (4500 / 1000 computed as 4.500000000000001 is not one; 3.0000000000000004 is) counts
-/// as that number, so noise never adds a node. `None` when it does not fit in a `u64`.
-pub(crate) fn ceil_whole(x: f64) -> Option<u64> {
-    if !x.is_finite() || x < 0.0 {
-        return None;
-    }
-    let nearest = x.round();
-    let whole = if (x - nearest).abs() <= 1e-9 * nearest.max(1.0) {
-        nearest
-    } else {
-        x.ceil()
-    };
-    // 2^64 is exactly representable; every f64 below it that is whole fits in a u64.
-    (whole < 18_446_744_073_709_551_616.0).then_some(whole as u64)
-}
-
-/// One row of a formulas table.
-struct Formula {
-    quantity: String,
-    text: String,
-    sources: Vec<String>,
-}
-
-/// A formulas table (`| quantity | formula | see |`), checked at load against the operands the
-/// calculator substitutes, so a formula that names another input is refused at start-up. The
-/// arithmetic stays in Rust (the contract fixes it); the table is what a working shows and cites.
-pub(crate) struct Formulas {
-    formulas: Vec<Formula>,
-    uri: String,
-}
-
-/// Where the names of a formula's right-hand side stand, in order (`ceil` is the one
-/// function and is no name).
-fn name_spans(text: &str) -> Vec<(usize, usize)> {
-    let mut spans = Vec::new();
-    let mut start = None;
-    for (i, c) in text.char_indices().chain([(text.len(), ' ')]) {
-        let part = c.is_ascii_lowercase() || c == '_' || (start.is_some() && c.is_ascii_digit());
-        match (start, part) {
-            (None, true) => start = Some(i),
-            (Some(s), false) => {
-                if &text[s..i] != "ceil" {
-                    spans.push((s, i));
-                }
-                start = None;
-            }
-            _ => {}
-        }
-    }
-    spans
-}
-
-/// The names a formula's right-hand side uses, in order.
-fn identifiers(text: &str) -> Vec<&str> {
-    name_spans(text)
-        .into_iter()
-        .map(|(s, e)| &text[s..e])
-        .collect()
-}
-
-impl Formulas {
-    /// Reads `slug#anchor`; `expected` lists each quantity with the operands its formula uses.
-    pub(crate) fn load(
-        knowledge: &Knowledge,
-        slug: &str,
-        anchor: &str,
-        expected: &[(&str, &[&str])],
-    ) -> Result<Self, KnowledgeError> {
-        let table = knowledge.table(slug, anchor)?;
-        table.require_columns(&["quantity", "formula", "see"])?;
-        let mut formulas = Vec::new();
-        for row in table.rows() {
-            let quantity = row.required("quantity")?;
-            let Some((_, operands)) = expected.iter().find(|(q, _)| *q == quantity) else {
-                let known: Vec<&str> = expected.iter().map(|(q, _)| *q).collect();
-                return Err(row.error(format!(
-                    "unknown quantity `{quantity}` (known: {})",
-                    known.join(", ")
-                )));
-            };
-            if formulas.iter().any(|f: &Formula| f.quantity == quantity) {
-                return Err(row.error(format!("the quantity `{quantity}` is listed twice")));
-            }
-            let text = row.required("formula")?;
-            let rhs = text
-                .strip_prefix(quantity)
-                .and_then(|rest| rest.trim_start().strip_prefix('='))
-                .ok_or_else(|| row.error(format!("the formula must start with `{quantity} =`")))?;
-            let mut used = identifiers(rhs);
-            used.sort_unstable();
-            used.dedup();
-            let mut wanted = operands.to_vec();
-            wanted.sort_unstable();
-            if used != wanted {
-                return Err(row.error(format!(
-                    "the formula of `{quantity}` must use exactly {}; it uses {}",
-                    wanted.join(", "),
-                    used.join(", ")
-                )));
-            }
-            formulas.push(Formula {
-                quantity: quantity.to_string(),
-                text: text.to_string(),
-                sources: knowledge.references(&row, "see")?,
-            });
-        }
-        if let Some((missing, _)) = expected
-            .iter()
-            .find(|(q, _)| !formulas.iter().any(|f| f.quantity == *q))
-        {
-            return Err(table.error(format!("the table has no formula for `{missing}`")));
-        }
-        Ok(Self {
-            formulas,
-            uri: table.uri(),
-        })
-    }
-
-    fn formula(&self, quantity: &str) -> Option<&Formula> {
-        self.formulas.iter().find(|f| f.quantity == quantity)
-    }
-
-    /// The working of `quantity`: its formula with each operand replaced by its value.
-    pub(crate) fn working(
-        &self,
-        quantity: &str,
-        operands: &[(&str, Figure)],
-        value: Figure,
-    ) -> Working {
-        // `load` guarantees a formula for every quantity a calculator computes; the fallback
-        // only keeps this total.
-        let formula = self
-            .formula(quantity)
-            .map_or_else(|| quantity.to_string(), |f| f.text.clone());
-        let rhs = formula
-            .split_once('=')
-            .map_or(formula.as_str(), |(_, rhs)| rhs)
-            .trim();
-        let mut substituted = String::new();
-        let mut done = 0;
-        for (start, end) in name_spans(rhs) {
-            substituted.push_str(&rhs[done..start]);
-            let name = &rhs[start..end];
-            match operands.iter().find(|(n, _)| *n == name) {
-                Some((_, figure)) => substituted.push_str(&figure.show()),
-                None => substituted.push_str(name),
-            }
-            done = end;
-        }
-        substituted.push_str(&rhs[done..]);
-        Working {
-            quantity: quantity.to_string(),
-            formula,
-            substituted,
-            value,
-        }
-    }
-
-    /// The sources of a computed quantity: the formulas table and the sections it cites.
-    pub(crate) fn cite(&self, quantity: &str, sources: &mut Vec<String>) {
-        push_unique(sources, self.uri.clone());
-        if let Some(formula) = self.formula(quantity) {
-            for uri in &formula.sources {
-                push_unique(sources, uri.clone());
-            }
-        }
-    }
-}
-
-/// Reads the `default` of each parameter of a defaults table and checks it against the range
-/// the tool's own schema accepts, so a document cannot default to a value the tool refuses.
-pub(crate) fn read_defaults<Args: JsonSchema>(
-    table: &TableRef<'_>,
-    parameters: &[&str],
-) -> Result<Vec<f64>, KnowledgeError> {
-    table.require_columns(&["parameter", "default"])?;
-    let schema = schemars::schema_for!(Args);
-    let properties = schema.get("properties").and_then(Value::as_object);
-    for row in table.rows() {
-        let name = row.required("parameter")?;
-        if !parameters.contains(&name) {
-            let hint = knowledge::closest(name, parameters.iter().copied())
-                .map(|c| format!("; did you mean `{c}`?"))
-                .unwrap_or_default();
-            return Err(row.error(format!(
-                "unknown parameter `{name}`{hint} (known: {})",
-                parameters.join(", ")
-            )));
-        }
-    }
-    parameters
-        .iter()
-        .map(|name| {
-            let row = table
-                .rows()
-                .find(|r| r.text("parameter").is_ok_and(|p| p == *name))
-                .ok_or_else(|| table.error(format!("the table has no default for `{name}`")))?;
-            let value = row.number("default")?;
-            let property = properties
-                .and_then(|p| p.get(*name))
-                .map(|p| p.to_string())
-                .unwrap_or_default();
-            let bound = |key: &str| -> Option<f64> {
-                let node: Value = properties?.get(*name)?.clone();
-                let node = match node.get("anyOf") {
-                    Some(Value::Array(branches)) => branches
-                        .iter()
-                        .find(|b| b.get("type") != Some(&Value::from("null")))?
-                        .clone(),
-                    _ => node,
-                };
-                node.get(key)?.as_f64()
-            };
-            let whole = property.contains("\"integer\"");
-            let fits = (!whole || value.fract() == 0.0)
-                && bound("minimum").is_none_or(|m| value >= m)
-                && bound("exclusiveMinimum").is_none_or(|m| value > m)
-                && bound("maximum").is_none_or(|m| value <= m);
-            if fits {
-                Ok(value)
-            } else {
-                Err(row.error(format!(
-                    "the default of `{name}` ({value}) is outside what the argument accepts"
-                )))
-            }
-        })
-        .collect()
-}
-
-/// A refusal of an input whose product leaves the finite numbers.
-pub(crate) fn too_large(field: &str, value: f64, product: &str) -> ArgError {
-    ArgError::new(
-        field,
-        show(value),
-        format!("a value for which the product {product} stays below {FINITE_LIMIT}"),
-    )
-}
-
-/// A refusal of an input that makes a count exceed a whole number.
-pub(crate) fn too_many(field: &str, value: impl Into<String>, count: &str) -> ArgError {
-    ArgError::new(
-        field,
-        value,
-        format!("a value for which {count} is at most {}", u64::MAX),
-    )
-}
-
-// ---------------------------------------------------------------------------------------------
 // The tables of `caching`.
 
 struct StrategyRule {
@@ -574,7 +259,8 @@ pub(crate) struct Catalog {
     protections_uri: String,
 }
 
-/// The quantities `size_cache` computes and the operands of each formula.
+/// The quantities `size_cache` computes, in order, and the quantities each formula may name
+/// (the values the calculator has at that point and substitutes).
 const FORMULAS: [(&str, &[&str]); 5] = [
     ("working_set_gb", &["total_data_gb", "hot_fraction"]),
     ("memory_gb", &["working_set_gb", "overhead_factor"]),
@@ -839,13 +525,15 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
                 args.hot_fraction,
                 catalog.defaults.hot_fraction,
             );
-            let working_set = total * hot;
+            let operands = [
+                ("total_data_gb", Figure::Amount(total)),
+                ("hot_fraction", Figure::Amount(hot)),
+            ];
+            let working_set =
+                formulas.amount("working_set_gb", &operands, "total_data_gb", total)?;
             workings.push(formulas.working(
                 "working_set_gb",
-                &[
-                    ("total_data_gb", Figure::Amount(total)),
-                    ("hot_fraction", Figure::Amount(hot)),
-                ],
+                &operands,
                 Figure::Amount(working_set),
             ));
             formulas.cite("working_set_gb", &mut sources);
@@ -858,29 +546,16 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
         args.overhead_factor,
         catalog.defaults.overhead_factor,
     );
-    let memory_gb = working_set_gb * overhead;
-    if !memory_gb.is_finite() {
-        return Err(match args.total_data_gb {
-            Some(total) => too_large(
-                "total_data_gb",
-                total,
-                "total_data_gb × hot_fraction × overhead_factor",
-            ),
-            None => too_large(
-                "working_set_gb",
-                working_set_gb,
-                "working_set_gb × overhead_factor",
-            ),
-        });
-    }
-    workings.push(formulas.working(
-        "memory_gb",
-        &[
-            ("working_set_gb", Figure::Amount(working_set_gb)),
-            ("overhead_factor", Figure::Amount(overhead)),
-        ],
-        Figure::Amount(memory_gb),
-    ));
+    let operands = [
+        ("working_set_gb", Figure::Amount(working_set_gb)),
+        ("overhead_factor", Figure::Amount(overhead)),
+    ];
+    // Too much memory is the fault of the data size the caller gave.
+    let memory_gb = match args.total_data_gb {
+        Some(total) => formulas.amount("memory_gb", &operands, "total_data_gb", total)?,
+        None => formulas.amount("memory_gb", &operands, "working_set_gb", working_set_gb)?,
+    };
+    workings.push(formulas.working("memory_gb", &operands, Figure::Amount(memory_gb)));
     formulas.cite("memory_gb", &mut sources);
 
     // Nodes, with headroom, then replicas.
@@ -892,23 +567,14 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
                 args.max_memory_utilization_pct,
                 catalog.defaults.max_memory_utilization_pct,
             );
-            let count = ceil_whole(memory_gb / (node_memory_gb * utilization / 100.0))
-                .ok_or_else(|| {
-                    too_many(
-                        "node_memory_gb",
-                        show(node_memory_gb),
-                        "nodes = ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100))",
-                    )
-                })?;
-            workings.push(formulas.working(
-                "nodes",
-                &[
-                    ("memory_gb", Figure::Amount(memory_gb)),
-                    ("node_memory_gb", Figure::Amount(node_memory_gb)),
-                    ("max_memory_utilization_pct", Figure::Amount(utilization)),
-                ],
-                Figure::Count(count),
-            ));
+            let operands = [
+                ("memory_gb", Figure::Amount(memory_gb)),
+                ("node_memory_gb", Figure::Amount(node_memory_gb)),
+                ("max_memory_utilization_pct", Figure::Amount(utilization)),
+            ];
+            let count =
+                formulas.count("nodes", &operands, "node_memory_gb", show(node_memory_gb))?;
+            workings.push(formulas.working("nodes", &operands, Figure::Count(count)));
             formulas.cite("nodes", &mut sources);
             let replicas = args.replicas.unwrap_or_else(|| {
                 defaults_applied.push(DefaultApplied {
@@ -917,24 +583,13 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
                 });
                 catalog.defaults.replicas
             });
-            let total = replicas
-                .checked_add(1)
-                .and_then(|per_primary| count.checked_mul(per_primary))
-                .ok_or_else(|| {
-                    too_many(
-                        "replicas",
-                        replicas.to_string(),
-                        "total_nodes = nodes × (1 + replicas)",
-                    )
-                })?;
-            workings.push(formulas.working(
-                "total_nodes",
-                &[
-                    ("nodes", Figure::Count(count)),
-                    ("replicas", Figure::Count(replicas)),
-                ],
-                Figure::Count(total),
-            ));
+            let operands = [
+                ("nodes", Figure::Count(count)),
+                ("replicas", Figure::Count(replicas)),
+            ];
+            let total =
+                formulas.count("total_nodes", &operands, "replicas", replicas.to_string())?;
+            workings.push(formulas.working("total_nodes", &operands, Figure::Count(total)));
             formulas.cite("total_nodes", &mut sources);
             nodes = Some(count);
             total_nodes = Some(total);
@@ -957,21 +612,13 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
     // Database reads the cache leaves.
     let db_reads_per_sec = match (args.requests_per_sec, args.hit_rate_pct) {
         (Some(requests), Some(hit_rate)) => {
-            // requests × (1 − hit/100), computed as requests × (100 − hit) / 100 so that decimal
-            // percentages stay exact (10000 at 90% leaves 1000, not 999.9999999999998).
-            // The fallback covers rates so large that × 100 would leave the finite numbers.
-            let reads = match requests * (100.0 - hit_rate) / 100.0 {
-                x if x.is_finite() => x,
-                _ => requests * (1.0 - hit_rate / 100.0),
-            };
-            workings.push(formulas.working(
-                "db_reads_per_sec",
-                &[
-                    ("requests_per_sec", Figure::Amount(requests)),
-                    ("hit_rate_pct", Figure::Amount(hit_rate)),
-                ],
-                Figure::Amount(reads),
-            ));
+            let operands = [
+                ("requests_per_sec", Figure::Amount(requests)),
+                ("hit_rate_pct", Figure::Amount(hit_rate)),
+            ];
+            let reads =
+                formulas.amount("db_reads_per_sec", &operands, "requests_per_sec", requests)?;
+            workings.push(formulas.working("db_reads_per_sec", &operands, Figure::Amount(reads)));
             formulas.cite("db_reads_per_sec", &mut sources);
             Some(reads)
         }
@@ -1102,37 +749,6 @@ fn summary_of(s: &CacheSizing) -> String {
     crate::summary(out)
 }
 
-/// The workings, defaults and notes as the closing part of a calculator's markdown.
-pub(crate) fn push_workings(
-    out: &mut String,
-    workings: &[Working],
-    defaults: &[DefaultApplied],
-    notes: &[String],
-) {
-    if !workings.is_empty() {
-        let _ = writeln!(out, "\n### Workings\n");
-        for w in workings {
-            let _ = writeln!(
-                out,
-                "- `{}` = {} = **{}**",
-                w.formula,
-                w.substituted,
-                w.value.show()
-            );
-        }
-    }
-    if !defaults.is_empty() {
-        let list: Vec<String> = defaults
-            .iter()
-            .map(|d| format!("{} {}", d.parameter, d.value.show()))
-            .collect();
-        let _ = writeln!(out, "\nDefaults applied: {}.", list.join(", "));
-    }
-    if !notes.is_empty() {
-        let _ = writeln!(out, "\nNot computed: {}.", notes.join("; "));
-    }
-}
-
 /// The sizing as markdown: the figures, how to run the cache, the workings, the sources.
 pub fn to_markdown(s: &CacheSizing) -> String {
     let mut out = String::new();
@@ -1193,7 +809,7 @@ pub struct SizeCache;
 impl Tool for SizeCache {
     const NAME: &'static str = "size_cache";
     const TITLE: &'static str = "Size a cache";
-    const DESCRIPTION: &'static str = "Size a Redis or Memcached cache (memory, nodes, DB reads left at a hit ratio) and pick its write strategy, invalidation, TTL and stampede protection.";
+    const DESCRIPTION: &'static str = "Size a Redis or Memcached cache (memory, nodes, DB reads left at a hit ratio); write strategy, invalidation, TTL, stampede protection.";
     type Args = SizeCacheArgs;
     type Output = CacheSizing;
 
@@ -1218,44 +834,5 @@ impl Tool for SizeCache {
             output.ttl_details.rule.clear();
             output.notes.clear();
         }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn shows_numbers_plainly() {
-        assert_eq!(show(15.000000001), "15");
-        assert_eq!(show(0.1 * 3.0), "0.3");
-        assert_eq!(show(1e308), "1e308");
-        assert_eq!(show(f64::MAX), "1.79769e308");
-        assert_eq!(show(1234567.891), "1234568");
-        assert_eq!(show(0.00012345678), "0.000123457");
-        assert_eq!(show(-2.5), "-2.5");
-        assert_eq!(show(0.0), "0");
-    }
-
-    #[test]
-    fn ceil_ignores_noise_but_not_fractions() {
-        assert_eq!(ceil_whole(3.0000000000000004), Some(3));
-        assert_eq!(ceil_whole(4.5), Some(5));
-        assert_eq!(ceil_whole(1.25), Some(2));
-        assert_eq!(ceil_whole(0.0), Some(0));
-        assert_eq!(ceil_whole(f64::INFINITY), None);
-        assert_eq!(ceil_whole(2e19), None);
-    }
-
-    #[test]
-    fn finds_identifiers_but_not_ceil_or_numbers() {
-        assert_eq!(
-            identifiers(" ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100))"),
-            ["memory_gb", "node_memory_gb", "max_memory_utilization_pct"]
-        );
-        assert_eq!(
-            identifiers("requests_per_sec × (1 − hit_rate_pct / 100)"),
-            ["requests_per_sec", "hit_rate_pct"]
-        );
     }
 }

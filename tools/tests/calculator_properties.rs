@@ -6,8 +6,9 @@ use std::sync::LazyLock;
 
 use proptest::prelude::*;
 use serde_json::{Map, Value, json};
+use tools::calculator::Figure;
 use tools::plan_capacity::CapacityPlan;
-use tools::size_cache::{CacheSizing, Figure};
+use tools::size_cache::CacheSizing;
 use tools::{Advisor, CallError, ToolOutput};
 
 static ADVISOR: LazyLock<Advisor> =
@@ -65,7 +66,7 @@ fn assert_finite(what: &str, value: f64) {
     assert!(value.is_finite(), "{what} is {value}");
 }
 
-fn assert_workings_finite(workings: &[tools::size_cache::Working]) {
+fn assert_workings_finite(workings: &[tools::calculator::Working]) {
     for w in workings {
         if let Figure::Amount(x) = w.value {
             assert_finite(&w.quantity, x);

@@ -314,8 +314,8 @@ fn size_cache_shows_every_formula_with_its_numbers() {
         ),
         (
             "db_reads_per_sec",
-            "db_reads_per_sec = requests_per_sec × (1 − hit_rate_pct / 100)",
-            "10000 × (1 − 90 / 100)",
+            "db_reads_per_sec = requests_per_sec × (100 − hit_rate_pct) / 100",
+            "10000 × (100 − 90) / 100",
             1000.0,
         ),
     ];
@@ -529,7 +529,7 @@ fn size_cache_refusals() {
         (
             json!({"total_data_gb": 1.5e308, "hot_fraction": 1, "overhead_factor": 2}),
             "total_data_gb",
-            "total_data_gb × hot_fraction × overhead_factor stays below 1.8e308",
+            "memory_gb = working_set_gb × overhead_factor stays below 1.8e308",
         ),
         (
             json!({"working_set_gb": 1e10, "node_memory_gb": 1e-300}),
@@ -963,7 +963,9 @@ fn markdown_snapshots() {
 // ---------------------------------------------------------------------------------------------
 // Malformed tables are refused at start-up, with the file, the line and the reason.
 
-fn load_with(slug: &str, from: &str, to: &str) -> String {
+/// The advisor over the embedded knowledge with one edit to one document, laid over it from a
+/// temporary `--knowledge-dir`-style folder; the error text when it is refused.
+fn edited(slug: &str, from: &str, to: &str) -> Result<Advisor, String> {
     let original = advisor()
         .knowledge()
         .document(slug)
@@ -971,10 +973,12 @@ fn load_with(slug: &str, from: &str, to: &str) -> String {
         .text()
         .to_string();
     assert!(original.contains(from), "{slug} holds `{from}`");
+    // Tests run in parallel threads: each edit gets a folder of its own.
+    static EDITS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     let dir = std::env::temp_dir().join(format!(
         "scale-advisor-calculators-{}-{}",
         std::process::id(),
-        from.len()
+        EDITS.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
     ));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(
@@ -982,12 +986,85 @@ fn load_with(slug: &str, from: &str, to: &str) -> String {
         original.replacen(from, to, 1),
     )
     .unwrap();
-    let knowledge = knowledge::Knowledge::with_dir(&dir).unwrap();
-    let error = Advisor::new(knowledge)
-        .err()
-        .expect("the knowledge base is refused");
+    let knowledge = knowledge::Knowledge::with_dir(&dir);
     let _ = std::fs::remove_dir_all(&dir);
-    error.to_string()
+    let knowledge = knowledge.map_err(|e| e.to_string())?;
+    Advisor::new(knowledge).map_err(|e| e.to_string())
+}
+
+fn load_with(slug: &str, from: &str, to: &str) -> String {
+    match edited(slug, from, to) {
+        Ok(_) => panic!("the edit `{from}` → `{to}` of {slug} was accepted"),
+        Err(error) => error,
+    }
+}
+
+#[test]
+fn an_edited_formula_changes_the_result_and_its_working() {
+    let args = json!({"working_set_gb": 10, "node_memory_gb": 16});
+    let before = call(&advisor(), "size_cache", &args);
+    assert_eq!(before.structured["memory_gb"], 15.0);
+    let advisor = edited(
+        "caching",
+        "memory_gb = working_set_gb × overhead_factor |",
+        "memory_gb = working_set_gb × overhead_factor × 2 + 1 |",
+    )
+    .unwrap();
+    let after = call(&advisor, "size_cache", &args);
+    assert_eq!(after.structured["memory_gb"], 31.0);
+    // The count that depends on it follows: ceil(31 / (16 × 0.75)) = 3.
+    assert_eq!(after.structured["nodes"], 3);
+    let (formula, substituted, value) = working(&after.structured, "memory_gb").unwrap();
+    assert_eq!(
+        formula,
+        "memory_gb = working_set_gb × overhead_factor × 2 + 1"
+    );
+    assert_eq!(substituted, "10 × 1.5 × 2 + 1");
+    assert_eq!(value, 31.0);
+    assert!(after.markdown.contains("31 GB"), "{}", after.markdown);
+
+    // plan_capacity too: a pool formula of cores × 4 instead of × 2.
+    let advisor = edited(
+        "capacity-planning",
+        "pool_size = db_cores × 2 + effective_spindles",
+        "pool_size = db_cores × 4 + effective_spindles",
+    )
+    .unwrap();
+    let plan = call(
+        &advisor,
+        "plan_capacity",
+        &json!({"peak_rps": 100, "db_cores": 8}),
+    );
+    assert_eq!(plan.structured["pool_size"], 33);
+    // A count whose edited formula forgets `ceil` is still rounded up.
+    let advisor = edited(
+        "capacity-planning",
+        "servers = ceil(required_rps / per_server_rps)",
+        "servers = required_rps / per_server_rps",
+    )
+    .unwrap();
+    let plan = call(
+        &advisor,
+        "plan_capacity",
+        &json!({"peak_rps": 1000, "per_server_rps": 400}),
+    );
+    assert_eq!(plan.structured["servers"], 4);
+
+    // The reshard shares of plan_migration: a ring share over the smaller count instead.
+    let advisor = edited(
+        "sharding",
+        "abs(target_shards − current_shards) / max(target_shards, current_shards)",
+        "abs(target_shards − current_shards) / min(target_shards, current_shards)",
+    )
+    .unwrap();
+    let args = json!({"kind": "reshard", "current_shards": 4, "target_shards": 5});
+    let plan = call(&advisor, "plan_migration", &args);
+    let reshard = &plan.structured["reshard"];
+    assert_eq!(reshard["consistent_hashing_moved_fraction"], 0.25);
+    assert_eq!(
+        reshard["consistent_hashing_formula"],
+        "abs(5 − 4) / min(5, 4) = 0.25"
+    );
 }
 
 #[test]
@@ -997,7 +1074,31 @@ fn malformed_calculator_tables_are_refused_at_start_up() {
             "caching",
             "memory_gb = working_set_gb × overhead_factor |",
             "memory_gb = working_set_gb × overhead |",
-            "must use exactly overhead_factor, working_set_gb",
+            "in `formula`: unknown quantity `overhead`; did you mean `overhead_factor`?",
+        ),
+        (
+            "caching",
+            "memory_gb = working_set_gb × overhead_factor |",
+            "memory_gb = working_set_gb × (overhead_factor |",
+            "`)` expected to close the `(`",
+        ),
+        (
+            "capacity-planning",
+            "servers = ceil(required_rps / per_server_rps)",
+            "servers = roundup(required_rps / per_server_rps)",
+            "unknown function `roundup`",
+        ),
+        (
+            "capacity-planning",
+            "servers = ceil(required_rps / per_server_rps)",
+            "nodes = ceil(required_rps / per_server_rps)",
+            "must start with `servers =`",
+        ),
+        (
+            "capacity-planning",
+            "pool_size = db_cores × 2 + effective_spindles",
+            "pool_size = db_cores × 2 + peak_rps",
+            "unknown quantity `peak_rps`; known: db_cores, effective_spindles",
         ),
         (
             "caching",

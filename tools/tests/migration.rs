@@ -6,6 +6,9 @@ use serde_json::{Value, json};
 use tools::plan_migration::{self, MigrationKind, MigrationPlan, Reshard, contiguous_map, quotas};
 use tools::{Advisor, CallError};
 
+/// One advisor for the property test's many cases.
+static ADVISOR: std::sync::LazyLock<Advisor> = std::sync::LazyLock::new(advisor);
+
 fn advisor() -> Advisor {
     Advisor::embedded().expect("the embedded knowledge base loads")
 }
@@ -523,10 +526,7 @@ fn reshard_four_to_five_matches_the_document() {
     assert!((r.consistent_hashing_moved_fraction - 0.2).abs() < 1e-12);
     assert_eq!(r.moved_data_gb, Some(204.0));
     assert_eq!(p.data_to_copy_gb, Some(204.0));
-    assert_eq!(
-        r.naive_modulo_formula,
-        "1 − gcd(4, 5) / max(4, 5) = 1 − 1/5 = 0.8"
-    );
+    assert_eq!(r.naive_modulo_formula, "1 − gcd(4, 5) / max(4, 5) = 0.8");
     assert_eq!(r.moves.len(), 4);
     assert_eq!(
         (r.moves[0].from.as_str(), r.moves[0].to.as_str()),
@@ -551,7 +551,7 @@ fn shrinking_moves_whole_shards_onto_the_survivors() {
 
 #[test]
 fn uneven_splits_and_singletons() {
-    let r = plan_migration::reshard(16, 5, 3);
+    let r = plan_migration::reshard(&advisor(), 16, 5, 3).unwrap();
     let ranges: Vec<Vec<&str>> = r
         .shard_map
         .iter()
@@ -565,11 +565,11 @@ fn uneven_splits_and_singletons() {
             vec!["7-9", "14-15"]
         ]
     );
-    let r = plan_migration::reshard(2, 1, 2);
+    let r = plan_migration::reshard(&advisor(), 2, 1, 2).unwrap();
     assert_eq!(r.shard_map[0].virtual_ranges, ["0"]);
     assert_eq!(r.shard_map[1].virtual_ranges, ["1"]);
     check_reshard(&r);
-    let r = plan_migration::reshard(1000, 3, 7);
+    let r = plan_migration::reshard(&advisor(), 1000, 3, 7).unwrap();
     check_reshard(&r);
     let counts: Vec<u64> = r.shard_map.iter().map(|s| s.virtual_shard_count).collect();
     assert_eq!(counts, [143, 143, 143, 143, 143, 143, 142]);
@@ -606,9 +606,9 @@ proptest! {
     fn every_reshard_is_even_minimal_and_complete(c in 1u64..40, t in 1u64..40, extra in 0u64..600) {
         prop_assume!(c != t);
         let v = c.max(t) + extra;
-        let r = plan_migration::reshard(v, c, t);
+        let r = plan_migration::reshard(&ADVISOR, v, c, t).unwrap();
         check_reshard(&r);
-        prop_assert_eq!(r, plan_migration::reshard(v, c, t));
+        prop_assert_eq!(r, plan_migration::reshard(&ADVISOR, v, c, t).unwrap());
     }
 }
 

@@ -1,0 +1,292 @@
+//! A threshold lives in one cell. Prose that states a finding's threshold ("Database CPU is
+//! above 60%") writes it as a placeholder, `{{db_cpu_saturation.warning}}`, which the knowledge
+//! base replaces at load with the number written in that finding's condition in
+//! `monitoring#diagnostic-findings`. Changing `db_cpu_pct > 60` to 65 there changes every
+//! sentence that states it, in every document, including the embedded ones a `--knowledge-dir`
+//! does not replace.
+//!
+//! A placeholder is `{{finding.level}}` or, when the condition compares several numbers,
+//! `{{finding.level.field}}`; `level` is `warning` (the `warning_when` cell) or `critical` (the
+//! `critical_when` cell). It stands for the number exactly as the cell writes it.
+
+use crate::{Document, KnowledgeError, closest};
+
+/// Where the thresholds are written.
+pub const THRESHOLDS_TABLE: (&str, &str) = ("monitoring", "diagnostic-findings");
+
+/// The columns a placeholder's `level` names.
+const LEVELS: [(&str, &str); 2] = [("warning", "warning_when"), ("critical", "critical_when")];
+
+/// One number of a condition cell: the field compared and the number as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Threshold {
+    field: String,
+    number: String,
+}
+
+/// The thresholds of one finding at one level.
+#[derive(Debug, Clone)]
+struct Cell {
+    finding: String,
+    level: &'static str,
+    thresholds: Vec<Threshold>,
+    /// The row, for an error about the cell itself.
+    path: String,
+    line: usize,
+}
+
+/// Why a placeholder could not be written: the placeholder is wrong (reported where it
+/// stands), or the cell it names is (reported at the cell).
+enum Refusal {
+    Placeholder(String),
+    Cell(KnowledgeError),
+}
+
+/// Every threshold of the findings table, read once.
+pub(crate) struct Thresholds {
+    cells: Vec<Cell>,
+    uri: String,
+}
+
+/// The `field op number` triples of a condition, read without a vocabulary: the tool that
+/// applies the condition checks its names; this only needs the numbers (a word where the
+/// number should be is kept, and refused where a placeholder uses it).
+fn numbers_of(condition: &str) -> Vec<Threshold> {
+    let words: Vec<&str> = condition.split_whitespace().collect();
+    words
+        .windows(3)
+        .filter(|w| matches!(w[1], ">" | ">=" | "<" | "<="))
+        .map(|w| Threshold {
+            field: w[0].to_string(),
+            number: w[2].to_string(),
+        })
+        .collect()
+}
+
+impl Thresholds {
+    /// Reads the findings table from `documents`; `None` when there is none (then a
+    /// placeholder is an error where it stands).
+    pub(crate) fn read(documents: &[Document]) -> Option<Self> {
+        let (slug, anchor) = THRESHOLDS_TABLE;
+        let document = documents.iter().find(|d| d.slug() == slug)?;
+        let section = document.section(anchor)?;
+        let table = section.tables().first()?;
+        let table = crate::TableRef::new(document, section, table);
+        let mut cells = Vec::new();
+        for row in table.rows() {
+            let finding = row.text("id").ok()?;
+            for (level, column) in LEVELS {
+                if let Ok(condition) = row.text(column) {
+                    cells.push(Cell {
+                        finding: finding.to_string(),
+                        level,
+                        thresholds: numbers_of(condition),
+                        path: document.path().to_string(),
+                        line: row.line(),
+                    });
+                }
+            }
+        }
+        Some(Self {
+            cells,
+            uri: format!("{slug}#{anchor}"),
+        })
+    }
+
+    /// The number a placeholder's inside (`finding.level` or `finding.level.field`) names; a
+    /// cell whose number is malformed is reported at the cell, where it must be fixed.
+    fn resolve(&self, inside: &str) -> Result<&str, Refusal> {
+        let (cell, number) = self.find(inside).map_err(Refusal::Placeholder)?;
+        if crate::table::parse_number(number).is_some() {
+            return Ok(number);
+        }
+        let column = LEVELS
+            .iter()
+            .find(|(level, _)| *level == cell.level)
+            .map_or("warning_when", |(_, column)| column);
+        Err(Refusal::Cell(KnowledgeError::new(
+            &cell.path,
+            cell.line,
+            format!(
+                "in `{column}` of `{}`: the threshold must be a number, found `{number}`",
+                cell.finding
+            ),
+        )))
+    }
+
+    fn find(&self, inside: &str) -> Result<(&Cell, &str), String> {
+        let parts: Vec<&str> = inside.split('.').map(str::trim).collect();
+        let (finding, level, field) = match parts.as_slice() {
+            [finding, level] => (*finding, *level, None),
+            [finding, level, field] => (*finding, *level, Some(*field)),
+            _ => {
+                return Err(format!(
+                    "`{{{{{inside}}}}}` is no placeholder: write `{{{{finding.warning}}}}`, `{{{{finding.critical}}}}` or `{{{{finding.warning.field}}}}`"
+                ));
+            }
+        };
+        if !self.cells.iter().any(|c| c.finding == finding) {
+            let mut ids: Vec<&str> = self.cells.iter().map(|c| c.finding.as_str()).collect();
+            ids.dedup();
+            let hint = closest(finding, ids.iter().copied())
+                .map(|n| format!("; did you mean `{n}`?"))
+                .unwrap_or_default();
+            return Err(format!(
+                "`{{{{{inside}}}}}` names `{finding}`, which is no finding of {}{hint}",
+                self.uri
+            ));
+        }
+        let Some(cell) = self
+            .cells
+            .iter()
+            .find(|c| c.finding == finding && c.level == level)
+        else {
+            return Err(format!(
+                "`{{{{{inside}}}}}`: the level must be `warning` or `critical`, found `{level}`"
+            ));
+        };
+        let fields = || {
+            cell.thresholds
+                .iter()
+                .map(|t| t.field.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        match (field, cell.thresholds.as_slice()) {
+            (_, []) => Err(format!(
+                "`{{{{{inside}}}}}`: the {level} condition of `{finding}` in {} compares no number",
+                self.uri
+            )),
+            (None, [only]) => Ok((cell, &only.number)),
+            (None, _) => Err(format!(
+                "`{{{{{inside}}}}}`: the {level} condition of `{finding}` compares several numbers; name one: `{{{{{finding}.{level}.field}}}}` with field one of {}",
+                fields()
+            )),
+            (Some(field), thresholds) => thresholds
+                .iter()
+                .find(|t| t.field == field)
+                .map(|t| (cell, t.number.as_str()))
+                .ok_or_else(|| {
+                    format!(
+                        "`{{{{{inside}}}}}`: the {level} condition of `{finding}` compares no `{field}` (it compares {})",
+                        fields()
+                    )
+                }),
+        }
+    }
+}
+
+/// `text` with every placeholder replaced by its number; an error names the file and line.
+pub(crate) fn write(
+    thresholds: Option<&Thresholds>,
+    path: &str,
+    text: &str,
+) -> Result<String, KnowledgeError> {
+    let mut out = String::with_capacity(text.len());
+    for (number, line) in text.split_inclusive('\n').enumerate() {
+        let at = |message: String| KnowledgeError::new(path, number + 1, message);
+        let mut rest = line;
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + 2..];
+            let end = after.find("}}").ok_or_else(|| {
+                at("a placeholder opened with `{{` is not closed with `}}` on its line".into())
+            })?;
+            let inside = &after[..end];
+            let thresholds = thresholds.ok_or_else(|| {
+                let (slug, anchor) = THRESHOLDS_TABLE;
+                at(format!(
+                    "`{{{{{inside}}}}}` needs the table {slug}#{anchor}, which the knowledge base lacks"
+                ))
+            })?;
+            let number = thresholds
+                .resolve(inside)
+                .map_err(|refusal| match refusal {
+                    Refusal::Placeholder(message) => at(message),
+                    Refusal::Cell(error) => error,
+                })?;
+            out.push_str(number);
+            rest = &after[end + 2..];
+        }
+        out.push_str(rest);
+    }
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn documents(findings: &str) -> Vec<Document> {
+        let text = format!(
+            "# Monitoring\n\nSummary.\n\n## Diagnostic findings\n\n| id | warning_when | critical_when |\n|---|---|---|\n{findings}"
+        );
+        vec![Document::parse("monitoring", "monitoring.md", &text).unwrap()]
+    }
+
+    #[test]
+    fn placeholders_take_the_number_as_written() {
+        let docs = documents(
+            "| db_cpu_saturation | `db_cpu_pct > 60` | `db_cpu_pct > 85` |\n| db_read_pressure | `db_read_load_pct > 70 or read_pct > 80` | |\n",
+        );
+        let thresholds = Thresholds::read(&docs).unwrap();
+        let text = "CPU above {{db_cpu_saturation.warning}}%, critical above {{db_cpu_saturation.critical}}%.\nReads over {{db_read_pressure.warning.read_pct}}%.\n";
+        assert_eq!(
+            write(Some(&thresholds), "x.md", text).unwrap(),
+            "CPU above 60%, critical above 85%.\nReads over 80%.\n"
+        );
+    }
+
+    #[test]
+    fn bad_placeholders_are_refused_with_the_line() {
+        let docs = documents(
+            "| db_cpu_saturation | `db_cpu_pct > 60` | |\n| db_read_pressure | `db_read_load_pct > 70 or read_pct > 80` | |\n",
+        );
+        let thresholds = Thresholds::read(&docs).unwrap();
+        let error = |text: &str| write(Some(&thresholds), "x.md", text).unwrap_err();
+        let e = error("fine\n{{db_cpu_saturaton.warning}}\n");
+        assert_eq!(e.line, 2);
+        assert!(
+            e.message.contains("did you mean `db_cpu_saturation`"),
+            "{e}"
+        );
+        assert!(
+            error("{{db_cpu_saturation.critical}}")
+                .message
+                .contains("compares no number")
+        );
+        assert!(
+            error("{{db_cpu_saturation.high}}")
+                .message
+                .contains("`warning` or `critical`")
+        );
+        assert!(
+            error("{{db_read_pressure.warning}}")
+                .message
+                .contains("db_read_load_pct, read_pct")
+        );
+        assert!(
+            error("{{db_read_pressure.warning.cpu}}")
+                .message
+                .contains("compares no `cpu`")
+        );
+        assert!(
+            error("{{db_cpu_saturation.warning")
+                .message
+                .contains("not closed")
+        );
+        assert!(error("{{x}}").message.contains("no placeholder"));
+        assert!(
+            write(None, "x.md", "{{a.warning}}")
+                .unwrap_err()
+                .message
+                .contains("lacks")
+        );
+        assert_eq!(write(None, "x.md", "no braces\n").unwrap(), "no braces\n");
+        let docs = documents("| db_cpu_saturation | `db_cpu_pct > sixty` | |\n");
+        let thresholds = Thresholds::read(&docs).unwrap();
+        let e = write(Some(&thresholds), "x.md", "{{db_cpu_saturation.warning}}").unwrap_err();
+        assert_eq!((e.path.as_str(), e.line), ("monitoring.md", 9));
+        assert!(e.message.contains("found `sixty`"), "{e}");
+    }
+}
