@@ -558,6 +558,14 @@ fn the_largest_reshards_and_shardings_stay_under_the_caps_and_say_what_was_cut()
                 assert_eq!(list[0].as_array().map(Vec::len), Some(shown as usize));
             }
         }
+        // The markdown lists at most 64 rows of a map or of moves: the text block stays small.
+        let answer = server.call_tool("plan_migration", Value::Object(base.clone()));
+        let text = answer["content"][0]["text"].as_str().expect("a text block");
+        assert!(
+            text.len() < 64 * 1024,
+            "{arguments}: {} bytes of markdown",
+            text.len()
+        );
         // The reshard's counts stay whole whatever was cut.
         let concise = server.call_ok("plan_migration", with_detail(base, "concise"));
         if let Some(r) = concise.get("reshard").filter(|r| !r.is_null()) {

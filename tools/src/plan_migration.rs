@@ -1175,9 +1175,25 @@ fn weeks_text(start: u64, end: u64) -> String {
     }
 }
 
+/// The most rows a map or a list of moves shows in the markdown: the text block stays
+/// readable (and within what a client passes on) whatever the shard count; the structured
+/// result holds the rest.
+const MARKDOWN_ROWS: usize = 64;
+
+/// The line that closes a list cut at [`MARKDOWN_ROWS`].
+fn write_more(out: &mut String, total: usize, what: &str) {
+    if total > MARKDOWN_ROWS {
+        let _ = writeln!(
+            out,
+            "\n… and {} more {what}: the whole list is in the structured result (`detail: full`).",
+            total - MARKDOWN_ROWS
+        );
+    }
+}
+
 fn write_map(out: &mut String, map: &[ShardRanges]) {
     let _ = writeln!(out, "| shard | virtual shards | count |\n|---|---|---|");
-    for s in map {
+    for s in map.iter().take(MARKDOWN_ROWS) {
         let _ = writeln!(
             out,
             "| {} | {} | {} |",
@@ -1186,6 +1202,7 @@ fn write_map(out: &mut String, map: &[ShardRanges]) {
             s.virtual_shard_count
         );
     }
+    write_more(out, map.len(), "shards");
 }
 
 /// The phases as a numbered list with steps, exit criteria and rollback.
@@ -1276,7 +1293,7 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
         let _ = writeln!(out, "\nNew shard map:\n");
         write_map(&mut out, &r.shard_map);
         let _ = writeln!(out, "\nMoves:");
-        for m in &r.moves {
+        for m in r.moves.iter().take(MARKDOWN_ROWS) {
             let _ = writeln!(
                 out,
                 "- {} → {}: {} ({})",
@@ -1286,6 +1303,7 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
                 m.virtual_shard_count
             );
         }
+        write_more(&mut out, r.moves.len(), "moves");
     }
     let _ = writeln!(out, "\n### Phases\n");
     write_phases(&mut out, &plan.phases);
@@ -1452,7 +1470,9 @@ pub struct PlanMigration;
 impl Tool for PlanMigration {
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";
-    const MAX_RESULT_CHARS: Option<usize> = Some(crate::FULL_MAX_BYTES);
+    // The structured cap of `full`, plus the markdown, whose maps and moves stop at
+    // MARKDOWN_ROWS rows.
+    const MAX_RESULT_CHARS: Option<usize> = Some(crate::FULL_MAX_BYTES + 64 * 1024);
     const DESCRIPTION: &'static str = "Plan a migration (MySQL to Postgres, shard, reshard on virtual shards, cache, replicas, multi-region): phases with steps, exit criteria, rollback, weeks; risks.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
