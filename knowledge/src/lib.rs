@@ -42,8 +42,9 @@ pub const REQUIRED_SLUGS: [&str; 13] = [
     "report-template",
 ];
 
-/// The documents compiled into the binary, so the advisor needs no files to run.
-const EMBEDDED: [(&str, &str); 13] = [
+/// The documents compiled into the binary, so the advisor needs no files to run: the required
+/// ones, then the extra documents a tool reads (`growth-models`, for `forecast_growth`).
+const EMBEDDED: [(&str, &str); 14] = [
     ("scaling-stages", include_str!("../docs/scaling-stages.md")),
     ("datastores", include_str!("../docs/datastores.md")),
     ("caching", include_str!("../docs/caching.md")),
@@ -63,6 +64,7 @@ const EMBEDDED: [(&str, &str); 13] = [
         "report-template",
         include_str!("../docs/report-template.md"),
     ),
+    ("growth-models", include_str!("../docs/growth-models.md")),
 ];
 
 /// The URI scheme of every knowledge resource.
