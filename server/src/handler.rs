@@ -657,7 +657,8 @@ backlog, which database or message queue to pick (Postgres vs DynamoDB, Kafka vs
 quorums, cache sizing, capacity planning, sharding and resharding, migrations and growth forecasts. \
 diagnose_bottleneck takes whatever metrics and architecture facts are at hand; the decision tools \
 (choose_datastore, choose_message_queue, pick_consistency_model) and the calculators (size_cache, \
-plan_capacity) give exact answers; forecast_growth says when each resource breaks as load grows and by when to act; plan_migration and scaling_report turn them into a plan. Each result \
-opens with a one-line `summary`, lists in `missing_inputs` the arguments that would add an answer, and \
-takes `detail: full` for the explanations and long lists; its sources are knowledge:// resources. The \
-scaling_review prompt runs a full review.";
+plan_capacity) give exact answers; forecast_growth says when each resource breaks as load grows and by \
+when to act; plan_migration and scaling_report turn them into a plan. Each result opens with a one-line \
+`summary`, lists in `missing_inputs` the arguments that would add an answer, and takes `detail: full` for \
+the explanations and long lists; its sources are knowledge:// resources. The scaling_review prompt runs \
+a full review.";

@@ -155,6 +155,18 @@ fn contract_fields(tool: &str) -> &'static [&'static str] {
             "migrations[].phases",
             "sources",
         ],
+        "forecast_growth" => &[
+            "monthly_growth_pct",
+            "doubling_months",
+            "horizon_months",
+            "resources",
+            "first_to_break",
+            "stages",
+            "timeline",
+            "checkpoints",
+            "assumptions",
+            "sources",
+        ],
         other => panic!("no contract fields written down for `{other}`: add them here"),
     }
 }
@@ -689,6 +701,7 @@ fn tools_list_fits_its_budget_and_says_which_answers_are_large() {
         "shard",
         "replica lag",
         "capacity planning",
+        "growth forecast",
     ] {
         assert!(all.contains(word), "no tool description says `{word}`");
     }

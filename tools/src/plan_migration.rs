@@ -1515,7 +1515,7 @@ impl Tool for PlanMigration {
     // The structured cap of `full`, plus the markdown, whose maps and moves stop at
     // MARKDOWN_ROWS rows.
     const MAX_RESULT_CHARS: Option<usize> = Some(crate::FULL_MAX_BYTES + 64 * 1024);
-    const DESCRIPTION: &'static str = "Plan a migration (MySQL to Postgres, split table groups into their own databases, shard, reshard on virtual shards, cache, replicas, multi-region): phases with steps, exit criteria, rollback, weeks; risks.";
+    const DESCRIPTION: &'static str = "Plan a migration (MySQL to Postgres, functional partition, shard, reshard on virtual shards, cache, replicas, multi-region): phases, steps, exit criteria, rollback, weeks; risks.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
 

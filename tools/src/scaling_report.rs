@@ -1735,12 +1735,18 @@ fn summary_of(report: &Report) -> String {
             .iter()
             .filter(|f| f.severity == Severity::Critical)
             .count();
-        let _ = write!(
-            out,
-            " {} finding{} ({critical} critical)",
-            d.findings.len(),
-            if d.findings.len() == 1 { "" } else { "s" }
-        );
+        let warnings = d.findings.len() - critical;
+        let mut counts = Vec::new();
+        if critical > 0 {
+            counts.push(format!("{critical} critical"));
+        }
+        if warnings > 0 {
+            counts.push(format!(
+                "{warnings} warning{}",
+                if warnings == 1 { "" } else { "s" }
+            ));
+        }
+        let _ = write!(out, " {}", counts.join(", "));
         if let Some(worst) = d.findings.first() {
             let _ = write!(out, ", worst: {}", worst.id);
             if let Some(e) = worst.evidence.first() {
