@@ -124,7 +124,14 @@ impl Knowledge {
             if document.text().contains("{{") {
                 let text =
                     thresholds::write(thresholds.as_ref(), document.path(), document.text())?;
-                *document = Document::parse(document.slug(), document.path(), &text)?;
+                let embedded = document.is_embedded();
+                let written = Document::parse(document.slug(), document.path(), &text)?;
+                // Writing the numbers in keeps where the document came from.
+                *document = if embedded {
+                    written.mark_embedded()
+                } else {
+                    written
+                };
             }
         }
         Ok(self)

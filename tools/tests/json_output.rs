@@ -75,6 +75,11 @@ fn cases() -> Vec<(&'static str, Value)> {
                 "current_monthly_cost_usd": 2800
             }),
         ),
+        (
+            "forecast_growth",
+            json!({"monthly_growth_pct": 10, "db_cpu_pct": 40, "p95_latency_ms": 120, "utilization_pct": 50}),
+        ),
+        ("forecast_growth", json!({"db_cpu_pct": 50})),
         ("no_such_tool", json!({})),
     ]
 }
@@ -112,7 +117,7 @@ fn call_json_gives_what_call_gives() {
     }
     assert_eq!(
         (answered, refused),
-        (15, 6),
+        (16, 7),
         "the cases answered and refused"
     );
 }
