@@ -122,9 +122,13 @@ impl Knowledge {
         let thresholds = thresholds::Thresholds::read(&self.documents);
         for document in &mut self.documents {
             if document.text().contains("{{") {
-                let text =
-                    thresholds::write(thresholds.as_ref(), document.path(), document.text())?;
                 let embedded = document.is_embedded();
+                let text = thresholds::write(
+                    thresholds.as_ref(),
+                    document.path(),
+                    embedded,
+                    document.text(),
+                )?;
                 let written = Document::parse(document.slug(), document.path(), &text)?;
                 // Writing the numbers in keeps where the document came from.
                 *document = if embedded {
@@ -368,8 +372,17 @@ pub fn broken_reference(
 /// The line of the heading closest to `anchor` and a hint naming it, or line 0 (the whole
 /// file) and no hint when no heading is close.
 fn closest_heading(document: &Document, anchor: &str) -> (usize, String) {
-    let anchors = document.sections().iter().skip(1).map(Section::anchor);
-    match resembling(anchor, anchors).and_then(|near| document.section(near)) {
+    let sections = document.sections().iter().skip(1);
+    // Of the headings that begin with the anchor, the outermost: a renamed `## Reshard` is
+    // closer to `reshard` than its own subsection `### Reshard phases` is.
+    let outermost = sections
+        .clone()
+        .filter(|s| !anchor.is_empty() && s.anchor().starts_with(anchor))
+        .min_by_key(|s| (s.level(), s.anchor().len()));
+    let near = outermost.or_else(|| {
+        resembling(anchor, sections.map(Section::anchor)).and_then(|near| document.section(near))
+    });
+    match near {
         Some(section) => (
             section.line(),
             format!(

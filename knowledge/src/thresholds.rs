@@ -46,6 +46,12 @@ enum Refusal {
 pub(crate) struct Thresholds {
     cells: Vec<Cell>,
     uri: String,
+    /// The findings table's document (as shown in errors), whether it is a built-in one, and
+    /// the table's line: a `--knowledge-dir` file that drops a finding a built-in placeholder
+    /// names is that file's problem, reported there.
+    path: String,
+    embedded: bool,
+    line: usize,
 }
 
 /// The `field op number` triples of a condition, read without a vocabulary: the tool that
@@ -71,6 +77,7 @@ impl Thresholds {
         let document = documents.iter().find(|d| d.slug() == slug)?;
         let section = document.section(anchor)?;
         let table = section.tables().first()?;
+        let line = table.line();
         let table = crate::TableRef::new(document, section, table);
         let mut cells = Vec::new();
         for row in table.rows() {
@@ -90,6 +97,9 @@ impl Thresholds {
         Some(Self {
             cells,
             uri: format!("{slug}#{anchor}"),
+            path: document.path().to_string(),
+            embedded: document.is_embedded(),
+            line,
         })
     }
 
@@ -112,6 +122,32 @@ impl Thresholds {
                 cell.finding
             ),
         )))
+    }
+
+    /// Whether the finding a placeholder's inside names is no row of the table.
+    fn lacks(&self, inside: &str) -> bool {
+        let finding = inside.split('.').next().unwrap_or_default().trim();
+        !self.cells.iter().any(|c| c.finding == finding)
+    }
+
+    /// The error for a built-in document's placeholder naming a finding that the user's
+    /// findings table lacks: reported at the user's table, naming the built-in line needing it.
+    fn missing_finding(&self, inside: &str, path: &str, line: usize) -> KnowledgeError {
+        let finding = inside.split('.').next().unwrap_or_default().trim();
+        let (slug, anchor) = THRESHOLDS_TABLE;
+        let hint = crate::resembling(finding, self.cells.iter().map(|c| c.finding.as_str()))
+            .map(|near| format!(" (the closest id there is `{near}`)"))
+            .unwrap_or_default();
+        KnowledgeError::new(
+            &self.path,
+            self.line,
+            format!(
+                "the finding `{finding}` (a row of the `{anchor}` table) is missing, and the \
+                 built-in document {path}:{line} needs it: its placeholder `{{{{{inside}}}}}` \
+                 states that finding's threshold{hint}. Add it back, or lay your own copy of \
+                 that document over the built-in one too (the table is {slug}#{anchor})"
+            ),
+        )
     }
 
     fn find(&self, inside: &str) -> Result<(&Cell, &str), String> {
@@ -180,6 +216,7 @@ impl Thresholds {
 pub(crate) fn write(
     thresholds: Option<&Thresholds>,
     path: &str,
+    embedded: bool,
     text: &str,
 ) -> Result<String, KnowledgeError> {
     let mut out = String::with_capacity(text.len());
@@ -202,6 +239,11 @@ pub(crate) fn write(
             let number = thresholds
                 .resolve(inside)
                 .map_err(|refusal| match refusal {
+                    Refusal::Placeholder(_)
+                        if embedded && !thresholds.embedded && thresholds.lacks(inside) =>
+                    {
+                        thresholds.missing_finding(inside, path, number + 1)
+                    }
                     Refusal::Placeholder(message) => at(message),
                     Refusal::Cell(error) => error,
                 })?;
@@ -232,7 +274,7 @@ mod tests {
         let thresholds = Thresholds::read(&docs).unwrap();
         let text = "CPU above {{db_cpu_saturation.warning}}%, critical above {{db_cpu_saturation.critical}}%.\nReads over {{db_read_pressure.warning.read_pct}}%.\n";
         assert_eq!(
-            write(Some(&thresholds), "x.md", text).unwrap(),
+            write(Some(&thresholds), "x.md", false, text).unwrap(),
             "CPU above 60%, critical above 85%.\nReads over 80%.\n"
         );
     }
@@ -243,7 +285,7 @@ mod tests {
             "| db_cpu_saturation | `db_cpu_pct > 60` | |\n| db_read_pressure | `db_read_load_pct > 70 or read_pct > 80` | |\n",
         );
         let thresholds = Thresholds::read(&docs).unwrap();
-        let error = |text: &str| write(Some(&thresholds), "x.md", text).unwrap_err();
+        let error = |text: &str| write(Some(&thresholds), "x.md", false, text).unwrap_err();
         let e = error("fine\n{{db_cpu_saturaton.warning}}\n");
         assert_eq!(e.line, 2);
         assert!(
@@ -277,15 +319,24 @@ mod tests {
         );
         assert!(error("{{x}}").message.contains("no placeholder"));
         assert!(
-            write(None, "x.md", "{{a.warning}}")
+            write(None, "x.md", false, "{{a.warning}}")
                 .unwrap_err()
                 .message
                 .contains("lacks")
         );
-        assert_eq!(write(None, "x.md", "no braces\n").unwrap(), "no braces\n");
+        assert_eq!(
+            write(None, "x.md", false, "no braces\n").unwrap(),
+            "no braces\n"
+        );
         let docs = documents("| db_cpu_saturation | `db_cpu_pct > sixty` | |\n");
         let thresholds = Thresholds::read(&docs).unwrap();
-        let e = write(Some(&thresholds), "x.md", "{{db_cpu_saturation.warning}}").unwrap_err();
+        let e = write(
+            Some(&thresholds),
+            "x.md",
+            false,
+            "{{db_cpu_saturation.warning}}",
+        )
+        .unwrap_err();
         assert_eq!((e.path.as_str(), e.line), ("monitoring.md", 9));
         assert!(e.message.contains("found `sixty`"), "{e}");
     }
