@@ -41,6 +41,7 @@ const LARGEST_LOG_MULTIPLE: f64 = 600.0;
 #[serde(deny_unknown_fields)]
 pub struct ResourceArgs {
     /// Its name, e.g. disk_gb, iops, memory_pct (a name ending in _pct is a percentage).
+    #[schemars(length(max = 100))]
     pub name: String,
     /// Today's value, in its own unit.
     #[schemars(range(min = 0))]
