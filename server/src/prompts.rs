@@ -9,6 +9,18 @@ use tools::Advisor;
 
 pub const SCALING_REVIEW: &str = "scaling_review";
 
+/// The longest text each argument takes, in characters: room for a few paragraphs of a
+/// system's description, while a careless or hostile client cannot have megabytes echoed into
+/// the prompt. Stated in each argument's description, since prompt arguments have no schema.
+const ARGUMENT_LIMITS: [(&str, usize); 2] = [("system_description", 4000), ("metrics", 2000)];
+
+fn limit_of(name: &str) -> usize {
+    ARGUMENT_LIMITS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(0, |(_, limit)| *limit)
+}
+
 pub fn list() -> Vec<Prompt> {
     vec![
         Prompt::new(
@@ -16,10 +28,10 @@ pub fn list() -> Vec<Prompt> {
             Some("Review a system's scalability: gather the missing facts, run the scale-advisor tools, answer in the standard scaling report template."),
             Some(vec![
                 PromptArgument::new("system_description")
-                    .with_description("The system in words: what it does, users, architecture (cache, replicas, sharding, regions), datastores, queues.")
+                    .with_description(format!("The system in words: what it does, users, architecture (cache, replicas, sharding, regions), datastores, queues. At most {} characters.", limit_of("system_description")))
                     .with_required(true),
                 PromptArgument::new("metrics")
-                    .with_description("Known metrics, e.g. p95 latency, database CPU, read share, cache hit rate, replication lag, queue depth.")
+                    .with_description(format!("Known metrics, e.g. p95 latency, database CPU, read share, cache hit rate, replication lag, queue depth. At most {} characters.", limit_of("metrics")))
                     .with_required(false),
             ]),
         )
@@ -49,6 +61,20 @@ pub fn get(
             .map(str::trim)
             .filter(|s| !s.is_empty())
     };
+    for (name, limit) in ARGUMENT_LIMITS {
+        if let Some(text) = argument(name)
+            && text.len() > limit
+            && text.chars().count() > limit
+        {
+            return Err(McpError::invalid_params(
+                format!(
+                    "prompt `scaling_review`: the argument `{name}` is {} characters; it takes at most {limit}",
+                    text.chars().count()
+                ),
+                None,
+            ));
+        }
+    }
     let Some(system) = argument("system_description") else {
         return Err(McpError::invalid_params(
             "prompt `scaling_review` needs the argument `system_description` (the system in words)",

@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Detail, MissingInput, Text, Tool, missing_input};
+use crate::{Advisor, ArgError, Detail, MissingInput, Text, Tool, absent_numbers, missing_input};
 
 // A failure mode the team has observed, named as in `failure-modes`.
 #[derive(
@@ -116,13 +116,23 @@ pub struct DiagnoseArgs {
     /// Failed requests, %.
     #[schemars(range(min = 0, max = 100))]
     pub error_rate_pct: Option<f64>,
+    /// With `sharded: true`: the busiest shard's load divided by the mean shard load (1 = even).
+    #[schemars(range(min = 1))]
+    pub shard_skew_ratio: Option<f64>,
+    /// Set when the write load falls on groups of tables that are rarely joined with each
+    /// other: each group can then move to a database of its own before any table is sharded.
+    #[serde(default)]
+    pub independent_table_groups: bool,
+    /// With `sharded: true`: components every shard depends on, e.g. ["cache"] (component names).
+    #[serde(default)]
+    pub shared_across_shards: Vec<String>,
     /// Failure modes observed.
     #[serde(default)]
     pub symptoms: Vec<Symptom>,
     /// Load growth per month, % (above -100): adds months_to_critical and headroom.
     #[schemars(extend("exclusiveMinimum" = -100))]
     pub monthly_growth_pct: Option<f64>,
-    /// concise (default) or full: full adds the rules' condition texts.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -153,6 +163,16 @@ pub enum StageBasis {
     Architecture,
     Users,
     Default,
+}
+
+/// How soon the next stage is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// A finding or a stated need triggered it.
+    Now,
+    /// Only the user count did: a typical point, not a measured problem.
+    Planned,
 }
 
 /// How bad a finding is.
@@ -233,6 +253,9 @@ pub struct NextStage {
     pub triggers: Vec<String>,
     /// Components worth considering at that stage besides `add`.
     pub also_consider: Vec<String>,
+    /// `now` when a finding or a stated need triggered the move, `planned` when only the user
+    /// count did.
+    pub urgency: Urgency,
 }
 
 /// The diagnosis.
@@ -275,8 +298,29 @@ struct ArchitectureRule {
 
 struct Trigger {
     from_stage: u8,
+    /// The stage it leads to: the next one unless the row names another.
+    to_stage: u8,
+    /// The components it adds, when the row names them instead of the target stage's.
+    add: Option<Vec<String>>,
     when: Condition,
     reason: String,
+    urgency: Urgency,
+}
+
+/// A fix of `monitoring#fixes-for-the-architecture-given`: the text of one horizon of a
+/// finding's fixes when the caller already has what the standard fix would introduce.
+struct FixOverride {
+    id: String,
+    horizon: Horizon,
+    when: Condition,
+    text: Text,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Horizon {
+    Immediate,
+    ShortTerm,
+    LongTerm,
 }
 
 struct FindingRule {
@@ -320,19 +364,54 @@ pub(crate) struct Catalog {
     triggers_uri: Text,
     findings: Vec<FindingRule>,
     failure_modes: Vec<FailureMode>,
+    overrides: Vec<FixOverride>,
+    overrides_uri: Text,
 }
 
 /// The component names of the contract.
-pub const COMPONENTS: [&str; 8] = [
+pub const COMPONENTS: [&str; 10] = [
     "cache",
     "cdn",
     "load_balancer",
     "read_replicas",
     "job_queue",
+    "functional_partitioning",
     "sharding",
+    "cell_isolation",
     "multi_region",
     "distributed_database",
 ];
+
+/// The component each architecture argument says is in place, as (argument, component);
+/// `regions` counts from 2.
+pub const PRESENCE_FLAGS: [(&str, &str); 7] = [
+    ("has_cache", "cache"),
+    ("has_cdn", "cdn"),
+    ("has_load_balancer", "load_balancer"),
+    ("has_read_replicas", "read_replicas"),
+    ("has_queue", "job_queue"),
+    ("sharded", "sharding"),
+    ("regions", "multi_region"),
+];
+
+/// The components the caller says are in place.
+pub fn present_components(args: &DiagnoseArgs) -> Vec<&'static str> {
+    let stated = [
+        args.has_cache,
+        args.has_cdn,
+        args.has_load_balancer,
+        args.has_read_replicas,
+        args.has_queue,
+        args.sharded,
+        args.regions.map(|r| r >= 2),
+    ];
+    PRESENCE_FLAGS
+        .iter()
+        .zip(stated)
+        .filter(|(_, present)| *present == Some(true))
+        .map(|((_, component), _)| *component)
+        .collect()
+}
 
 /// The number, flag and finding names that this tool's conditions may use.
 fn vocabulary(findings: Vec<String>) -> Vocabulary {
@@ -342,7 +421,8 @@ fn vocabulary(findings: Vec<String>) -> Vocabulary {
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         for (name, property) in properties {
             let text = property.to_string();
-            if text.contains("\"boolean\"") {
+            // A list argument tested as a flag is true when it is not empty.
+            if text.contains("\"boolean\"") || text.contains("\"array\"") {
                 flags.push(name.clone());
             } else if text.contains("\"number\"") || text.contains("\"integer\"") {
                 numbers.push(name.clone());
@@ -392,7 +472,10 @@ impl Catalog {
             .rows()
             .map(|r| r.required("id").map(str::to_string))
             .collect::<Result<_, _>>()?;
-        let vocabulary = vocabulary(ids.clone());
+        // Reported symptoms are findings too, so a threshold may depend on one.
+        let mut finding_ids = ids.clone();
+        finding_ids.extend(Symptom::ALL.map(|s| s.id().to_string()));
+        let vocabulary = vocabulary(finding_ids);
         let fixes_table = knowledge.table("monitoring", "finding-fixes")?;
         fixes_table.require_columns(&["id", "immediate", "short_term", "long_term", "see"])?;
         let mut findings = Vec::new();
@@ -539,7 +622,7 @@ impl Catalog {
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
 
         let table = knowledge.table("scaling-stages", "graduation-triggers")?;
-        table.require_columns(&["from_stage", "when", "reason"])?;
+        table.require_columns(&["from_stage", "when", "to_stage", "add", "urgency", "reason"])?;
         let triggers_uri = table.uri();
         let triggers = table
             .rows()
@@ -550,10 +633,59 @@ impl Catalog {
                         row.error("stage 5 is the last stage; it has no graduation trigger")
                     );
                 }
+                let to_stage = match row.optional("to_stage")? {
+                    Some(_) => stage_number(&row, "to_stage")?,
+                    None => from_stage + 1,
+                };
+                if to_stage < from_stage {
+                    return Err(row.error(format!(
+                        "`to_stage` {to_stage} is below `from_stage` {from_stage}"
+                    )));
+                }
+                let add = Some(components(&row, "add")?).filter(|a| !a.is_empty());
+                if to_stage == from_stage && add.is_none() {
+                    return Err(row.error(
+                        "a row that stays in its stage (`to_stage` = `from_stage`) must name what it adds",
+                    ));
+                }
+                let urgency = match row.one_of("urgency", &["now", "planned"])? {
+                    "now" => Urgency::Now,
+                    _ => Urgency::Planned,
+                };
                 Ok(Trigger {
                     from_stage,
+                    to_stage,
+                    add,
                     when: row.condition_citing("when", &vocabulary, &findings_table)?,
                     reason: row.required("reason")?.to_string(),
+                    urgency,
+                })
+            })
+            .collect::<Result<Vec<_>, KnowledgeError>>()?;
+
+        let table = knowledge.table("monitoring", "fixes-for-the-architecture-given")?;
+        table.require_columns(&["id", "horizon", "when", "fix"])?;
+        let overrides_uri = table.uri();
+        let overrides = table
+            .rows()
+            .map(|row| {
+                let id = row.required("id")?;
+                if !findings.iter().any(|f| *f.id == *id)
+                    && !Symptom::ALL.iter().any(|s| s.id() == id)
+                {
+                    return Err(row.error(format!("unknown finding `{id}`")));
+                }
+                let horizon =
+                    match row.one_of("horizon", &["immediate", "short_term", "long_term"])? {
+                        "immediate" => Horizon::Immediate,
+                        "short_term" => Horizon::ShortTerm,
+                        _ => Horizon::LongTerm,
+                    };
+                Ok(FixOverride {
+                    id: id.to_string(),
+                    horizon,
+                    when: row.condition("when", &vocabulary)?,
+                    text: row.required("fix")?.into(),
                 })
             })
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
@@ -567,6 +699,8 @@ impl Catalog {
             triggers_uri: triggers_uri.into(),
             findings,
             failure_modes,
+            overrides,
+            overrides_uri: overrides_uri.into(),
         })
     }
 
@@ -627,7 +761,10 @@ impl Facts for DiagnosisFacts<'_> {
         self.arguments.number(field)
     }
     fn flag(&self, field: &str) -> bool {
-        self.arguments.flag(field)
+        match self.arguments.get(field) {
+            Some(Value::Array(items)) => !items.is_empty(),
+            _ => self.arguments.flag(field),
+        }
     }
     fn word(&self, field: &str) -> Option<&str> {
         self.arguments.word(field)
@@ -637,10 +774,36 @@ impl Facts for DiagnosisFacts<'_> {
     }
 }
 
-fn evidence(clauses: Vec<&Clause>, facts: &dyn Facts) -> Vec<Evidence> {
+fn evidence(
+    clauses: Vec<&Clause>,
+    facts: &dyn Facts,
+    arguments: &Map<String, Value>,
+) -> Vec<Evidence> {
     clauses
         .into_iter()
         .filter_map(|clause| match clause {
+            // A list that made a finding fire is its evidence (`shared_across_shards`).
+            Clause::Flag { field } => match arguments.get(field) {
+                Some(Value::Array(items)) => Some(Evidence {
+                    metric: field.clone(),
+                    value: Observed::Text(
+                        items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    comparison: None,
+                    threshold: None,
+                }),
+                _ => None,
+            },
+            Clause::Finding { id } if Symptom::ALL.iter().any(|s| s.id() == id) => Some(Evidence {
+                metric: "symptoms".into(),
+                value: Observed::Text(id.clone()),
+                comparison: None,
+                threshold: None,
+            }),
             Clause::Compare {
                 field,
                 comparison,
@@ -681,7 +844,14 @@ fn run_on(
     let given = arguments.iter().any(|(k, v)| match v {
         _ if k == "detail" => false,
         Value::Null => false,
-        Value::Bool(b) => *b || k != "needs_multi_region",
+        // A false `needs_multi_region` or `independent_table_groups` is the default, not a
+        // fact; a false architecture flag says a component is absent.
+        Value::Bool(b) => {
+            *b || !matches!(
+                k.as_str(),
+                "needs_multi_region" | "independent_table_groups"
+            )
+        }
         Value::Array(items) => !items.is_empty(),
         _ => true,
     });
@@ -692,7 +862,50 @@ fn run_on(
             "at least one architecture field (users, has_cache, ...), metric (p95_latency_ms, db_cpu_pct, ...) or symptom",
         ));
     }
+    check_shard_facts(args)?;
     Ok(diagnose(&advisor.diagnose, args, arguments))
+}
+
+/// Refuses shard facts about a system that says it is not sharded, and unknown component
+/// names in `shared_across_shards`.
+fn check_shard_facts(args: &DiagnoseArgs) -> Result<(), ArgError> {
+    for (i, name) in args.shared_across_shards.iter().enumerate() {
+        if !COMPONENTS.contains(&name.as_str()) {
+            let hint = knowledge::closest(name, COMPONENTS)
+                .map(|c| format!(" (did you mean `{c}`?)"))
+                .unwrap_or_default();
+            return Err(ArgError::new(
+                &format!("shared_across_shards[{i}]"),
+                format!("`{name}`"),
+                format!("a component name{hint}: {}", COMPONENTS.join(", ")),
+            ));
+        }
+    }
+    if args.sharded != Some(true) {
+        let stated = match args.sharded {
+            Some(false) => "`sharded` is false",
+            _ => "`sharded` is not given",
+        };
+        if let Some(ratio) = args.shard_skew_ratio {
+            return Err(ArgError::number(
+                "shard_skew_ratio",
+                ratio,
+                format!(
+                    "no value while {stated}: a skew ratio compares the shards of a sharded system, so give `sharded: true` with it"
+                ),
+            ));
+        }
+        if !args.shared_across_shards.is_empty() {
+            return Err(ArgError::new(
+                "shared_across_shards",
+                format!("[{}]", args.shared_across_shards.join(", ")),
+                format!(
+                    "an empty list while {stated}: it names what every shard depends on, so give `sharded: true` with it"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn diagnose(
@@ -701,10 +914,14 @@ pub(crate) fn diagnose(
     arguments: &Map<String, Value>,
 ) -> Diagnosis {
     let mut sources = Vec::new();
-    let no_findings = [];
+    let mut symptoms = args.symptoms.clone();
+    symptoms.sort();
+    symptoms.dedup();
+    // Thresholds may depend on a reported symptom (`finding cascade_failure`).
+    let reported: Vec<&str> = symptoms.iter().map(|s| s.id()).collect();
     let plain = DiagnosisFacts {
         arguments,
-        fired: &no_findings,
+        fired: &reported,
     };
 
     // The stage: from the architecture when any architecture field is given, else from users.
@@ -748,16 +965,13 @@ pub(crate) fn diagnose(
             id: rule.id.clone(),
             layer: rule.layer.clone(),
             severity,
-            evidence: evidence(clauses, &plain),
+            evidence: evidence(clauses, &plain, arguments),
             summary: rule.summary.clone(),
             fixes: rule.fixes.clone(),
             sources: rule.sources.clone(),
             months_to_critical: None,
         });
     }
-    let mut symptoms = args.symptoms.clone();
-    symptoms.sort();
-    symptoms.dedup();
     for mode in catalog
         .failure_modes
         .iter()
@@ -780,6 +994,12 @@ pub(crate) fn diagnose(
         });
     }
     findings.sort_by_key(|f| f.severity);
+    // Fixes that would bring back a component the caller has give way to the rows written for it.
+    for finding in &mut findings {
+        if fit_fixes(catalog, finding, &plain) {
+            finding.sources.push(catalog.overrides_uri.clone());
+        }
+    }
     for finding in &findings {
         for uri in &finding.sources {
             push_unique(&mut sources, uri.clone());
@@ -797,7 +1017,7 @@ pub(crate) fn diagnose(
             continue;
         }
         let conditions = std::iter::once(&rule.warning).chain(rule.critical.as_ref());
-        for field in absent_numbers(conditions, arguments) {
+        for field in absent_numbers(conditions, &plain) {
             missing_input(&mut missing_inputs, field, &rule.id);
         }
     }
@@ -813,37 +1033,73 @@ pub(crate) fn diagnose(
         .iter()
         .filter(|t| t.from_stage == stage && t.when.holds(&facts))
         .collect();
+    let present = present_components(args);
     let untriggered = catalog
         .triggers
         .iter()
         .filter(|t| t.from_stage == stage && !t.when.holds(&facts))
         .map(|t| &t.when);
-    for field in absent_numbers(untriggered, arguments) {
+    for field in absent_numbers(untriggered, &plain) {
         missing_input(&mut missing_inputs, field, "next_stage");
     }
     let next_stage = (!triggered.is_empty()).then(|| {
         push_unique(&mut sources, catalog.triggers_uri.clone());
-        let next = catalog.stage(stage + 1);
+        // The target is the furthest stage a trigger asks for: the one that relieves the
+        // binding constraint (write pressure skips the read-side stages).
+        let target = triggered
+            .iter()
+            .map(|t| t.to_stage)
+            .max()
+            .unwrap_or(stage + 1);
+        let next = catalog.stage(target);
+        let mut add: Vec<String> = Vec::new();
+        for trigger in &triggered {
+            let wanted = trigger
+                .add
+                .as_ref()
+                .unwrap_or(&catalog.stage(trigger.to_stage).add);
+            for component in wanted {
+                if !present.contains(&component.as_str()) && !add.contains(component) {
+                    add.push(component.clone());
+                }
+            }
+        }
+        // What the target stage brings but a trigger chose not to add stays worth considering.
+        let mut also_consider: Vec<String> = Vec::new();
+        for component in next.add.iter().chain(&next.also_consider) {
+            if !present.contains(&component.as_str())
+                && !add.contains(component)
+                && !also_consider.contains(component)
+            {
+                also_consider.push(component.clone());
+            }
+        }
+        let urgency = if triggered.iter().any(|t| t.urgency == Urgency::Now) {
+            Urgency::Now
+        } else {
+            Urgency::Planned
+        };
+        let mut reason = triggered
+            .iter()
+            .map(|t| t.reason.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if urgency == Urgency::Planned {
+            reason.push_str(
+                "; planned, not urgent: only the user count points here, no finding or stated need does",
+            );
+        }
         NextStage {
             number: next.number,
             name: next.name.clone(),
-            add: next.add.clone(),
-            reason: triggered
-                .iter()
-                .map(|t| t.reason.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
+            add,
+            reason,
             triggers: triggered.iter().map(|t| t.when.to_string()).collect(),
-            also_consider: next.also_consider.clone(),
+            also_consider,
+            urgency,
         }
     });
 
-    let mut next_stage = next_stage;
-    if !args.detail.is_full()
-        && let Some(next) = next_stage.as_mut()
-    {
-        next.triggers.clear();
-    }
     // With a growth rate: when each load-driven finding turns critical, and the headroom of
     // the load-driven metrics that have not fired (the forecast of `forecast_growth`).
     let headroom = args.monthly_growth_pct.map(|pct| {
@@ -897,24 +1153,6 @@ pub(crate) fn diagnose(
     diagnosis
 }
 
-/// The number fields that `conditions` compare and `arguments` does not give, in the order
-/// written.
-fn absent_numbers<'a>(
-    conditions: impl Iterator<Item = &'a Condition>,
-    arguments: &Map<String, Value>,
-) -> Vec<&'a str> {
-    let mut absent = Vec::new();
-    for clause in conditions.flat_map(Condition::clauses) {
-        if let Clause::Compare { field, .. } = clause
-            && arguments.get(field).is_none_or(Value::is_null)
-            && !absent.contains(&field.as_str())
-        {
-            absent.push(field.as_str());
-        }
-    }
-    absent
-}
-
 /// "Stage 2 · Caching; 2 warnings, worst: high_latency (p95_latency_ms 350 > 200); next:
 /// stage 3 · Read Replicas, add read_replicas."
 fn summary_of(d: &Diagnosis) -> String {
@@ -955,9 +1193,13 @@ fn summary_of(d: &Diagnosis) -> String {
     }
     match &d.next_stage {
         Some(next) => {
+            let when = match next.urgency {
+                Urgency::Now => "now",
+                Urgency::Planned => "planned, from the user count alone",
+            };
             let _ = write!(
                 out,
-                "; next: stage {} · {}, add {}.",
+                "; next ({when}): stage {} · {}, add {}.",
                 next.number,
                 next.name,
                 next.add.join(", ")
@@ -968,13 +1210,38 @@ fn summary_of(d: &Diagnosis) -> String {
     crate::summary(out)
 }
 
+/// Replaces each horizon of `finding`'s fixes by the first row of
+/// `monitoring#fixes-for-the-architecture-given` written for it whose condition holds; true when
+/// any was replaced.
+fn fit_fixes(catalog: &Catalog, finding: &mut Finding, facts: &dyn Facts) -> bool {
+    let mut replaced = false;
+    for (horizon, text) in [
+        (Horizon::Immediate, &mut finding.fixes.immediate),
+        (Horizon::ShortTerm, &mut finding.fixes.short_term),
+        (Horizon::LongTerm, &mut finding.fixes.long_term),
+    ] {
+        if let Some(row) = catalog
+            .overrides
+            .iter()
+            .find(|o| o.horizon == horizon && *o.id == *finding.id && o.when.holds(facts))
+        {
+            *text = row.text.clone();
+            replaced = true;
+        }
+    }
+    replaced
+}
+
 fn write_evidence(out: &mut String, evidence: &Evidence) {
     use crate::args::Number;
     let _ = match (&evidence.value, &evidence.comparison, evidence.threshold) {
         (Observed::Number(v), Some(op), Some(t)) => {
             write!(out, "{} {} {op} {}", evidence.metric, Number(*v), Number(t))
         }
-        (Observed::Text(t), _, _) => write!(out, "reported `{t}`"),
+        (Observed::Text(t), _, _) if evidence.metric == "symptoms" => {
+            write!(out, "reported `{t}`")
+        }
+        (Observed::Text(t), _, _) => write!(out, "{}: {t}", evidence.metric),
         (Observed::Number(v), _, _) => write!(out, "{} {}", evidence.metric, Number(*v)),
     };
 }
@@ -997,7 +1264,11 @@ pub fn to_markdown(d: &Diagnosis) -> String {
             for (i, component) in next.add.iter().enumerate() {
                 let _ = write!(out, "{}`{component}`", if i > 0 { ", " } else { "" });
             }
-            let _ = writeln!(out, ". Why: {}.\n", next.reason);
+            let when = match next.urgency {
+                Urgency::Now => "now",
+                Urgency::Planned => "planned",
+            };
+            let _ = writeln!(out, " ({when}). Why: {}.\n", next.reason);
         }
         None => {
             let _ = writeln!(out, "No graduation trigger fired: stay at this stage.\n");
@@ -1075,7 +1346,7 @@ pub struct DiagnoseBottleneck;
 impl Tool for DiagnoseBottleneck {
     const NAME: &'static str = "diagnose_bottleneck";
     const TITLE: &'static str = "Diagnose a scaling bottleneck";
-    const DESCRIPTION: &'static str = "Find a system's scaling stage (1-5), the bottlenecks its metrics show, with evidence and fixes, and the next stage. Give at least one fact, metric or symptom.";
+    const DESCRIPTION: &'static str = "Diagnose a slow system from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth, pool use: stage (1-5), bottlenecks with fixes, next stage.";
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
 
@@ -1093,5 +1364,14 @@ impl Tool for DiagnoseBottleneck {
 
     fn to_markdown(output: &Diagnosis) -> String {
         to_markdown(output)
+    }
+
+    /// Concise leaves out the triggers' condition texts (`reason` says them in words).
+    fn shape(output: &mut Diagnosis, detail: Detail) {
+        if !detail.is_full()
+            && let Some(next) = output.next_stage.as_mut()
+        {
+            next.triggers.clear();
+        }
     }
 }

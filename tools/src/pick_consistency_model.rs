@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Detail, Tool};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool, needs};
 
 // A replication quorum: how many replicas hold each item, acknowledge a write, answer a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -28,6 +28,10 @@ pub struct Quorum {
     /// Replicas per read, 1 to n.
     #[schemars(range(min = 1))]
     pub r: u64,
+    /// Set when writes are accepted by whichever nodes are reachable, not only the n home
+    /// replicas (Dynamo, Cassandra or Riak with hinted handoff): overlap is then no guarantee.
+    #[serde(default)]
+    pub sloppy: bool,
 }
 
 // What reads must see and what the system must survive. Every field is optional; with none,
@@ -61,7 +65,7 @@ pub struct ConsistencyArgs {
     pub multi_region: bool,
     /// Replication quorum to check.
     pub quorum: Option<Quorum>,
-    /// concise (default) or full: full adds the rule texts and explanations.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -150,11 +154,16 @@ pub struct QuorumCheck {
     pub r: u64,
     /// `w + r > n`: every read quorum shares a replica with every write quorum, so a read reaches the latest acknowledged write.
     pub overlap: bool,
+    /// The quorum was given as sloppy (writes taken by whichever nodes are reachable).
+    pub sloppy: bool,
+    /// `overlap` and not `sloppy`: only a strict quorum makes the overlap a guarantee.
+    pub overlap_guaranteed: bool,
     /// `n - w`: replicas that can be down while writes still succeed.
     pub write_fault_tolerance: u64,
     /// `n - r`: replicas that can be down while reads still succeed.
     pub read_fault_tolerance: u64,
     /// The arithmetic in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub explanation: String,
 }
 
@@ -178,6 +187,8 @@ pub struct RegionPattern {
 /// The chosen model, what implements it and what it still lets through.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ConsistencyChoice {
+    /// The answer in one sentence or two: the model, CAP and PACELC, the quorum's verdict.
+    pub summary: String,
     pub model: Model,
     /// `CP` or `AP`.
     pub cap: Cap,
@@ -195,13 +206,16 @@ pub struct ConsistencyChoice {
     pub anomalies_possible: Vec<String>,
     /// Failures to plan for, with their fixes (fencing tokens, compare-and-set, idempotency keys).
     pub failure_modes: Vec<FailureModePlan>,
-    /// With `multi_region`: the deployment patterns that keep this model.
-    pub multi_region_patterns: Vec<RegionPattern>,
+    /// With `multi_region`: the deployment patterns that keep this model (`detail: full`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_region_patterns: Option<Vec<RegionPattern>>,
     /// Needs given that the model does not serve.
     pub traded_away: Vec<TradedAway>,
     pub warnings: Vec<Warning>,
     /// The quorum arithmetic, when a quorum was given.
     pub quorum: Option<QuorumCheck>,
+    /// Arguments not given that would have added an answer (`quorum` checks n, w, r).
+    pub missing_inputs: Vec<MissingInput>,
     pub sources: Vec<String>,
 }
 
@@ -247,6 +261,9 @@ pub(crate) struct Catalog {
     quorums_uri: String,
 }
 
+/// The flag that conditions may use for a quorum given with `sloppy: true`.
+const SLOPPY_QUORUM: &str = "sloppy_quorum";
+
 /// The numbers derived from `quorum` that conditions may use besides the arguments.
 const QUORUM_FACTS: [&str; 3] = [
     "write_fault_tolerance",
@@ -258,6 +275,7 @@ impl Catalog {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let mut vocabulary = decision::vocabulary::<ConsistencyArgs>();
         vocabulary.numbers.extend(QUORUM_FACTS.map(str::to_string));
+        vocabulary.flags.push(SLOPPY_QUORUM.to_string());
 
         let rules = RuleTable::load(
             knowledge,
@@ -402,7 +420,12 @@ fn quorum_check(q: &Quorum) -> QuorumCheck {
     let overlap = sum > u128::from(q.n);
     let write_fault_tolerance = q.n - q.w;
     let read_fault_tolerance = q.n - q.r;
-    let reads = if overlap {
+    let reads = if overlap && q.sloppy {
+        format!(
+            "w + r = {sum} > n = {}, but the quorum is sloppy: a write taken by stand-in nodes can be missed by a read of the home replicas, so the overlap is not guaranteed",
+            q.n
+        )
+    } else if overlap {
         format!(
             "w + r = {sum} > n = {}: every read quorum overlaps the latest write",
             q.n
@@ -418,6 +441,8 @@ fn quorum_check(q: &Quorum) -> QuorumCheck {
         w: q.w,
         r: q.r,
         overlap,
+        sloppy: q.sloppy,
+        overlap_guaranteed: overlap && !q.sloppy,
         write_fault_tolerance,
         read_fault_tolerance,
         explanation: format!(
@@ -445,6 +470,7 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
         ]) {
             facts.insert(name.to_string(), Value::from(value));
         }
+        facts.insert(SLOPPY_QUORUM.to_string(), Value::Bool(q.sloppy));
     }
 
     let decision = catalog.rules.decide(&facts)?;
@@ -516,7 +542,15 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
         push_unique(&mut cited, catalog.warnings_uri.clone());
     }
 
-    Ok(ConsistencyChoice {
+    let mut missing_inputs = Vec::new();
+    needs(
+        &mut missing_inputs,
+        args.quorum.as_ref(),
+        "quorum",
+        "quorum (overlap, fault tolerances)",
+    );
+    let mut result = ConsistencyChoice {
+        summary: String::new(),
         model,
         cap: choice.cap,
         pacelc: choice.pacelc.clone(),
@@ -526,12 +560,50 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
         mechanisms: choice.mechanisms.clone(),
         anomalies_possible: choice.anomalies.clone(),
         failure_modes,
-        multi_region_patterns,
+        multi_region_patterns: Some(multi_region_patterns),
         traded_away,
         warnings,
         quorum,
+        missing_inputs,
         sources: cited,
-    })
+    };
+    result.summary = summary_of(&result);
+    Ok(result)
+}
+
+/// "linearizable (CP, PC/EC), decided by strong_consistency_required; quorum n=5 w=3 r=3
+/// overlaps, tolerates 2 write and 2 read failures; 1 warning."
+fn summary_of(choice: &ConsistencyChoice) -> String {
+    let mut out = format!(
+        "{} ({}, {})",
+        choice.model.id(),
+        choice.cap.id(),
+        choice.pacelc
+    );
+    if !choice.decided_by.is_empty() {
+        out.push_str(&format!(", decided by {}", choice.decided_by.join(" and ")));
+    }
+    if let Some(q) = &choice.quorum {
+        out.push_str(&format!(
+            "; quorum n={} w={} r={} {}, tolerates {} write and {} read failures",
+            q.n,
+            q.w,
+            q.r,
+            if q.overlap {
+                "overlaps (w + r > n)"
+            } else {
+                "does not overlap (w + r <= n)"
+            },
+            q.write_fault_tolerance,
+            q.read_fault_tolerance
+        ));
+    }
+    if !choice.warnings.is_empty() {
+        let n = choice.warnings.len();
+        out.push_str(&format!("; {n} warning{}", if n == 1 { "" } else { "s" }));
+    }
+    out.push('.');
+    crate::summary(out)
 }
 
 /// The choice as markdown: the model first, then the path, how to build it and what to expect.
@@ -565,9 +637,12 @@ pub fn to_markdown(choice: &ConsistencyChoice) -> String {
             let _ = writeln!(out, "- {}: {}", f.failure, f.fix);
         }
     }
-    if !choice.multi_region_patterns.is_empty() {
-        let list: Vec<String> = choice
-            .multi_region_patterns
+    if let Some(patterns) = choice
+        .multi_region_patterns
+        .as_ref()
+        .filter(|p| !p.is_empty())
+    {
+        let list: Vec<String> = patterns
             .iter()
             .map(|p| {
                 format!(
@@ -590,7 +665,7 @@ pub struct PickConsistencyModel;
 impl Tool for PickConsistencyModel {
     const NAME: &'static str = "pick_consistency_model";
     const TITLE: &'static str = "Pick a consistency model";
-    const DESCRIPTION: &'static str = "Pick a consistency model (linearizable to eventual) with its CAP/PACELC class, mechanisms and anomalies; checks a quorum {n, w, r} if given.";
+    const DESCRIPTION: &'static str = "Pick a consistency model (linearizable to eventual) with its CAP/PACELC class, mechanisms and anomalies; checks a quorum {n, w, r}.";
     type Args = ConsistencyArgs;
     type Output = ConsistencyChoice;
 
@@ -600,5 +675,17 @@ impl Tool for PickConsistencyModel {
 
     fn to_markdown(output: &ConsistencyChoice) -> String {
         to_markdown(output)
+    }
+
+    /// Concise leaves out the decision path's condition texts, the quorum's explanation and
+    /// the table of multi-region patterns.
+    fn shape(output: &mut ConsistencyChoice, detail: Detail) {
+        if !detail.is_full() {
+            decision::concise_path(&mut output.decision_path);
+            if let Some(q) = output.quorum.as_mut() {
+                q.explanation.clear();
+            }
+            output.multi_region_patterns = None;
+        }
     }
 }

@@ -49,7 +49,7 @@ pub struct PlanCapacityArgs {
     pub avg_latency_ms: Option<f64>,
     /// Users; gives stage and cost.
     pub users: Option<u64>,
-    /// concise (default) or full: full adds the defaults applied and the notes.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -64,6 +64,18 @@ pub struct CostRange {
     pub architecture: String,
     /// The band's upper user bound; null for the last band.
     pub max_users: Option<u64>,
+    /// `row`: the band of one row of the cost table; `between`: the row of the user count
+    /// prices a later stage than the count's own, so the band runs from the previous row's
+    /// `low` to that row's `high` and is named by the previous row.
+    pub basis: CostBasis,
+}
+
+/// Where a cost band comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    Row,
+    Between,
 }
 
 /// The capacity plan.
@@ -99,6 +111,7 @@ pub struct CapacityPlan {
 }
 
 struct CostBand {
+    stage: u8,
     max_users: Option<u64>,
     architecture: String,
     low: u64,
@@ -155,7 +168,7 @@ impl Catalog {
         let formulas = Formulas::load(knowledge, "capacity-planning", "formulas", &FORMULAS)?;
 
         let table = knowledge.table("capacity-planning", "cost-by-scale")?;
-        table.require_columns(&["max_users", "architecture", "low_usd", "high_usd"])?;
+        table.require_columns(&["max_users", "stage", "architecture", "low_usd", "high_usd"])?;
         table.require_rows()?;
         let mut costs: Vec<CostBand> = Vec::new();
         for row in table.rows() {
@@ -179,7 +192,15 @@ impl Catalog {
             if high.is_some_and(|h| h < low) {
                 return Err(row.error("`high_usd` must be at least `low_usd`"));
             }
+            let stage = u8::try_from(row.integer("stage")?)
+                .ok()
+                .filter(|n| (1..=5).contains(n))
+                .ok_or_else(|| row.error("`stage` must be a stage from 1 to 5"))?;
+            if costs.last().is_some_and(|c| c.stage > stage) {
+                return Err(row.error("rows must be listed by growing `stage`"));
+            }
             costs.push(CostBand {
+                stage,
                 max_users,
                 architecture: row.required("architecture")?.to_string(),
                 low,
@@ -202,6 +223,48 @@ impl Catalog {
             costs_uri,
             stages_uri,
         })
+    }
+}
+
+impl Catalog {
+    /// The monthly cost band of a system with `users` at stage `stage`: the first row whose
+    /// `max_users` reaches the count, unless that row prices a later stage than `stage`; then
+    /// the band runs from the previous row's low to this row's high and is named by the previous
+    /// row, so that a band never describes an architecture the system has not reached.
+    pub(crate) fn cost_band(&self, users: u64, stage: u8) -> CostRange {
+        let row = |band: &CostBand| CostRange {
+            low: band.low,
+            high: band.high,
+            architecture: band.architecture.clone(),
+            max_users: band.max_users,
+            basis: CostBasis::Row,
+        };
+        // `load` requires a last row without a bound, so a row always matches.
+        let found = self
+            .costs
+            .iter()
+            .position(|c| c.max_users.is_none_or(|max| users <= max))
+            .unwrap_or(self.costs.len().saturating_sub(1));
+        match (found.checked_sub(1), self.costs.get(found)) {
+            (Some(previous), Some(band)) if band.stage > stage => {
+                let lower = &self.costs[previous];
+                CostRange {
+                    low: lower.low,
+                    high: Some(band.high.unwrap_or(band.low)),
+                    architecture: lower.architecture.clone(),
+                    max_users: band.max_users,
+                    basis: CostBasis::Between,
+                }
+            }
+            (_, Some(band)) => row(band),
+            (_, None) => CostRange {
+                low: 0,
+                high: None,
+                architecture: String::new(),
+                max_users: None,
+                basis: CostBasis::Row,
+            },
+        }
     }
 }
 
@@ -376,17 +439,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
                         name: s.name.clone(),
                     });
                 push_unique(&mut sources, catalog.stages_uri.clone());
-                // `load` requires a last band without a bound, so a band always matches.
-                let cost = catalog
-                    .costs
-                    .iter()
-                    .find(|c| c.max_users.is_none_or(|max| users <= max))
-                    .map(|c| CostRange {
-                        low: c.low,
-                        high: c.high,
-                        architecture: c.architecture.clone(),
-                        max_users: c.max_users,
-                    });
+                let cost = Some(catalog.cost_band(users, number));
                 push_unique(&mut sources, catalog.costs_uri.clone());
                 (stage, cost)
             }
@@ -396,9 +449,6 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
             }
         };
 
-    if !args.detail.is_full() {
-        notes.clear();
-    }
     let mut plan = CapacityPlan {
         summary: String::new(),
         required_rps,
@@ -499,10 +549,14 @@ pub fn to_markdown(p: &CapacityPlan) -> String {
             Some(high) => format!("{} to {}", dollars(cost.low), dollars(high)),
             None => format!("{} and up", dollars(cost.low)),
         };
-        figures.push(format!(
-            "Monthly cost: {band} ({})",
-            cost.architecture.to_lowercase()
-        ));
+        let basis = match cost.basis {
+            CostBasis::Between => format!(
+                "between two rows of the cost table: {} already, the next row's architecture not yet",
+                cost.architecture.to_lowercase()
+            ),
+            CostBasis::Row => cost.architecture.to_lowercase(),
+        };
+        figures.push(format!("Monthly cost: {band} ({basis})"));
     }
     if !figures.is_empty() {
         out.push('\n');
@@ -534,7 +588,7 @@ pub struct PlanCapacity;
 impl Tool for PlanCapacity {
     const NAME: &'static str = "plan_capacity";
     const TITLE: &'static str = "Plan capacity";
-    const DESCRIPTION: &'static str = "Compute capacity (peak × growth × margin), servers, DB pool, replicas and in-flight requests with the formulas; stage and cost from users.";
+    const DESCRIPTION: &'static str = "Capacity planning: peak QPS × growth × headroom to servers, DB pool, read replicas, in-flight requests (Little's law); stage and cost.";
     type Args = PlanCapacityArgs;
     type Output = CapacityPlan;
 
@@ -544,5 +598,12 @@ impl Tool for PlanCapacity {
 
     fn to_markdown(output: &CapacityPlan) -> String {
         to_markdown(output)
+    }
+
+    /// Concise leaves out the notes, which say in words what `missing_inputs` lists.
+    fn shape(output: &mut CapacityPlan, detail: Detail) {
+        if !detail.is_full() {
+            output.notes.clear();
+        }
     }
 }

@@ -19,7 +19,7 @@ use crate::diagnose_bottleneck::{
 };
 use crate::forecast_growth::{self, Forecast, ForecastArgs, GrowthArgs};
 use crate::markdown::{push_unique, sources};
-use crate::plan_capacity::{self, CapacityPlan, CostRange, PlanCapacityArgs};
+use crate::plan_capacity::{self, CapacityPlan, CostBasis, CostRange, PlanCapacityArgs};
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
@@ -38,7 +38,7 @@ pub struct ReportArgs {
     pub current_monthly_cost_usd: Option<f64>,
     /// Expected growth; adds a forecast of system's metrics and users.
     pub growth: Option<GrowthArgs>,
-    /// concise (default) or full, for the report and the results nested in it.
+    /// concise (default) or full, here and in the nested results.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -188,6 +188,7 @@ impl CostBand {
             high: self.high,
             architecture: self.architecture.clone(),
             max_users: self.max_users,
+            basis: CostBasis::Row,
         }
     }
 }
@@ -284,13 +285,6 @@ impl Catalog {
             additions_uri: table.uri(),
             additions,
         })
-    }
-
-    /// The band a system with `users` falls in: the first whose `max_users` is at least that.
-    fn band_for_users(&self, users: u64) -> Option<&CostBand> {
-        self.costs
-            .iter()
-            .find(|c| c.max_users.is_none_or(|max| users <= max))
     }
 
     /// The band of a stage that starts at `min_users`: the first band reaching above it.
@@ -1113,7 +1107,11 @@ fn steps_by_week(phase: &Phase, offset: u64) -> Vec<(u64, u64, Vec<&str>)> {
         .collect()
 }
 
-fn migration_section(migrations: &[MigrationPlan], components: &[ComponentToAdd]) -> String {
+fn migration_section(
+    migrations: &[MigrationPlan],
+    components: &[ComponentToAdd],
+    capacity: Option<&CapacityPlan>,
+) -> String {
     let mut out = String::new();
     if migrations.is_empty() {
         if components.is_empty() {
@@ -1139,6 +1137,25 @@ fn migration_section(migrations: &[MigrationPlan], components: &[ComponentToAdd]
         "{total} weeks in all, without downtime: {}. Every phase has its rollback, and until the last one backing out loses no data.",
         parts.join(", then ")
     );
+    // The caller's own figures size the replicas; without them the plan says which to measure.
+    if migrations
+        .iter()
+        .any(|m| m.kind == MigrationKind::AddReadReplicas)
+    {
+        let sizing = capacity.and_then(|c| {
+            let count = c.read_replicas?;
+            let working = c.workings.iter().find(|w| w.quantity == "read_replicas")?;
+            Some(format!(
+                "Replicas with your figures: {} = {} → {count}.",
+                working.formula, working.substituted
+            ))
+        });
+        let _ = writeln!(
+            out,
+            "\n{}",
+            sizing.unwrap_or_else(|| "Replicas: give `capacity.reads_per_sec` and `capacity.replica_read_capacity_per_sec` (measured) to size them.".into())
+        );
+    }
     let mut number = 0;
     let mut offset = 0;
     for m in migrations {
@@ -1221,12 +1238,13 @@ struct CostInputs<'a> {
     components: &'a [ComponentToAdd],
 }
 
-fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<String>) -> CostImpact {
+fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<String>) -> CostImpact {
+    let catalog = &advisor.report;
     let system_users = input.args.system.users;
     let capacity_users = input.args.capacity.as_ref().and_then(|c| c.users);
-    let current_band = system_users
-        .and_then(|u| catalog.band_for_users(u))
-        .map(CostBand::range);
+    // Bands of a user count come from plan_capacity's rule, so both tools quote one band.
+    let stage_of = |users: u64| advisor.diagnose.stage_for_users(users as f64);
+    let current_band = system_users.map(|u| advisor.plan_capacity.cost_band(u, stage_of(u)));
     let (projected, basis) = match (
         input.capacity.and_then(|c| c.monthly_cost_usd.clone()),
         capacity_users,
@@ -1237,7 +1255,7 @@ fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<Stri
         ),
         _ => match system_users {
             Some(users) => (
-                catalog.band_for_users(users).map(CostBand::range),
+                Some(advisor.plan_capacity.cost_band(users, stage_of(users))),
                 format!("{} users (from `system.users`)", grouped(users)),
             ),
             None => (
@@ -1259,6 +1277,7 @@ fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<Stri
         high: None,
         architecture: String::new(),
         max_users: None,
+        basis: CostBasis::Row,
     });
     push_unique(sources, catalog.costs_uri.clone());
     let current = input.args.current_monthly_cost_usd;
@@ -1426,7 +1445,6 @@ fn risk_section(diagnosis: &Diagnosis, migrations: &[MigrationPlan]) -> String {
 /// Writes the report for `args`.
 pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     let catalog = &advisor.report;
-    let detail = args.detail;
     let mut missing_inputs = Vec::new();
     // The forecast first: its growth rate also gives the diagnosis its months to critical.
     let forecast = match needs(
@@ -1453,7 +1471,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
                         pool_utilization_pct: s.pool_utilization_pct,
                         users: s.users,
                         current_monthly_cost_usd: args.current_monthly_cost_usd,
-                        detail,
+                        detail: args.detail,
                         ..ForecastArgs::default()
                     },
                 )
@@ -1466,7 +1484,6 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     let diagnosis = diagnose_bottleneck::run(
         advisor,
         DiagnoseArgs {
-            detail,
             monthly_growth_pct: args
                 .system
                 .monthly_growth_pct
@@ -1483,14 +1500,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         "datastore",
     ) {
         Some(requirements) => Some(
-            choose_datastore::run(
-                advisor,
-                DatastoreArgs {
-                    detail,
-                    ..requirements.clone()
-                },
-            )
-            .map_err(nested("requirements"))?,
+            choose_datastore::run(advisor, requirements.clone()).map_err(nested("requirements"))?,
         ),
         None => None,
     };
@@ -1501,14 +1511,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         "capacity (servers, pool size, replicas, cost)",
     ) {
         Some(capacity) => {
-            let plan = plan_capacity::run(
-                advisor,
-                PlanCapacityArgs {
-                    detail,
-                    ..capacity.clone()
-                },
-            )
-            .map_err(nested("capacity"))?;
+            let plan = plan_capacity::run(advisor, capacity.clone()).map_err(nested("capacity"))?;
             nest_missing(&mut missing_inputs, "capacity", &plan.missing_inputs);
             Some(plan)
         }
@@ -1530,8 +1533,21 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         .find(|s| s.number == target.number)
         .map_or(0.0, |s| s.min_users);
 
+    // The components a caller can state or a stage brings; the ones the advisor only derives
+    // (functional partitioning, cells) are proposed, never asked about.
     let presences: Vec<(&'static str, Presence)> = COMPONENTS
         .iter()
+        .filter(|c| {
+            flag_of(&args.system, c).is_some()
+                || diagnose_bottleneck::PRESENCE_FLAGS
+                    .iter()
+                    .any(|(_, p)| p == *c)
+                || advisor
+                    .diagnose
+                    .stages
+                    .iter()
+                    .any(|s| s.add.iter().chain(&s.also_consider).any(|x| x == *c))
+        })
         .map(|c| (*c, presence(advisor, &args.system, current.number, c)))
         .collect();
     let present = |c: &str| presences.iter().any(|(n, p)| *n == c && is_present(*p));
@@ -1588,13 +1604,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
                 }
             }
             if let (Role::Add, Some(kind)) = (role, migration) {
-                let plan = plan_migration::run(
-                    advisor,
-                    MigrationArgs {
-                        detail,
-                        ..MigrationArgs::of(kind)
-                    },
-                )?;
+                let plan = plan_migration::run(advisor, MigrationArgs::of(kind))?;
                 let _ = write!(
                     how,
                     " Plan: {}, {} phases over {} weeks (Migration Plan below).",
@@ -1668,7 +1678,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         "cost.change_low_usd, cost.change_high_usd",
     );
     let cost = cost_impact(
-        catalog,
+        advisor,
         &CostInputs {
             args: &args,
             diagnosis: &diagnosis,
@@ -1691,7 +1701,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         bottlenecks_section(&diagnosis, metrics_given),
         recommended_section(advisor, &diagnosis, &target, &diagram, datastore.as_ref()),
         components_section(&diagnosis, &components_to_add),
-        migration_section(&migrations, &components_to_add)
+        migration_section(&migrations, &components_to_add, capacity.as_ref())
             + &growth_for_migration(forecast.as_ref()),
         cost_section(&cost) + &growth_for_cost(forecast.as_ref()),
         risk_section(&diagnosis, &migrations),
@@ -1706,16 +1716,6 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         })
         .collect();
 
-    // The sections have said why and how; concise leaves the repetition out.
-    let mut components_to_add = components_to_add;
-    let mut cost = cost;
-    if !detail.is_full() {
-        for component in &mut components_to_add {
-            component.why.clear();
-            component.how.clear();
-        }
-        cost.justification.clear();
-    }
     let mut report = Report {
         summary: String::new(),
         sections,
@@ -1936,7 +1936,7 @@ pub struct ScalingReport;
 impl Tool for ScalingReport {
     const NAME: &'static str = "scaling_report";
     const TITLE: &'static str = "Write a scaling report";
-    const DESCRIPTION: &'static str = "Write the full scaling report (stage, bottlenecks, target architecture, components, migration plan, cost, risks) by running the other tools.";
+    const DESCRIPTION: &'static str = "Write a full scaling review (stage, bottlenecks, target architecture, components, migration plan, cost, risks) from the other tools.";
     const NESTED: &'static [(&'static str, &'static str)] = &[
         ("system", "diagnose_bottleneck"),
         ("requirements", "choose_datastore"),
@@ -1951,5 +1951,27 @@ impl Tool for ScalingReport {
 
     fn to_markdown(output: &Report) -> String {
         to_markdown(output)
+    }
+
+    /// Each nested result in the report's detail. Concise also leaves out each component's
+    /// why and how and the cost's justification: the sections say them.
+    fn shape(output: &mut Report, detail: Detail) {
+        diagnose_bottleneck::DiagnoseBottleneck::shape(&mut output.diagnosis, detail);
+        if let Some(choice) = output.datastore.as_mut() {
+            choose_datastore::ChooseDatastore::shape(choice, detail);
+        }
+        if let Some(plan) = output.capacity.as_mut() {
+            plan_capacity::PlanCapacity::shape(plan, detail);
+        }
+        for plan in &mut output.migrations {
+            plan_migration::PlanMigration::shape(plan, detail);
+        }
+        if !detail.is_full() {
+            for component in &mut output.components_to_add {
+                component.why.clear();
+                component.how.clear();
+            }
+            output.cost.justification.clear();
+        }
     }
 }

@@ -12,9 +12,17 @@ fn object(value: Value) -> Map<String, Value> {
     value.as_object().cloned().expect("arguments are an object")
 }
 
+/// The arguments with `detail: full` unless they say otherwise: these tests read the
+/// explanations too (`tests/e2e/model_reads.rs` covers what concise leaves out).
+fn full_detail(args: &Value) -> serde_json::Map<String, Value> {
+    let mut map = args.as_object().cloned().unwrap_or_default();
+    map.entry("detail").or_insert_with(|| Value::from("full"));
+    map
+}
+
 fn call(advisor: &Advisor, tool: &str, args: &Value) -> ToolOutput {
     advisor
-        .call(tool, &object(args.clone()))
+        .call(tool, &full_detail(args))
         .unwrap_or_else(|e| panic!("{tool}({args}) was refused: {e}"))
 }
 
@@ -325,7 +333,11 @@ fn size_cache_shows_every_formula_with_its_numbers() {
         assert_eq!(v, value, "{quantity}");
         assert_eq!(r[quantity].as_f64(), Some(value), "{quantity} field");
     }
-    assert!(r["notes"].as_array().unwrap().is_empty());
+    assert!(
+        r.get("notes")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+    );
 }
 
 #[test]
@@ -645,32 +657,66 @@ fn plan_capacity_cases() {
             ],
         ),
         (
-            "users: 50K cost 1000 to 3000",
+            "users: 50K cost 1000 to 3000, the row of their own stage",
             json!({"peak_rps": 1, "users": 50000}),
             vec![
                 ("/stage/number", json!(2)),
+                ("/monthly_cost_usd/basis", json!("row")),
                 ("/monthly_cost_usd/low", json!(1000)),
                 ("/monthly_cost_usd/high", json!(3000)),
             ],
         ),
         (
-            "users: 500K are stage 3, 10000 to 30000",
+            "users: 500K are stage 3, whose row up to 1M prices stage 4: between, 1000 to 30000",
             json!({"peak_rps": 1, "users": 500000}),
             vec![
                 ("/stage/number", json!(3)),
                 ("/stage/name", json!("Read Replicas")),
-                ("/monthly_cost_usd/low", json!(10000)),
+                ("/monthly_cost_usd/low", json!(1000)),
                 ("/monthly_cost_usd/high", json!(30000)),
+                ("/monthly_cost_usd/basis", json!("between")),
+                (
+                    "/monthly_cost_usd/architecture",
+                    json!("Load balanced + cache"),
+                ),
             ],
         ),
         (
-            "users: 2M are stage 4, 100000 and up",
+            "users: 999999 are still stage 3, still between",
+            json!({"peak_rps": 1, "users": 999999}),
+            vec![
+                ("/stage/number", json!(3)),
+                ("/monthly_cost_usd/basis", json!("between")),
+                ("/monthly_cost_usd/low", json!(1000)),
+            ],
+        ),
+        (
+            "users: exactly 1M are stage 4, the row's own band",
+            json!({"peak_rps": 1, "users": 1000000}),
+            vec![
+                ("/stage/number", json!(4)),
+                ("/monthly_cost_usd/basis", json!("row")),
+                ("/monthly_cost_usd/low", json!(10000)),
+                ("/monthly_cost_usd/high", json!(30000)),
+                (
+                    "/monthly_cost_usd/architecture",
+                    json!("Microservices + sharding"),
+                ),
+            ],
+        ),
+        (
+            "users: 2M are stage 4, not yet multi-region: between, 10000 to 100000",
             json!({"peak_rps": 1, "users": 2000000}),
             vec![
                 ("/stage/number", json!(4)),
                 ("/stage/name", json!("Sharding")),
-                ("/monthly_cost_usd/low", json!(100000)),
-                ("/monthly_cost_usd/high", Value::Null),
+                ("/monthly_cost_usd/low", json!(10000)),
+                ("/monthly_cost_usd/high", json!(100000)),
+                ("/monthly_cost_usd/basis", json!("between")),
+                (
+                    "/monthly_cost_usd/architecture",
+                    json!("Microservices + sharding"),
+                ),
             ],
         ),
         (
@@ -680,6 +726,8 @@ fn plan_capacity_cases() {
                 ("/stage/number", json!(5)),
                 ("/stage/name", json!("Distributed")),
                 ("/monthly_cost_usd/architecture", json!("Multi-region")),
+                ("/monthly_cost_usd/basis", json!("row")),
+                ("/monthly_cost_usd/high", Value::Null),
             ],
         ),
     ];
@@ -746,7 +794,11 @@ fn plan_capacity_shows_every_formula_with_its_numbers() {
         assert_eq!(v, value, "{quantity}");
         assert_eq!(r[quantity].as_f64(), Some(value), "{quantity} field");
     }
-    assert!(r["notes"].as_array().unwrap().is_empty());
+    assert!(
+        r.get("notes")
+            .and_then(Value::as_array)
+            .is_none_or(Vec::is_empty)
+    );
     for uri in [
         "knowledge://capacity-planning#formulas",
         "knowledge://capacity-planning#required-capacity",
@@ -1104,9 +1156,15 @@ fn malformed_calculator_tables_are_refused_at_start_up() {
         ),
         (
             "capacity-planning",
-            "| | Multi-region | 100000 | |",
-            "| 10000000 | Multi-region | 100000 | |",
+            "| | 5 | Multi-region | 100000 | |",
+            "| 10000000 | 5 | Multi-region | 100000 | |",
             "the last band must leave `max_users` empty",
+        ),
+        (
+            "capacity-planning",
+            "| 1000000 | 4 | Microservices + sharding |",
+            "| 1000000 | 1 | Microservices + sharding |",
+            "rows must be listed by growing `stage`",
         ),
         (
             "capacity-planning",
