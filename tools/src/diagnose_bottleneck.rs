@@ -129,6 +129,9 @@ pub struct DiagnoseArgs {
     /// Failure modes observed.
     #[serde(default)]
     pub symptoms: Vec<Symptom>,
+    /// Load growth per month, % (above -100): adds months_to_critical and headroom.
+    #[schemars(extend("exclusiveMinimum" = -100))]
+    pub monthly_growth_pct: Option<f64>,
     /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
@@ -221,6 +224,18 @@ pub struct Finding {
     pub summary: Text,
     pub fixes: Fixes,
     pub sources: Vec<Text>,
+    /// With monthly_growth_pct, on a load-driven finding that has a critical line: months
+    /// until it turns critical (0 when it is), as `forecast_growth` computes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months_to_critical: Option<f64>,
+}
+
+/// A load-driven metric that has not fired yet, and how long it has at the given growth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Headroom {
+    pub metric: String,
+    /// Months until its warning line; null when load does not grow.
+    pub months_to_warning: Option<f64>,
 }
 
 /// The stage to move to, what to add, and why.
@@ -258,6 +273,9 @@ pub struct Diagnosis {
     pub healthy: bool,
     /// Arguments not given that would have added a finding or a stage trigger.
     pub missing_inputs: Vec<MissingInput>,
+    /// With monthly_growth_pct: the load-driven metrics given that have not fired yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headroom: Option<Vec<Headroom>>,
     pub sources: Vec<Text>,
 }
 
@@ -951,6 +969,7 @@ pub(crate) fn diagnose(
             summary: rule.summary.clone(),
             fixes: rule.fixes.clone(),
             sources: rule.sources.clone(),
+            months_to_critical: None,
         });
     }
     for mode in catalog
@@ -971,6 +990,7 @@ pub(crate) fn diagnose(
             summary: mode.summary.clone(),
             fixes: mode.fixes.clone(),
             sources: mode.sources.clone(),
+            months_to_critical: None,
         });
     }
     findings.sort_by_key(|f| f.severity);
@@ -1080,6 +1100,40 @@ pub(crate) fn diagnose(
         }
     });
 
+    // With a growth rate: when each load-driven finding turns critical, and the headroom of
+    // the load-driven metrics that have not fired (the forecast of `forecast_growth`).
+    let headroom = args.monthly_growth_pct.map(|pct| {
+        for finding in &mut findings {
+            finding.months_to_critical = finding
+                .evidence
+                .iter()
+                .filter(|e| crate::forecast_growth::LOAD_DRIVEN.contains(&e.metric.as_str()))
+                .filter_map(|e| {
+                    let Observed::Number(value) = e.value else {
+                        return None;
+                    };
+                    let critical = catalog.thresholds(&e.metric)?.critical?;
+                    crate::forecast_growth::months_at_growth(value, critical, pct)
+                })
+                .reduce(f64::min);
+        }
+        crate::forecast_growth::LOAD_DRIVEN
+            .iter()
+            .filter_map(|metric| {
+                let value = arguments.number(metric)?;
+                let thresholds = catalog.thresholds(metric)?;
+                let fired = findings.iter().any(|f| f.id == thresholds.finding);
+                (!fired).then(|| Headroom {
+                    metric: (*metric).to_string(),
+                    months_to_warning: crate::forecast_growth::months_at_growth(
+                        value,
+                        thresholds.warning,
+                        pct,
+                    ),
+                })
+            })
+            .collect()
+    });
     let current = catalog.stage(stage);
     let mut diagnosis = Diagnosis {
         summary: String::new(),
@@ -1092,6 +1146,7 @@ pub(crate) fn diagnose(
         findings,
         next_stage,
         missing_inputs,
+        headroom,
         sources,
     };
     diagnosis.summary = summary_of(&diagnosis);
@@ -1255,6 +1310,31 @@ pub fn to_markdown(d: &Diagnosis) -> String {
                 f.fixes.long_term.trim_end_matches('.')
             );
         }
+    }
+    let turning: Vec<String> = d
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let m = f.months_to_critical?;
+            Some(if m == 0.0 {
+                format!("`{}` is critical now", f.id)
+            } else {
+                format!("`{}` turns critical in month {m:.1}", f.id)
+            })
+        })
+        .collect();
+    if !turning.is_empty() {
+        let _ = writeln!(out, "\nAt this growth: {}.", turning.join("; "));
+    }
+    if let Some(headroom) = d.headroom.as_ref().filter(|h| !h.is_empty()) {
+        let list: Vec<String> = headroom
+            .iter()
+            .map(|h| match h.months_to_warning {
+                Some(m) => format!("`{}` warns in month {m:.1}", h.metric),
+                None => format!("`{}` never warns", h.metric),
+            })
+            .collect();
+        let _ = writeln!(out, "\nHeadroom: {}.", list.join("; "));
     }
     sources(&mut out, &d.sources);
     out

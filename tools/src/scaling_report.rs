@@ -17,6 +17,7 @@ use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
 use crate::diagnose_bottleneck::{
     self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
 };
+use crate::forecast_growth::{self, Forecast, ForecastArgs, GrowthArgs};
 use crate::markdown::{push_unique, sources};
 use crate::plan_capacity::{self, CapacityPlan, CostBasis, CostRange, PlanCapacityArgs};
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
@@ -35,6 +36,8 @@ pub struct ReportArgs {
     /// Cost today, USD/month.
     #[schemars(range(min = 0))]
     pub current_monthly_cost_usd: Option<f64>,
+    /// Expected growth; adds a forecast of system's metrics and users.
+    pub growth: Option<GrowthArgs>,
     /// concise (default) or full, here and in the nested results.
     #[serde(default)]
     pub detail: Detail,
@@ -149,6 +152,9 @@ pub struct Report {
     pub capacity: Option<CapacityPlan>,
     /// The results of plan_migration for the components added, in order.
     pub migrations: Vec<MigrationPlan>,
+    /// The result of forecast_growth on system's metrics and users; only with `growth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<Forecast>,
     /// The target architecture's boxes and arrows (the diagram of Recommended Architecture).
     pub architecture: Architecture,
     /// Arguments not given that would have added to the report, nested ones dotted
@@ -1440,9 +1446,52 @@ fn risk_section(diagnosis: &Diagnosis, migrations: &[MigrationPlan]) -> String {
 pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     let catalog = &advisor.report;
     let mut missing_inputs = Vec::new();
+    // The forecast first: its growth rate also gives the diagnosis its months to critical.
+    let forecast = match needs(
+        &mut missing_inputs,
+        args.growth.as_ref(),
+        "growth",
+        "forecast",
+    ) {
+        Some(growth) => {
+            let s = &args.system;
+            Some(
+                forecast_growth::run(
+                    advisor,
+                    ForecastArgs {
+                        monthly_growth_pct: growth.monthly_growth_pct,
+                        growth_multiple: growth.growth_multiple,
+                        over_months: growth.over_months,
+                        horizon_months: growth.horizon_months,
+                        lead_time_months: growth.lead_time_months,
+                        db_cpu_pct: s.db_cpu_pct,
+                        app_cpu_pct: s.app_cpu_pct,
+                        db_read_load_pct: s.db_read_load_pct,
+                        db_write_load_pct: s.db_write_load_pct,
+                        pool_utilization_pct: s.pool_utilization_pct,
+                        users: s.users,
+                        current_monthly_cost_usd: args.current_monthly_cost_usd,
+                        detail: args.detail,
+                        ..ForecastArgs::default()
+                    },
+                )
+                .map_err(nested("growth"))?,
+            )
+        }
+        None => None,
+    };
     // Each nested result in the report's own detail.
-    let diagnosis =
-        diagnose_bottleneck::run(advisor, args.system.clone()).map_err(nested("system"))?;
+    let diagnosis = diagnose_bottleneck::run(
+        advisor,
+        DiagnoseArgs {
+            monthly_growth_pct: args
+                .system
+                .monthly_growth_pct
+                .or(forecast.as_ref().map(|f| f.monthly_growth_pct)),
+            ..args.system.clone()
+        },
+    )
+    .map_err(nested("system"))?;
     nest_missing(&mut missing_inputs, "system", &diagnosis.missing_inputs);
     let datastore = match needs(
         &mut missing_inputs,
@@ -1616,6 +1665,11 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             push_unique(&mut sources, uri.clone());
         }
     }
+    if let Some(f) = &forecast {
+        for uri in &f.sources {
+            push_unique(&mut sources, uri.clone());
+        }
+    }
 
     needs(
         &mut missing_inputs,
@@ -1647,8 +1701,9 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         bottlenecks_section(&diagnosis, metrics_given),
         recommended_section(advisor, &diagnosis, &target, &diagram, datastore.as_ref()),
         components_section(&diagnosis, &components_to_add),
-        migration_section(&migrations, &components_to_add, capacity.as_ref()),
-        cost_section(&cost),
+        migration_section(&migrations, &components_to_add, capacity.as_ref())
+            + &growth_for_migration(forecast.as_ref()),
+        cost_section(&cost) + &growth_for_cost(forecast.as_ref()),
         risk_section(&diagnosis, &migrations),
     ];
     let sections = catalog
@@ -1672,12 +1727,89 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         datastore,
         capacity,
         migrations,
+        forecast,
         architecture: structured(&diagram.0, &diagram.1),
         missing_inputs,
         sources,
     };
     report.summary = summary_of(&report);
     Ok(report)
+}
+
+/// What breaks first as load grows, in which month, and when to start, as a sentence.
+fn first_break_sentence(f: &Forecast) -> Option<String> {
+    let first = f.first_to_break.as_ref()?;
+    let at = |m: Option<f64>| match m {
+        Some(0.0) => "now".to_string(),
+        Some(m) => format!("in month {m:.1}"),
+        None => "never".to_string(),
+    };
+    let mut text = format!(
+        "At {}% growth a month, `{}` breaks first: warning {}",
+        crate::calculator::show(f.monthly_growth_pct),
+        first.name,
+        at(first.months_to_warning)
+    );
+    if first.months_to_critical.is_some() {
+        let _ = write!(text, ", critical {}", at(first.months_to_critical));
+    }
+    Some(text)
+}
+
+/// The Migration Plan's paragraph on growth: by when to start so that the change lands first.
+fn growth_for_migration(forecast: Option<&Forecast>) -> String {
+    let Some(f) = forecast else {
+        return String::new();
+    };
+    match (first_break_sentence(f), f.first_to_break.as_ref()) {
+        (Some(sentence), Some(first)) => {
+            let start = match first.order_by_month {
+                Some(0.0) => "start now".to_string(),
+                Some(m) => format!("start by month {m:.1}"),
+                None => format!(
+                    "start before month {:.1}, its warning month",
+                    first.months_to_warning.unwrap_or(0.0)
+                ),
+            };
+            format!(
+                "\n**Timing (forecast_growth):** {sentence}. With a lead time of {} months, {start} so that the change is in place before it turns critical.\n",
+                crate::calculator::show(f.lead_time_months)
+            )
+        }
+        _ => format!(
+            "\n**Timing (forecast_growth):** at {}% growth a month nothing reaches a warning line within {} months.\n",
+            crate::calculator::show(f.monthly_growth_pct),
+            f.horizon_months
+        ),
+    }
+}
+
+/// The Cost Impact's paragraph on growth: the cost as load grows, and by when it is needed.
+fn growth_for_cost(forecast: Option<&Forecast>) -> String {
+    let Some(f) = forecast else {
+        return String::new();
+    };
+    let mut out = String::from("\n**As load grows (forecast_growth):** ");
+    if let Some(cost) = &f.cost {
+        let _ = write!(
+            out,
+            "the monthly cost scales from {} to {} by month {}. ",
+            usd(cost.current_monthly_cost_usd),
+            usd(cost.at_horizon_usd),
+            f.horizon_months
+        );
+    }
+    match (first_break_sentence(f), f.first_to_break.as_ref()) {
+        (Some(sentence), Some(first)) => {
+            let _ = write!(out, "{sentence}");
+            if let Some(m) = first.order_by_month {
+                let _ = write!(out, "; the spend is needed by month {m:.1}");
+            }
+            out.push_str(".\n");
+        }
+        _ => out.push_str("Nothing reaches a warning line within the horizon.\n"),
+    }
+    out
 }
 
 /// A nested tool's missing inputs, under the report's argument that carries them.
