@@ -116,14 +116,13 @@ pub struct DiagnoseArgs {
     /// Failed requests, %.
     #[schemars(range(min = 0, max = 100))]
     pub error_rate_pct: Option<f64>,
-    /// With `sharded: true`: the busiest shard's load divided by the mean shard load (1 = even).
+    /// Busiest shard's load / mean shard load, at least 1; give with sharded.
     #[schemars(range(min = 1))]
     pub shard_skew_ratio: Option<f64>,
-    /// Set when the write load falls on groups of tables that are rarely joined with each
-    /// other: each group can then move to a database of its own before any table is sharded.
+    /// Writes fall on table groups rarely joined: move groups before sharding.
     #[serde(default)]
     pub independent_table_groups: bool,
-    /// With `sharded: true`: components every shard depends on, e.g. ["cache"] (component names).
+    /// Components every shard uses, e.g. ["cache"]; give with sharded.
     #[serde(default)]
     pub shared_across_shards: Vec<String>,
     /// Failure modes observed.

@@ -120,8 +120,7 @@ pub struct MigrationArgs {
     /// Data must stay in its region (GDPR).
     #[serde(default)]
     pub data_residency: bool,
-    /// Set for kind shard when a few tenants are far larger than the rest: they are placed
-    /// explicitly through a directory (strategy `directory`), checked before the others.
+    /// Shard: a few tenants far larger than the rest (directory strategy).
     #[serde(default)]
     pub large_tenants: bool,
     /// concise (default) or full.
