@@ -7,6 +7,7 @@ mod args;
 pub mod calculator;
 pub mod choose_datastore;
 pub mod choose_message_queue;
+mod costs;
 mod decision;
 pub mod diagnose_bottleneck;
 pub mod json;

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::calculator::{
     DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
 };
+use crate::costs::{CostBand, CostTable, usd};
 use crate::diagnose_bottleneck::StageRef;
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
@@ -98,13 +99,6 @@ pub struct CapacityPlan {
     pub sources: Vec<String>,
 }
 
-struct CostBand {
-    max_users: Option<u64>,
-    architecture: String,
-    low: u64,
-    high: Option<u64>,
-}
-
 /// The defaults of `capacity-planning#defaults`.
 struct CapacityDefaults {
     growth_factor: f64,
@@ -117,8 +111,7 @@ pub(crate) struct Catalog {
     defaults: CapacityDefaults,
     defaults_uri: String,
     formulas: Formulas,
-    costs: Vec<CostBand>,
-    costs_uri: String,
+    costs: CostTable,
     stages_uri: String,
 }
 
@@ -154,44 +147,7 @@ impl Catalog {
 
         let formulas = Formulas::load(knowledge, "capacity-planning", "formulas", &FORMULAS)?;
 
-        let table = knowledge.table("capacity-planning", "cost-by-scale")?;
-        table.require_columns(&["max_users", "architecture", "low_usd", "high_usd"])?;
-        table.require_rows()?;
-        let mut costs: Vec<CostBand> = Vec::new();
-        for row in table.rows() {
-            if costs.last().is_some_and(|c| c.max_users.is_none()) {
-                return Err(row.error("only the last band may leave `max_users` empty"));
-            }
-            let max_users = match row.optional("max_users")? {
-                Some(_) => Some(row.integer("max_users")?),
-                None => None,
-            };
-            if let (Some(max), Some(previous)) = (max_users, costs.last().and_then(|c| c.max_users))
-                && max <= previous
-            {
-                return Err(row.error("bands must be listed by growing `max_users`"));
-            }
-            let low = row.integer("low_usd")?;
-            let high = match row.optional("high_usd")? {
-                Some(_) => Some(row.integer("high_usd")?),
-                None => None,
-            };
-            if high.is_some_and(|h| h < low) {
-                return Err(row.error("`high_usd` must be at least `low_usd`"));
-            }
-            costs.push(CostBand {
-                max_users,
-                architecture: row.required("architecture")?.to_string(),
-                low,
-                high,
-            });
-        }
-        if costs.last().is_some_and(|c| c.max_users.is_some()) {
-            return Err(table.error(
-                "the last band must leave `max_users` empty, so that every user count has a cost",
-            ));
-        }
-        let costs_uri = table.uri();
+        let costs = CostTable::load(knowledge)?;
         let stages_uri = knowledge.table("scaling-stages", "stages")?.uri();
 
         Ok(Self {
@@ -199,7 +155,6 @@ impl Catalog {
             defaults_uri,
             formulas,
             costs,
-            costs_uri,
             stages_uri,
         })
     }
@@ -377,17 +332,8 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
                     });
                 push_unique(&mut sources, catalog.stages_uri.clone());
                 // `load` requires a last band without a bound, so a band always matches.
-                let cost = catalog
-                    .costs
-                    .iter()
-                    .find(|c| c.max_users.is_none_or(|max| users <= max))
-                    .map(|c| CostRange {
-                        low: c.low,
-                        high: c.high,
-                        architecture: c.architecture.clone(),
-                        max_users: c.max_users,
-                    });
-                push_unique(&mut sources, catalog.costs_uri.clone());
+                let cost = catalog.costs.for_users(users).map(CostBand::range);
+                push_unique(&mut sources, catalog.costs.uri.clone());
                 (stage, cost)
             }
             None => {
@@ -419,7 +365,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
 }
 
 /// "Plan for 36,000 req/s: 45 servers, pool 33 per DB, 4 read replicas, 4,320 in flight;
-/// stage 3 · Read Replicas, $10,000–30,000/month."
+/// stage 3 · Read Replicas, $10,000–$30,000/month."
 fn summary_of(plan: &CapacityPlan) -> String {
     let mut figures = Vec::new();
     if let Some(servers) = plan.servers {
@@ -446,12 +392,12 @@ fn summary_of(plan: &CapacityPlan) -> String {
         let _ = std::fmt::Write::write_fmt(
             &mut out,
             format_args!(
-                "; stage {} · {}, ${}{}/month",
+                "; stage {} · {}, {}{}/month",
                 stage.number,
                 stage.name,
-                show(cost.low as f64),
+                usd(cost.low as f64),
                 cost.high
-                    .map_or("+".to_string(), |h| format!("–{}", show(h as f64)))
+                    .map_or("+".to_string(), |h| format!("–{}", usd(h as f64)))
             ),
         );
     }
@@ -496,8 +442,8 @@ pub fn to_markdown(p: &CapacityPlan) -> String {
     }
     if let Some(cost) = &p.monthly_cost_usd {
         let band = match cost.high {
-            Some(high) => format!("{} to {}", dollars(cost.low), dollars(high)),
-            None => format!("{} and up", dollars(cost.low)),
+            Some(high) => format!("{} to {}", usd(cost.low as f64), usd(high as f64)),
+            None => format!("{} and up", usd(cost.low as f64)),
         };
         figures.push(format!(
             "Monthly cost: {band} ({})",
@@ -513,19 +459,6 @@ pub fn to_markdown(p: &CapacityPlan) -> String {
     push_workings(&mut out, &p.workings, &p.defaults_applied, &p.notes);
     sources(&mut out, &p.sources);
     out
-}
-
-/// Whole dollars with thousands separators: `$10,000`.
-fn dollars(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut grouped = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("${grouped}")
 }
 
 /// The `plan_capacity` tool.
