@@ -6,7 +6,8 @@
 # Stages: build the binary, the Rust tests (cargo test --workspace --locked), the official MCP
 # Python SDK 2.x as a client (both of its modes), the MCP Inspector 2.x CLI as a client, the
 # streamable HTTP tests (SDK over HTTP, nginx + wrk load), the MCP conformance suite, the report
-# page in headless Chromium.
+# page in headless Chromium, and the packaging stage (wheel, bundle, cargo publish --dry-run, the
+# README's installs).
 # Needs: cargo, python3 (>= 3.10) with venv or pip, node + npm; PyPI and npm reachable the first
 # time; chromium (installed with apt-get when missing). Any failure stops the run with a non-zero exit.
 set -euo pipefail
@@ -18,7 +19,7 @@ START=$SECONDS
 
 stage() {
   echo
-  echo "==> [$1/7] $2 ($((SECONDS - START)) s elapsed)"
+  echo "==> [$1/8] $2 ($((SECONDS - START)) s elapsed)"
 }
 
 stage 1 "build: cargo build -p scale-advisor --locked"
@@ -64,9 +65,12 @@ SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/conformance/run.sh"
 stage 7 "report page: headless Chromium, MCP Apps handshake and --html pages (tests/pages/run.sh)"
 SCALE_ADVISOR_BIN=$BIN "$ROOT/tests/pages/run.sh" | tee "$LOGS/pages.log"
 
+stage 8 "packaging: wheel, bundle, cargo publish --dry-run, the README's installs (tests/packaging/run.sh)"
+"$ROOT/tests/packaging/run.sh" | tee "$LOGS/packaging.log"
+
 # One closing line for CI: every check counted above (a stage that fails stops the run first).
 RUST=$(grep -oE 'test result: ok\. [0-9]+ passed' "$LOGS/cargo.log" | awk '{sum += $4} END {print sum + 0}')
-CLIENTS=$(cat "$LOGS/python.log" "$LOGS/inspector.log" "$LOGS/pages.log" | grep -oE '^[0-9]+ passed, 0 failed' | awk '{sum += $1} END {print sum + 0}')
+CLIENTS=$(cat "$LOGS/python.log" "$LOGS/inspector.log" "$LOGS/pages.log" "$LOGS/packaging.log" | grep -oE '^[0-9]+ passed, 0 failed' | awk '{sum += $1} END {print sum + 0}')
 echo
 echo "==> all stages passed in $((SECONDS - START)) s"
 echo "tests: $((RUST + CLIENTS)) passed, 0 failed"

@@ -346,7 +346,16 @@ impl<'a> Generator<'a> {
                 }
             }
             "string" => {
-                json!(*source.pick(&["", "x", "none", "aws", "postgres", "cassandra", "a b"]))
+                let picked =
+                    *source.pick(&["", "x", "none", "aws", "postgres", "cassandra", "a b"]);
+                // Free text at its stated limit (two bytes a character, echoed into results)
+                // and one past it; the same pick as before elsewhere, so that kept inputs
+                // still read as they did.
+                match (picked, node.get("maxLength").and_then(Value::as_u64)) {
+                    ("a b", Some(max)) => json!("é".repeat(max.min(4096) as usize)),
+                    ("none", Some(max)) => json!("x".repeat(max.min(4096) as usize + 1)),
+                    _ => json!(picked),
+                }
             }
             "array" => {
                 let item = node.get("items").and_then(Value::as_object);

@@ -7,17 +7,19 @@
 
 use std::borrow::Cow;
 use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
 
 use rmcp::model::{
     CallToolRequestParams, CallToolResponse, CallToolResult, CompleteRequestParams, CompleteResult,
     CompletionInfo, ContentBlock, GetPromptRequestParams, GetPromptResponse, GetSkillRequestParams,
     GetSkillResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
-    ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel, PaginatedRequestParams,
-    ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    Reference, RequestId, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
-    ServerConfig, ServerJsonRpcMessage, ServerResult, SetLevelRequestParams, Tool, ToolAnnotations,
+    ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel,
+    LoggingMessageNotificationParam, PaginatedRequestParams, ProtocolVersion,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, RequestId,
+    Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
+    ServerJsonRpcMessage, ServerResult, SetLevelRequestParams, Tool, ToolAnnotations,
 };
-use rmcp::service::RequestContext;
+use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tools::{Advisor, CallError};
 
@@ -61,6 +63,11 @@ pub struct Catalog {
     tools: Vec<Tool>,
     resources: Vec<Resource>,
     skill: SkillFile,
+    /// What start-up found worth telling a client (`notifications/message`, once the client
+    /// sets a level at or below theirs).
+    startup_notes: Vec<(LoggingLevel, serde_json::Value)>,
+    /// A tool call that takes at least this long is reported as a slow answer.
+    slow_call: Duration,
 }
 
 impl Catalog {
@@ -117,23 +124,114 @@ impl Catalog {
             tools,
             resources,
             skill,
+            startup_notes: Vec::new(),
+            slow_call: DEFAULT_SLOW_CALL,
         }
     }
+
+    /// Adds a problem start-up found (a setting it had to correct) for clients that listen
+    /// at `warning` or below.
+    pub fn with_startup_warning(mut self, data: serde_json::Value) -> Self {
+        self.startup_notes.push((LoggingLevel::Warning, data));
+        self
+    }
+
+    /// Adds something normal but significant start-up found (documents of a
+    /// `--knowledge-dir` in use) for clients that listen at `notice` or below.
+    pub fn with_startup_notice(mut self, data: serde_json::Value) -> Self {
+        self.startup_notes.push((LoggingLevel::Notice, data));
+        self
+    }
+
+    /// Sets how long a tool call may take before it is reported as a slow answer.
+    pub fn with_slow_call(mut self, slow_call: Duration) -> Self {
+        self.slow_call = slow_call;
+        self
+    }
+}
+
+/// How long a tool call may take before a client that listens hears of it: tools answer in
+/// well under a millisecond, so a second means the machine is starved or something is wrong.
+pub const DEFAULT_SLOW_CALL: Duration = Duration::from_secs(1);
+
+/// The name `notifications/message` carries as `logger`.
+const LOGGER: &str = "scale-advisor";
+
+/// The order of the syslog severities that `logging/setLevel` names, least severe first.
+fn severity(level: LoggingLevel) -> u8 {
+    match level {
+        LoggingLevel::Debug => 0,
+        LoggingLevel::Info => 1,
+        LoggingLevel::Notice => 2,
+        LoggingLevel::Warning => 3,
+        LoggingLevel::Error => 4,
+        LoggingLevel::Critical => 5,
+        LoggingLevel::Alert => 6,
+        LoggingLevel::Emergency => 7,
+    }
+}
+
+/// What one session asked to hear: nothing until the client sends `logging/setLevel` (the
+/// specification leaves unasked messages to the server; a client that never asked gets none),
+/// then every message at or above that level. Start-up notes are sent once each, when a level
+/// first lets them through.
+#[derive(Debug, Default)]
+struct SessionLog {
+    level: Option<LoggingLevel>,
+    startup_sent: Vec<bool>,
 }
 
 /// The rmcp handler; cheap to clone, one per connection.
 #[derive(Clone)]
 pub struct AdvisorServer {
     catalog: Arc<Catalog>,
-    log_level: Arc<Mutex<LoggingLevel>>,
+    log: Arc<Mutex<SessionLog>>,
 }
 
 impl AdvisorServer {
     pub fn new(catalog: Arc<Catalog>) -> Self {
         Self {
             catalog,
-            log_level: Arc::new(Mutex::new(LoggingLevel::Info)),
+            log: Arc::new(Mutex::new(SessionLog::default())),
         }
+    }
+
+    /// Whether this session's client asked to hear messages at `level`.
+    fn listening(&self, level: LoggingLevel) -> bool {
+        self.log
+            .lock()
+            .ok()
+            .and_then(|log| log.level)
+            .is_some_and(|wanted| severity(level) >= severity(wanted))
+    }
+
+    /// Sends `notifications/message` when the client listens at `level`; a client gone
+    /// away is no error of the request being answered.
+    async fn notify(&self, peer: &Peer<RoleServer>, level: LoggingLevel, data: serde_json::Value) {
+        if self.listening(level) {
+            let message = LoggingMessageNotificationParam::new(level, data).with_logger(LOGGER);
+            if let Err(error) = peer.notify_logging_message(message).await {
+                tracing::debug!(%error, "could not send a log message to the client");
+            }
+        }
+    }
+
+    /// The start-up notes that `level` lets through and this session has not been sent yet.
+    fn startup_notes_for(&self, level: LoggingLevel) -> Vec<(LoggingLevel, serde_json::Value)> {
+        let Ok(mut log) = self.log.lock() else {
+            return Vec::new();
+        };
+        log.level = Some(level);
+        let notes = &self.catalog.startup_notes;
+        log.startup_sent.resize(notes.len(), false);
+        let mut due = Vec::new();
+        for (sent, (note_level, data)) in log.startup_sent.iter_mut().zip(notes) {
+            if !*sent && severity(*note_level) >= severity(level) {
+                *sent = true;
+                due.push((*note_level, data.clone()));
+            }
+        }
+        due
     }
 
     fn call(&self, request: &CallToolRequestParams) -> Result<CallToolResult, McpError> {
@@ -295,9 +393,44 @@ impl ServerHandler for AdvisorServer {
     async fn call_tool(
         &self,
         request: CallToolRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
-        self.call(&request).map(Into::into)
+        let started = Instant::now();
+        let answer = self.call(&request);
+        let elapsed = started.elapsed();
+        let tool = clip(request.name.as_ref(), 120);
+        // What went wrong, for a client that listens: the refusal it also gets as the answer.
+        let refusal = match &answer {
+            Ok(result) if result.is_error == Some(true) => Some(
+                result
+                    .content
+                    .iter()
+                    .find_map(|block| block.as_text().map(|t| clip(&t.text, 500).to_string()))
+                    .unwrap_or_default(),
+            ),
+            Ok(_) => None,
+            Err(error) => Some(clip(&error.message, 500).to_string()),
+        };
+        if let Some(reason) = refusal {
+            let data = serde_json::json!({
+                "event": "refused_call",
+                "tool": tool,
+                "reason": reason,
+            });
+            self.notify(&context.peer, LoggingLevel::Warning, data)
+                .await;
+        }
+        if elapsed >= self.catalog.slow_call {
+            let data = serde_json::json!({
+                "event": "slow_answer",
+                "tool": tool,
+                "elapsed_ms": elapsed.as_millis() as u64,
+                "slow_ms": self.catalog.slow_call.as_millis() as u64,
+            });
+            self.notify(&context.peer, LoggingLevel::Warning, data)
+                .await;
+        }
+        answer.map(Into::into)
     }
 
     async fn complete(
@@ -395,12 +528,12 @@ impl ServerHandler for AdvisorServer {
     async fn set_level(
         &self,
         request: SetLevelRequestParams,
-        _context: RequestContext<RoleServer>,
+        context: RequestContext<RoleServer>,
     ) -> Result<(), McpError> {
-        if let Ok(mut level) = self.log_level.lock() {
-            *level = request.level;
-        }
         tracing::debug!(level = ?request.level, "client set the log level");
+        for (level, data) in self.startup_notes_for(request.level) {
+            self.notify(&context.peer, level, data).await;
+        }
         Ok(())
     }
 

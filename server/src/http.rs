@@ -11,8 +11,11 @@
 //!
 //! DNS-rebinding protection is rmcp's: the `Host` header must name an allowed host and a
 //! browser's `Origin` an allowed origin, else 403. What this module adds runs before rmcp sees
-//! the request, in this order: token (401), declared length (413), body read within the limit
-//! and the timeout (413, 408), JSON-RPC envelope (400 with the JSON-RPC error).
+//! the request, in this order: CORS preflight (`OPTIONS`, answered here for the allowed
+//! origins, 403 for others), token (401), declared length (413), body read within the limit
+//! and the timeout (413, 408), JSON-RPC envelope (400 with the JSON-RPC error), and in
+//! `--stateful` mode the cap on live sessions (503 with a JSON-RPC error past it). Answers to
+//! an allowed origin carry the CORS headers that let a browser-based client read them.
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, ToSocketAddrs};
 use std::pin::Pin;
@@ -35,7 +38,7 @@ use rmcp::model::{
     ClientJsonRpcMessage, ClientRequest, ErrorCode, ErrorData, JsonRpcMessage, RequestId,
     ServerJsonRpcMessage,
 };
-use rmcp::transport::streamable_http_server::session::local::LocalSessionManager;
+use rmcp::transport::streamable_http_server::session::local::{LocalSessionManager, SessionConfig};
 use rmcp::transport::streamable_http_server::{StreamableHttpServerConfig, StreamableHttpService};
 use serde_json::Value;
 use tokio::net::TcpListener;
@@ -86,6 +89,8 @@ pub struct HttpOptions {
     pub shutdown_grace: Duration,
     /// Connections served at once; more wait in the listen backlog.
     pub max_connections: usize,
+    /// Live sessions held at once in `stateful` mode; an `initialize` past it gets 503.
+    pub max_sessions: usize,
 }
 
 /// State shared by the middleware of every connection.
@@ -97,6 +102,14 @@ struct Gate {
     /// here, and standalone event streams (GET, stateful mode) end so that their connections
     /// can close.
     draining: CancellationToken,
+    /// The browser origins allowed (rmcp refuses others): CORS answers only these.
+    origins: Vec<String>,
+    /// rmcp's sessions, in `stateful` mode, and how many may be live at once.
+    sessions: Option<Arc<LocalSessionManager>>,
+    max_sessions: usize,
+    /// Held while a session opens, so that two `initialize` requests cannot both take the
+    /// last place.
+    opening: tokio::sync::Mutex<()>,
 }
 
 /// Serves MCP over streamable HTTP until SIGTERM or SIGINT, then drains and returns.
@@ -129,9 +142,10 @@ async fn run(
 
     let sessions_end = CancellationToken::new();
     let config = rmcp_config(&options, bound, sessions_end.clone());
+    let sessions = Arc::new(LocalSessionManager::default());
     let mcp = StreamableHttpService::new(
         move || Ok(AdvisorServer::new(catalog.clone())),
-        Arc::new(LocalSessionManager::default()),
+        sessions.clone(),
         config,
     );
     let gate = Arc::new(Gate {
@@ -139,6 +153,10 @@ async fn run(
         max_body_bytes: options.max_body_bytes,
         request_timeout: options.request_timeout,
         draining: CancellationToken::new(),
+        origins: allowed_origins(&options, bound),
+        sessions: options.stateful.then_some(sessions),
+        max_sessions: options.max_sessions.max(1),
+        opening: tokio::sync::Mutex::new(()),
     });
     let app = Router::new()
         .route_service("/mcp", mcp)
@@ -312,7 +330,18 @@ async fn healthz(State(gate): State<Arc<Gate>>) -> Response {
 /// Everything `/mcp` checks before rmcp sees the request; see the module doc for the order.
 async fn guard_mcp(State(gate): State<Arc<Gate>>, request: Request, next: Next) -> Response {
     let method = request.method().clone();
+    let origin = request.headers().get(header::ORIGIN).cloned();
+    let cors = origin
+        .as_ref()
+        .filter(|o| o.to_str().is_ok_and(|o| origin_allowed(o, &gate.origins)))
+        .cloned();
+    if method == Method::OPTIONS {
+        return preflight(origin.as_ref(), cors);
+    }
     let mut response = guard_and_forward(&gate, request, next).await;
+    if let Some(origin) = cors {
+        allow_origin(response.headers_mut(), origin);
+    }
     if method == Method::GET {
         // A standalone event stream lasts as long as its session: end it when the server
         // drains, so that its connection closes and the drain does not wait for the client.
@@ -375,7 +404,14 @@ async fn guard_and_forward(gate: &Gate, request: Request, next: Next) -> Respons
         if let Err(refusal) = check_envelope(&bytes, header_version) {
             return refusal;
         }
-        Request::from_parts(parts, Body::from(bytes))
+        let opens_session = gate.sessions.is_some()
+            && !parts.headers.contains_key("mcp-session-id")
+            && opens_a_session(&bytes).is_some();
+        let request = Request::from_parts(parts, Body::from(bytes.clone()));
+        if opens_session {
+            return open_session(gate, &bytes, request, next, deadline).await;
+        }
+        request
     } else {
         request
     };
@@ -387,6 +423,153 @@ async fn guard_and_forward(gate: &Gate, request: Request, next: Next) -> Respons
             "answering",
         ),
     }
+}
+
+/// The id of an `initialize` request, the message that opens a session in `stateful` mode.
+fn opens_a_session(bytes: &[u8]) -> Option<Option<RequestId>> {
+    let value: Value = serde_json::from_slice(bytes).ok()?;
+    (value.get("method").and_then(Value::as_str) == Some("initialize")).then(|| {
+        value
+            .get("id")
+            .and_then(|id| serde_json::from_value::<RequestId>(id.clone()).ok())
+    })
+}
+
+/// Forwards an `initialize` in `stateful` mode if a session may still open, else refuses it
+/// with 503 and a JSON-RPC error that says what the limit is and how to make room.
+async fn open_session(
+    gate: &Gate,
+    bytes: &[u8],
+    request: Request,
+    next: Next,
+    deadline: tokio::time::Instant,
+) -> Response {
+    let Some(sessions) = &gate.sessions else {
+        return next.run(request).await;
+    };
+    // rmcp adds the session to its table before it answers `initialize`, so holding this
+    // until the answer makes the count below exact.
+    let _opening = gate.opening.lock().await;
+    let live = sessions.sessions.read().await.len();
+    if live >= gate.max_sessions {
+        tracing::warn!(
+            live,
+            limit = gate.max_sessions,
+            "refused a session past the cap"
+        );
+        let idle_secs = SessionConfig::DEFAULT_KEEP_ALIVE.as_secs();
+        let error = ErrorData::new(
+            ErrorCode(-32000),
+            format!(
+                "Too many sessions: this server holds {live} live sessions, its limit \
+                 (--max-sessions {}). End a session you no longer use (DELETE /mcp with its \
+                 Mcp-Session-Id), or retry once an idle one expires (after {idle_secs} s)",
+                gate.max_sessions
+            ),
+            Some(serde_json::json!({"live_sessions": live, "max_sessions": gate.max_sessions})),
+        );
+        let id = opens_a_session(bytes).flatten();
+        let mut response = jsonrpc_error(StatusCode::SERVICE_UNAVAILABLE, id, error);
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+        return response;
+    }
+    match tokio::time::timeout_at(deadline, next.run(request)).await {
+        Ok(response) => response,
+        Err(_) => timed_out(
+            StatusCode::SERVICE_UNAVAILABLE,
+            gate.request_timeout,
+            "answering",
+        ),
+    }
+}
+
+/// The methods and request headers a browser-based MCP client uses, for CORS.
+const CORS_METHODS: &str = "GET, POST, DELETE, OPTIONS";
+const CORS_REQUEST_HEADERS: &str =
+    "authorization, content-type, accept, last-event-id, mcp-protocol-version, mcp-session-id";
+/// The response headers such a client must read: the session it was given, the revision.
+const CORS_EXPOSED_HEADERS: &str = "mcp-session-id, mcp-protocol-version, www-authenticate";
+
+/// The answer to a CORS preflight (`OPTIONS /mcp`): the allowed methods and headers for an
+/// allowed origin, 403 for any other, and the plain `Allow` for a request without `Origin`.
+fn preflight(origin: Option<&HeaderValue>, allowed: Option<HeaderValue>) -> Response {
+    match (origin, allowed) {
+        (_, Some(allowed)) => {
+            let mut response = StatusCode::NO_CONTENT.into_response();
+            let headers = response.headers_mut();
+            allow_origin(headers, allowed);
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_METHODS,
+                HeaderValue::from_static(CORS_METHODS),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_ALLOW_HEADERS,
+                HeaderValue::from_static(CORS_REQUEST_HEADERS),
+            );
+            headers.insert(
+                header::ACCESS_CONTROL_MAX_AGE,
+                HeaderValue::from_static("600"),
+            );
+            response
+        }
+        (Some(origin), None) => (
+            StatusCode::FORBIDDEN,
+            format!(
+                "Forbidden: the origin {} is not allowed (--allow-origin)\n",
+                String::from_utf8_lossy(origin.as_bytes())
+            ),
+        )
+            .into_response(),
+        (None, None) => (
+            StatusCode::NO_CONTENT,
+            [(header::ALLOW, HeaderValue::from_static(CORS_METHODS))],
+        )
+            .into_response(),
+    }
+}
+
+/// The headers that let a browser page from `origin` (an allowed one) read the answer.
+fn allow_origin(headers: &mut axum::http::HeaderMap, origin: HeaderValue) {
+    headers.insert(header::ACCESS_CONTROL_ALLOW_ORIGIN, origin);
+    headers.insert(
+        header::ACCESS_CONTROL_EXPOSE_HEADERS,
+        HeaderValue::from_static(CORS_EXPOSED_HEADERS),
+    );
+    headers.append(header::VARY, HeaderValue::from_static("origin"));
+}
+
+/// `scheme://host[:port]` in lower case with the scheme's default port made explicit.
+fn normalized_origin(value: &str) -> Option<(String, String, Option<u16>)> {
+    let uri = axum::http::Uri::try_from(value.trim()).ok()?;
+    let scheme = uri.scheme_str()?.to_ascii_lowercase();
+    let authority = uri.authority()?;
+    let port = authority.port_u16().or(match scheme.as_str() {
+        "http" => Some(80),
+        "https" => Some(443),
+        _ => None,
+    });
+    let host = authority
+        .host()
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .to_ascii_lowercase();
+    Some((scheme, host, port))
+}
+
+/// Whether `origin` is in the allow-list (`scheme://host[:port]`, or `scheme://host:*` for any
+/// port): the list rmcp's Origin check uses, so CORS never opens to an origin rmcp refuses.
+fn origin_allowed(origin: &str, allowed: &[String]) -> bool {
+    let Some((scheme, host, port)) = normalized_origin(origin) else {
+        return false;
+    };
+    allowed
+        .iter()
+        .any(|entry| match entry.trim().strip_suffix(":*") {
+            Some(base) => normalized_origin(base).is_some_and(|(s, h, _)| s == scheme && h == host),
+            None => normalized_origin(entry) == Some((scheme.clone(), host.clone(), port)),
+        })
 }
 
 /// `Authorization: Bearer <token>`, compared in constant time.
@@ -609,6 +792,31 @@ mod tests {
             header_timeout: Duration::from_secs(10),
             shutdown_grace: Duration::from_secs(10),
             max_connections: 8,
+            max_sessions: 8,
+        }
+    }
+
+    #[test]
+    fn cors_admits_exactly_the_allowed_origins() {
+        let allowed = vec![
+            "http://localhost:8080".to_string(),
+            "https://app.example.com".to_string(),
+            "http://127.0.0.1:*".to_string(),
+        ];
+        for (origin, admitted) in [
+            ("http://localhost:8080", true),
+            ("HTTP://LOCALHOST:8080", true),
+            ("http://localhost:8081", false),
+            ("https://app.example.com:443", true),
+            ("https://app.example.com", true),
+            ("http://app.example.com", false),
+            ("https://evil.example.com", false),
+            ("http://127.0.0.1:5173", true),
+            ("http://127.0.0.2:5173", false),
+            ("null", false),
+            ("", false),
+        ] {
+            assert_eq!(origin_allowed(origin, &allowed), admitted, "{origin}");
         }
     }
 

@@ -263,7 +263,10 @@ mod tests {
 
     #[test]
     fn shell_words_are_quoted_only_when_needed() {
-        assert_eq!(shell_word("/usr/local/bin/scale-advisor"), "/usr/local/bin/scale-advisor");
+        assert_eq!(
+            shell_word("/usr/local/bin/scale-advisor"),
+            "/usr/local/bin/scale-advisor"
+        );
         if cfg!(unix) {
             assert_eq!(shell_word("/Users/a b/x"), "'/Users/a b/x'");
             assert_eq!(shell_word("it's"), r"'it'\''s'");
@@ -276,12 +279,21 @@ mod tests {
         let dir = std::env::temp_dir().join(format!("scale-advisor-skill-{}", std::process::id()));
         let path = dir.join("scale-advisor").join("SKILL.md");
         let _ = std::fs::remove_dir_all(&dir);
-        assert_eq!(install_skill(&path, "one", false).ok(), Some(SkillWritten::Created));
-        assert_eq!(install_skill(&path, "one", false).ok(), Some(SkillWritten::Unchanged));
+        assert_eq!(
+            install_skill(&path, "one", false).ok(),
+            Some(SkillWritten::Created)
+        );
+        assert_eq!(
+            install_skill(&path, "one", false).ok(),
+            Some(SkillWritten::Unchanged)
+        );
         let refused = install_skill(&path, "two", false).map_err(|e| e.to_string());
         assert!(refused.is_err_and(|e| e.contains("--force")));
         assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some("one"));
-        assert_eq!(install_skill(&path, "two", true).ok(), Some(SkillWritten::Replaced));
+        assert_eq!(
+            install_skill(&path, "two", true).ok(),
+            Some(SkillWritten::Replaced)
+        );
         assert_eq!(std::fs::read_to_string(&path).ok().as_deref(), Some("two"));
         assert!(!path.with_extension("md.partial").exists());
         let _ = std::fs::remove_dir_all(&dir);

@@ -40,7 +40,17 @@ struct Cli {
     /// A folder of markdown knowledge documents (<slug>.md) laid over the embedded ones: a file
     /// named like a built-in document replaces it, any other is added. A malformed file stops
     /// start-up with its path, line and the problem. An empty value is no folder.
-    #[arg(long, global = true, value_name = "DIR", env = "SCALE_ADVISOR_KNOWLEDGE_DIR")]
+    // Parsed as any OsString: the path parser refuses an empty value, which here means none.
+    #[arg(
+        long,
+        global = true,
+        value_name = "DIR",
+        env = "SCALE_ADVISOR_KNOWLEDGE_DIR",
+        value_parser = clap::builder::TypedValueParser::map(
+            clap::builder::OsStringValueParser::new(),
+            PathBuf::from
+        )
+    )]
     knowledge_dir: Option<PathBuf>,
 
     /// Log level for stderr (error, warn, info, debug, trace); RUST_LOG takes precedence.
@@ -62,6 +72,10 @@ enum Command {
         /// Requests read ahead of their answers; bounds memory under pipelined load.
         #[arg(long, default_value_t = 32, value_name = "N")]
         max_in_flight: usize,
+        /// A tool call taking at least this long is reported to clients that listen
+        /// (`logging/setLevel` warning or below) as a slow answer.
+        #[arg(long, default_value_t = handler::DEFAULT_SLOW_CALL.as_millis() as u64, value_name = "MS")]
+        slow_call_ms: u64,
         #[command(flatten)]
         http: HttpArgs,
     },
@@ -133,6 +147,10 @@ struct HttpArgs {
     /// Connections served at once; further ones wait in the listen backlog.
     #[arg(long, default_value_t = 1024, value_name = "N", requires = "addr")]
     max_connections: usize,
+    /// With --stateful, the live sessions held at once; an `initialize` past it gets 503 and
+    /// a JSON-RPC error saying so (idle sessions end after 5 minutes, or on DELETE /mcp).
+    #[arg(long, default_value_t = 1024, value_name = "N", requires = "stateful")]
+    max_sessions: usize,
 }
 
 impl HttpArgs {
@@ -156,6 +174,7 @@ impl HttpArgs {
             header_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
             shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
             max_connections: self.max_connections.max(1),
+            max_sessions: self.max_sessions.max(1),
         })
     }
 }
@@ -177,6 +196,33 @@ fn load_advisor(dir: Option<&PathBuf>) -> anyhow::Result<Advisor> {
         None => knowledge::Knowledge::embedded()?,
     };
     Ok(Advisor::new(knowledge)?)
+}
+
+/// For clients that listen: which documents of a `--knowledge-dir` the answers follow instead
+/// of (or beside) the built-in ones, since thresholds there may differ from the contract's.
+fn knowledge_dir_note(advisor: &Advisor) -> Option<serde_json::Value> {
+    let (replaced, added): (Vec<_>, Vec<_>) = advisor
+        .knowledge()
+        .documents()
+        .iter()
+        .filter(|d| !d.is_embedded())
+        .partition(|d| knowledge::REQUIRED_SLUGS.contains(&d.slug()));
+    if replaced.is_empty() && added.is_empty() {
+        return None;
+    }
+    let paths = |documents: &[&knowledge::Document]| -> Vec<String> {
+        documents.iter().map(|d| d.path().to_string()).collect()
+    };
+    Some(serde_json::json!({
+        "event": "knowledge_dir",
+        "message": format!(
+            "answers follow {} built-in document(s) replaced and {} added from --knowledge-dir",
+            replaced.len(),
+            added.len()
+        ),
+        "replaced": paths(&replaced),
+        "added": paths(&added),
+    }))
 }
 
 fn read_arguments(text: &str) -> anyhow::Result<serde_json::Map<String, serde_json::Value>> {
@@ -273,15 +319,29 @@ async fn shutdown_signal() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let advisor = load_advisor(cli.knowledge_dir.as_ref())?;
+    // An empty value (SCALE_ADVISOR_KNOWLEDGE_DIR="", an unset bundle option) is no folder.
+    let knowledge_dir = cli.knowledge_dir.filter(|dir| !dir.as_os_str().is_empty());
+    let advisor = load_advisor(knowledge_dir.as_ref())?;
     match cli.command {
         Command::Serve {
             max_message_bytes,
             max_in_flight,
+            slow_call_ms,
             http: mut http_args,
         } => {
             let skill = SkillFile::embedded().map_err(anyhow::Error::msg)?;
-            let catalog = Arc::new(Catalog::new(advisor, skill));
+            let mut catalog = Catalog::new(advisor, skill)
+                .with_slow_call(std::time::Duration::from_millis(slow_call_ms));
+            if max_in_flight == 0 {
+                catalog = catalog.with_startup_warning(serde_json::json!({
+                    "event": "setting_raised",
+                    "message": "--max-in-flight 0 would read no request; serving with 1",
+                }));
+            }
+            if let Some(note) = knowledge_dir_note(&catalog.advisor) {
+                catalog = catalog.with_startup_notice(note);
+            }
+            let catalog = Arc::new(catalog);
             if let Some(addr) = http_args.addr.take() {
                 http::serve_http(catalog, http_args.options(addr)?)?;
                 return Ok(ExitCode::SUCCESS);
@@ -305,11 +365,13 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         })
                     })
                     .collect();
-                println!("{}", serde_json::to_string_pretty(&tools)?);
+                emit(&format!("{}\n", serde_json::to_string_pretty(&tools)?))?;
             } else {
+                let mut listing = String::new();
                 for tool in advisor.tools() {
-                    println!("{:<24} {}", tool.name, tool.description);
+                    listing.push_str(&format!("{:<24} {}\n", tool.name, tool.description));
                 }
+                emit(&listing)?;
             }
             Ok(ExitCode::SUCCESS)
         }
@@ -335,9 +397,12 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             .with_context(|| format!("writing the page to {}", path.display()))?;
                     }
                     if json {
-                        println!("{}", serde_json::to_string_pretty(&output.structured)?);
+                        emit(&format!(
+                            "{}\n",
+                            serde_json::to_string_pretty(&output.structured)?
+                        ))?;
                     } else {
-                        print!("{}", output.markdown);
+                        emit(&output.markdown)?;
                     }
                     Ok(ExitCode::SUCCESS)
                 }
@@ -353,9 +418,33 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Install(command) => {
-            install::run(command, cli.knowledge_dir.as_deref())?;
+            install::run(command, knowledge_dir.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
+    }
+}
+
+/// Stdout was closed by its reader (`scale-advisor call … --json | head`): not a failure.
+#[derive(Debug)]
+struct StdoutClosed;
+
+impl std::fmt::Display for StdoutClosed {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("stdout was closed")
+    }
+}
+
+impl std::error::Error for StdoutClosed {}
+
+/// Writes an answer to stdout. A reader that stops early closes the pipe; like other Unix
+/// tools, the program then ends quietly (exit 0) instead of reporting the write.
+fn emit(text: &str) -> anyhow::Result<()> {
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
+        Err(error) => Err(anyhow::Error::new(error).context("writing the answer to stdout")),
     }
 }
 
@@ -365,11 +454,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
+/// Gives freed memory back to the system now. mimalloc keeps freed pages for reuse and purges
+/// them a second later, and only when it next allocates: after a 10 MB request an idle server
+/// would hold the megabytes until its next request. The stdio writer calls this after a large
+/// line or a large batch of answers (see `stdio::LARGE_BYTES`), a few times a session at most.
+pub(crate) fn give_back_memory() {
+    unsafe extern "C" {
+        // mimalloc's public API (`mimalloc.h`), linked in by the `mimalloc` crate.
+        fn mi_collect(force: bool);
+    }
+    // SAFETY: `mi_collect` takes no pointers and may be called from any thread at any time;
+    // `force` also purges the freed pages of every arena at once.
+    unsafe { mi_collect(true) }
+}
+
 fn main() -> ExitCode {
     let cli = Cli::parse();
     init_logging(&cli.log_level);
     match run(cli) {
         Ok(code) => code,
+        Err(error) if error.is::<StdoutClosed>() => ExitCode::SUCCESS,
         Err(error) => {
             eprintln!("error: {error:#}");
             ExitCode::FAILURE

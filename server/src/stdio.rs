@@ -92,6 +92,12 @@ const BUFFER_BYTES: usize = OUTPUT_BUDGET + 64 * 1024;
 /// The input thread's stack: a tool call runs on it (decoding is depth-limited by serde_json).
 const INPUT_STACK_BYTES: usize = 2 * 1024 * 1024;
 
+/// A line or a batch of answers this large leaves megabytes freed behind it, which the
+/// allocator keeps for reuse (mimalloc purges after a second, and only when it next runs).
+/// After one, the writer gives memory back at once (`crate::give_back_memory`), so that an
+/// idle server stays at its idle size after the largest request and the largest answer.
+const LARGE_BYTES: usize = 1024 * 1024;
+
 /// The longest text of a client's that an error message repeats (a method or tool name).
 const ECHO_LIMIT: usize = 120;
 
@@ -124,6 +130,9 @@ struct Shared {
     calls_direct: AtomicBool,
     /// Wakes `receive` when stdout fails, so that rmcp ends while stdin is still open.
     gone: Notify,
+    /// A line of more than [`LARGE_BYTES`] was read since memory was last given back: once
+    /// its answer is written, the request is gone and its memory can go back to the system.
+    large_since_give_back: AtomicBool,
 }
 
 #[derive(Default)]
@@ -254,8 +263,12 @@ impl Shared {
         }
         written = written && output.flush().is_ok();
         batch.clear();
+        let large_batch = batch.capacity() > LARGE_BYTES;
         if batch.capacity() > 2 * BUFFER_BYTES {
             *batch = Vec::with_capacity(BUFFER_BYTES);
+        }
+        if self.large_since_give_back.swap(false, Ordering::Relaxed) || large_batch {
+            crate::give_back_memory();
         }
         let mut state = self.lock();
         state.writing = 0;
@@ -398,6 +411,9 @@ impl<R: Read> Input<R> {
             match self.read_line() {
                 Ok(Line::End) | Err(_) => break,
                 Ok(Line::TooLong(bytes)) => {
+                    self.shared
+                        .large_since_give_back
+                        .store(bytes > LARGE_BYTES, Ordering::Relaxed);
                     let message = format!(
                         "Invalid request: the message is {bytes} bytes, over the limit of {} bytes (--max-message-bytes); it was skipped",
                         self.limits.max_line_bytes
@@ -406,6 +422,11 @@ impl<R: Read> Input<R> {
                     self.pending.extend_from_slice(&reply);
                 }
                 Ok(Line::Text) => {
+                    if self.line.len() > LARGE_BYTES {
+                        self.shared
+                            .large_since_give_back
+                            .store(true, Ordering::Relaxed);
+                    }
                     let line = std::mem::take(&mut self.line);
                     let handled = self.handle(&line);
                     // Keep the buffer for the next line, unless a long line made it large.
@@ -814,6 +835,7 @@ where
         output: Mutex::new(Box::new(output)),
         calls_direct: AtomicBool::new(false),
         gone: Notify::new(),
+        large_since_give_back: AtomicBool::new(false),
     });
     let (to_rmcp, from_input) = mpsc::channel(64);
     let reader = Input {

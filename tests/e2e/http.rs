@@ -838,3 +838,132 @@ fn sigterm_ends_a_stateful_event_stream_and_exits_0() {
             .is_some_and(|t| t.starts_with("text/event-stream"))
     );
 }
+
+/// Opens a stateful session on its own connection; the reply to `initialize`.
+fn open_session(server: &HttpServer) -> Reply {
+    server.post(&[], &initialize("2025-11-25"))
+}
+
+#[test]
+fn stateful_sessions_past_the_cap_are_refused_until_one_ends() {
+    let server = HttpServer::start(&["--stateful", "--max-sessions", "2"]);
+    let first = open_session(&server);
+    let second = open_session(&server);
+    let sessions: Vec<String> = [&first, &second]
+        .iter()
+        .map(|reply| {
+            assert_eq!(reply.result()["protocolVersion"], json!("2025-11-25"));
+            reply
+                .header("mcp-session-id")
+                .expect("a session id")
+                .to_string()
+        })
+        .collect();
+    let refused = open_session(&server);
+    assert_eq!(refused.status, 503, "{}", refused.text());
+    assert!(refused.header("retry-after").is_some());
+    let message = refused.message();
+    assert_eq!(message["id"], json!(1), "{message}");
+    let text = message["error"]["message"].as_str().unwrap_or_default();
+    assert!(
+        text.contains("Too many sessions") && text.contains("--max-sessions 2"),
+        "{text}"
+    );
+    assert_eq!(message["error"]["data"]["max_sessions"], json!(2));
+    // The sessions that were open still answer.
+    let with_session = [LEGACY, ("Mcp-Session-Id", sessions[0].as_str())];
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(server.post(&with_session, &initialized).status, 202);
+    assert_diagnosis(&server.post(&with_session, &diagnose(2)).result());
+    // Ending one makes room for the next.
+    let closed = server
+        .connect()
+        .request("DELETE", "/mcp", &with_session, b"");
+    assert!(closed.status < 300, "DELETE gave {}", closed.status);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let reopened = loop {
+        let reply = open_session(&server);
+        if reply.status != 503 || Instant::now() > deadline {
+            break reply;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert_eq!(reopened.status, 200, "{}", reopened.text());
+    assert!(reopened.header("mcp-session-id").is_some());
+    // The cap is on sessions, not on requests: stateless servers have none.
+    let stateless = HttpServer::start(&[]);
+    for _ in 0..4 {
+        assert_eq!(stateless.post(&[], &initialize("2025-11-25")).status, 200);
+    }
+}
+
+#[test]
+fn cors_answers_the_preflight_and_the_request_for_allowed_origins_only() {
+    let server = HttpServer::start(&["--allow-origin", "https://app.example:443"]);
+    let preflight = |origin: Option<&str>| {
+        let mut headers = vec![
+            ("Access-Control-Request-Method", "POST"),
+            (
+                "Access-Control-Request-Headers",
+                "content-type, mcp-protocol-version",
+            ),
+        ];
+        if let Some(origin) = origin {
+            headers.push(("Origin", origin));
+        }
+        server.connect().request("OPTIONS", "/mcp", &headers, b"")
+    };
+    let allowed = preflight(Some("https://app.example"));
+    assert_eq!(allowed.status, 204, "{}", allowed.text());
+    assert_eq!(
+        allowed.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    let methods = allowed
+        .header("access-control-allow-methods")
+        .unwrap_or_default();
+    assert!(
+        methods.contains("POST") && methods.contains("DELETE"),
+        "{methods}"
+    );
+    let headers = allowed
+        .header("access-control-allow-headers")
+        .unwrap_or_default();
+    for needed in [
+        "content-type",
+        "mcp-protocol-version",
+        "mcp-session-id",
+        "authorization",
+    ] {
+        assert!(headers.contains(needed), "{needed} not in {headers}");
+    }
+    let foreign = preflight(Some("https://evil.example"));
+    assert_eq!(foreign.status, 403);
+    assert!(foreign.header("access-control-allow-origin").is_none());
+
+    // The request itself: readable by the allowed origin, with the session header exposed.
+    let answered = server.post(
+        &[("Origin", "https://app.example")],
+        &initialize("2025-11-25"),
+    );
+    assert_eq!(answered.status, 200);
+    assert_eq!(
+        answered.header("access-control-allow-origin"),
+        Some("https://app.example")
+    );
+    assert!(
+        answered
+            .header("access-control-expose-headers")
+            .is_some_and(|h| h.contains("mcp-session-id"))
+    );
+    let refused = server.post(
+        &[("Origin", "https://evil.example")],
+        &initialize("2025-11-25"),
+    );
+    assert_eq!(refused.status, 403);
+    assert!(refused.header("access-control-allow-origin").is_none());
+    // A client that is no browser sends no Origin and gets no CORS headers.
+    let plain = server.post(&[], &initialize("2025-11-25"));
+    assert_eq!(plain.status, 200);
+    assert!(plain.header("access-control-allow-origin").is_none());
+}

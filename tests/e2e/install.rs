@@ -93,18 +93,27 @@ fn config_prints_each_clients_entry_with_the_absolute_binary() {
         assert_eq!(entry["command"], binary.as_str(), "{client}: {file}");
         assert_eq!(entry["args"], serde_json::json!(["serve"]), "{client}");
         assert_eq!(entry["type"].as_str(), transport, "{client}");
-        assert_eq!(file.as_object().map(|o| o.len()), Some(1), "{client}: {file}");
+        assert_eq!(
+            file.as_object().map(|o| o.len()),
+            Some(1),
+            "{client}: {file}"
+        );
     }
     let home_text = home.0.to_string_lossy().into_owned();
     let desktop_hint = stderr(&home.run(&["config", "claude-desktop"]));
     if cfg!(target_os = "linux") {
         assert!(
-            desktop_hint.contains(&format!("{home_text}/.config/Claude/claude_desktop_config.json")),
+            desktop_hint.contains(&format!(
+                "{home_text}/.config/Claude/claude_desktop_config.json"
+            )),
             "{desktop_hint}"
         );
     }
     let cursor_hint = stderr(&home.run(&["config", "cursor"]));
-    assert!(cursor_hint.contains(&format!("{home_text}/.cursor/mcp.json")), "{cursor_hint}");
+    assert!(
+        cursor_hint.contains(&format!("{home_text}/.cursor/mcp.json")),
+        "{cursor_hint}"
+    );
 
     let line = stdout(&home.run(&["config", "claude-code"]));
     assert_eq!(
@@ -117,6 +126,11 @@ fn config_prints_each_clients_entry_with_the_absolute_binary() {
 fn config_carries_the_knowledge_dir_as_an_absolute_path() {
     let home = ScratchHome::new("config-knowledge");
     std::fs::create_dir_all(home.0.join("ours")).expect("knowledge folder");
+    std::fs::copy(
+        root().join("knowledge/docs/monitoring.md"),
+        home.0.join("ours/monitoring.md"),
+    )
+    .expect("a knowledge document");
     let output = home.run(&["--knowledge-dir", "ours", "config", "claude-desktop"]);
     let file: Value = serde_json::from_str(&stdout(&output)).expect("JSON");
     let args = &file["mcpServers"]["scale-advisor"]["args"];
@@ -157,7 +171,10 @@ fn skill_install_writes_keeps_refuses_and_forces() {
     let refused = home.run(&["skill", "install"]);
     assert_eq!(refused.status.code(), Some(1));
     assert!(stderr(&refused).contains("--force"), "{}", stderr(&refused));
-    assert_eq!(std::fs::read_to_string(&path).expect("kept"), "my own notes\n");
+    assert_eq!(
+        std::fs::read_to_string(&path).expect("kept"),
+        "my own notes\n"
+    );
 
     let forced = stdout(&home.run(&["skill", "install", "--force"]));
     assert_eq!(forced.trim_end(), format!("replaced: {}", path.display()));
@@ -210,7 +227,12 @@ fn binary_tools() -> Vec<(String, String)> {
     assert!(tools.len() >= 8, "{} tools", tools.len());
     tools
         .iter()
-        .map(|t| (t["name"].as_str().unwrap_or_default().to_string(), t["description"].as_str().unwrap_or_default().to_string()))
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap_or_default().to_string(),
+                t["description"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect()
 }
 
@@ -221,7 +243,12 @@ fn the_bundle_manifest_lists_the_binarys_tools_and_version() {
         .as_array()
         .expect("tools")
         .iter()
-        .map(|t| (t["name"].as_str().unwrap_or_default().to_string(), t["description"].as_str().unwrap_or_default().to_string()))
+        .map(|t| {
+            (
+                t["name"].as_str().unwrap_or_default().to_string(),
+                t["description"].as_str().unwrap_or_default().to_string(),
+            )
+        })
         .collect();
     assert!(
         listed == binary_tools(),
@@ -236,7 +263,10 @@ fn the_bundle_manifest_lists_the_binarys_tools_and_version() {
     let server = &manifest["server"];
     assert_eq!(server["type"], "binary");
     let entry = server["entry_point"].as_str().expect("entry_point");
-    assert_eq!(server["mcp_config"]["command"], format!("${{__dirname}}/{entry}"));
+    assert_eq!(
+        server["mcp_config"]["command"],
+        format!("${{__dirname}}/{entry}")
+    );
     assert_eq!(server["mcp_config"]["args"], serde_json::json!(["serve"]));
     // The option reaches the binary through the variable it reads, and an unset option is
     // substituted (a default), never passed on as the literal placeholder.
@@ -257,12 +287,11 @@ fn toml_value<'a>(text: &'a str, table: &str, key: &str) -> Option<&'a str> {
         let line = line.trim();
         if line.starts_with('[') {
             in_table = line == format!("[{table}]");
-        } else if in_table {
-            if let Some((k, v)) = line.split_once('=') {
-                if k.trim() == key {
-                    return Some(v.trim().trim_matches('"'));
-                }
-            }
+        } else if in_table
+            && let Some((k, v)) = line.split_once('=')
+            && k.trim() == key
+        {
+            return Some(v.trim().trim_matches('"'));
         }
     }
     None
@@ -271,16 +300,24 @@ fn toml_value<'a>(text: &'a str, table: &str, key: &str) -> Option<&'a str> {
 #[test]
 fn the_python_package_is_the_binary_with_the_crates_metadata() {
     let text = std::fs::read_to_string(root().join("pyproject.toml")).expect("pyproject.toml");
-    let value = |table, key| toml_value(&text, table, key).unwrap_or_else(|| panic!("{table}.{key}"));
+    let value =
+        |table, key| toml_value(&text, table, key).unwrap_or_else(|| panic!("{table}.{key}"));
     assert_eq!(value("build-system", "build-backend"), "maturin");
     assert_eq!(value("tool.maturin", "bindings"), "bin");
     assert_eq!(value("tool.maturin", "manifest-path"), "server/Cargo.toml");
     assert_eq!(value("project", "name"), "scale-advisor");
-    assert_eq!(value("project", "description"), env!("CARGO_PKG_DESCRIPTION"));
+    assert_eq!(
+        value("project", "description"),
+        env!("CARGO_PKG_DESCRIPTION")
+    );
     assert_eq!(value("project", "license"), env!("CARGO_PKG_LICENSE"));
     assert_eq!(value("project", "dynamic"), "[\"version\"]");
     for key in ["Homepage", "Repository"] {
-        assert_eq!(value("project.urls", key), env!("CARGO_PKG_REPOSITORY"), "{key}");
+        assert_eq!(
+            value("project.urls", key),
+            env!("CARGO_PKG_REPOSITORY"),
+            "{key}"
+        );
     }
 }
 
@@ -290,11 +327,23 @@ fn server_json_has_the_fields_the_registry_schema_names() {
     let object = server.as_object().expect("an object");
     // The properties of ServerDetail in the registry's server.schema.json (2025-12-11).
     let known = [
-        "$schema", "name", "title", "description", "version", "repository", "websiteUrl",
-        "icons", "packages", "remotes", "_meta",
+        "$schema",
+        "name",
+        "title",
+        "description",
+        "version",
+        "repository",
+        "websiteUrl",
+        "icons",
+        "packages",
+        "remotes",
+        "_meta",
     ];
     for key in object.keys() {
-        assert!(known.contains(&key.as_str()), "server.json: unknown field {key}");
+        assert!(
+            known.contains(&key.as_str()),
+            "server.json: unknown field {key}"
+        );
     }
     let schema = server["$schema"].as_str().expect("$schema");
     assert!(schema.starts_with("https://static.modelcontextprotocol.io/schemas/"));
@@ -302,11 +351,20 @@ fn server_json_has_the_fields_the_registry_schema_names() {
     let (namespace, server_name) = name.split_once('/').expect("one slash");
     let namespace_ok = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '-';
     let name_ok = |c: char| c.is_ascii_alphanumeric() || c == '.' || c == '_' || c == '-';
-    assert!(!namespace.is_empty() && namespace.chars().all(namespace_ok), "{name}");
-    assert!(!server_name.is_empty() && server_name.chars().all(name_ok), "{name}");
+    assert!(
+        !namespace.is_empty() && namespace.chars().all(namespace_ok),
+        "{name}"
+    );
+    assert!(
+        !server_name.is_empty() && server_name.chars().all(name_ok),
+        "{name}"
+    );
     assert!((3..=200).contains(&name.len()));
     let description = server["description"].as_str().expect("description");
-    assert!((1..=100).contains(&description.chars().count()), "{description}");
+    assert!(
+        (1..=100).contains(&description.chars().count()),
+        "{description}"
+    );
     assert_eq!(server["version"], env!("CARGO_PKG_VERSION"));
     let repository = &server["repository"];
     assert_eq!(repository["url"], env!("CARGO_PKG_REPOSITORY"));
@@ -317,11 +375,22 @@ fn server_json_has_the_fields_the_registry_schema_names() {
     let package = packages[0].as_object().expect("a package");
     // Package has additionalProperties: false in the schema.
     let package_fields = [
-        "registryType", "registryBaseUrl", "identifier", "version", "fileSha256", "runtimeHint",
-        "transport", "runtimeArguments", "packageArguments", "environmentVariables",
+        "registryType",
+        "registryBaseUrl",
+        "identifier",
+        "version",
+        "fileSha256",
+        "runtimeHint",
+        "transport",
+        "runtimeArguments",
+        "packageArguments",
+        "environmentVariables",
     ];
     for key in package.keys() {
-        assert!(package_fields.contains(&key.as_str()), "server.json package: unknown field {key}");
+        assert!(
+            package_fields.contains(&key.as_str()),
+            "server.json package: unknown field {key}"
+        );
     }
     assert_eq!(package["registryType"], "pypi");
     assert_eq!(package["identifier"], "scale-advisor");
@@ -340,5 +409,8 @@ fn server_json_has_the_fields_the_registry_schema_names() {
     assert_eq!(arguments, ["serve"]);
     // PyPI ownership: the package description (the README) names the server.
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    assert!(readme.contains(&format!("mcp-name: {name}")), "README.md lacks `mcp-name: {name}`");
+    assert!(
+        readme.contains(&format!("mcp-name: {name}")),
+        "README.md lacks `mcp-name: {name}`"
+    );
 }

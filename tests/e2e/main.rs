@@ -9,6 +9,7 @@ mod decisions;
 mod diagnose;
 mod http;
 mod install;
+mod logging;
 mod planning;
 mod protocol;
 mod readme;

@@ -76,7 +76,10 @@ fn commands(block: &Block) -> Vec<String> {
             commands.push(std::mem::take(&mut pending).trim().to_string());
         }
     }
-    assert!(pending.is_empty(), "an unterminated command in the README: {pending}");
+    assert!(
+        pending.is_empty(),
+        "an unterminated command in the README: {pending}"
+    );
     commands
 }
 
@@ -86,14 +89,23 @@ fn run_shown(command: &str, scratch: &Path) -> String {
     let home = scratch.join("home");
     let work = scratch.join("work");
     std::fs::create_dir_all(&home).expect("scratch home");
-    // The knowledge section's example folder, empty: nothing laid over the embedded documents.
+    // The knowledge section's example folder, holding a copy of a built-in document.
     std::fs::create_dir_all(work.join("our-knowledge")).expect("scratch knowledge folder");
+    std::fs::copy(
+        root().join("knowledge/docs/monitoring.md"),
+        work.join("our-knowledge/monitoring.md"),
+    )
+    .expect("a knowledge document");
+    // Commands that read the repository's example files (`@tests/pages/...`) find them.
+    let tests_link = work.join("tests");
+    if !tests_link.exists() {
+        std::os::unix::fs::symlink(root().join("tests"), &tests_link).expect("a link to tests/");
+    }
     let binary = Path::new(BINARY).canonicalize().expect("the binary exists");
     let bin_dir = binary.parent().expect("the binary has a folder");
-    let path = std::env::join_paths(
-        std::iter::once(bin_dir.to_path_buf())
-            .chain(std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default())),
-    )
+    let path = std::env::join_paths(std::iter::once(bin_dir.to_path_buf()).chain(
+        std::env::split_paths(&std::env::var_os("PATH").unwrap_or_default()),
+    ))
     .expect("a PATH");
     let output = Command::new("sh")
         .arg("-c")
@@ -162,8 +174,14 @@ fn readme_commands_run_and_print_what_the_readme_shows() {
         }
     }
     let _ = std::fs::remove_dir_all(&scratch);
-    assert!(ran >= 5, "only {ran} scale-advisor commands found in the README");
-    assert!(compared >= 4, "only {compared} shown outputs found in the README");
+    assert!(
+        ran >= 5,
+        "only {ran} scale-advisor commands found in the README"
+    );
+    assert!(
+        compared >= 4,
+        "only {compared} shown outputs found in the README"
+    );
 
     if update && !rewrites.is_empty() {
         let mut lines: Vec<String> = readme.lines().map(str::to_string).collect();
@@ -186,7 +204,10 @@ fn readme_commands_run_and_print_what_the_readme_shows() {
         .filter_map(|line| line.trim().strip_prefix("# README: "))
         .map(|command| command.trim().to_string())
         .collect();
-    assert!(!others.is_empty(), "no install commands found in the README");
+    assert!(
+        !others.is_empty(),
+        "no install commands found in the README"
+    );
     let unchecked: Vec<_> = others.difference(&listed).collect();
     let stale: Vec<_> = listed.difference(&others).collect();
     assert!(

@@ -359,6 +359,13 @@ impl Field<'_> {
         if !typed {
             return false;
         }
+        if let (Some(text), Some(max)) = (
+            value.as_str(),
+            self.node.get("maxLength").and_then(Value::as_u64),
+        ) {
+            // JSON Schema counts characters, not bytes.
+            return text.chars().count() as u64 <= max;
+        }
         if let Some(x) = value.as_f64() {
             let below = self.bound("minimum").is_some_and(|m| x < m)
                 || self.bound("exclusiveMinimum").is_some_and(|m| x <= m);
@@ -666,6 +673,12 @@ fn probe_values(root: &Map<String, Value>, field: &Field) -> Vec<String> {
     if kinds.iter().any(|k| k == "string") {
         values.extend(["\"no_such_value\"", "\"\"", "\" \"", "\"\\u0000\""].map(String::from));
         values.push(json!("é".repeat(5000)).to_string());
+        // Free text at its stated limit is accepted; one character more is refused by name.
+        if let Some(max) = field.node.get("maxLength").and_then(Value::as_u64) {
+            let max = usize::try_from(max).unwrap_or(usize::MAX).min(1 << 20);
+            values.push(json!("a".repeat(max)).to_string());
+            values.push(json!("é".repeat(max + 1)).to_string());
+        }
     }
     if kinds.iter().any(|k| k == "array") {
         values.extend(["[]", "[null]", "[\"no_such_value\"]", "[[]]"].map(String::from));
@@ -955,6 +968,7 @@ fn every_field_of_every_tool_refuses_bad_values_by_name() {
     let mut prober = Prober::new(Server::start());
     let tools = list_tools(&mut prober.server);
     let mut summary = Vec::new();
+    let mut bounded_text = 0;
     for tool in &tools {
         let root = &tool.input;
         let base = accepted_base(&mut prober, tool);
@@ -962,6 +976,9 @@ fn every_field_of_every_tool_refuses_bad_values_by_name() {
         fields(root, root, &[], &mut listed);
         let (before, mut accepted, mut refused) = (prober.probes, 0, 0);
         for field in &listed {
+            if field.node.contains_key("maxLength") {
+                bounded_text += 1;
+            }
             for raw in probe_values(root, field) {
                 let read = as_server_reads(&raw);
                 let arguments = with_field(root, root, &base, &field.path, json!("__PROBE__"))
@@ -988,6 +1005,8 @@ fn every_field_of_every_tool_refuses_bad_values_by_name() {
         started.elapsed(),
         summary.join("\n  ")
     );
+    // plan_migration's `from` and `to` at least: free text probed at and past its limit.
+    assert!(bounded_text >= 2, "{bounded_text} fields state a maxLength");
 }
 
 #[test]
@@ -1613,4 +1632,136 @@ fn a_client_that_goes_away_mid_answer_ends_the_server() {
         "a client that went away mid-answer: exit 0 after {:?}",
         started.elapsed()
     );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The CLI in a pipe: `scale-advisor call … --json | head` ends quietly.
+
+/// Runs the CLI with its stdout a pipe whose reader is already gone, as when `head` has read
+/// its lines and left: the first write meets a broken pipe.
+fn run_into_a_closed_pipe(args: &[&str]) -> std::process::Output {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    Command::new(BINARY)
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(writer)
+        .stderr(Stdio::piped())
+        .output()
+        .expect("the binary runs")
+}
+
+#[test]
+fn the_cli_ends_quietly_when_its_reader_goes_away() {
+    let reshard = r#"{"kind": "reshard", "current_shards": 4, "target_shards": 64}"#;
+    for args in [
+        vec!["call", "plan_migration", reshard, "--json"],
+        vec!["call", "plan_migration", reshard],
+        vec!["tools"],
+        vec!["tools", "--json"],
+    ] {
+        let output = run_into_a_closed_pipe(&args);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(0), "{args:?}: {stderr}");
+        assert!(stderr.is_empty(), "{args:?} wrote to stderr: {stderr}");
+    }
+    // Through a real `head`, which leaves after one line of a long answer.
+    let script = format!(
+        "set -o pipefail; '{BINARY}' call plan_migration '{reshard}' --json | head -n 1 >/dev/null"
+    );
+    let output = Command::new("bash")
+        .args(["-c", &script])
+        .output()
+        .expect("bash runs");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(output.status.success(), "{stderr}");
+    assert!(!stderr.contains("panicked"), "{stderr}");
+}
+
+// ---------------------------------------------------------------------------------------------
+// Memory given back: after the largest request and the largest answer, the resident set
+// returns to within a few MB of idle within a second.
+
+/// How far above idle the resident set may stay once a request is over.
+const GIVEN_BACK_SLACK_KB: u64 = 4 * MB;
+
+/// The resident set (less the executable's pages) once it has settled within the slack of
+/// `idle_kb`, polled for up to a second; the last reading if it never did.
+fn settled_work_kb(pid: u32, idle_kb: u64) -> (u64, Duration) {
+    let started = Instant::now();
+    loop {
+        let now = Memory::of(pid).work_kb();
+        if now <= idle_kb + GIVEN_BACK_SLACK_KB || started.elapsed() >= Duration::from_secs(1) {
+            return (now, started.elapsed());
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[test]
+fn memory_is_given_back_after_the_largest_line_and_the_largest_answer() {
+    let mut server = Server::start();
+    let pid = server.pid();
+    // Idle: after the handshake and one ordinary call of the kinds used below.
+    server.call_ok(
+        "plan_migration",
+        json!({"kind": "reshard", "current_shards": 2, "target_shards": 3}),
+    );
+    server.call_err(
+        "plan_migration",
+        json!({"kind": "database_switch", "from": "x".repeat(300)}),
+    );
+    std::thread::sleep(Duration::from_millis(300));
+    let idle = Memory::of(pid).work_kb();
+
+    let mut report = vec![format!("idle {idle} kB")];
+    // A 10 MB `from`, and the largest line the transport accepts (16 MiB less a little).
+    for (what, length) in [
+        ("a 10 MB line", 10 << 20),
+        ("a 16 MiB line", (16 << 20) - 4096),
+    ] {
+        let arguments = json!({"kind": "database_switch", "from": "é".repeat(length / 2)});
+        let line = call_line(&json!(what), "plan_migration", &arguments);
+        assert!(line.len() < 16 << 20, "{} bytes", line.len());
+        server.send_line(&line);
+        let answer = server.response_to(&json!(what));
+        assert_eq!(answer["result"]["isError"], true, "{what} was accepted");
+        let text = answer["result"]["content"][0]["text"]
+            .as_str()
+            .unwrap_or_default();
+        assert!(
+            text.contains("`from`") && text.len() < 1000,
+            "{}",
+            short(text)
+        );
+        let peak = Memory::of(pid).peak_work_kb();
+        let (after, took) = settled_work_kb(pid, idle);
+        report.push(format!("{what}: peak {peak} kB, {after} kB after {took:?}"));
+        assert!(
+            after <= idle + GIVEN_BACK_SLACK_KB,
+            "{what}: {after} kB a second later, idle {idle} kB ({report:?})"
+        );
+    }
+    // The largest reshard plan: 65,536 virtual shards spread from one shard over 4,096.
+    let largest = json!({"kind": "reshard", "current_shards": 1, "target_shards": 4096, "virtual_shards": 65536});
+    let id = json!("largest");
+    server.send_line(&call_line(&id, "plan_migration", &largest));
+    let answer = server.response_to(&id);
+    let size = answer.to_string().len();
+    assert!(size > 1_000_000, "the largest answer is {size} bytes");
+    assert_eq!(
+        answer["result"]["structuredContent"]["reshard"]["moved_virtual_shards"]
+            .as_u64()
+            .map(|moved| moved > 60_000),
+        Some(true)
+    );
+    drop(answer);
+    let (after, took) = settled_work_kb(pid, idle);
+    report.push(format!("a {size} byte answer: {after} kB after {took:?}"));
+    assert!(
+        after <= idle + GIVEN_BACK_SLACK_KB,
+        "the largest answer: {after} kB a second later, idle {idle} kB ({report:?})"
+    );
+    assert!(server.request("ping", json!({}))["result"].is_object());
+    eprintln!("memory given back: {}", report.join("; "));
 }

@@ -52,7 +52,7 @@ echo "== 2. the README's install commands"
 index=(--no-index --find-links "$work/wheels")
 # README: uvx scale-advisor serve
 uvx "${index[@]}" scale-advisor serve < /dev/null
-uvx "${index[@]}" scale-advisor tools | grep -q '^plan_capacity '
+uvx "${index[@]}" scale-advisor tools | grep '^plan_capacity ' > /dev/null
 check "uvx scale-advisor serve (the name resolved from the wheel, as from PyPI)"
 # README: pipx install scale-advisor
 pipx install --pip-args="${index[*]}" scale-advisor
@@ -102,7 +102,15 @@ PY
 check "the bundle holds a valid manifest and the release binary, which runs"
 
 echo "== 4. cargo publish --dry-run (knowledge, tools, server in dependency order)"
-cargo publish --dry-run --locked --workspace --exclude scale-advisor-bench
+cargo package --list --locked -p scale-advisor-knowledge > "$work/knowledge.list"
+for doc in knowledge/docs/*.md; do
+    grep -qx "docs/$(basename "$doc")" "$work/knowledge.list" || { echo "the knowledge crate lacks $doc"; exit 1; }
+done
+cargo package --list --locked -p scale-advisor | grep -qx skill.md
+check "the packaged crates hold the $(ls knowledge/docs/*.md | wc -l) knowledge documents and skill.md"
+# One command for the three: cargo packs each against the others' packed sources, in order.
+# --allow-dirty: what is checked is the packing, not whether a developer has committed yet.
+cargo publish --dry-run --allow-dirty --locked --workspace --exclude scale-advisor-bench
 check "cargo publish --dry-run --workspace"
 
 echo "== 5. config and skill install into a scratch HOME"

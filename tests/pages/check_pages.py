@@ -397,6 +397,13 @@ def main():
         result = server.request("tools/call", {"name": "scaling_report", "arguments": arguments})
         check(not result.get("isError"), f"{path.name}: scaling_report answers ({result.get('content')})")
         calls.append((path.stem, "scaling_report", path, result))
+    # A report that carries a forecast (scaling_report's `growth`), once the tool takes it.
+    if "growth" in tools["scaling_report"]["inputSchema"].get("properties", {}):
+        path = HERE / "scenarios" / "growth-report.json"
+        result = server.request("tools/call", {"name": "scaling_report", "arguments": json.loads(path.read_text())})
+        check(not result.get("isError"), f"{path.name}: scaling_report with growth answers ({result.get('content')})")
+        check(isinstance(result.get("structuredContent", {}).get("forecast"), dict), f"{path.name}: the report holds its forecast")
+        calls.append((path.stem, "scaling_report", path, result))
     forecast_args = HERE / "scenarios" / "forecast-three-resources.json"
     if "forecast_growth" in tools:
         check("forecast_growth" in page_tools, "forecast_growth links the view")

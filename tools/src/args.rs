@@ -306,6 +306,25 @@ impl<'a> Validator<'a> {
                 }
             }
             Value::Object(object) => self.check_object(node, object, field)?,
+            Value::String(text) => {
+                // A character is at least a byte: a string within the limit in bytes is
+                // within it in characters, without counting them.
+                if let Some(max) = node.get("maxLength").and_then(Value::as_u64)
+                    && text.len() as u64 > max
+                {
+                    let length = text.chars().count() as u64;
+                    if length > max {
+                        return Err(ArgError::new(
+                            field,
+                            format!(
+                                "a string of {length} characters, starting `{}`",
+                                clip(text, 40)
+                            ),
+                            self.describe(node),
+                        ));
+                    }
+                }
+            }
             _ => {}
         }
         Ok(())
@@ -367,7 +386,10 @@ impl<'a> Validator<'a> {
         };
         match types.first().copied() {
             Some("boolean") => "true or false".into(),
-            Some("string") => "a string".into(),
+            Some("string") => match node.get("maxLength").and_then(Value::as_u64) {
+                Some(max) => format!("a string of at most {max} characters"),
+                None => "a string".into(),
+            },
             Some("object") => "an object".into(),
             Some("array") => match node.get("items").and_then(Value::as_object) {
                 Some(item) => format!("a list of {}", self.accepts(item)),

@@ -206,6 +206,8 @@ fn prepare<T: Tool>() -> PreparedTool {
     let input = SchemaSettings::draft2020_12()
         .into_generator()
         .into_root_schema_for::<T::Args>();
+    let mut input = schema_object(input);
+    schema::bound_free_text(&mut input);
     let output = SchemaSettings::draft2020_12()
         .for_serialize()
         .into_generator()
@@ -214,9 +216,9 @@ fn prepare<T: Tool>() -> PreparedTool {
         name: T::NAME,
         title: T::TITLE,
         description: T::DESCRIPTION,
-        input_schema: schema::advertised_input(&schema_object(input.clone()), T::NESTED),
+        input_schema: schema::advertised_input(&input, T::NESTED),
         output_schema: schema::advertised_output(&schema_object(output)),
-        validation_schema: schema::strip(&schema_object(input)),
+        validation_schema: schema::strip(&input),
         invoke: invoke::<T>,
         invoke_json: invoke_json::<T>,
     }

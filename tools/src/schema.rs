@@ -13,6 +13,49 @@
 
 use serde_json::{Map, Value};
 
+/// The longest free-text argument accepted, in characters, unless a field states its own
+/// `maxLength`: names of stores, resources and the like are a few words, and a bound keeps a
+/// careless or hostile caller from having megabytes echoed back or held.
+pub const MAX_FREE_TEXT_CHARS: u64 = 256;
+
+/// Gives every free-text string of a schema (a string that is no enumeration or constant) a
+/// `maxLength`, [`MAX_FREE_TEXT_CHARS`] unless it states its own, so that the bound is
+/// advertised and enforced alike.
+pub(crate) fn bound_free_text(node: &mut Map<String, Value>) {
+    let is_string = match node.get("type") {
+        Some(Value::String(t)) => t == "string",
+        Some(Value::Array(ts)) => ts.iter().any(|t| t == "string"),
+        _ => false,
+    };
+    if is_string
+        && !node.contains_key("enum")
+        && !node.contains_key("const")
+        && !node.contains_key("maxLength")
+    {
+        node.insert("maxLength".into(), Value::from(MAX_FREE_TEXT_CHARS));
+    }
+    for (key, child) in node.iter_mut() {
+        match (key.as_str(), child) {
+            ("properties" | "$defs", Value::Object(children)) => {
+                for grandchild in children.values_mut() {
+                    if let Value::Object(field) = grandchild {
+                        bound_free_text(field);
+                    }
+                }
+            }
+            (_, Value::Object(field)) => bound_free_text(field),
+            (_, Value::Array(items)) => {
+                for item in items {
+                    if let Value::Object(field) = item {
+                        bound_free_text(field);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
 /// The advertised input schema for `full`; `nested` maps a property to the tool whose
 /// arguments it carries.
 pub(crate) fn advertised_input(
