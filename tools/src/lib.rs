@@ -18,6 +18,7 @@ pub mod plan_migration;
 pub mod scaling_report;
 mod schema;
 pub mod size_cache;
+mod stages;
 
 pub use args::ArgError;
 

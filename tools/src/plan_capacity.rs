@@ -320,7 +320,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
     let (stage, monthly_cost_usd) =
         match needs(&mut missing, args.users, "users", "stage, monthly_cost_usd") {
             Some(users) => {
-                let number = advisor.diagnose.stage_for_users(users as f64);
+                let number = advisor.diagnose.stages.for_users(users as f64);
                 let stage = advisor
                     .diagnose
                     .stages
