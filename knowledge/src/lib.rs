@@ -120,9 +120,14 @@ impl Knowledge {
         let thresholds = thresholds::Thresholds::read(&self.documents);
         for document in &mut self.documents {
             if document.text().contains("{{") {
-                let text =
-                    thresholds::write(thresholds.as_ref(), document.path(), document.text())?;
-                *document = Document::parse(document.slug(), document.path(), &text)?;
+                let text = thresholds::write(thresholds.as_ref(), document)?;
+                let written = Document::parse(document.slug(), document.path(), &text)?;
+                // Written prose keeps where the document came from, for errors that blame.
+                *document = if document.is_embedded() {
+                    written.mark_embedded()
+                } else {
+                    written
+                };
             }
         }
         Ok(self)
