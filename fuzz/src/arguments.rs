@@ -399,6 +399,7 @@ fn typed_result_is_finite(
         tools::plan_capacity::PlanCapacity,
         tools::plan_migration::PlanMigration,
         tools::scaling_report::ScalingReport,
+        tools::forecast_growth::ForecastGrowth,
     );
     Err(format!(
         "the tool `{name}` is not listed in fuzz/src/arguments.rs (typed_result_is_finite): add it"

@@ -48,6 +48,8 @@ pub enum Clause {
     Equals { field: String, value: String },
     /// A boolean argument that is true.
     Flag { field: String },
+    /// A boolean argument that is false or absent: `not independent_table_groups`.
+    Unset { field: String },
     /// A finding of `diagnose_bottleneck` that fired.
     Finding { id: String },
     /// Always true: the last rule of an ordered table.
@@ -66,6 +68,7 @@ impl fmt::Display for Clause {
             }
             Self::Equals { field, value } => write!(f, "{field} = {value}"),
             Self::Flag { field } => f.write_str(field),
+            Self::Unset { field } => write!(f, "not {field}"),
             Self::Finding { id } => write!(f, "finding {id}"),
             Self::Otherwise => f.write_str("otherwise"),
         }
@@ -160,6 +163,7 @@ impl Clause {
                 .is_some_and(|v| comparison.holds(v, *threshold)),
             Self::Equals { field, value } => facts.word(field) == Some(value.as_str()),
             Self::Flag { field } => facts.flag(field),
+            Self::Unset { field } => !facts.flag(field),
             Self::Finding { id } => facts.finding(id),
             Self::Otherwise => true,
         }
@@ -169,6 +173,10 @@ impl Clause {
         let words: Vec<&str> = text.split_whitespace().collect();
         match words.as_slice() {
             ["otherwise"] => Ok(Self::Otherwise),
+            ["not", field] => match Self::parse(field, vocabulary)? {
+                Self::Flag { field } => Ok(Self::Unset { field }),
+                _ => Err(format!("`not` applies to a flag only, not to `{field}`")),
+            },
             ["finding", id] => {
                 if vocabulary.findings.iter().any(|f| f == id) {
                     Ok(Self::Finding { id: id.to_string() })
@@ -240,7 +248,7 @@ impl Clause {
                 })
             }
             _ => Err(format!(
-                "cannot read `{text}`; a clause is `field > number`, `field = word`, `flag`, `finding id` or `otherwise`"
+                "cannot read `{text}`; a clause is `field > number`, `field = word`, `flag`, `not flag`, `finding id` or `otherwise`"
             )),
         }
     }
@@ -291,6 +299,11 @@ impl Condition {
             .filter(|a| a.iter().all(|c| c.holds(facts)))
             .flatten()
             .collect()
+    }
+
+    /// The alternatives (joined by `or`), each a list of clauses joined by `and`.
+    pub fn alternatives(&self) -> impl Iterator<Item = &[Clause]> {
+        self.alternatives.iter().map(Vec::as_slice)
     }
 
     /// Every clause, in the order written.

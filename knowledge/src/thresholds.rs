@@ -279,7 +279,10 @@ mod tests {
         let thresholds = Thresholds::read(&docs).unwrap();
         let error = |text: &str| write(Some(&thresholds), &prose(text)).unwrap_err();
         let e = error("fine\n{{db_cpu_saturaton.warning}}\n");
-        assert_eq!(e.line, 4, "the line in the file, after the title and a blank line");
+        assert_eq!(
+            e.line, 4,
+            "the line in the file, after the title and a blank line"
+        );
         assert!(
             e.message.contains("did you mean `db_cpu_saturation`"),
             "{e}"
@@ -316,7 +319,10 @@ mod tests {
                 .message
                 .contains("lacks")
         );
-        assert_eq!(write(None, &prose("no braces\n")).unwrap(), "# Prose\n\nno braces\n");
+        assert_eq!(
+            write(None, &prose("no braces\n")).unwrap(),
+            "# Prose\n\nno braces\n"
+        );
         let docs = documents("| db_cpu_saturation | `db_cpu_pct > sixty` | |\n");
         let thresholds = Thresholds::read(&docs).unwrap();
         let e = write(Some(&thresholds), &prose("{{db_cpu_saturation.warning}}")).unwrap_err();

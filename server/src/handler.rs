@@ -604,5 +604,6 @@ fn not_found_message(advisor: &Advisor, uri: &str) -> String {
 const INSTRUCTIONS: &str = "scale-advisor gives deterministic, sourced advice for scaling data infrastructure. \
 Start with diagnose_bottleneck on whatever metrics and architecture facts you have; use the decision tools \
 (choose_datastore, choose_message_queue, pick_consistency_model) and the calculators (size_cache, plan_capacity) \
-for exact answers; plan_migration and scaling_report turn them into a plan. Every result cites knowledge:// \
+for exact answers; forecast_growth says when each resource breaks as load grows and by when to act; \
+plan_migration and scaling_report turn them into a plan. Every result cites knowledge:// \
 resources you can read for the reasoning. The scaling_review prompt runs a full review.";

@@ -9,6 +9,18 @@ use tools::Advisor;
 
 pub const SCALING_REVIEW: &str = "scaling_review";
 
+/// The longest text each argument takes, in characters: room for a few paragraphs of a
+/// system's description, while a careless or hostile client cannot have megabytes echoed into
+/// the prompt. Stated in each argument's description, since prompt arguments have no schema.
+const ARGUMENT_LIMITS: [(&str, usize); 2] = [("system_description", 4000), ("metrics", 2000)];
+
+fn limit_of(name: &str) -> usize {
+    ARGUMENT_LIMITS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map_or(0, |(_, limit)| *limit)
+}
+
 pub fn list() -> Vec<Prompt> {
     vec![
         Prompt::new(
@@ -16,10 +28,10 @@ pub fn list() -> Vec<Prompt> {
             Some("Review a system's scalability: gather the missing facts, run the scale-advisor tools, answer in the standard scaling report template."),
             Some(vec![
                 PromptArgument::new("system_description")
-                    .with_description("The system in words: what it does, users, architecture (cache, replicas, sharding, regions), datastores, queues.")
+                    .with_description(format!("The system in words: what it does, users, architecture (cache, replicas, sharding, regions), datastores, queues. At most {} characters.", limit_of("system_description")))
                     .with_required(true),
                 PromptArgument::new("metrics")
-                    .with_description("Known metrics, e.g. p95 latency, database CPU, read share, cache hit rate, replication lag, queue depth.")
+                    .with_description(format!("Known metrics, e.g. p95 latency, database CPU, read share, cache hit rate, replication lag, queue depth. At most {} characters.", limit_of("metrics")))
                     .with_required(false),
             ]),
         )
@@ -49,6 +61,20 @@ pub fn get(
             .map(str::trim)
             .filter(|s| !s.is_empty())
     };
+    for (name, limit) in ARGUMENT_LIMITS {
+        if let Some(text) = argument(name)
+            && text.len() > limit
+            && text.chars().count() > limit
+        {
+            return Err(McpError::invalid_params(
+                format!(
+                    "prompt `scaling_review`: the argument `{name}` is {} characters; it takes at most {limit}",
+                    text.chars().count()
+                ),
+                None,
+            ));
+        }
+    }
     let Some(system) = argument("system_description") else {
         return Err(McpError::invalid_params(
             "prompt `scaling_review` needs the argument `system_description` (the system in words)",
@@ -65,8 +91,8 @@ pub fn get(
         "Review the scalability of this system and answer in the standard scaling report.\n\n\
 System: {system}\n\nMetrics: {metrics}\n\n\
 Steps:\n\
-1. List the facts still missing and ask me for them in one short message: active users; whether there is a cache, read replicas, sharding, a load balancer, a CDN, a job queue; the number of regions and whether several are needed; p95 and p99 latency (ms), database and application CPU (%), share of database operations that are reads (%), cache hit rate (%), replication lag (ms), queue depth, connection pool use (%), queries per request, slowest query (ms); observed failures (split brain, cascade failure, read-after-write inconsistency, phantom locks, cache stampedes); peak requests per second and expected growth; current monthly cost. Go on with what is known if I cannot answer.\n\
-2. Call `diagnose_bottleneck` with the architecture and metrics. Then, as the findings call for them: `choose_datastore` for a datastore decision, `choose_message_queue` for async work, `pick_consistency_model` for replication or multi-region trade-offs, `size_cache` for a cache, `plan_capacity` for servers, pool size and replicas, `plan_migration` for the move to the next stage.\n\
+1. List the facts still missing and ask me for them in one short message: active users; whether there is a cache, read replicas, sharding, a load balancer, a CDN, a job queue; the number of regions and whether several are needed; p95 and p99 latency (ms), database and application CPU (%), share of database operations that are reads (%), cache hit rate (%), replication lag (ms), queue depth, connection pool use (%), queries per request, slowest query (ms); observed failures (split brain, cascade failure, read-after-write inconsistency, phantom locks, cache stampedes); peak requests per second and expected growth (a monthly rate or a multiple over a period) and how long it takes to add capacity; current monthly cost. Go on with what is known if I cannot answer.\n\
+2. Call `diagnose_bottleneck` with the architecture and metrics. Then, as the findings call for them: `choose_datastore` for a datastore decision, `choose_message_queue` for async work, `pick_consistency_model` for replication or multi-region trade-offs, `size_cache` for a cache, `plan_capacity` for servers, pool size and replicas, `plan_migration` for the move to the next stage. Whenever growth is expected (\"we expect 3x next year\", \"when will the database run out?\", a launch, a date to be ready by), call `forecast_growth` with today's metrics and the growth (monthly_growth_pct, or growth_multiple with over_months): it gives the first resource to break, the month, and the month to start adding capacity given the lead time; quote that month in Migration Plan and Cost Impact.\n\
 3. Call `scaling_report` with everything gathered, or write the report yourself with exactly these sections in order: Current Architecture Analysis, Bottlenecks Identified, Recommended Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation (see the resource knowledge://report-template).\n\
 4. Quote every number as the tools return it, with its formula, and cite the knowledge:// sources.\n\n\
 Tools available on this server: {}.",

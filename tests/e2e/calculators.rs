@@ -437,15 +437,18 @@ fn plan_capacity_formulas_stage_and_cost() {
     }
 
     // (users, stage number, stage name, low, high)
+    // A row that prices a later stage than the user count's gives a band between it and the
+    // row before (100001 users are stage 3; the row up to 1M prices stage 4's sharding).
     let bands = [
         (0, 1, "Prototype", 100, Some(300)),
         (9999, 1, "Prototype", 100, Some(300)),
         (10000, 2, "Caching", 100, Some(300)),
         (10001, 2, "Caching", 1000, Some(3000)),
         (100000, 3, "Read Replicas", 1000, Some(3000)),
-        (100001, 3, "Read Replicas", 10000, Some(30000)),
+        (100001, 3, "Read Replicas", 1000, Some(30000)),
         (1000000, 4, "Sharding", 10000, Some(30000)),
-        (1000001, 4, "Sharding", 100000, None),
+        (1000001, 4, "Sharding", 10000, Some(100000)),
+        (9999999, 4, "Sharding", 10000, Some(100000)),
         (10000000, 5, "Distributed", 100000, None),
     ];
     for (users, number, name, low, high) in bands {

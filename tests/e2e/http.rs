@@ -967,3 +967,83 @@ fn cors_answers_the_preflight_and_the_request_for_allowed_origins_only() {
     assert_eq!(plain.status, 200);
     assert!(plain.header("access-control-allow-origin").is_none());
 }
+
+/// A session's standalone event stream (GET /mcp), read a line at a time by a thread: the
+/// `data:` messages it carries arrive on the channel.
+fn event_stream(server: &HttpServer, session: &str) -> std::sync::mpsc::Receiver<Value> {
+    let (sender, messages) = std::sync::mpsc::channel();
+    let mut conn = Conn::open(&server.authority);
+    let headers = [
+        ("Accept", "text/event-stream"),
+        LEGACY,
+        ("Mcp-Session-Id", session),
+    ];
+    let head = conn.head("GET", "/mcp", &headers, None);
+    conn.write_all(head.as_bytes())
+        .expect("the request is sent");
+    std::thread::spawn(move || {
+        let mut line = String::new();
+        while conn.reader.read_line(&mut line).is_ok_and(|n| n > 0) {
+            if let Some(data) = line.trim().strip_prefix("data:")
+                && let Ok(message) = serde_json::from_str::<Value>(data.trim())
+                && sender.send(message).is_err()
+            {
+                break;
+            }
+            line.clear();
+        }
+    });
+    messages
+}
+
+#[test]
+fn a_stateful_session_hears_the_log_messages_at_its_level() {
+    let server = HttpServer::start(&["--stateful"]);
+    let init = open_session(&server);
+    assert!(init.result()["capabilities"]["logging"].is_object());
+    let session = init
+        .header("mcp-session-id")
+        .expect("a session id")
+        .to_string();
+    let with_session = [LEGACY, ("Mcp-Session-Id", session.as_str())];
+    let initialized = json!({"jsonrpc": "2.0", "method": "notifications/initialized"});
+    assert_eq!(server.post(&with_session, &initialized).status, 202);
+    // rmcp sends a session's notifications on its standalone stream.
+    let stream = event_stream(&server, &session);
+    std::thread::sleep(Duration::from_millis(200));
+    let bad_call = |id: i64| {
+        json!({"jsonrpc": "2.0", "id": id, "method": "tools/call",
+               "params": {"name": "diagnose_bottleneck", "arguments": {"db_cpu_pct": "high"}}})
+    };
+    let heard = |within: Duration| -> Vec<Value> {
+        let mut notes = Vec::new();
+        while let Ok(message) = stream.recv_timeout(within) {
+            if message["method"] == "notifications/message" {
+                notes.push(message["params"].clone());
+            }
+        }
+        notes
+    };
+    // Before any level is set: the refusal, and no message.
+    assert_eq!(
+        server.post(&with_session, &bad_call(2)).result()["isError"],
+        json!(true)
+    );
+    assert!(heard(Duration::from_millis(300)).is_empty());
+    let set = |level: &str, id: i64| json!({"jsonrpc": "2.0", "id": id, "method": "logging/setLevel", "params": {"level": level}});
+    assert_eq!(server.post(&with_session, &set("warning", 3)).status, 200);
+    assert_eq!(
+        server.post(&with_session, &bad_call(4)).result()["isError"],
+        json!(true)
+    );
+    let notes = heard(Duration::from_secs(2));
+    assert_eq!(notes.len(), 1, "{notes:?}");
+    assert_eq!(notes[0]["level"], "warning");
+    assert_eq!(notes[0]["data"]["event"], "refused_call");
+    assert_eq!(server.post(&with_session, &set("error", 5)).status, 200);
+    assert_eq!(
+        server.post(&with_session, &bad_call(6)).result()["isError"],
+        json!(true)
+    );
+    assert!(heard(Duration::from_millis(500)).is_empty());
+}

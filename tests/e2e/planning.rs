@@ -195,7 +195,7 @@ fn shard_strategy_by_rule_order() {
             .iter()
             .map(|t| t["strategy"].as_str().unwrap())
             .collect();
-        assert_eq!(tradeoffs, ["hash", "range", "geographic", "directory"]);
+        assert_eq!(tradeoffs, ["directory", "hash", "range", "geographic"]);
         assert!(!s["shard_key_advice"].as_array().unwrap().is_empty());
         assert_eq!(s["virtual_shards"], 1024);
         assert!(plan["reshard"].is_null());
@@ -333,7 +333,7 @@ fn migration_refusals_name_the_field() {
     let text = server.call_err("plan_migration", json!({"kind": "reshuffle"}));
     assert!(
         text.contains(
-            "database_switch, shard, reshard, add_cache, add_read_replicas, multi_region"
+            "database_switch, functional_partition, shard, reshard, add_cache, add_read_replicas, multi_region"
         ),
         "{text}"
     );
@@ -382,7 +382,9 @@ fn scaling_report_sections_in_order_with_the_tools_it_ran() {
     assert_eq!(report["capacity"]["read_replicas"], 4);
     assert_eq!(report["migrations"][0]["kind"], "add_read_replicas");
     assert_eq!(report["components_to_add"][0]["component"], "read_replicas");
-    assert_eq!(report["cost"]["projected"]["low"], 10000);
+    // 150K users are stage 3: the band runs up to the 1M row without naming its sharding.
+    assert_eq!(report["cost"]["projected"]["low"], 1000);
+    assert_eq!(report["cost"]["projected"]["basis"], "between");
     let bottlenecks = report["sections"][1]["markdown"].as_str().unwrap();
     for finding in report["diagnosis"]["findings"].as_array().unwrap() {
         assert!(

@@ -1765,3 +1765,43 @@ fn memory_is_given_back_after_the_largest_line_and_the_largest_answer() {
     assert!(server.request("ping", json!({}))["result"].is_object());
     eprintln!("memory given back: {}", report.join("; "));
 }
+
+#[test]
+fn prompt_arguments_are_bounded_and_say_so() {
+    let mut server = Server::start();
+    let listed = server.request("prompts/list", json!({}));
+    let arguments = listed["result"]["prompts"][0]["arguments"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
+    assert!(!arguments.is_empty(), "{listed}");
+    for argument in &arguments {
+        let description = argument["description"].as_str().unwrap_or_default();
+        assert!(description.contains("At most"), "{argument}");
+    }
+    let huge = "y".repeat(10 * 1024 * 1024);
+    for (name, value) in [("system_description", &huge), ("metrics", &huge)] {
+        let mut given = json!({"system_description": "a shop"});
+        given[name] = json!(value);
+        let answer = server.request(
+            "prompts/get",
+            json!({"name": "scaling_review", "arguments": given}),
+        );
+        let message = answer["error"]["message"].as_str().unwrap_or_default();
+        assert!(
+            message.contains(&format!("`{name}`")) && message.contains("at most"),
+            "{}",
+            short(&answer.to_string())
+        );
+        assert!(answer.to_string().len() < 4096);
+    }
+    let fine = server.request(
+        "prompts/get",
+        json!({"name": "scaling_review", "arguments": {"system_description": "é".repeat(4000)}}),
+    );
+    assert!(
+        fine["result"]["messages"].is_array(),
+        "{}",
+        short(&fine.to_string())
+    );
+}

@@ -56,6 +56,14 @@ fn arguments() -> Vec<(&'static str, Value)> {
             json!({"kind": "reshard", "current_shards": 4, "target_shards": 6}),
         ),
         (
+            "forecast_growth",
+            json!({"growth_multiple": 3, "over_months": 12, "db_cpu_pct": 45, "app_cpu_pct": 30,
+                   "pool_utilization_pct": 40, "users": 80000, "p95_latency_ms": 180, "utilization_pct": 40,
+                   "queueing": {"servers": 16, "arrival_rps": 500, "service_time_ms": 20},
+                   "cache": {"cache_items": 200000, "catalog_items": 5000000, "zipf_alpha": 0.8, "policy": "lru"},
+                   "current_monthly_cost_usd": 5000}),
+        ),
+        (
             "scaling_report",
             json!({"system": system, "requirements": {"needs_acid": true, "read_heavy": true},
                    "capacity": {"peak_rps": 5000, "per_server_rps": 1000}, "current_monthly_cost_usd": 4000}),
@@ -95,6 +103,46 @@ fn bench_tools(c: &mut Criterion) {
     group.finish();
 }
 
+/// The heaviest input `forecast_growth` accepts: the largest catalog (10^12 items, LRU, growing
+/// for the longest horizon), the most servers of an M/M/c queue (Erlang B runs one step per
+/// server at every checkpoint), 100 resources, 10000 load-test points to fit, every month in
+/// `full` detail.
+fn heaviest_forecast() -> Value {
+    let resources: Vec<Value> = (0..100)
+        .map(|i| json!({"name": format!("disk_{i}_gb"), "current": 100 + i, "warning": 800, "critical": 950}))
+        .collect();
+    let measurements: Vec<Value> = (1..=10_000_u64)
+        .map(|n| {
+            let x = n as f64;
+            json!({"nodes": n, "throughput": 1000.0 * x / (1.0 + 0.02 * (x - 1.0) + 0.00001 * x * (x - 1.0))})
+        })
+        .collect();
+    json!({
+        "monthly_growth_pct": 5, "horizon_months": 120, "detail": "full",
+        "db_cpu_pct": 45, "app_cpu_pct": 30, "db_read_load_pct": 50, "db_write_load_pct": 20,
+        "pool_utilization_pct": 40, "resources": resources, "users": 80000,
+        "p95_latency_ms": 180, "utilization_pct": 40,
+        "queueing": {"servers": 100000, "arrival_rps": 500000, "service_time_ms": 100},
+        "cache": {"cache_items": 1000000000, "catalog_items": 1000000000000_u64, "zipf_alpha": 0.999, "policy": "lru"},
+        "scalability": {"measurements": measurements, "current_rps": 20000},
+        "current_monthly_cost_usd": 5000
+    })
+}
+
+fn bench_heaviest(c: &mut Criterion) {
+    let advisor = Advisor::embedded().expect("the embedded knowledge base loads");
+    let args = as_object(heaviest_forecast());
+    if let Err(error) = advisor.call("forecast_growth", &args) {
+        panic!("`forecast_growth` refused its heaviest input: {error}");
+    }
+    let mut group = c.benchmark_group("heaviest");
+    group.sample_size(20);
+    group.bench_function("forecast_growth", |b| {
+        b.iter(|| advisor.call(black_box("forecast_growth"), black_box(&args)))
+    });
+    group.finish();
+}
+
 fn bench_start_up(c: &mut Criterion) {
     let mut group = c.benchmark_group("start_up");
     group.sample_size(20);
@@ -107,5 +155,5 @@ fn bench_start_up(c: &mut Criterion) {
     group.finish();
 }
 
-criterion_group!(benches, bench_tools, bench_start_up);
+criterion_group!(benches, bench_tools, bench_heaviest, bench_start_up);
 criterion_main!(benches);

@@ -4,10 +4,12 @@
 
 use knowledge::{Knowledge, KnowledgeError};
 
-use crate::plan_capacity::CostRange;
+use crate::plan_capacity::{CostBasis, CostRange};
 
 /// One row of the cost table: the users it covers up to, what it pays for, its band.
 pub(crate) struct CostBand {
+    /// The stage whose architecture the row prices.
+    pub stage: u8,
     /// The band's upper user bound; `None` for the last band.
     pub max_users: Option<u64>,
     pub architecture: String,
@@ -24,6 +26,7 @@ impl CostBand {
             high: self.high,
             architecture: self.architecture.clone(),
             max_users: self.max_users,
+            basis: CostBasis::Row,
         }
     }
 }
@@ -38,7 +41,7 @@ pub(crate) struct CostTable {
 impl CostTable {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let table = knowledge.table("capacity-planning", "cost-by-scale")?;
-        table.require_columns(&["max_users", "architecture", "low_usd", "high_usd"])?;
+        table.require_columns(&["max_users", "stage", "architecture", "low_usd", "high_usd"])?;
         table.require_rows()?;
         let mut bands: Vec<CostBand> = Vec::new();
         for row in table.rows() {
@@ -62,7 +65,15 @@ impl CostTable {
             if high.is_some_and(|h| h < low) {
                 return Err(row.error("`high_usd` must be at least `low_usd`"));
             }
+            let stage = u8::try_from(row.integer("stage")?)
+                .ok()
+                .filter(|n| (1..=5).contains(n))
+                .ok_or_else(|| row.error("`stage` must be a stage from 1 to 5"))?;
+            if bands.last().is_some_and(|c| c.stage > stage) {
+                return Err(row.error("rows must be listed by growing `stage`"));
+            }
             bands.push(CostBand {
+                stage,
                 max_users,
                 architecture: row.required("architecture")?.to_string(),
                 low,
@@ -80,12 +91,36 @@ impl CostTable {
         })
     }
 
-    /// The band a system with `users` falls in: the first whose `max_users` is at least that.
-    /// Always `Some` for a loaded table, whose last band is open-ended.
-    pub(crate) fn for_users(&self, users: u64) -> Option<&CostBand> {
-        self.bands
+    /// The band of `users` in a system at `stage`: the row of `users`, unless that row prices a
+    /// later stage than `stage` (users between two rows, the architecture not yet grown), when
+    /// the band runs from the row below to that row and says so (`basis: between`).
+    pub(crate) fn band(&self, users: u64, stage: u8) -> CostRange {
+        // `load` requires a last row without a bound, so a row always matches.
+        let found = self
+            .bands
             .iter()
-            .find(|c| c.max_users.is_none_or(|max| users <= max))
+            .position(|c| c.max_users.is_none_or(|max| users <= max))
+            .unwrap_or(self.bands.len().saturating_sub(1));
+        match (found.checked_sub(1), self.bands.get(found)) {
+            (Some(previous), Some(band)) if band.stage > stage => {
+                let lower = &self.bands[previous];
+                CostRange {
+                    low: lower.low,
+                    high: Some(band.high.unwrap_or(band.low)),
+                    architecture: lower.architecture.clone(),
+                    max_users: band.max_users,
+                    basis: CostBasis::Between,
+                }
+            }
+            (_, Some(band)) => band.range(),
+            (_, None) => CostRange {
+                low: 0,
+                high: None,
+                architecture: String::new(),
+                max_users: None,
+                basis: CostBasis::Row,
+            },
+        }
     }
 
     /// The band of a stage that starts at `min_users`: the first band reaching above it.
@@ -154,8 +189,9 @@ mod tests {
         let knowledge = Knowledge::embedded().unwrap();
         let table = CostTable::load(&knowledge).unwrap();
         for users in [0, 1, 10_000, 10_001, 1_000_000, u64::MAX] {
-            assert!(table.for_users(users).is_some(), "{users}");
+            assert!(!table.band(users, 5).architecture.is_empty(), "{users}");
         }
-        assert!(table.for_users(u64::MAX).unwrap().max_users.is_none());
+        assert!(table.band(u64::MAX, 5).max_users.is_none());
+        assert!(table.for_stage(0.0).is_some());
     }
 }

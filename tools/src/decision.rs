@@ -234,7 +234,8 @@ pub(crate) fn fields<'a>(clauses: impl IntoIterator<Item = &'a Clause>) -> Vec<S
         let name = match clause {
             Clause::Compare { field, .. }
             | Clause::Equals { field, .. }
-            | Clause::Flag { field } => field,
+            | Clause::Flag { field }
+            | Clause::Unset { field } => field,
             Clause::Finding { .. } | Clause::Otherwise => continue,
         };
         if !names.contains(name) {
@@ -271,7 +272,9 @@ fn arguments<'a>(clauses: impl Iterator<Item = &'a Clause>, facts: &dyn Facts) -
     let mut shown: Vec<String> = Vec::new();
     for clause in clauses {
         let text = match clause {
-            Clause::Flag { field } => format!("{field} = {}", facts.flag(field)),
+            Clause::Flag { field } | Clause::Unset { field } => {
+                format!("{field} = {}", facts.flag(field))
+            }
             Clause::Compare { field, .. } => match facts.number(field) {
                 Some(value) => format!("{field} = {}", crate::args::format_number(value)),
                 None => format!("{field} not given"),

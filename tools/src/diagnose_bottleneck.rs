@@ -12,7 +12,7 @@ use serde_json::{Map, Value};
 
 use crate::markdown::{push_unique, sources};
 pub use crate::stages::COMPONENTS;
-use crate::stages::{Stages, stage_number};
+use crate::stages::{Stages, components, stage_number};
 use crate::{Advisor, ArgError, Detail, MissingInput, Text, Tool, missing_input};
 
 // A failure mode the team has observed, named as in `failure-modes`.
@@ -118,6 +118,16 @@ pub struct DiagnoseArgs {
     /// Failed requests, %.
     #[schemars(range(min = 0, max = 100))]
     pub error_rate_pct: Option<f64>,
+    /// With `sharded: true`: the busiest shard's load divided by the mean shard load (1 = even).
+    #[schemars(range(min = 1))]
+    pub shard_skew_ratio: Option<f64>,
+    /// Set when the write load falls on groups of tables that are rarely joined with each
+    /// other: each group can then move to a database of its own before any table is sharded.
+    #[serde(default)]
+    pub independent_table_groups: bool,
+    /// With `sharded: true`: components every shard depends on, e.g. ["cache"] (component names).
+    #[serde(default)]
+    pub shared_across_shards: Vec<String>,
     /// Failure modes observed.
     #[serde(default)]
     pub symptoms: Vec<Symptom>,
@@ -152,6 +162,16 @@ pub enum StageBasis {
     Architecture,
     Users,
     Default,
+}
+
+/// How soon the next stage is needed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Urgency {
+    /// A finding or a stated need triggered it.
+    Now,
+    /// Only the user count did: a typical point, not a measured problem.
+    Planned,
 }
 
 /// How bad a finding is.
@@ -220,6 +240,9 @@ pub struct NextStage {
     pub triggers: Vec<String>,
     /// Components worth considering at that stage besides `add`.
     pub also_consider: Vec<String>,
+    /// `now` when a finding or a stated need triggered the move, `planned` when only the user
+    /// count did.
+    pub urgency: Urgency,
 }
 
 /// The diagnosis.
@@ -247,8 +270,29 @@ struct ArchitectureRule {
 
 struct Trigger {
     from_stage: u8,
+    /// The stage it leads to: the next one unless the row names another.
+    to_stage: u8,
+    /// The components it adds, when the row names them instead of the target stage's.
+    add: Option<Vec<String>>,
     when: Condition,
     reason: String,
+    urgency: Urgency,
+}
+
+/// A fix of `monitoring#fixes-for-the-architecture-given`: the text of one horizon of a
+/// finding's fixes when the caller already has what the standard fix would introduce.
+struct FixOverride {
+    id: String,
+    horizon: Horizon,
+    when: Condition,
+    text: Text,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Horizon {
+    Immediate,
+    ShortTerm,
+    LongTerm,
 }
 
 struct FindingRule {
@@ -271,6 +315,17 @@ struct FailureMode {
     sources: Vec<Text>,
 }
 
+/// The warning and critical thresholds a finding applies to one metric (`db_cpu_pct > 60`,
+/// `> 85`), with the finding and the row they come from.
+#[derive(Debug, Clone)]
+pub(crate) struct MetricThresholds {
+    pub finding: Text,
+    pub comparison: knowledge::Comparison,
+    pub warning: f64,
+    pub critical: Option<f64>,
+    pub uri: Text,
+}
+
 /// The tables `diagnose_bottleneck` applies, read once from the knowledge base.
 pub(crate) struct Catalog {
     pub stages: Stages,
@@ -281,6 +336,39 @@ pub(crate) struct Catalog {
     triggers_uri: Text,
     findings: Vec<FindingRule>,
     failure_modes: Vec<FailureMode>,
+    overrides: Vec<FixOverride>,
+    overrides_uri: Text,
+}
+
+/// The component each architecture argument says is in place, as (argument, component);
+/// `regions` counts from 2.
+pub const PRESENCE_FLAGS: [(&str, &str); 7] = [
+    ("has_cache", "cache"),
+    ("has_cdn", "cdn"),
+    ("has_load_balancer", "load_balancer"),
+    ("has_read_replicas", "read_replicas"),
+    ("has_queue", "job_queue"),
+    ("sharded", "sharding"),
+    ("regions", "multi_region"),
+];
+
+/// The components the caller says are in place.
+pub fn present_components(args: &DiagnoseArgs) -> Vec<&'static str> {
+    let stated = [
+        args.has_cache,
+        args.has_cdn,
+        args.has_load_balancer,
+        args.has_read_replicas,
+        args.has_queue,
+        args.sharded,
+        args.regions.map(|r| r >= 2),
+    ];
+    PRESENCE_FLAGS
+        .iter()
+        .zip(stated)
+        .filter(|(_, present)| *present == Some(true))
+        .map(|((_, component), _)| *component)
+        .collect()
 }
 
 /// The number, flag and finding names that this tool's conditions may use.
@@ -291,7 +379,8 @@ fn vocabulary(findings: Vec<String>) -> Vocabulary {
     if let Some(properties) = schema.get("properties").and_then(Value::as_object) {
         for (name, property) in properties {
             let text = property.to_string();
-            if text.contains("\"boolean\"") {
+            // A list argument tested as a flag is true when it is not empty.
+            if text.contains("\"boolean\"") || text.contains("\"array\"") {
                 flags.push(name.clone());
             } else if text.contains("\"number\"") || text.contains("\"integer\"") {
                 numbers.push(name.clone());
@@ -317,7 +406,10 @@ impl Catalog {
             .rows()
             .map(|r| r.required("id").map(str::to_string))
             .collect::<Result<_, _>>()?;
-        let vocabulary = vocabulary(ids.clone());
+        // Reported symptoms are findings too, so a threshold may depend on one.
+        let mut finding_ids = ids.clone();
+        finding_ids.extend(Symptom::ALL.map(|s| s.id().to_string()));
+        let vocabulary = vocabulary(finding_ids);
         let fixes_table = knowledge.table("monitoring", "finding-fixes")?;
         fixes_table.require_columns(&["id", "immediate", "short_term", "long_term", "see"])?;
         let mut findings = Vec::new();
@@ -430,7 +522,7 @@ impl Catalog {
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
 
         let table = knowledge.table("scaling-stages", "graduation-triggers")?;
-        table.require_columns(&["from_stage", "when", "reason"])?;
+        table.require_columns(&["from_stage", "when", "to_stage", "add", "urgency", "reason"])?;
         let triggers_uri = table.uri();
         let triggers = table
             .rows()
@@ -441,10 +533,59 @@ impl Catalog {
                         row.error("stage 5 is the last stage; it has no graduation trigger")
                     );
                 }
+                let to_stage = match row.optional("to_stage")? {
+                    Some(_) => stage_number(&row, "to_stage")?,
+                    None => from_stage + 1,
+                };
+                if to_stage < from_stage {
+                    return Err(row.error(format!(
+                        "`to_stage` {to_stage} is below `from_stage` {from_stage}"
+                    )));
+                }
+                let add = Some(components(&row, "add")?).filter(|a| !a.is_empty());
+                if to_stage == from_stage && add.is_none() {
+                    return Err(row.error(
+                        "a row that stays in its stage (`to_stage` = `from_stage`) must name what it adds",
+                    ));
+                }
+                let urgency = match row.one_of("urgency", &["now", "planned"])? {
+                    "now" => Urgency::Now,
+                    _ => Urgency::Planned,
+                };
                 Ok(Trigger {
                     from_stage,
+                    to_stage,
+                    add,
                     when: row.condition_citing("when", &vocabulary, &findings_table)?,
                     reason: row.required("reason")?.to_string(),
+                    urgency,
+                })
+            })
+            .collect::<Result<Vec<_>, KnowledgeError>>()?;
+
+        let table = knowledge.table("monitoring", "fixes-for-the-architecture-given")?;
+        table.require_columns(&["id", "horizon", "when", "fix"])?;
+        let overrides_uri = table.uri();
+        let overrides = table
+            .rows()
+            .map(|row| {
+                let id = row.required("id")?;
+                if !findings.iter().any(|f| *f.id == *id)
+                    && !Symptom::ALL.iter().any(|s| s.id() == id)
+                {
+                    return Err(row.error(format!("unknown finding `{id}`")));
+                }
+                let horizon =
+                    match row.one_of("horizon", &["immediate", "short_term", "long_term"])? {
+                        "immediate" => Horizon::Immediate,
+                        "short_term" => Horizon::ShortTerm,
+                        _ => Horizon::LongTerm,
+                    };
+                Ok(FixOverride {
+                    id: id.to_string(),
+                    horizon,
+                    when: row.condition("when", &vocabulary)?,
+                    text: row.required("fix")?.into(),
                 })
             })
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
@@ -458,6 +599,38 @@ impl Catalog {
             triggers_uri: triggers_uri.into(),
             findings,
             failure_modes,
+            overrides,
+            overrides_uri: overrides_uri.into(),
+        })
+    }
+
+    /// The URI of the stage table.
+    pub(crate) fn stages_uri(&self) -> &Text {
+        &self.stages_uri
+    }
+
+    /// The thresholds the first finding whose warning condition compares `metric` applies to
+    /// it: so that `forecast_growth` forecasts against the same rows this tool fires on.
+    pub(crate) fn thresholds(&self, metric: &str) -> Option<MetricThresholds> {
+        let on_metric = |condition: &Condition| {
+            condition.clauses().find_map(|clause| match clause {
+                Clause::Compare {
+                    field,
+                    comparison,
+                    threshold,
+                } if field == metric => Some((*comparison, *threshold)),
+                _ => None,
+            })
+        };
+        self.findings.iter().find_map(|rule| {
+            let (comparison, warning) = on_metric(&rule.warning)?;
+            Some(MetricThresholds {
+                finding: rule.id.clone(),
+                comparison,
+                warning,
+                critical: rule.critical.as_ref().and_then(on_metric).map(|(_, t)| t),
+                uri: rule.sources.first().cloned().unwrap_or_default(),
+            })
         })
     }
 }
@@ -473,7 +646,10 @@ impl Facts for DiagnosisFacts<'_> {
         self.arguments.number(field)
     }
     fn flag(&self, field: &str) -> bool {
-        self.arguments.flag(field)
+        match self.arguments.get(field) {
+            Some(Value::Array(items)) => !items.is_empty(),
+            _ => self.arguments.flag(field),
+        }
     }
     fn word(&self, field: &str) -> Option<&str> {
         self.arguments.word(field)
@@ -483,10 +659,36 @@ impl Facts for DiagnosisFacts<'_> {
     }
 }
 
-fn evidence(clauses: Vec<&Clause>, facts: &dyn Facts) -> Vec<Evidence> {
+fn evidence(
+    clauses: Vec<&Clause>,
+    facts: &dyn Facts,
+    arguments: &Map<String, Value>,
+) -> Vec<Evidence> {
     clauses
         .into_iter()
         .filter_map(|clause| match clause {
+            // A list that made a finding fire is its evidence (`shared_across_shards`).
+            Clause::Flag { field } => match arguments.get(field) {
+                Some(Value::Array(items)) => Some(Evidence {
+                    metric: field.clone(),
+                    value: Observed::Text(
+                        items
+                            .iter()
+                            .filter_map(Value::as_str)
+                            .collect::<Vec<_>>()
+                            .join(", "),
+                    ),
+                    comparison: None,
+                    threshold: None,
+                }),
+                _ => None,
+            },
+            Clause::Finding { id } if Symptom::ALL.iter().any(|s| s.id() == id) => Some(Evidence {
+                metric: "symptoms".into(),
+                value: Observed::Text(id.clone()),
+                comparison: None,
+                threshold: None,
+            }),
             Clause::Compare {
                 field,
                 comparison,
@@ -527,7 +729,14 @@ fn run_on(
     let given = arguments.iter().any(|(k, v)| match v {
         _ if k == "detail" => false,
         Value::Null => false,
-        Value::Bool(b) => *b || k != "needs_multi_region",
+        // A false `needs_multi_region` or `independent_table_groups` is the default, not a
+        // fact; a false architecture flag says a component is absent.
+        Value::Bool(b) => {
+            *b || !matches!(
+                k.as_str(),
+                "needs_multi_region" | "independent_table_groups"
+            )
+        }
         Value::Array(items) => !items.is_empty(),
         _ => true,
     });
@@ -538,7 +747,50 @@ fn run_on(
             "at least one architecture field (users, has_cache, ...), metric (p95_latency_ms, db_cpu_pct, ...) or symptom",
         ));
     }
+    check_shard_facts(args)?;
     Ok(diagnose(&advisor.diagnose, args, arguments))
+}
+
+/// Refuses shard facts about a system that says it is not sharded, and unknown component
+/// names in `shared_across_shards`.
+fn check_shard_facts(args: &DiagnoseArgs) -> Result<(), ArgError> {
+    for (i, name) in args.shared_across_shards.iter().enumerate() {
+        if !COMPONENTS.contains(&name.as_str()) {
+            let hint = knowledge::closest(name, COMPONENTS)
+                .map(|c| format!(" (did you mean `{c}`?)"))
+                .unwrap_or_default();
+            return Err(ArgError::new(
+                &format!("shared_across_shards[{i}]"),
+                format!("`{name}`"),
+                format!("a component name{hint}: {}", COMPONENTS.join(", ")),
+            ));
+        }
+    }
+    if args.sharded != Some(true) {
+        let stated = match args.sharded {
+            Some(false) => "`sharded` is false",
+            _ => "`sharded` is not given",
+        };
+        if let Some(ratio) = args.shard_skew_ratio {
+            return Err(ArgError::number(
+                "shard_skew_ratio",
+                ratio,
+                format!(
+                    "no value while {stated}: a skew ratio compares the shards of a sharded system, so give `sharded: true` with it"
+                ),
+            ));
+        }
+        if !args.shared_across_shards.is_empty() {
+            return Err(ArgError::new(
+                "shared_across_shards",
+                format!("[{}]", args.shared_across_shards.join(", ")),
+                format!(
+                    "an empty list while {stated}: it names what every shard depends on, so give `sharded: true` with it"
+                ),
+            ));
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn diagnose(
@@ -547,10 +799,14 @@ pub(crate) fn diagnose(
     arguments: &Map<String, Value>,
 ) -> Diagnosis {
     let mut sources = Vec::new();
-    let no_findings = [];
+    let mut symptoms = args.symptoms.clone();
+    symptoms.sort();
+    symptoms.dedup();
+    // Thresholds may depend on a reported symptom (`finding cascade_failure`).
+    let reported: Vec<&str> = symptoms.iter().map(|s| s.id()).collect();
     let plain = DiagnosisFacts {
         arguments,
-        fired: &no_findings,
+        fired: &reported,
     };
 
     // The stage: from the architecture when any architecture field is given, else from users.
@@ -594,15 +850,12 @@ pub(crate) fn diagnose(
             id: rule.id.clone(),
             layer: rule.layer.clone(),
             severity,
-            evidence: evidence(clauses, &plain),
+            evidence: evidence(clauses, &plain, arguments),
             summary: rule.summary.clone(),
             fixes: rule.fixes.clone(),
             sources: rule.sources.clone(),
         });
     }
-    let mut symptoms = args.symptoms.clone();
-    symptoms.sort();
-    symptoms.dedup();
     for mode in catalog
         .failure_modes
         .iter()
@@ -624,6 +877,12 @@ pub(crate) fn diagnose(
         });
     }
     findings.sort_by_key(|f| f.severity);
+    // Fixes that would bring back a component the caller has give way to the rows written for it.
+    for finding in &mut findings {
+        if fit_fixes(catalog, finding, &plain) {
+            finding.sources.push(catalog.overrides_uri.clone());
+        }
+    }
     for finding in &findings {
         for uri in &finding.sources {
             push_unique(&mut sources, uri.clone());
@@ -657,6 +916,7 @@ pub(crate) fn diagnose(
         .iter()
         .filter(|t| t.from_stage == stage && t.when.holds(&facts))
         .collect();
+    let present = present_components(args);
     let untriggered = catalog
         .triggers
         .iter()
@@ -667,18 +927,59 @@ pub(crate) fn diagnose(
     }
     let next_stage = (!triggered.is_empty()).then(|| {
         push_unique(&mut sources, catalog.triggers_uri.clone());
-        let next = catalog.stages.get(stage + 1);
+        // The target is the furthest stage a trigger asks for: the one that relieves the
+        // binding constraint (write pressure skips the read-side stages).
+        let target = triggered
+            .iter()
+            .map(|t| t.to_stage)
+            .max()
+            .unwrap_or(stage + 1);
+        let next = catalog.stages.get(target);
+        let mut add: Vec<String> = Vec::new();
+        for trigger in &triggered {
+            let wanted = trigger
+                .add
+                .as_ref()
+                .unwrap_or(&catalog.stages.get(trigger.to_stage).add);
+            for component in wanted {
+                if !present.contains(&component.as_str()) && !add.contains(component) {
+                    add.push(component.clone());
+                }
+            }
+        }
+        // What the target stage brings but a trigger chose not to add stays worth considering.
+        let mut also_consider: Vec<String> = Vec::new();
+        for component in next.add.iter().chain(&next.also_consider) {
+            if !present.contains(&component.as_str())
+                && !add.contains(component)
+                && !also_consider.contains(component)
+            {
+                also_consider.push(component.clone());
+            }
+        }
+        let urgency = if triggered.iter().any(|t| t.urgency == Urgency::Now) {
+            Urgency::Now
+        } else {
+            Urgency::Planned
+        };
+        let mut reason = triggered
+            .iter()
+            .map(|t| t.reason.as_str())
+            .collect::<Vec<_>>()
+            .join("; ");
+        if urgency == Urgency::Planned {
+            reason.push_str(
+                "; planned, not urgent: only the user count points here, no finding or stated need does",
+            );
+        }
         NextStage {
             number: next.number,
             name: next.name.clone(),
-            add: next.add.clone(),
-            reason: triggered
-                .iter()
-                .map(|t| t.reason.as_str())
-                .collect::<Vec<_>>()
-                .join("; "),
+            add,
+            reason,
             triggers: triggered.iter().map(|t| t.when.to_string()).collect(),
-            also_consider: next.also_consider.clone(),
+            also_consider,
+            urgency,
         }
     });
 
@@ -713,7 +1014,21 @@ fn absent_numbers<'a>(
     arguments: &Map<String, Value>,
 ) -> Vec<&'a str> {
     let mut absent = Vec::new();
-    for clause in conditions.flat_map(Condition::clauses) {
+    // A number matters only where the rest of its alternative can hold: a shard's skew is no
+    // missing input of a system that is not sharded.
+    let facts = DiagnosisFacts {
+        arguments,
+        fired: &[],
+    };
+    let possible = |clause: &Clause| match clause {
+        Clause::Flag { .. } | Clause::Unset { .. } | Clause::Equals { .. } => clause.holds(&facts),
+        _ => true,
+    };
+    for clause in conditions
+        .flat_map(Condition::alternatives)
+        .filter(|alternative| alternative.iter().all(possible))
+        .flatten()
+    {
         if let Clause::Compare { field, .. } = clause
             && arguments.get(field).is_none_or(Value::is_null)
             && !absent.contains(&field.as_str())
@@ -764,9 +1079,13 @@ fn summary_of(d: &Diagnosis) -> String {
     }
     match &d.next_stage {
         Some(next) => {
+            let when = match next.urgency {
+                Urgency::Now => "now",
+                Urgency::Planned => "planned, from the user count alone",
+            };
             let _ = write!(
                 out,
-                "; next: stage {} · {}, add {}.",
+                "; next ({when}): stage {} · {}, add {}.",
                 next.number,
                 next.name,
                 next.add.join(", ")
@@ -777,13 +1096,38 @@ fn summary_of(d: &Diagnosis) -> String {
     crate::summary(out)
 }
 
+/// Replaces each horizon of `finding`'s fixes by the first row of
+/// `monitoring#fixes-for-the-architecture-given` written for it whose condition holds; true when
+/// any was replaced.
+fn fit_fixes(catalog: &Catalog, finding: &mut Finding, facts: &dyn Facts) -> bool {
+    let mut replaced = false;
+    for (horizon, text) in [
+        (Horizon::Immediate, &mut finding.fixes.immediate),
+        (Horizon::ShortTerm, &mut finding.fixes.short_term),
+        (Horizon::LongTerm, &mut finding.fixes.long_term),
+    ] {
+        if let Some(row) = catalog
+            .overrides
+            .iter()
+            .find(|o| o.horizon == horizon && *o.id == *finding.id && o.when.holds(facts))
+        {
+            *text = row.text.clone();
+            replaced = true;
+        }
+    }
+    replaced
+}
+
 fn write_evidence(out: &mut String, evidence: &Evidence) {
     use crate::args::Number;
     let _ = match (&evidence.value, &evidence.comparison, evidence.threshold) {
         (Observed::Number(v), Some(op), Some(t)) => {
             write!(out, "{} {} {op} {}", evidence.metric, Number(*v), Number(t))
         }
-        (Observed::Text(t), _, _) => write!(out, "reported `{t}`"),
+        (Observed::Text(t), _, _) if evidence.metric == "symptoms" => {
+            write!(out, "reported `{t}`")
+        }
+        (Observed::Text(t), _, _) => write!(out, "{}: {t}", evidence.metric),
         (Observed::Number(v), _, _) => write!(out, "{} {}", evidence.metric, Number(*v)),
     };
 }
@@ -806,7 +1150,11 @@ pub fn to_markdown(d: &Diagnosis) -> String {
             for (i, component) in next.add.iter().enumerate() {
                 let _ = write!(out, "{}`{component}`", if i > 0 { ", " } else { "" });
             }
-            let _ = writeln!(out, ". Why: {}.\n", next.reason);
+            let when = match next.urgency {
+                Urgency::Now => "now",
+                Urgency::Planned => "planned",
+            };
+            let _ = writeln!(out, " ({when}). Why: {}.\n", next.reason);
         }
         None => {
             let _ = writeln!(out, "No graduation trigger fired: stay at this stage.\n");

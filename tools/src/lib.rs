@@ -10,6 +10,8 @@ pub mod choose_message_queue;
 mod costs;
 mod decision;
 pub mod diagnose_bottleneck;
+pub mod forecast_growth;
+pub mod growth_models;
 pub mod json;
 mod markdown;
 pub mod pick_consistency_model;
@@ -269,6 +271,7 @@ fn invoke_json<T: Tool>(
 pub struct Advisor {
     knowledge: Knowledge,
     pub(crate) diagnose: diagnose_bottleneck::Catalog,
+    pub(crate) forecast: forecast_growth::Catalog,
     pub(crate) datastore: choose_datastore::Catalog,
     pub(crate) queue: choose_message_queue::Catalog,
     pub(crate) consistency: pick_consistency_model::Catalog,
@@ -284,6 +287,7 @@ impl Advisor {
     /// file and line.
     pub fn new(knowledge: Knowledge) -> Result<Self, KnowledgeError> {
         let diagnose = diagnose_bottleneck::Catalog::load(&knowledge)?;
+        let forecast = forecast_growth::Catalog::load(&knowledge, &diagnose)?;
         let datastore = choose_datastore::Catalog::load(&knowledge)?;
         let queue = choose_message_queue::Catalog::load(&knowledge)?;
         let consistency = pick_consistency_model::Catalog::load(&knowledge)?;
@@ -300,10 +304,12 @@ impl Advisor {
             prepare::<plan_capacity::PlanCapacity>(),
             prepare::<plan_migration::PlanMigration>(),
             prepare::<scaling_report::ScalingReport>(),
+            prepare::<forecast_growth::ForecastGrowth>(),
         ];
         Ok(Self {
             knowledge,
             diagnose,
+            forecast,
             datastore,
             queue,
             consistency,

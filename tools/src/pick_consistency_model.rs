@@ -28,6 +28,10 @@ pub struct Quorum {
     /// Replicas per read, 1 to n.
     #[schemars(range(min = 1))]
     pub r: u64,
+    /// Set when writes are accepted by whichever nodes are reachable, not only the n home
+    /// replicas (Dynamo, Cassandra or Riak with hinted handoff): overlap is then no guarantee.
+    #[serde(default)]
+    pub sloppy: bool,
 }
 
 // What reads must see and what the system must survive. Every field is optional; with none,
@@ -150,6 +154,10 @@ pub struct QuorumCheck {
     pub r: u64,
     /// `w + r > n`: every read quorum shares a replica with every write quorum, so a read reaches the latest acknowledged write.
     pub overlap: bool,
+    /// The quorum was given as sloppy (writes taken by whichever nodes are reachable).
+    pub sloppy: bool,
+    /// `overlap` and not `sloppy`: only a strict quorum makes the overlap a guarantee.
+    pub overlap_guaranteed: bool,
     /// `n - w`: replicas that can be down while writes still succeed.
     pub write_fault_tolerance: u64,
     /// `n - r`: replicas that can be down while reads still succeed.
@@ -247,6 +255,9 @@ pub(crate) struct Catalog {
     quorums_uri: String,
 }
 
+/// The flag that conditions may use for a quorum given with `sloppy: true`.
+const SLOPPY_QUORUM: &str = "sloppy_quorum";
+
 /// The numbers derived from `quorum` that conditions may use besides the arguments.
 const QUORUM_FACTS: [&str; 3] = [
     "write_fault_tolerance",
@@ -258,6 +269,7 @@ impl Catalog {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let mut vocabulary = decision::vocabulary::<ConsistencyArgs>();
         vocabulary.numbers.extend(QUORUM_FACTS.map(str::to_string));
+        vocabulary.flags.push(SLOPPY_QUORUM.to_string());
 
         let rules = RuleTable::load(
             knowledge,
@@ -402,7 +414,12 @@ fn quorum_check(q: &Quorum) -> QuorumCheck {
     let overlap = sum > u128::from(q.n);
     let write_fault_tolerance = q.n - q.w;
     let read_fault_tolerance = q.n - q.r;
-    let reads = if overlap {
+    let reads = if overlap && q.sloppy {
+        format!(
+            "w + r = {sum} > n = {}, but the quorum is sloppy: a write taken by stand-in nodes can be missed by a read of the home replicas, so the overlap is not guaranteed",
+            q.n
+        )
+    } else if overlap {
         format!(
             "w + r = {sum} > n = {}: every read quorum overlaps the latest write",
             q.n
@@ -418,6 +435,8 @@ fn quorum_check(q: &Quorum) -> QuorumCheck {
         w: q.w,
         r: q.r,
         overlap,
+        sloppy: q.sloppy,
+        overlap_guaranteed: overlap && !q.sloppy,
         write_fault_tolerance,
         read_fault_tolerance,
         explanation: format!(
@@ -445,6 +464,7 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
         ]) {
             facts.insert(name.to_string(), Value::from(value));
         }
+        facts.insert(SLOPPY_QUORUM.to_string(), Value::Bool(q.sloppy));
     }
 
     let decision = catalog.rules.decide(&facts)?;

@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::calculator::{
     DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
 };
-use crate::costs::{CostBand, CostTable, usd};
+use crate::costs::{CostTable, usd};
 use crate::diagnose_bottleneck::StageRef;
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
@@ -65,6 +65,18 @@ pub struct CostRange {
     pub architecture: String,
     /// The band's upper user bound; null for the last band.
     pub max_users: Option<u64>,
+    /// `row`: the band of one row of the cost table; `between`: the row of the user count
+    /// prices a later stage than the count's own, so the band runs from the previous row's
+    /// `low` to that row's `high` and is named by the previous row.
+    pub basis: CostBasis,
+}
+
+/// Where a cost band comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    Row,
+    Between,
 }
 
 /// The capacity plan.
@@ -157,6 +169,16 @@ impl Catalog {
             costs,
             stages_uri,
         })
+    }
+}
+
+impl Catalog {
+    /// The monthly cost band of a system with `users` at stage `stage`: the first row whose
+    /// `max_users` reaches the count, unless that row prices a later stage than `stage`; then
+    /// the band runs from the previous row's low to this row's high and is named by the previous
+    /// row, so that a band never describes an architecture the system has not reached.
+    pub(crate) fn cost_band(&self, users: u64, stage: u8) -> CostRange {
+        self.costs.band(users, stage)
     }
 }
 
@@ -331,8 +353,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
                         name: s.name.clone(),
                     });
                 push_unique(&mut sources, catalog.stages_uri.clone());
-                // `load` requires a last band without a bound, so a band always matches.
-                let cost = catalog.costs.for_users(users).map(CostBand::range);
+                let cost = Some(catalog.cost_band(users, number));
                 push_unique(&mut sources, catalog.costs.uri.clone());
                 (stage, cost)
             }
@@ -445,10 +466,14 @@ pub fn to_markdown(p: &CapacityPlan) -> String {
             Some(high) => format!("{} to {}", usd(cost.low as f64), usd(high as f64)),
             None => format!("{} and up", usd(cost.low as f64)),
         };
-        figures.push(format!(
-            "Monthly cost: {band} ({})",
-            cost.architecture.to_lowercase()
-        ));
+        let basis = match cost.basis {
+            CostBasis::Between => format!(
+                "between two rows of the cost table: {} already, the next row's architecture not yet",
+                cost.architecture.to_lowercase()
+            ),
+            CostBasis::Row => cost.architecture.to_lowercase(),
+        };
+        figures.push(format!("Monthly cost: {band} ({basis})"));
     }
     if !figures.is_empty() {
         out.push('\n');

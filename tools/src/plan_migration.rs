@@ -30,6 +30,7 @@ pub const MAX_SHARDS: u64 = 4_096;
 #[serde(rename_all = "snake_case")]
 pub enum MigrationKind {
     DatabaseSwitch,
+    FunctionalPartition,
     Shard,
     Reshard,
     AddCache,
@@ -38,8 +39,9 @@ pub enum MigrationKind {
 }
 
 impl MigrationKind {
-    pub const ALL: [MigrationKind; 6] = [
+    pub const ALL: [MigrationKind; 7] = [
         Self::DatabaseSwitch,
+        Self::FunctionalPartition,
         Self::Shard,
         Self::Reshard,
         Self::AddCache,
@@ -51,6 +53,7 @@ impl MigrationKind {
     pub fn id(self) -> &'static str {
         match self {
             Self::DatabaseSwitch => "database_switch",
+            Self::FunctionalPartition => "functional_partition",
             Self::Shard => "shard",
             Self::Reshard => "reshard",
             Self::AddCache => "add_cache",
@@ -63,6 +66,7 @@ impl MigrationKind {
     pub fn title(self) -> &'static str {
         match self {
             Self::DatabaseSwitch => "Database switch",
+            Self::FunctionalPartition => "Functional partition",
             Self::Shard => "Shard",
             Self::Reshard => "Reshard",
             Self::AddCache => "Add cache",
@@ -116,6 +120,10 @@ pub struct MigrationArgs {
     /// Data must stay in its region (GDPR).
     #[serde(default)]
     pub data_residency: bool,
+    /// Set for kind shard when a few tenants are far larger than the rest: they are placed
+    /// explicitly through a directory (strategy `directory`), checked before the others.
+    #[serde(default)]
+    pub large_tenants: bool,
     /// concise (default) or full: full adds per-shard moves, every strategy's pros and cons.
     #[serde(default)]
     pub detail: Detail,
@@ -135,6 +143,7 @@ impl MigrationArgs {
             virtual_shards: None,
             needs_range_queries: false,
             data_residency: false,
+            large_tenants: false,
             detail: Detail::Concise,
         }
     }
@@ -191,8 +200,9 @@ pub struct ShardKeyAdvice {
 /// The strategy for a first sharding, the alternatives weighed, and the shard-key rules.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ShardStrategy {
-    /// `range` when range queries are needed, else `geographic` when data residency is
-    /// required, else `hash` (on virtual shards).
+    /// `directory` when a few tenants are far larger than the rest, else `range` when range
+    /// queries are needed, else `geographic` when data residency is required, else `hash` (on
+    /// virtual shards).
     pub strategy: String,
     /// Why this strategy: the arguments that decided it and what it buys.
     pub reason: String,
@@ -335,6 +345,7 @@ pub(crate) struct Catalog {
     data_moved_uri: String,
     ring_uri: String,
     read_your_writes_uri: String,
+    functional_uri: String,
 }
 
 /// The quantities of a reshard computed by formula, and the quantities each may name.
@@ -585,6 +596,10 @@ impl Catalog {
             data_moved_uri: section_uri(knowledge, "sharding#how-much-data-moves")?,
             ring_uri: section_uri(knowledge, "sharding#the-ring")?,
             read_your_writes_uri: section_uri(knowledge, "migrations#the-read-your-writes-gotcha")?,
+            functional_uri: section_uri(
+                knowledge,
+                "sharding#before-sharding-functional-partitioning",
+            )?,
             // After the sections the tool cites on its own, so a missing one is reported as such
             // rather than through the `see` cell of a formula that cites it too.
             reshard_formulas: Formulas::load(
@@ -930,6 +945,7 @@ impl Facts for ArgFacts<'_> {
         match field {
             "needs_range_queries" => self.0.needs_range_queries,
             "data_residency" => self.0.data_residency,
+            "large_tenants" => self.0.large_tenants,
             "zero_downtime" => self.0.zero_downtime,
             _ => false,
         }
@@ -979,13 +995,16 @@ fn choose_strategy(
     } else {
         format!("`{when}` is true")
     };
+    // Hash keys go to virtual shards; a directory places tenants on virtual shards too, so
+    // both start from the even virtual map.
+    let on_virtual_shards = when.is_otherwise() || row.name == "directory";
     let initial_map = match args.target_shards {
-        Some(target) if when.is_otherwise() => {
+        Some(target) if on_virtual_shards => {
             Some(shard_map(&contiguous_map(virtual_shards, target), target))
         }
         Some(_) => {
             notes.push(format!(
-                "the initial shard map is given for hash sharding; under {} sharding shards own key ranges or regions",
+                "the initial shard map is given for hash and directory sharding; under {} sharding shards own key ranges or regions",
                 row.name
             ));
             None
@@ -998,7 +1017,7 @@ fn choose_strategy(
     Ok(ShardStrategy {
         strategy: row.name.clone(),
         reason: format!("{why}: {}", row.pros),
-        how: row.how.clone(),
+        how: with_virtual_shards(&row.how, virtual_shards),
         tradeoffs: catalog
             .strategies
             .iter()
@@ -1010,10 +1029,23 @@ fn choose_strategy(
                 chosen_when: s.when.as_ref().map(ToString::to_string),
             })
             .collect(),
-        shard_key_advice: catalog.shard_key.clone(),
+        shard_key_advice: catalog
+            .shard_key
+            .iter()
+            .map(|a| ShardKeyAdvice {
+                advice: with_virtual_shards(&a.advice, virtual_shards),
+                why: with_virtual_shards(&a.why, virtual_shards),
+            })
+            .collect(),
         virtual_shards,
         initial_map,
     })
+}
+
+/// A knowledge text with `{virtual_shards}` replaced by the count this plan uses, so that a
+/// plan never quotes the document's default when the caller gave another number.
+fn with_virtual_shards(text: &str, virtual_shards: u64) -> String {
+    text.replace("{virtual_shards}", &virtual_shards.to_string())
 }
 
 /// Plans the migration described by `args`.
@@ -1040,12 +1072,13 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
             _ => (row.standard.clone(), false),
         };
         let weeks = text.weeks;
+        let fill = |t: &str| with_virtual_shards(t, virtual_shards);
         phases.push(Phase {
             id: row.id.clone(),
-            name: text.name,
-            steps: text.steps,
-            exit_criteria: text.exit_criteria,
-            rollback: text.rollback,
+            name: fill(&text.name),
+            steps: text.steps.iter().map(|step| fill(step)).collect(),
+            exit_criteria: fill(&text.exit_criteria),
+            rollback: fill(&text.rollback),
             weeks,
             start_week: week,
             end_week: week + weeks - 1,
@@ -1065,7 +1098,10 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
         .risks
         .iter()
         .filter(|(kind, _)| *kind == args.kind)
-        .map(|(_, risk)| risk.clone())
+        .map(|(_, risk)| Risk {
+            risk: with_virtual_shards(&risk.risk, virtual_shards),
+            mitigation: with_virtual_shards(&risk.mitigation, virtual_shards),
+        })
         .collect();
 
     let mut shard_strategy = None;
@@ -1110,12 +1146,18 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
         MigrationKind::AddReadReplicas => {
             push_unique(&mut sources, catalog.read_your_writes_uri.clone());
         }
+        MigrationKind::FunctionalPartition => {
+            push_unique(&mut sources, catalog.functional_uri.clone());
+            data_to_copy_gb = args.data_size_gb;
+        }
         MigrationKind::AddCache | MigrationKind::MultiRegion => {}
     }
     if args.data_size_gb.is_none()
         && matches!(
             args.kind,
-            MigrationKind::DatabaseSwitch | MigrationKind::Reshard
+            MigrationKind::DatabaseSwitch
+                | MigrationKind::FunctionalPartition
+                | MigrationKind::Reshard
         )
     {
         notes.push("data_size_gb would give the amount of data to copy".into());
@@ -1282,7 +1324,7 @@ pub struct PlanMigration;
 impl Tool for PlanMigration {
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";
-    const DESCRIPTION: &'static str = "Plan a migration (database switch, shard, reshard, cache, replicas, multi-region) as phases with steps, exit criteria, rollback, weeks and risks.";
+    const DESCRIPTION: &'static str = "Plan a migration (database switch, functional partition of table groups, shard, reshard, cache, replicas, multi-region) as phases with steps, exit criteria, rollback, weeks and risks.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
 

@@ -19,7 +19,7 @@ use crate::diagnose_bottleneck::{
     self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
 };
 use crate::markdown::{push_unique, sources};
-use crate::plan_capacity::{self, CapacityPlan, CostRange, PlanCapacityArgs};
+use crate::plan_capacity::{self, CapacityPlan, CostBasis, CostRange, PlanCapacityArgs};
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
@@ -1049,7 +1049,11 @@ fn steps_by_week(phase: &Phase, offset: u64) -> Vec<(u64, u64, Vec<&str>)> {
         .collect()
 }
 
-fn migration_section(migrations: &[MigrationPlan], components: &[ComponentToAdd]) -> String {
+fn migration_section(
+    migrations: &[MigrationPlan],
+    components: &[ComponentToAdd],
+    capacity: Option<&CapacityPlan>,
+) -> String {
     let mut out = String::new();
     if migrations.is_empty() {
         if components.is_empty() {
@@ -1075,6 +1079,25 @@ fn migration_section(migrations: &[MigrationPlan], components: &[ComponentToAdd]
         "{total} weeks in all, without downtime: {}. Every phase has its rollback, and until the last one backing out loses no data.",
         parts.join(", then ")
     );
+    // The caller's own figures size the replicas; without them the plan says which to measure.
+    if migrations
+        .iter()
+        .any(|m| m.kind == MigrationKind::AddReadReplicas)
+    {
+        let sizing = capacity.and_then(|c| {
+            let count = c.read_replicas?;
+            let working = c.workings.iter().find(|w| w.quantity == "read_replicas")?;
+            Some(format!(
+                "Replicas with your figures: {} = {} → {count}.",
+                working.formula, working.substituted
+            ))
+        });
+        let _ = writeln!(
+            out,
+            "\n{}",
+            sizing.unwrap_or_else(|| "Replicas: give `capacity.reads_per_sec` and `capacity.replica_read_capacity_per_sec` (measured) to size them.".into())
+        );
+    }
     let mut number = 0;
     let mut offset = 0;
     for m in migrations {
@@ -1131,12 +1154,13 @@ struct CostInputs<'a> {
     components: &'a [ComponentToAdd],
 }
 
-fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<String>) -> CostImpact {
+fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<String>) -> CostImpact {
+    let catalog = &advisor.report;
     let system_users = input.args.system.users;
     let capacity_users = input.args.capacity.as_ref().and_then(|c| c.users);
-    let current_band = system_users
-        .and_then(|u| catalog.costs.for_users(u))
-        .map(CostBand::range);
+    // Bands of a user count come from plan_capacity's rule, so both tools quote one band.
+    let stage_of = |users: u64| advisor.diagnose.stages.for_users(users as f64);
+    let current_band = system_users.map(|u| advisor.plan_capacity.cost_band(u, stage_of(u)));
     let (projected, basis) = match (
         input.capacity.and_then(|c| c.monthly_cost_usd.clone()),
         capacity_users,
@@ -1147,7 +1171,7 @@ fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<Stri
         ),
         _ => match system_users {
             Some(users) => (
-                catalog.costs.for_users(users).map(CostBand::range),
+                Some(advisor.plan_capacity.cost_band(users, stage_of(users))),
                 format!("{} users (from `system.users`)", grouped(users)),
             ),
             None => (
@@ -1170,6 +1194,7 @@ fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<Stri
         high: None,
         architecture: String::new(),
         max_users: None,
+        basis: CostBasis::Row,
     });
     push_unique(sources, catalog.costs.uri.clone());
     let current = input.args.current_monthly_cost_usd;
@@ -1403,8 +1428,21 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         .find(|s| s.number == target.number)
         .map_or(0.0, |s| s.min_users);
 
+    // The components a caller can state or a stage brings; the ones the advisor only derives
+    // (functional partitioning, cells) are proposed, never asked about.
     let presences: Vec<(&'static str, Presence)> = COMPONENTS
         .iter()
+        .filter(|c| {
+            flag_of(&args.system, c).is_some()
+                || diagnose_bottleneck::PRESENCE_FLAGS
+                    .iter()
+                    .any(|(_, p)| p == *c)
+                || advisor
+                    .diagnose
+                    .stages
+                    .iter()
+                    .any(|s| s.add.iter().chain(&s.also_consider).any(|x| x == *c))
+        })
         .map(|c| (*c, presence(advisor, &args.system, current.number, c)))
         .collect();
     let present = |c: &str| presences.iter().any(|(n, p)| *n == c && is_present(*p));
@@ -1536,7 +1574,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         "cost.change_low_usd, cost.change_high_usd",
     );
     let cost = cost_impact(
-        catalog,
+        advisor,
         &CostInputs {
             args: &args,
             diagnosis: &diagnosis,
@@ -1559,7 +1597,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         bottlenecks_section(&diagnosis, metrics_given),
         recommended_section(advisor, &diagnosis, &target, &diagram, datastore.as_ref()),
         components_section(&diagnosis, &components_to_add),
-        migration_section(&migrations, &components_to_add),
+        migration_section(&migrations, &components_to_add, capacity.as_ref()),
         cost_section(&cost),
         risk_section(&diagnosis, &migrations),
     ];

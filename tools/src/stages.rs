@@ -6,13 +6,15 @@
 use knowledge::{Knowledge, KnowledgeError, RowRef};
 
 /// The component names of the contract.
-pub const COMPONENTS: [&str; 8] = [
+pub const COMPONENTS: [&str; 10] = [
     "cache",
     "cdn",
     "load_balancer",
     "read_replicas",
     "job_queue",
+    "functional_partitioning",
     "sharding",
+    "cell_isolation",
     "multi_region",
     "distributed_database",
 ];
@@ -36,7 +38,8 @@ pub(crate) struct Stages {
     pub uri: String,
 }
 
-fn components(row: &RowRef<'_>, column: &str) -> Result<Vec<String>, KnowledgeError> {
+/// The `;`-list of `column`, each a component name of the contract.
+pub(crate) fn components(row: &RowRef<'_>, column: &str) -> Result<Vec<String>, KnowledgeError> {
     let list = row.list(column)?;
     for name in &list {
         if !COMPONENTS.contains(&name.as_str()) {

@@ -645,32 +645,66 @@ fn plan_capacity_cases() {
             ],
         ),
         (
-            "users: 50K cost 1000 to 3000",
+            "users: 50K cost 1000 to 3000, the row of their own stage",
             json!({"peak_rps": 1, "users": 50000}),
             vec![
                 ("/stage/number", json!(2)),
+                ("/monthly_cost_usd/basis", json!("row")),
                 ("/monthly_cost_usd/low", json!(1000)),
                 ("/monthly_cost_usd/high", json!(3000)),
             ],
         ),
         (
-            "users: 500K are stage 3, 10000 to 30000",
+            "users: 500K are stage 3, whose row up to 1M prices stage 4: between, 1000 to 30000",
             json!({"peak_rps": 1, "users": 500000}),
             vec![
                 ("/stage/number", json!(3)),
                 ("/stage/name", json!("Read Replicas")),
-                ("/monthly_cost_usd/low", json!(10000)),
+                ("/monthly_cost_usd/low", json!(1000)),
                 ("/monthly_cost_usd/high", json!(30000)),
+                ("/monthly_cost_usd/basis", json!("between")),
+                (
+                    "/monthly_cost_usd/architecture",
+                    json!("Load balanced + cache"),
+                ),
             ],
         ),
         (
-            "users: 2M are stage 4, 100000 and up",
+            "users: 999999 are still stage 3, still between",
+            json!({"peak_rps": 1, "users": 999999}),
+            vec![
+                ("/stage/number", json!(3)),
+                ("/monthly_cost_usd/basis", json!("between")),
+                ("/monthly_cost_usd/low", json!(1000)),
+            ],
+        ),
+        (
+            "users: exactly 1M are stage 4, the row's own band",
+            json!({"peak_rps": 1, "users": 1000000}),
+            vec![
+                ("/stage/number", json!(4)),
+                ("/monthly_cost_usd/basis", json!("row")),
+                ("/monthly_cost_usd/low", json!(10000)),
+                ("/monthly_cost_usd/high", json!(30000)),
+                (
+                    "/monthly_cost_usd/architecture",
+                    json!("Microservices + sharding"),
+                ),
+            ],
+        ),
+        (
+            "users: 2M are stage 4, not yet multi-region: between, 10000 to 100000",
             json!({"peak_rps": 1, "users": 2000000}),
             vec![
                 ("/stage/number", json!(4)),
                 ("/stage/name", json!("Sharding")),
-                ("/monthly_cost_usd/low", json!(100000)),
-                ("/monthly_cost_usd/high", Value::Null),
+                ("/monthly_cost_usd/low", json!(10000)),
+                ("/monthly_cost_usd/high", json!(100000)),
+                ("/monthly_cost_usd/basis", json!("between")),
+                (
+                    "/monthly_cost_usd/architecture",
+                    json!("Microservices + sharding"),
+                ),
             ],
         ),
         (
@@ -680,6 +714,8 @@ fn plan_capacity_cases() {
                 ("/stage/number", json!(5)),
                 ("/stage/name", json!("Distributed")),
                 ("/monthly_cost_usd/architecture", json!("Multi-region")),
+                ("/monthly_cost_usd/basis", json!("row")),
+                ("/monthly_cost_usd/high", Value::Null),
             ],
         ),
     ];
@@ -1104,9 +1140,15 @@ fn malformed_calculator_tables_are_refused_at_start_up() {
         ),
         (
             "capacity-planning",
-            "| | Multi-region | 100000 | |",
-            "| 10000000 | Multi-region | 100000 | |",
+            "| | 5 | Multi-region | 100000 | |",
+            "| 10000000 | 5 | Multi-region | 100000 | |",
             "the last band must leave `max_users` empty",
+        ),
+        (
+            "capacity-planning",
+            "| 1000000 | 4 | Microservices + sharding |",
+            "| 1000000 | 1 | Microservices + sharding |",
+            "rows must be listed by growing `stage`",
         ),
         (
             "capacity-planning",

@@ -215,12 +215,20 @@ fn shard_strategy_follows_the_rule_order() {
             json!({"kind": "shard", "needs_range_queries": true, "data_residency": true}),
             "range",
         ),
+        // A few tenants far larger than the rest are placed through a directory, before
+        // every other rule.
+        (json!({"kind": "shard", "large_tenants": true}), "directory"),
+        (
+            json!({"kind": "shard", "large_tenants": true, "needs_range_queries": true, "data_residency": true}),
+            "directory",
+        ),
+        (json!({"kind": "shard", "large_tenants": false}), "hash"),
     ] {
         let p = plan(&advisor, args.clone());
         let s = p.shard_strategy.expect("a shard plan has a strategy");
         assert_eq!(s.strategy, strategy, "{args}");
         let names: Vec<&str> = s.tradeoffs.iter().map(|t| t.strategy.as_str()).collect();
-        assert_eq!(names, ["hash", "range", "geographic", "directory"]);
+        assert_eq!(names, ["directory", "hash", "range", "geographic"]);
         assert!(
             s.tradeoffs
                 .iter()
@@ -244,7 +252,7 @@ fn shard_strategy_follows_the_rule_order() {
         .unwrap();
     assert!(
         hash.reason
-            .contains("`needs_range_queries` and `data_residency` are false"),
+            .contains("`large_tenants` and `needs_range_queries` and `data_residency` are false"),
         "{}",
         hash.reason
     );
@@ -614,7 +622,7 @@ fn refusals_name_the_field() {
         (
             json!({"kind": "reshuffle"}),
             "kind",
-            "one of database_switch, shard, reshard, add_cache, add_read_replicas, multi_region",
+            "one of database_switch, functional_partition, shard, reshard, add_cache, add_read_replicas, multi_region",
         ),
         (json!({}), "kind", "required"),
         (
@@ -745,4 +753,114 @@ fn the_input_schema_states_defaults_and_ranges() {
     let at = |name: &str| order.iter().position(|n| *n == name).unwrap();
     assert_eq!(at("plan_migration"), at("plan_capacity") + 1);
     assert_eq!(at("scaling_report"), at("plan_migration") + 1);
+}
+
+/// Every text of a plan: phases, risks, strategy and shard-key advice.
+fn plan_texts(p: &MigrationPlan) -> Vec<String> {
+    let mut texts = Vec::new();
+    for phase in &p.phases {
+        texts.extend(phase.steps.iter().cloned());
+        texts.push(phase.exit_criteria.clone());
+        texts.push(phase.rollback.clone());
+    }
+    for risk in &p.risks {
+        texts.push(risk.risk.clone());
+        texts.push(risk.mitigation.clone());
+    }
+    if let Some(s) = &p.shard_strategy {
+        texts.push(s.how.clone());
+        for a in &s.shard_key_advice {
+            texts.push(a.advice.clone());
+            texts.push(a.why.clone());
+        }
+    }
+    texts
+}
+
+#[test]
+fn plan_texts_use_the_virtual_shards_given() {
+    let advisor = advisor();
+    for (args, count) in [
+        (json!({"kind": "shard", "virtual_shards": 256}), "256"),
+        (
+            json!({"kind": "shard", "virtual_shards": 4096, "target_shards": 8}),
+            "4096",
+        ),
+        (
+            json!({"kind": "reshard", "virtual_shards": 512, "current_shards": 4, "target_shards": 8}),
+            "512",
+        ),
+        (json!({"kind": "shard"}), "1024"),
+    ] {
+        let p = plan(&advisor, args.clone());
+        let texts = plan_texts(&p);
+        let markdown = plan_migration::to_markdown(&p);
+        assert!(
+            texts.iter().any(|t| t.contains(&format!("modulo {count}"))
+                || t.contains(&format!("{count} virtual shards"))),
+            "{args}: no text names {count} virtual shards"
+        );
+        for t in texts.iter().chain([&markdown]) {
+            assert!(
+                !t.contains("{virtual_shards}"),
+                "{args}: placeholder left in {t}"
+            );
+            if count != "1024" {
+                for default in ["modulo 1024", "1024 virtual", "1024 by default"] {
+                    assert!(!t.contains(default), "{args}: the default leaks into {t}");
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn functional_partition_moves_table_groups_with_exit_criteria_and_rollback() {
+    let advisor = advisor();
+    let p = plan(
+        &advisor,
+        json!({"kind": "functional_partition", "data_size_gb": 300}),
+    );
+    let ids: Vec<&str> = p.phases.iter().map(|ph| ph.id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [
+            "map_domains",
+            "cut_links",
+            "connect",
+            "replicate",
+            "cutover",
+            "cleanup"
+        ]
+    );
+    for phase in &p.phases {
+        assert!(
+            !phase.steps.is_empty()
+                && !phase.exit_criteria.is_empty()
+                && !phase.rollback.is_empty(),
+            "{}",
+            phase.id
+        );
+    }
+    assert!(p.risks.len() >= 2);
+    assert!(p.risks.iter().any(|r| r.risk.contains("spans two groups")));
+    assert_eq!(p.data_to_copy_gb, Some(300.0));
+    assert!(
+        p.sources
+            .contains(&"knowledge://migrations#functional-partition-phases".to_string())
+    );
+    assert!(
+        p.sources
+            .contains(&"knowledge://sharding#before-sharding-functional-partitioning".to_string())
+    );
+    // It moves no shards, so shard counts are refused.
+    let refused = Advisor::embedded()
+        .expect("the embedded knowledge loads")
+        .call(
+            "plan_migration",
+            json!({"kind": "functional_partition", "target_shards": 4})
+                .as_object()
+                .expect("an object"),
+        );
+    assert!(refused.is_err());
 }

@@ -208,15 +208,16 @@ fn each_section_holds_what_the_template_asks() {
     let cost = section(&r, "Cost Impact");
     assert!(cost.contains("Current: $2,800 per month (given)"), "{cost}");
     assert!(
-        cost.contains("Projected: $10,000 to $30,000 per month"),
+        cost.contains("Projected: $1,000 to $30,000 per month (Load balanced + cache)"),
         "{cost}"
     );
     assert!(
-        cost.contains("Change: +$7,200 to +$27,200 per month"),
+        cost.contains("Change: −$1,800 to +$27,200 per month"),
         "{cost}"
     );
     assert!(cost.contains("Return on investment:"), "{cost}");
-    assert_eq!(r["cost"]["change_low_usd"], 7200.0);
+    assert_eq!(r["cost"]["change_low_usd"], -1800.0);
+    assert_eq!(r["cost"]["projected"]["basis"], "between");
 
     let risks = section(&r, "Risk Mitigation");
     assert!(
