@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::markdown::{push_unique, sources};
+pub use crate::stages::COMPONENTS;
+use crate::stages::{Stages, components, stage_number};
 use crate::{Advisor, ArgError, Detail, MissingInput, Text, Tool, absent_numbers, missing_input};
 
 // A failure mode the team has observed, named as in `failure-modes`.
@@ -278,18 +280,6 @@ pub struct Diagnosis {
     pub sources: Vec<Text>,
 }
 
-/// A stage row of `scaling-stages#stages`.
-#[derive(Debug, Clone)]
-pub(crate) struct Stage {
-    pub number: u8,
-    pub name: String,
-    pub min_users: f64,
-    pub max_users: Option<f64>,
-    pub add: Vec<String>,
-    pub also_consider: Vec<String>,
-    pub architecture: String,
-}
-
 struct ArchitectureRule {
     when: Condition,
     stage: u8,
@@ -355,7 +345,7 @@ pub(crate) struct MetricThresholds {
 
 /// The tables `diagnose_bottleneck` applies, read once from the knowledge base.
 pub(crate) struct Catalog {
-    pub stages: Vec<Stage>,
+    pub stages: Stages,
     stages_uri: Text,
     architecture: Vec<ArchitectureRule>,
     architecture_uri: Text,
@@ -366,20 +356,6 @@ pub(crate) struct Catalog {
     overrides: Vec<FixOverride>,
     overrides_uri: Text,
 }
-
-/// The component names of the contract.
-pub const COMPONENTS: [&str; 10] = [
-    "cache",
-    "cdn",
-    "load_balancer",
-    "read_replicas",
-    "job_queue",
-    "functional_partitioning",
-    "sharding",
-    "cell_isolation",
-    "multi_region",
-    "distributed_database",
-];
 
 /// The component each architecture argument says is in place, as (argument, component);
 /// `regions` counts from 2.
@@ -434,30 +410,6 @@ fn vocabulary(findings: Vec<String>) -> Vocabulary {
         words: Vec::new(),
         findings,
     }
-}
-
-fn components(row: &knowledge::RowRef<'_>, column: &str) -> Result<Vec<String>, KnowledgeError> {
-    let list = row.list(column)?;
-    for name in &list {
-        if !COMPONENTS.contains(&name.as_str()) {
-            let hint = knowledge::closest(name, COMPONENTS)
-                .map(|c| format!("; did you mean `{c}`?"))
-                .unwrap_or_default();
-            return Err(row.error(format!(
-                "unknown component `{name}` in `{column}`{hint} (known: {})",
-                COMPONENTS.join(", ")
-            )));
-        }
-    }
-    Ok(list)
-}
-
-fn stage_number(row: &knowledge::RowRef<'_>, column: &str) -> Result<u8, KnowledgeError> {
-    let n = row.integer(column)?;
-    u8::try_from(n)
-        .ok()
-        .filter(|n| (1..=5).contains(n))
-        .ok_or_else(|| row.error(format!("`{column}` must be a stage from 1 to 5, found {n}")))
 }
 
 impl Catalog {
@@ -570,42 +522,8 @@ impl Catalog {
             )));
         }
 
-        let table = knowledge.table("scaling-stages", "stages")?;
-        table.require_columns(&[
-            "stage",
-            "name",
-            "min_users",
-            "max_users",
-            "add",
-            "also_consider",
-            "architecture",
-        ])?;
-        let mut stages = Vec::new();
-        for row in table.rows() {
-            let number = stage_number(&row, "stage")?;
-            if number as usize != stages.len() + 1 {
-                return Err(row.error(format!(
-                    "stages must be listed 1 to 5 in order; expected stage {}",
-                    stages.len() + 1
-                )));
-            }
-            stages.push(Stage {
-                number,
-                name: row.required("name")?.to_string(),
-                min_users: row.number("min_users")?,
-                max_users: row.optional_number("max_users")?,
-                add: components(&row, "add")?,
-                also_consider: components(&row, "also_consider")?,
-                architecture: row.text("architecture")?.to_string(),
-            });
-        }
-        if stages.len() != 5 {
-            return Err(table.error(format!(
-                "the stage table needs the 5 stages, found {}",
-                stages.len()
-            )));
-        }
-        let stages_uri = table.uri();
+        let stages = Stages::load(knowledge)?;
+        let stages_uri = stages.uri.clone();
 
         let table = knowledge.table("scaling-stages", "stage-from-architecture")?;
         table.require_columns(&["when", "stage"])?;
@@ -731,21 +649,6 @@ impl Catalog {
                 uri: rule.sources.first().cloned().unwrap_or_default(),
             })
         })
-    }
-
-    fn stage(&self, number: u8) -> &Stage {
-        // `load` guarantees stages 1..=5 in order.
-        &self.stages[usize::from(number.clamp(1, 5)) - 1]
-    }
-
-    /// The stage whose user range holds `users`.
-    pub(crate) fn stage_for_users(&self, users: f64) -> u8 {
-        self.stages
-            .iter()
-            .rev()
-            .find(|s| users >= s.min_users && s.max_users.is_none_or(|max| users < max))
-            .or_else(|| self.stages.iter().rev().find(|s| users >= s.min_users))
-            .map_or(1, |s| s.number)
     }
 }
 
@@ -939,7 +842,7 @@ pub(crate) fn diagnose(
         (stage, StageBasis::Architecture)
     } else if let Some(users) = args.users {
         push_unique(&mut sources, catalog.stages_uri.clone());
-        (catalog.stage_for_users(users as f64), StageBasis::Users)
+        (catalog.stages.for_users(users as f64), StageBasis::Users)
     } else {
         (1, StageBasis::Default)
     };
@@ -1050,13 +953,13 @@ pub(crate) fn diagnose(
             .map(|t| t.to_stage)
             .max()
             .unwrap_or(stage + 1);
-        let next = catalog.stage(target);
+        let next = catalog.stages.get(target);
         let mut add: Vec<String> = Vec::new();
         for trigger in &triggered {
             let wanted = trigger
                 .add
                 .as_ref()
-                .unwrap_or(&catalog.stage(trigger.to_stage).add);
+                .unwrap_or(&catalog.stages.get(trigger.to_stage).add);
             for component in wanted {
                 if !present.contains(&component.as_str()) && !add.contains(component) {
                     add.push(component.clone());
@@ -1133,7 +1036,7 @@ pub(crate) fn diagnose(
             })
             .collect()
     });
-    let current = catalog.stage(stage);
+    let current = catalog.stages.get(stage);
     let mut diagnosis = Diagnosis {
         summary: String::new(),
         current_stage: StageRef {

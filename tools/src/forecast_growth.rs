@@ -1209,7 +1209,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     match args.users {
         Some(users) => {
             let users = users as f64;
-            let now = advisor.diagnose.stage_for_users(users);
+            let now = advisor.diagnose.stages.for_users(users);
             for stage in advisor.diagnose.stages.iter().filter(|s| s.number > now) {
                 if let Some(month) = book.months(
                     format!("stages.{}.month", stage.number),

@@ -604,18 +604,20 @@ impl Catalog {
             components,
             components_uri: table.uri(),
             virtual_shards_uri: section_uri(knowledge, "sharding#virtual-shards")?,
-            reshard_formulas: Formulas::load(
-                knowledge,
-                "sharding",
-                "reshard-formulas",
-                &RESHARD_FORMULAS,
-            )?,
             data_moved_uri: section_uri(knowledge, "sharding#how-much-data-moves")?,
             ring_uri: section_uri(knowledge, "sharding#the-ring")?,
             read_your_writes_uri: section_uri(knowledge, "migrations#the-read-your-writes-gotcha")?,
             functional_uri: section_uri(
                 knowledge,
                 "sharding#before-sharding-functional-partitioning",
+            )?,
+            // After the sections the tool cites on its own, so a missing one is reported as such
+            // rather than through the `see` cell of a formula that cites it too.
+            reshard_formulas: Formulas::load(
+                knowledge,
+                "sharding",
+                "reshard-formulas",
+                &RESHARD_FORMULAS,
             )?,
         })
     }

@@ -14,6 +14,7 @@ use serde_json::Value;
 use crate::args::format_number;
 use crate::calculator::show;
 use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
+use crate::costs::{CostBand, CostTable, grouped, usd};
 use crate::diagnose_bottleneck::{
     self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
 };
@@ -174,25 +175,6 @@ pub const SECTION_TITLES: [&str; 7] = [
     "Risk Mitigation",
 ];
 
-struct CostBand {
-    max_users: Option<u64>,
-    architecture: String,
-    low: u64,
-    high: Option<u64>,
-}
-
-impl CostBand {
-    fn range(&self) -> CostRange {
-        CostRange {
-            low: self.low,
-            high: self.high,
-            architecture: self.architecture.clone(),
-            max_users: self.max_users,
-            basis: CostBasis::Row,
-        }
-    }
-}
-
 struct Addition {
     component: String,
     purpose: String,
@@ -203,8 +185,7 @@ struct Addition {
 pub(crate) struct Catalog {
     titles: Vec<String>,
     sections_uri: String,
-    costs: Vec<CostBand>,
-    costs_uri: String,
+    costs: CostTable,
     additions: Vec<Addition>,
     additions_uri: String,
 }
@@ -232,32 +213,7 @@ impl Catalog {
         }
         let sections_uri = table.uri();
 
-        let table = knowledge.table("capacity-planning", "cost-by-scale")?;
-        table.require_columns(&["max_users", "architecture", "low_usd", "high_usd"])?;
-        table.require_rows()?;
-        let mut costs: Vec<CostBand> = Vec::new();
-        for row in table.rows() {
-            let max_users = match row.optional("max_users")? {
-                Some(_) => Some(row.integer("max_users")?),
-                None => None,
-            };
-            let high = match row.optional("high_usd")? {
-                Some(_) => Some(row.integer("high_usd")?),
-                None => None,
-            };
-            costs.push(CostBand {
-                max_users,
-                architecture: row.required("architecture")?.to_string(),
-                low: row.integer("low_usd")?,
-                high,
-            });
-        }
-        if costs.last().is_some_and(|c| c.max_users.is_some()) {
-            return Err(table.error(
-                "the last band must leave `max_users` empty, so that every user count has a cost",
-            ));
-        }
-        let costs_uri = table.uri();
+        let costs = CostTable::load(knowledge)?;
 
         let table = knowledge.table("scaling-stages", "growth-key-additions")?;
         table.require_columns(&["component", "purpose", "when_to_add"])?;
@@ -281,17 +237,9 @@ impl Catalog {
             titles,
             sections_uri,
             costs,
-            costs_uri,
             additions_uri: table.uri(),
             additions,
         })
-    }
-
-    /// The band of a stage that starts at `min_users`: the first band reaching above it.
-    fn band_for_stage(&self, min_users: f64) -> Option<&CostBand> {
-        self.costs
-            .iter()
-            .find(|c| c.max_users.is_none_or(|max| max as f64 > min_users))
     }
 }
 
@@ -1179,32 +1127,6 @@ fn migration_section(
     out
 }
 
-/// A whole number with thousands separators: `2,000,000`.
-fn grouped(number: u64) -> String {
-    let digits = number.to_string();
-    let mut text = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(c);
-    }
-    text
-}
-
-/// Dollars as people write them: `$10,000`, `$2,500.50`.
-fn usd(amount: f64) -> String {
-    let sign = if amount < 0.0 { "−" } else { "" };
-    let amount = amount.abs();
-    let grouped = grouped(amount.trunc() as u64);
-    let cents = ((amount - amount.trunc()) * 100.0).round() as u64;
-    if cents == 0 || cents == 100 {
-        format!("{sign}${grouped}")
-    } else {
-        format!("{sign}${grouped}.{cents:02}")
-    }
-}
-
 fn band_text(range: &CostRange) -> String {
     match range.high {
         Some(high) => format!(
@@ -1243,7 +1165,7 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
     let system_users = input.args.system.users;
     let capacity_users = input.args.capacity.as_ref().and_then(|c| c.users);
     // Bands of a user count come from plan_capacity's rule, so both tools quote one band.
-    let stage_of = |users: u64| advisor.diagnose.stage_for_users(users as f64);
+    let stage_of = |users: u64| advisor.diagnose.stages.for_users(users as f64);
     let current_band = system_users.map(|u| advisor.plan_capacity.cost_band(u, stage_of(u)));
     let (projected, basis) = match (
         input.capacity.and_then(|c| c.monthly_cost_usd.clone()),
@@ -1260,7 +1182,8 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
             ),
             None => (
                 catalog
-                    .band_for_stage(input.target_min_users)
+                    .costs
+                    .for_stage(input.target_min_users)
                     .map(CostBand::range),
                 format!(
                     "a stage {} · {} system (from {} users)",
@@ -1279,7 +1202,7 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
         max_users: None,
         basis: CostBasis::Row,
     });
-    push_unique(sources, catalog.costs_uri.clone());
+    push_unique(sources, catalog.costs.uri.clone());
     let current = input.args.current_monthly_cost_usd;
     let change_low_usd = current.map(|c| projected.low as f64 - c);
     let change_high_usd = current.and_then(|c| projected.high.map(|h| h as f64 - c));
@@ -1338,7 +1261,7 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
         // Cents are the useful precision for a cost per user.
         let per_user = |amount: u64| match amount as f64 / users as f64 {
             x if x < 0.01 => "under $0.01".to_string(),
-            x => format!("${x:.2}"),
+            x => usd(x),
         };
         let text = match projected.high {
             Some(high) => format!(
