@@ -122,9 +122,14 @@ impl Knowledge {
         let thresholds = thresholds::Thresholds::read(&self.documents);
         for document in &mut self.documents {
             if document.text().contains("{{") {
-                let text =
-                    thresholds::write(thresholds.as_ref(), document.path(), document.text())?;
-                *document = Document::parse(document.slug(), document.path(), &text)?;
+                let text = thresholds::write(thresholds.as_ref(), document)?;
+                let written = Document::parse(document.slug(), document.path(), &text)?;
+                // Written prose keeps where the document came from, for errors that blame.
+                *document = if document.is_embedded() {
+                    written.mark_embedded()
+                } else {
+                    written
+                };
             }
         }
         Ok(self)
@@ -472,7 +477,6 @@ mod tests {
             );
         }
         assert_eq!(stating(&embedded, "CPU above 60%"), ["scaling-stages"]);
-        assert!(stating(&embedded, "60%").len() >= 2);
 
         let dir = std::env::temp_dir().join(format!("knowledge-threshold-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -490,11 +494,20 @@ mod tests {
         // the old one.
         assert_eq!(stating(&knowledge, "CPU above 65%"), ["scaling-stages"]);
         assert!(stating(&knowledge, "Database CPU is above 65%").contains(&"monitoring".into()));
-        assert!(
-            stating(&knowledge, "60%").is_empty(),
-            "{:?}",
-            stating(&knowledge, "60%")
-        );
+        // (growth-models' worked example starts from a CPU *at* 60%, a value, not the threshold.)
+        for old in [
+            "CPU above 60%",
+            "CPU is above 60%",
+            "CPU passes\n  60%",
+            "60% database CPU",
+        ] {
+            assert_eq!(stating(&embedded, old).len(), 1, "{old}");
+            assert!(
+                stating(&knowledge, old).is_empty(),
+                "{old}: {:?}",
+                stating(&knowledge, old)
+            );
+        }
     }
 
     #[test]

@@ -85,7 +85,7 @@ impl Catalog {
                     Some(true),
                     Some(false),
                 );
-                report_page::link(
+                let listed = report_page::link(
                     Tool::new_with_raw(
                         tool.name,
                         Some(Cow::Borrowed(tool.description)),
@@ -94,7 +94,20 @@ impl Catalog {
                     .with_title(tool.title)
                     .with_raw_output_schema(Arc::new(tool.output_schema.clone()))
                     .with_annotations(annotations),
-                )
+                );
+                // Clients that cap a tool's result (Claude Code near 25,000 tokens) read this
+                // to let a large `detail: full` answer through.
+                match tool.max_result_chars {
+                    Some(chars) => {
+                        let mut meta = listed.meta.clone().unwrap_or_else(|| {
+                            rmcp::model::MetaObject(rmcp::model::JsonObject::new())
+                        });
+                        meta.0
+                            .insert("anthropic/maxResultSizeChars".into(), chars.into());
+                        listed.with_meta(meta)
+                    }
+                    None => listed,
+                }
             })
             .collect();
         let mut resources: Vec<Resource> = advisor
@@ -638,9 +651,14 @@ fn not_found_message(advisor: &Advisor, uri: &str) -> String {
     }
 }
 
-const INSTRUCTIONS: &str = "scale-advisor gives deterministic, sourced advice for scaling data infrastructure. \
-Start with diagnose_bottleneck on whatever metrics and architecture facts you have; use the decision tools \
-(choose_datastore, choose_message_queue, pick_consistency_model) and the calculators (size_cache, plan_capacity) \
-for exact answers; forecast_growth says when each resource breaks as load grows and by when to act; \
-plan_migration and scaling_report turn them into a plan. Every result cites knowledge:// \
-resources you can read for the reasoning. The scaling_review prompt runs a full review.";
+const INSTRUCTIONS: &str = "scale-advisor gives deterministic, sourced advice for scaling a system's data \
+infrastructure: slow pages, high p95 or p99 latency, database CPU, low cache hit ratio, replica lag, queue \
+backlog, which database or message queue to pick (Postgres vs DynamoDB, Kafka vs RabbitMQ), consistency and \
+quorums, cache sizing, capacity planning, sharding and resharding, migrations and growth forecasts. \
+diagnose_bottleneck takes whatever metrics and architecture facts are at hand; the decision tools \
+(choose_datastore, choose_message_queue, pick_consistency_model) and the calculators (size_cache, \
+plan_capacity) give exact answers; forecast_growth says when each resource breaks as load grows and by \
+when to act; plan_migration and scaling_report turn them into a plan. Each result opens with a one-line \
+`summary`, lists in `missing_inputs` the arguments that would add an answer, and takes `detail: full` for \
+the explanations and long lists; its sources are knowledge:// resources. The scaling_review prompt runs \
+a full review.";
