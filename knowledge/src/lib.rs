@@ -122,16 +122,10 @@ impl Knowledge {
         let thresholds = thresholds::Thresholds::read(&self.documents);
         for document in &mut self.documents {
             if document.text().contains("{{") {
-                let embedded = document.is_embedded();
-                let text = thresholds::write(
-                    thresholds.as_ref(),
-                    document.path(),
-                    embedded,
-                    document.text(),
-                )?;
+                let text = thresholds::write(thresholds.as_ref(), document)?;
                 let written = Document::parse(document.slug(), document.path(), &text)?;
-                // Writing the numbers in keeps where the document came from.
-                *document = if embedded {
+                // Written prose keeps where the document came from, for errors that blame.
+                *document = if document.is_embedded() {
                     written.mark_embedded()
                 } else {
                     written
@@ -372,17 +366,8 @@ pub fn broken_reference(
 /// The line of the heading closest to `anchor` and a hint naming it, or line 0 (the whole
 /// file) and no hint when no heading is close.
 fn closest_heading(document: &Document, anchor: &str) -> (usize, String) {
-    let sections = document.sections().iter().skip(1);
-    // Of the headings that begin with the anchor, the outermost: a renamed `## Reshard` is
-    // closer to `reshard` than its own subsection `### Reshard phases` is.
-    let outermost = sections
-        .clone()
-        .filter(|s| !anchor.is_empty() && s.anchor().starts_with(anchor))
-        .min_by_key(|s| (s.level(), s.anchor().len()));
-    let near = outermost.or_else(|| {
-        resembling(anchor, sections.map(Section::anchor)).and_then(|near| document.section(near))
-    });
-    match near {
+    let anchors = document.sections().iter().skip(1).map(Section::anchor);
+    match resembling(anchor, anchors).and_then(|near| document.section(near)) {
         Some(section) => (
             section.line(),
             format!(
@@ -492,7 +477,6 @@ mod tests {
             );
         }
         assert_eq!(stating(&embedded, "CPU above 60%"), ["scaling-stages"]);
-        assert!(stating(&embedded, "60%").len() >= 2);
 
         let dir = std::env::temp_dir().join(format!("knowledge-threshold-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();
@@ -510,11 +494,20 @@ mod tests {
         // the old one.
         assert_eq!(stating(&knowledge, "CPU above 65%"), ["scaling-stages"]);
         assert!(stating(&knowledge, "Database CPU is above 65%").contains(&"monitoring".into()));
-        assert!(
-            stating(&knowledge, "60%").is_empty(),
-            "{:?}",
-            stating(&knowledge, "60%")
-        );
+        // (growth-models' worked example starts from a CPU *at* 60%, a value, not the threshold.)
+        for old in [
+            "CPU above 60%",
+            "CPU is above 60%",
+            "CPU passes\n  60%",
+            "60% database CPU",
+        ] {
+            assert_eq!(stating(&embedded, old).len(), 1, "{old}");
+            assert!(
+                stating(&knowledge, old).is_empty(),
+                "{old}: {:?}",
+                stating(&knowledge, old)
+            );
+        }
     }
 
     #[test]

@@ -9,7 +9,7 @@
 //! `{{finding.level.field}}`; `level` is `warning` (the `warning_when` cell) or `critical` (the
 //! `critical_when` cell). It stands for the number exactly as the cell writes it.
 
-use crate::{Document, KnowledgeError, closest};
+use crate::{Document, KnowledgeError, closest, resembling};
 
 /// Where the thresholds are written.
 pub const THRESHOLDS_TABLE: (&str, &str) = ("monitoring", "diagnostic-findings");
@@ -46,12 +46,11 @@ enum Refusal {
 pub(crate) struct Thresholds {
     cells: Vec<Cell>,
     uri: String,
-    /// The findings table's document (as shown in errors), whether it is a built-in one, and
-    /// the table's line: a `--knowledge-dir` file that drops a finding a built-in placeholder
-    /// names is that file's problem, reported there.
+    /// The document and line of the table, and whether it is built in: a built-in document's
+    /// placeholder that a user's table breaks is reported at the user's table.
     path: String,
-    embedded: bool,
     line: usize,
+    embedded: bool,
 }
 
 /// The `field op number` triples of a condition, read without a vocabulary: the tool that
@@ -98,14 +97,34 @@ impl Thresholds {
             cells,
             uri: format!("{slug}#{anchor}"),
             path: document.path().to_string(),
-            embedded: document.is_embedded(),
             line,
+            embedded: document.is_embedded(),
         })
     }
 
     /// The number a placeholder's inside (`finding.level` or `finding.level.field`) names; a
     /// cell whose number is malformed is reported at the cell, where it must be fixed.
-    fn resolve(&self, inside: &str) -> Result<&str, Refusal> {
+    fn resolve(&self, inside: &str, from: &Document, line: usize) -> Result<&str, Refusal> {
+        let finding = inside.split('.').next().unwrap_or(inside).trim();
+        if from.is_embedded() && !self.embedded && !self.cells.iter().any(|c| c.finding == finding)
+        {
+            let hint = resembling(finding, self.cells.iter().map(|c| c.finding.as_str()))
+                .map(|near| format!(" (the closest id there is `{near}`)"))
+                .unwrap_or_default();
+            return Err(Refusal::Cell(KnowledgeError::new(
+                &self.path,
+                self.line,
+                format!(
+                    "the finding `{finding}` (a row of the `{}` table) is missing, and the built-in \
+                     document {}:{line} needs it: it states that finding's threshold as \
+                     `{{{{{inside}}}}}`{hint}. Add it back, or lay your own `{}.md` over the \
+                     built-in one too",
+                    THRESHOLDS_TABLE.1,
+                    from.path(),
+                    from.slug()
+                ),
+            )));
+        }
         let (cell, number) = self.find(inside).map_err(Refusal::Placeholder)?;
         if crate::table::parse_number(number).is_some() {
             return Ok(number);
@@ -122,32 +141,6 @@ impl Thresholds {
                 cell.finding
             ),
         )))
-    }
-
-    /// Whether the finding a placeholder's inside names is no row of the table.
-    fn lacks(&self, inside: &str) -> bool {
-        let finding = inside.split('.').next().unwrap_or_default().trim();
-        !self.cells.iter().any(|c| c.finding == finding)
-    }
-
-    /// The error for a built-in document's placeholder naming a finding that the user's
-    /// findings table lacks: reported at the user's table, naming the built-in line needing it.
-    fn missing_finding(&self, inside: &str, path: &str, line: usize) -> KnowledgeError {
-        let finding = inside.split('.').next().unwrap_or_default().trim();
-        let (slug, anchor) = THRESHOLDS_TABLE;
-        let hint = crate::resembling(finding, self.cells.iter().map(|c| c.finding.as_str()))
-            .map(|near| format!(" (the closest id there is `{near}`)"))
-            .unwrap_or_default();
-        KnowledgeError::new(
-            &self.path,
-            self.line,
-            format!(
-                "the finding `{finding}` (a row of the `{anchor}` table) is missing, and the \
-                 built-in document {path}:{line} needs it: its placeholder `{{{{{inside}}}}}` \
-                 states that finding's threshold{hint}. Add it back, or lay your own copy of \
-                 that document over the built-in one too (the table is {slug}#{anchor})"
-            ),
-        )
     }
 
     fn find(&self, inside: &str) -> Result<(&Cell, &str), String> {
@@ -212,16 +205,16 @@ impl Thresholds {
     }
 }
 
-/// `text` with every placeholder replaced by its number; an error names the file and line.
+/// The text of `document` with every placeholder replaced by its number; an error names the
+/// file and line.
 pub(crate) fn write(
     thresholds: Option<&Thresholds>,
-    path: &str,
-    embedded: bool,
-    text: &str,
+    document: &Document,
 ) -> Result<String, KnowledgeError> {
+    let (path, text) = (document.path(), document.text());
     let mut out = String::with_capacity(text.len());
-    for (number, line) in text.split_inclusive('\n').enumerate() {
-        let at = |message: String| KnowledgeError::new(path, number + 1, message);
+    for (index, line) in text.split_inclusive('\n').enumerate() {
+        let at = |message: String| KnowledgeError::new(path, index + 1, message);
         let mut rest = line;
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
@@ -237,13 +230,8 @@ pub(crate) fn write(
                 ))
             })?;
             let number = thresholds
-                .resolve(inside)
+                .resolve(inside, document, index + 1)
                 .map_err(|refusal| match refusal {
-                    Refusal::Placeholder(_)
-                        if embedded && !thresholds.embedded && thresholds.lacks(inside) =>
-                    {
-                        thresholds.missing_finding(inside, path, number + 1)
-                    }
                     Refusal::Placeholder(message) => at(message),
                     Refusal::Cell(error) => error,
                 })?;
@@ -258,6 +246,10 @@ pub(crate) fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn prose(text: &str) -> Document {
+        Document::parse("prose", "x.md", &format!("# Prose\n\n{text}")).unwrap()
+    }
 
     fn documents(findings: &str) -> Vec<Document> {
         let text = format!(
@@ -274,8 +266,8 @@ mod tests {
         let thresholds = Thresholds::read(&docs).unwrap();
         let text = "CPU above {{db_cpu_saturation.warning}}%, critical above {{db_cpu_saturation.critical}}%.\nReads over {{db_read_pressure.warning.read_pct}}%.\n";
         assert_eq!(
-            write(Some(&thresholds), "x.md", false, text).unwrap(),
-            "CPU above 60%, critical above 85%.\nReads over 80%.\n"
+            write(Some(&thresholds), &prose(text)).unwrap(),
+            "# Prose\n\nCPU above 60%, critical above 85%.\nReads over 80%.\n"
         );
     }
 
@@ -285,9 +277,12 @@ mod tests {
             "| db_cpu_saturation | `db_cpu_pct > 60` | |\n| db_read_pressure | `db_read_load_pct > 70 or read_pct > 80` | |\n",
         );
         let thresholds = Thresholds::read(&docs).unwrap();
-        let error = |text: &str| write(Some(&thresholds), "x.md", false, text).unwrap_err();
+        let error = |text: &str| write(Some(&thresholds), &prose(text)).unwrap_err();
         let e = error("fine\n{{db_cpu_saturaton.warning}}\n");
-        assert_eq!(e.line, 2);
+        assert_eq!(
+            e.line, 4,
+            "the line in the file, after the title and a blank line"
+        );
         assert!(
             e.message.contains("did you mean `db_cpu_saturation`"),
             "{e}"
@@ -319,24 +314,18 @@ mod tests {
         );
         assert!(error("{{x}}").message.contains("no placeholder"));
         assert!(
-            write(None, "x.md", false, "{{a.warning}}")
+            write(None, &prose("{{a.warning}}"))
                 .unwrap_err()
                 .message
                 .contains("lacks")
         );
         assert_eq!(
-            write(None, "x.md", false, "no braces\n").unwrap(),
-            "no braces\n"
+            write(None, &prose("no braces\n")).unwrap(),
+            "# Prose\n\nno braces\n"
         );
         let docs = documents("| db_cpu_saturation | `db_cpu_pct > sixty` | |\n");
         let thresholds = Thresholds::read(&docs).unwrap();
-        let e = write(
-            Some(&thresholds),
-            "x.md",
-            false,
-            "{{db_cpu_saturation.warning}}",
-        )
-        .unwrap_err();
+        let e = write(Some(&thresholds), &prose("{{db_cpu_saturation.warning}}")).unwrap_err();
         assert_eq!((e.path.as_str(), e.line), ("monitoring.md", 9));
         assert!(e.message.contains("found `sixty`"), "{e}");
     }

@@ -11,6 +11,8 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::markdown::{push_unique, sources};
+pub use crate::stages::COMPONENTS;
+use crate::stages::{Stages, components, stage_number};
 use crate::{Advisor, ArgError, Detail, MissingInput, Text, Tool, absent_numbers, missing_input};
 
 // A failure mode the team has observed, named as in `failure-modes`.
@@ -116,19 +118,21 @@ pub struct DiagnoseArgs {
     /// Failed requests, %.
     #[schemars(range(min = 0, max = 100))]
     pub error_rate_pct: Option<f64>,
-    /// With `sharded: true`: the busiest shard's load divided by the mean shard load (1 = even).
+    /// Busiest shard's load / mean shard load, at least 1; give with sharded.
     #[schemars(range(min = 1))]
     pub shard_skew_ratio: Option<f64>,
-    /// Set when the write load falls on groups of tables that are rarely joined with each
-    /// other: each group can then move to a database of its own before any table is sharded.
+    /// Writes fall on table groups rarely joined: move groups before sharding.
     #[serde(default)]
     pub independent_table_groups: bool,
-    /// With `sharded: true`: components every shard depends on, e.g. ["cache"] (component names).
+    /// Components every shard uses, e.g. ["cache"]; give with sharded.
     #[serde(default)]
     pub shared_across_shards: Vec<String>,
     /// Failure modes observed.
     #[serde(default)]
     pub symptoms: Vec<Symptom>,
+    /// Load growth per month, % (above -100): adds months_to_critical and headroom.
+    #[schemars(extend("exclusiveMinimum" = -100))]
+    pub monthly_growth_pct: Option<f64>,
     /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
@@ -221,6 +225,18 @@ pub struct Finding {
     pub summary: Text,
     pub fixes: Fixes,
     pub sources: Vec<Text>,
+    /// With monthly_growth_pct, on a load-driven finding that has a critical line: months
+    /// until it turns critical (0 when it is), as `forecast_growth` computes them.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub months_to_critical: Option<f64>,
+}
+
+/// A load-driven metric that has not fired yet, and how long it has at the given growth.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Headroom {
+    pub metric: String,
+    /// Months until its warning line; null when load does not grow.
+    pub months_to_warning: Option<f64>,
 }
 
 /// The stage to move to, what to add, and why.
@@ -258,19 +274,10 @@ pub struct Diagnosis {
     pub healthy: bool,
     /// Arguments not given that would have added a finding or a stage trigger.
     pub missing_inputs: Vec<MissingInput>,
+    /// With monthly_growth_pct: the load-driven metrics given that have not fired yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub headroom: Option<Vec<Headroom>>,
     pub sources: Vec<Text>,
-}
-
-/// A stage row of `scaling-stages#stages`.
-#[derive(Debug, Clone)]
-pub(crate) struct Stage {
-    pub number: u8,
-    pub name: String,
-    pub min_users: f64,
-    pub max_users: Option<f64>,
-    pub add: Vec<String>,
-    pub also_consider: Vec<String>,
-    pub architecture: String,
 }
 
 struct ArchitectureRule {
@@ -338,7 +345,7 @@ pub(crate) struct MetricThresholds {
 
 /// The tables `diagnose_bottleneck` applies, read once from the knowledge base.
 pub(crate) struct Catalog {
-    pub stages: Vec<Stage>,
+    pub stages: Stages,
     stages_uri: Text,
     architecture: Vec<ArchitectureRule>,
     architecture_uri: Text,
@@ -349,20 +356,6 @@ pub(crate) struct Catalog {
     overrides: Vec<FixOverride>,
     overrides_uri: Text,
 }
-
-/// The component names of the contract.
-pub const COMPONENTS: [&str; 10] = [
-    "cache",
-    "cdn",
-    "load_balancer",
-    "read_replicas",
-    "job_queue",
-    "functional_partitioning",
-    "sharding",
-    "cell_isolation",
-    "multi_region",
-    "distributed_database",
-];
 
 /// The component each architecture argument says is in place, as (argument, component);
 /// `regions` counts from 2.
@@ -417,30 +410,6 @@ fn vocabulary(findings: Vec<String>) -> Vocabulary {
         words: Vec::new(),
         findings,
     }
-}
-
-fn components(row: &knowledge::RowRef<'_>, column: &str) -> Result<Vec<String>, KnowledgeError> {
-    let list = row.list(column)?;
-    for name in &list {
-        if !COMPONENTS.contains(&name.as_str()) {
-            let hint = knowledge::closest(name, COMPONENTS)
-                .map(|c| format!("; did you mean `{c}`?"))
-                .unwrap_or_default();
-            return Err(row.error(format!(
-                "unknown component `{name}` in `{column}`{hint} (known: {})",
-                COMPONENTS.join(", ")
-            )));
-        }
-    }
-    Ok(list)
-}
-
-fn stage_number(row: &knowledge::RowRef<'_>, column: &str) -> Result<u8, KnowledgeError> {
-    let n = row.integer(column)?;
-    u8::try_from(n)
-        .ok()
-        .filter(|n| (1..=5).contains(n))
-        .ok_or_else(|| row.error(format!("`{column}` must be a stage from 1 to 5, found {n}")))
 }
 
 impl Catalog {
@@ -553,42 +522,8 @@ impl Catalog {
             )));
         }
 
-        let table = knowledge.table("scaling-stages", "stages")?;
-        table.require_columns(&[
-            "stage",
-            "name",
-            "min_users",
-            "max_users",
-            "add",
-            "also_consider",
-            "architecture",
-        ])?;
-        let mut stages = Vec::new();
-        for row in table.rows() {
-            let number = stage_number(&row, "stage")?;
-            if number as usize != stages.len() + 1 {
-                return Err(row.error(format!(
-                    "stages must be listed 1 to 5 in order; expected stage {}",
-                    stages.len() + 1
-                )));
-            }
-            stages.push(Stage {
-                number,
-                name: row.required("name")?.to_string(),
-                min_users: row.number("min_users")?,
-                max_users: row.optional_number("max_users")?,
-                add: components(&row, "add")?,
-                also_consider: components(&row, "also_consider")?,
-                architecture: row.text("architecture")?.to_string(),
-            });
-        }
-        if stages.len() != 5 {
-            return Err(table.error(format!(
-                "the stage table needs the 5 stages, found {}",
-                stages.len()
-            )));
-        }
-        let stages_uri = table.uri();
+        let stages = Stages::load(knowledge)?;
+        let stages_uri = stages.uri.clone();
 
         let table = knowledge.table("scaling-stages", "stage-from-architecture")?;
         table.require_columns(&["when", "stage"])?;
@@ -714,21 +649,6 @@ impl Catalog {
                 uri: rule.sources.first().cloned().unwrap_or_default(),
             })
         })
-    }
-
-    fn stage(&self, number: u8) -> &Stage {
-        // `load` guarantees stages 1..=5 in order.
-        &self.stages[usize::from(number.clamp(1, 5)) - 1]
-    }
-
-    /// The stage whose user range holds `users`.
-    pub(crate) fn stage_for_users(&self, users: f64) -> u8 {
-        self.stages
-            .iter()
-            .rev()
-            .find(|s| users >= s.min_users && s.max_users.is_none_or(|max| users < max))
-            .or_else(|| self.stages.iter().rev().find(|s| users >= s.min_users))
-            .map_or(1, |s| s.number)
     }
 }
 
@@ -922,7 +842,7 @@ pub(crate) fn diagnose(
         (stage, StageBasis::Architecture)
     } else if let Some(users) = args.users {
         push_unique(&mut sources, catalog.stages_uri.clone());
-        (catalog.stage_for_users(users as f64), StageBasis::Users)
+        (catalog.stages.for_users(users as f64), StageBasis::Users)
     } else {
         (1, StageBasis::Default)
     };
@@ -951,6 +871,7 @@ pub(crate) fn diagnose(
             summary: rule.summary.clone(),
             fixes: rule.fixes.clone(),
             sources: rule.sources.clone(),
+            months_to_critical: None,
         });
     }
     for mode in catalog
@@ -971,6 +892,7 @@ pub(crate) fn diagnose(
             summary: mode.summary.clone(),
             fixes: mode.fixes.clone(),
             sources: mode.sources.clone(),
+            months_to_critical: None,
         });
     }
     findings.sort_by_key(|f| f.severity);
@@ -1031,13 +953,13 @@ pub(crate) fn diagnose(
             .map(|t| t.to_stage)
             .max()
             .unwrap_or(stage + 1);
-        let next = catalog.stage(target);
+        let next = catalog.stages.get(target);
         let mut add: Vec<String> = Vec::new();
         for trigger in &triggered {
             let wanted = trigger
                 .add
                 .as_ref()
-                .unwrap_or(&catalog.stage(trigger.to_stage).add);
+                .unwrap_or(&catalog.stages.get(trigger.to_stage).add);
             for component in wanted {
                 if !present.contains(&component.as_str()) && !add.contains(component) {
                     add.push(component.clone());
@@ -1080,7 +1002,41 @@ pub(crate) fn diagnose(
         }
     });
 
-    let current = catalog.stage(stage);
+    // With a growth rate: when each load-driven finding turns critical, and the headroom of
+    // the load-driven metrics that have not fired (the forecast of `forecast_growth`).
+    let headroom = args.monthly_growth_pct.map(|pct| {
+        for finding in &mut findings {
+            finding.months_to_critical = finding
+                .evidence
+                .iter()
+                .filter(|e| crate::forecast_growth::LOAD_DRIVEN.contains(&e.metric.as_str()))
+                .filter_map(|e| {
+                    let Observed::Number(value) = e.value else {
+                        return None;
+                    };
+                    let critical = catalog.thresholds(&e.metric)?.critical?;
+                    crate::forecast_growth::months_at_growth(value, critical, pct)
+                })
+                .reduce(f64::min);
+        }
+        crate::forecast_growth::LOAD_DRIVEN
+            .iter()
+            .filter_map(|metric| {
+                let value = arguments.number(metric)?;
+                let thresholds = catalog.thresholds(metric)?;
+                let fired = findings.iter().any(|f| f.id == thresholds.finding);
+                (!fired).then(|| Headroom {
+                    metric: (*metric).to_string(),
+                    months_to_warning: crate::forecast_growth::months_at_growth(
+                        value,
+                        thresholds.warning,
+                        pct,
+                    ),
+                })
+            })
+            .collect()
+    });
+    let current = catalog.stages.get(stage);
     let mut diagnosis = Diagnosis {
         summary: String::new(),
         current_stage: StageRef {
@@ -1092,6 +1048,7 @@ pub(crate) fn diagnose(
         findings,
         next_stage,
         missing_inputs,
+        headroom,
         sources,
     };
     diagnosis.summary = summary_of(&diagnosis);
@@ -1255,6 +1212,31 @@ pub fn to_markdown(d: &Diagnosis) -> String {
                 f.fixes.long_term.trim_end_matches('.')
             );
         }
+    }
+    let turning: Vec<String> = d
+        .findings
+        .iter()
+        .filter_map(|f| {
+            let m = f.months_to_critical?;
+            Some(if m == 0.0 {
+                format!("`{}` is critical now", f.id)
+            } else {
+                format!("`{}` turns critical in month {m:.1}", f.id)
+            })
+        })
+        .collect();
+    if !turning.is_empty() {
+        let _ = writeln!(out, "\nAt this growth: {}.", turning.join("; "));
+    }
+    if let Some(headroom) = d.headroom.as_ref().filter(|h| !h.is_empty()) {
+        let list: Vec<String> = headroom
+            .iter()
+            .map(|h| match h.months_to_warning {
+                Some(m) => format!("`{}` warns in month {m:.1}", h.metric),
+                None => format!("`{}` never warns", h.metric),
+            })
+            .collect();
+        let _ = writeln!(out, "\nHeadroom: {}.", list.join("; "));
     }
     sources(&mut out, &d.sources);
     out

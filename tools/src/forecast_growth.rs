@@ -41,6 +41,7 @@ const LARGEST_LOG_MULTIPLE: f64 = 600.0;
 #[serde(deny_unknown_fields)]
 pub struct ResourceArgs {
     /// Its name, e.g. disk_gb, iops, memory_pct (a name ending in _pct is a percentage).
+    #[schemars(length(max = 100))]
     pub name: String,
     /// Today's value, in its own unit.
     #[schemars(range(min = 0))]
@@ -132,6 +133,28 @@ pub struct ScalabilityArgs {
     /// Today's load, requests/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub current_rps: f64,
+}
+
+// How load grows, for `scaling_report`'s `growth`: applied there to the metrics and users of
+// its `system`.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GrowthArgs {
+    /// Load growth per month, % (10 = 10%); above -100. Or growth_multiple with over_months.
+    #[schemars(extend("exclusiveMinimum" = -100))]
+    pub monthly_growth_pct: Option<f64>,
+    /// Load multiple expected (3 = 3x), with over_months.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub growth_multiple: Option<f64>,
+    /// Months for growth_multiple.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub over_months: Option<f64>,
+    /// Months to forecast, 1 to 120. Default 24.
+    #[schemars(range(min = 1, max = 120))]
+    pub horizon_months: Option<u32>,
+    /// Months to get capacity in place. Default 3.
+    #[schemars(range(min = 0, max = 120))]
+    pub lead_time_months: Option<f64>,
 }
 
 // How load grows and what to follow as it does.
@@ -632,6 +655,16 @@ impl Rate {
     fn multiple(self, month: f64) -> f64 {
         (self.log * month).exp()
     }
+}
+
+/// Months until `current`, growing `monthly_growth_pct` a month, reaches `threshold` (0 when
+/// already there, `None` when never): what `diagnose_bottleneck` reports as headroom.
+pub(crate) fn months_at_growth(
+    current: f64,
+    threshold: f64,
+    monthly_growth_pct: f64,
+) -> Option<f64> {
+    months_to(current, threshold, Rate::from_pct(monthly_growth_pct))
 }
 
 /// Months until `current` growing at `rate` reaches `threshold`: 0 when already there, `None`
@@ -1178,7 +1211,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     match args.users {
         Some(users) => {
             let users = users as f64;
-            let now = advisor.diagnose.stage_for_users(users);
+            let now = advisor.diagnose.stages.for_users(users);
             for stage in advisor.diagnose.stages.iter().filter(|s| s.number > now) {
                 if let Some(month) = book.months(
                     format!("stages.{}.month", stage.number),

@@ -7,6 +7,7 @@ mod args;
 pub mod calculator;
 pub mod choose_datastore;
 pub mod choose_message_queue;
+mod costs;
 mod decision;
 pub mod diagnose_bottleneck;
 pub mod forecast_growth;
@@ -19,6 +20,7 @@ pub mod plan_migration;
 pub mod scaling_report;
 mod schema;
 pub mod size_cache;
+mod stages;
 
 pub use args::ArgError;
 

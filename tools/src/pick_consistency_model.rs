@@ -28,8 +28,7 @@ pub struct Quorum {
     /// Replicas per read, 1 to n.
     #[schemars(range(min = 1))]
     pub r: u64,
-    /// Set when writes are accepted by whichever nodes are reachable, not only the n home
-    /// replicas (Dynamo, Cassandra or Riak with hinted handoff): overlap is then no guarantee.
+    /// Writes taken by any reachable nodes (hinted handoff): no overlap guarantee.
     #[serde(default)]
     pub sloppy: bool,
 }

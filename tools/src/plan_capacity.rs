@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::calculator::{
     DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
 };
+use crate::costs::{CostTable, usd};
 use crate::diagnose_bottleneck::StageRef;
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
@@ -110,14 +111,6 @@ pub struct CapacityPlan {
     pub sources: Vec<String>,
 }
 
-struct CostBand {
-    stage: u8,
-    max_users: Option<u64>,
-    architecture: String,
-    low: u64,
-    high: Option<u64>,
-}
-
 /// The defaults of `capacity-planning#defaults`.
 struct CapacityDefaults {
     growth_factor: f64,
@@ -130,8 +123,7 @@ pub(crate) struct Catalog {
     defaults: CapacityDefaults,
     defaults_uri: String,
     formulas: Formulas,
-    costs: Vec<CostBand>,
-    costs_uri: String,
+    costs: CostTable,
     stages_uri: String,
 }
 
@@ -167,52 +159,7 @@ impl Catalog {
 
         let formulas = Formulas::load(knowledge, "capacity-planning", "formulas", &FORMULAS)?;
 
-        let table = knowledge.table("capacity-planning", "cost-by-scale")?;
-        table.require_columns(&["max_users", "stage", "architecture", "low_usd", "high_usd"])?;
-        table.require_rows()?;
-        let mut costs: Vec<CostBand> = Vec::new();
-        for row in table.rows() {
-            if costs.last().is_some_and(|c| c.max_users.is_none()) {
-                return Err(row.error("only the last band may leave `max_users` empty"));
-            }
-            let max_users = match row.optional("max_users")? {
-                Some(_) => Some(row.integer("max_users")?),
-                None => None,
-            };
-            if let (Some(max), Some(previous)) = (max_users, costs.last().and_then(|c| c.max_users))
-                && max <= previous
-            {
-                return Err(row.error("bands must be listed by growing `max_users`"));
-            }
-            let low = row.integer("low_usd")?;
-            let high = match row.optional("high_usd")? {
-                Some(_) => Some(row.integer("high_usd")?),
-                None => None,
-            };
-            if high.is_some_and(|h| h < low) {
-                return Err(row.error("`high_usd` must be at least `low_usd`"));
-            }
-            let stage = u8::try_from(row.integer("stage")?)
-                .ok()
-                .filter(|n| (1..=5).contains(n))
-                .ok_or_else(|| row.error("`stage` must be a stage from 1 to 5"))?;
-            if costs.last().is_some_and(|c| c.stage > stage) {
-                return Err(row.error("rows must be listed by growing `stage`"));
-            }
-            costs.push(CostBand {
-                stage,
-                max_users,
-                architecture: row.required("architecture")?.to_string(),
-                low,
-                high,
-            });
-        }
-        if costs.last().is_some_and(|c| c.max_users.is_some()) {
-            return Err(table.error(
-                "the last band must leave `max_users` empty, so that every user count has a cost",
-            ));
-        }
-        let costs_uri = table.uri();
+        let costs = CostTable::load(knowledge)?;
         let stages_uri = knowledge.table("scaling-stages", "stages")?.uri();
 
         Ok(Self {
@@ -220,7 +167,6 @@ impl Catalog {
             defaults_uri,
             formulas,
             costs,
-            costs_uri,
             stages_uri,
         })
     }
@@ -232,39 +178,7 @@ impl Catalog {
     /// the band runs from the previous row's low to this row's high and is named by the previous
     /// row, so that a band never describes an architecture the system has not reached.
     pub(crate) fn cost_band(&self, users: u64, stage: u8) -> CostRange {
-        let row = |band: &CostBand| CostRange {
-            low: band.low,
-            high: band.high,
-            architecture: band.architecture.clone(),
-            max_users: band.max_users,
-            basis: CostBasis::Row,
-        };
-        // `load` requires a last row without a bound, so a row always matches.
-        let found = self
-            .costs
-            .iter()
-            .position(|c| c.max_users.is_none_or(|max| users <= max))
-            .unwrap_or(self.costs.len().saturating_sub(1));
-        match (found.checked_sub(1), self.costs.get(found)) {
-            (Some(previous), Some(band)) if band.stage > stage => {
-                let lower = &self.costs[previous];
-                CostRange {
-                    low: lower.low,
-                    high: Some(band.high.unwrap_or(band.low)),
-                    architecture: lower.architecture.clone(),
-                    max_users: band.max_users,
-                    basis: CostBasis::Between,
-                }
-            }
-            (_, Some(band)) => row(band),
-            (_, None) => CostRange {
-                low: 0,
-                high: None,
-                architecture: String::new(),
-                max_users: None,
-                basis: CostBasis::Row,
-            },
-        }
+        self.costs.band(users, stage)
     }
 }
 
@@ -428,7 +342,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
     let (stage, monthly_cost_usd) =
         match needs(&mut missing, args.users, "users", "stage, monthly_cost_usd") {
             Some(users) => {
-                let number = advisor.diagnose.stage_for_users(users as f64);
+                let number = advisor.diagnose.stages.for_users(users as f64);
                 let stage = advisor
                     .diagnose
                     .stages
@@ -440,7 +354,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
                     });
                 push_unique(&mut sources, catalog.stages_uri.clone());
                 let cost = Some(catalog.cost_band(users, number));
-                push_unique(&mut sources, catalog.costs_uri.clone());
+                push_unique(&mut sources, catalog.costs.uri.clone());
                 (stage, cost)
             }
             None => {
@@ -469,7 +383,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
 }
 
 /// "Plan for 36,000 req/s: 45 servers, pool 33 per DB, 4 read replicas, 4,320 in flight;
-/// stage 3 · Read Replicas, $10,000–30,000/month."
+/// stage 3 · Read Replicas, $10,000–$30,000/month."
 fn summary_of(plan: &CapacityPlan) -> String {
     let mut figures = Vec::new();
     if let Some(servers) = plan.servers {
@@ -496,12 +410,12 @@ fn summary_of(plan: &CapacityPlan) -> String {
         let _ = std::fmt::Write::write_fmt(
             &mut out,
             format_args!(
-                "; stage {} · {}, ${}{}/month",
+                "; stage {} · {}, {}{}/month",
                 stage.number,
                 stage.name,
-                show(cost.low as f64),
+                usd(cost.low as f64),
                 cost.high
-                    .map_or("+".to_string(), |h| format!("–{}", show(h as f64)))
+                    .map_or("+".to_string(), |h| format!("–{}", usd(h as f64)))
             ),
         );
     }
@@ -546,8 +460,8 @@ pub fn to_markdown(p: &CapacityPlan) -> String {
     }
     if let Some(cost) = &p.monthly_cost_usd {
         let band = match cost.high {
-            Some(high) => format!("{} to {}", dollars(cost.low), dollars(high)),
-            None => format!("{} and up", dollars(cost.low)),
+            Some(high) => format!("{} to {}", usd(cost.low as f64), usd(high as f64)),
+            None => format!("{} and up", usd(cost.low as f64)),
         };
         let basis = match cost.basis {
             CostBasis::Between => format!(
@@ -567,19 +481,6 @@ pub fn to_markdown(p: &CapacityPlan) -> String {
     push_workings(&mut out, &p.workings, &p.defaults_applied, &p.notes);
     sources(&mut out, &p.sources);
     out
-}
-
-/// Whole dollars with thousands separators: `$10,000`.
-fn dollars(amount: u64) -> String {
-    let digits = amount.to_string();
-    let mut grouped = String::new();
-    for (i, digit) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            grouped.push(',');
-        }
-        grouped.push(digit);
-    }
-    format!("${grouped}")
 }
 
 /// The `plan_capacity` tool.

@@ -120,8 +120,7 @@ pub struct MigrationArgs {
     /// Data must stay in its region (GDPR).
     #[serde(default)]
     pub data_residency: bool,
-    /// Set for kind shard when a few tenants are far larger than the rest: they are placed
-    /// explicitly through a directory (strategy `directory`), checked before the others.
+    /// Shard: a few tenants far larger than the rest (directory strategy).
     #[serde(default)]
     pub large_tenants: bool,
     /// concise (default) or full.
@@ -605,18 +604,20 @@ impl Catalog {
             components,
             components_uri: table.uri(),
             virtual_shards_uri: section_uri(knowledge, "sharding#virtual-shards")?,
-            reshard_formulas: Formulas::load(
-                knowledge,
-                "sharding",
-                "reshard-formulas",
-                &RESHARD_FORMULAS,
-            )?,
             data_moved_uri: section_uri(knowledge, "sharding#how-much-data-moves")?,
             ring_uri: section_uri(knowledge, "sharding#the-ring")?,
             read_your_writes_uri: section_uri(knowledge, "migrations#the-read-your-writes-gotcha")?,
             functional_uri: section_uri(
                 knowledge,
                 "sharding#before-sharding-functional-partitioning",
+            )?,
+            // After the sections the tool cites on its own, so a missing one is reported as such
+            // rather than through the `see` cell of a formula that cites it too.
+            reshard_formulas: Formulas::load(
+                knowledge,
+                "sharding",
+                "reshard-formulas",
+                &RESHARD_FORMULAS,
             )?,
         })
     }

@@ -14,9 +14,11 @@ use serde_json::Value;
 use crate::args::format_number;
 use crate::calculator::show;
 use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
+use crate::costs::{CostBand, CostTable, grouped, usd};
 use crate::diagnose_bottleneck::{
     self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
 };
+use crate::forecast_growth::{self, Forecast, ForecastArgs, GrowthArgs};
 use crate::markdown::{push_unique, sources};
 use crate::plan_capacity::{self, CapacityPlan, CostBasis, CostRange, PlanCapacityArgs};
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
@@ -35,6 +37,8 @@ pub struct ReportArgs {
     /// Cost today, USD/month.
     #[schemars(range(min = 0))]
     pub current_monthly_cost_usd: Option<f64>,
+    /// Expected growth; adds a forecast of system's metrics and users.
+    pub growth: Option<GrowthArgs>,
     /// concise (default) or full, here and in the nested results.
     #[serde(default)]
     pub detail: Detail,
@@ -149,6 +153,9 @@ pub struct Report {
     pub capacity: Option<CapacityPlan>,
     /// The results of plan_migration for the components added, in order.
     pub migrations: Vec<MigrationPlan>,
+    /// The result of forecast_growth on system's metrics and users; only with `growth`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forecast: Option<Forecast>,
     /// The target architecture's boxes and arrows (the diagram of Recommended Architecture).
     pub architecture: Architecture,
     /// Arguments not given that would have added to the report, nested ones dotted
@@ -168,25 +175,6 @@ pub const SECTION_TITLES: [&str; 7] = [
     "Risk Mitigation",
 ];
 
-struct CostBand {
-    max_users: Option<u64>,
-    architecture: String,
-    low: u64,
-    high: Option<u64>,
-}
-
-impl CostBand {
-    fn range(&self) -> CostRange {
-        CostRange {
-            low: self.low,
-            high: self.high,
-            architecture: self.architecture.clone(),
-            max_users: self.max_users,
-            basis: CostBasis::Row,
-        }
-    }
-}
-
 struct Addition {
     component: String,
     purpose: String,
@@ -197,8 +185,7 @@ struct Addition {
 pub(crate) struct Catalog {
     titles: Vec<String>,
     sections_uri: String,
-    costs: Vec<CostBand>,
-    costs_uri: String,
+    costs: CostTable,
     additions: Vec<Addition>,
     additions_uri: String,
 }
@@ -226,32 +213,7 @@ impl Catalog {
         }
         let sections_uri = table.uri();
 
-        let table = knowledge.table("capacity-planning", "cost-by-scale")?;
-        table.require_columns(&["max_users", "architecture", "low_usd", "high_usd"])?;
-        table.require_rows()?;
-        let mut costs: Vec<CostBand> = Vec::new();
-        for row in table.rows() {
-            let max_users = match row.optional("max_users")? {
-                Some(_) => Some(row.integer("max_users")?),
-                None => None,
-            };
-            let high = match row.optional("high_usd")? {
-                Some(_) => Some(row.integer("high_usd")?),
-                None => None,
-            };
-            costs.push(CostBand {
-                max_users,
-                architecture: row.required("architecture")?.to_string(),
-                low: row.integer("low_usd")?,
-                high,
-            });
-        }
-        if costs.last().is_some_and(|c| c.max_users.is_some()) {
-            return Err(table.error(
-                "the last band must leave `max_users` empty, so that every user count has a cost",
-            ));
-        }
-        let costs_uri = table.uri();
+        let costs = CostTable::load(knowledge)?;
 
         let table = knowledge.table("scaling-stages", "growth-key-additions")?;
         table.require_columns(&["component", "purpose", "when_to_add"])?;
@@ -275,17 +237,9 @@ impl Catalog {
             titles,
             sections_uri,
             costs,
-            costs_uri,
             additions_uri: table.uri(),
             additions,
         })
-    }
-
-    /// The band of a stage that starts at `min_users`: the first band reaching above it.
-    fn band_for_stage(&self, min_users: f64) -> Option<&CostBand> {
-        self.costs
-            .iter()
-            .find(|c| c.max_users.is_none_or(|max| max as f64 > min_users))
     }
 }
 
@@ -1173,32 +1127,6 @@ fn migration_section(
     out
 }
 
-/// A whole number with thousands separators: `2,000,000`.
-fn grouped(number: u64) -> String {
-    let digits = number.to_string();
-    let mut text = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(c);
-    }
-    text
-}
-
-/// Dollars as people write them: `$10,000`, `$2,500.50`.
-fn usd(amount: f64) -> String {
-    let sign = if amount < 0.0 { "−" } else { "" };
-    let amount = amount.abs();
-    let grouped = grouped(amount.trunc() as u64);
-    let cents = ((amount - amount.trunc()) * 100.0).round() as u64;
-    if cents == 0 || cents == 100 {
-        format!("{sign}${grouped}")
-    } else {
-        format!("{sign}${grouped}.{cents:02}")
-    }
-}
-
 fn band_text(range: &CostRange) -> String {
     match range.high {
         Some(high) => format!(
@@ -1237,7 +1165,7 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
     let system_users = input.args.system.users;
     let capacity_users = input.args.capacity.as_ref().and_then(|c| c.users);
     // Bands of a user count come from plan_capacity's rule, so both tools quote one band.
-    let stage_of = |users: u64| advisor.diagnose.stage_for_users(users as f64);
+    let stage_of = |users: u64| advisor.diagnose.stages.for_users(users as f64);
     let current_band = system_users.map(|u| advisor.plan_capacity.cost_band(u, stage_of(u)));
     let (projected, basis) = match (
         input.capacity.and_then(|c| c.monthly_cost_usd.clone()),
@@ -1254,7 +1182,8 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
             ),
             None => (
                 catalog
-                    .band_for_stage(input.target_min_users)
+                    .costs
+                    .for_stage(input.target_min_users)
                     .map(CostBand::range),
                 format!(
                     "a stage {} · {} system (from {} users)",
@@ -1273,7 +1202,7 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
         max_users: None,
         basis: CostBasis::Row,
     });
-    push_unique(sources, catalog.costs_uri.clone());
+    push_unique(sources, catalog.costs.uri.clone());
     let current = input.args.current_monthly_cost_usd;
     let change_low_usd = current.map(|c| projected.low as f64 - c);
     let change_high_usd = current.and_then(|c| projected.high.map(|h| h as f64 - c));
@@ -1332,7 +1261,7 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
         // Cents are the useful precision for a cost per user.
         let per_user = |amount: u64| match amount as f64 / users as f64 {
             x if x < 0.01 => "under $0.01".to_string(),
-            x => format!("${x:.2}"),
+            x => usd(x),
         };
         let text = match projected.high {
             Some(high) => format!(
@@ -1440,9 +1369,52 @@ fn risk_section(diagnosis: &Diagnosis, migrations: &[MigrationPlan]) -> String {
 pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     let catalog = &advisor.report;
     let mut missing_inputs = Vec::new();
+    // The forecast first: its growth rate also gives the diagnosis its months to critical.
+    let forecast = match needs(
+        &mut missing_inputs,
+        args.growth.as_ref(),
+        "growth",
+        "forecast",
+    ) {
+        Some(growth) => {
+            let s = &args.system;
+            Some(
+                forecast_growth::run(
+                    advisor,
+                    ForecastArgs {
+                        monthly_growth_pct: growth.monthly_growth_pct,
+                        growth_multiple: growth.growth_multiple,
+                        over_months: growth.over_months,
+                        horizon_months: growth.horizon_months,
+                        lead_time_months: growth.lead_time_months,
+                        db_cpu_pct: s.db_cpu_pct,
+                        app_cpu_pct: s.app_cpu_pct,
+                        db_read_load_pct: s.db_read_load_pct,
+                        db_write_load_pct: s.db_write_load_pct,
+                        pool_utilization_pct: s.pool_utilization_pct,
+                        users: s.users,
+                        current_monthly_cost_usd: args.current_monthly_cost_usd,
+                        detail: args.detail,
+                        ..ForecastArgs::default()
+                    },
+                )
+                .map_err(nested("growth"))?,
+            )
+        }
+        None => None,
+    };
     // Each nested result in the report's own detail.
-    let diagnosis =
-        diagnose_bottleneck::run(advisor, args.system.clone()).map_err(nested("system"))?;
+    let diagnosis = diagnose_bottleneck::run(
+        advisor,
+        DiagnoseArgs {
+            monthly_growth_pct: args
+                .system
+                .monthly_growth_pct
+                .or(forecast.as_ref().map(|f| f.monthly_growth_pct)),
+            ..args.system.clone()
+        },
+    )
+    .map_err(nested("system"))?;
     nest_missing(&mut missing_inputs, "system", &diagnosis.missing_inputs);
     let datastore = match needs(
         &mut missing_inputs,
@@ -1616,6 +1588,11 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             push_unique(&mut sources, uri.clone());
         }
     }
+    if let Some(f) = &forecast {
+        for uri in &f.sources {
+            push_unique(&mut sources, uri.clone());
+        }
+    }
 
     needs(
         &mut missing_inputs,
@@ -1647,8 +1624,9 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         bottlenecks_section(&diagnosis, metrics_given),
         recommended_section(advisor, &diagnosis, &target, &diagram, datastore.as_ref()),
         components_section(&diagnosis, &components_to_add),
-        migration_section(&migrations, &components_to_add, capacity.as_ref()),
-        cost_section(&cost),
+        migration_section(&migrations, &components_to_add, capacity.as_ref())
+            + &growth_for_migration(forecast.as_ref()),
+        cost_section(&cost) + &growth_for_cost(forecast.as_ref()),
         risk_section(&diagnosis, &migrations),
     ];
     let sections = catalog
@@ -1672,12 +1650,89 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         datastore,
         capacity,
         migrations,
+        forecast,
         architecture: structured(&diagram.0, &diagram.1),
         missing_inputs,
         sources,
     };
     report.summary = summary_of(&report);
     Ok(report)
+}
+
+/// What breaks first as load grows, in which month, and when to start, as a sentence.
+fn first_break_sentence(f: &Forecast) -> Option<String> {
+    let first = f.first_to_break.as_ref()?;
+    let at = |m: Option<f64>| match m {
+        Some(0.0) => "now".to_string(),
+        Some(m) => format!("in month {m:.1}"),
+        None => "never".to_string(),
+    };
+    let mut text = format!(
+        "At {}% growth a month, `{}` breaks first: warning {}",
+        crate::calculator::show(f.monthly_growth_pct),
+        first.name,
+        at(first.months_to_warning)
+    );
+    if first.months_to_critical.is_some() {
+        let _ = write!(text, ", critical {}", at(first.months_to_critical));
+    }
+    Some(text)
+}
+
+/// The Migration Plan's paragraph on growth: by when to start so that the change lands first.
+fn growth_for_migration(forecast: Option<&Forecast>) -> String {
+    let Some(f) = forecast else {
+        return String::new();
+    };
+    match (first_break_sentence(f), f.first_to_break.as_ref()) {
+        (Some(sentence), Some(first)) => {
+            let start = match first.order_by_month {
+                Some(0.0) => "start now".to_string(),
+                Some(m) => format!("start by month {m:.1}"),
+                None => format!(
+                    "start before month {:.1}, its warning month",
+                    first.months_to_warning.unwrap_or(0.0)
+                ),
+            };
+            format!(
+                "\n**Timing (forecast_growth):** {sentence}. With a lead time of {} months, {start} so that the change is in place before it turns critical.\n",
+                crate::calculator::show(f.lead_time_months)
+            )
+        }
+        _ => format!(
+            "\n**Timing (forecast_growth):** at {}% growth a month nothing reaches a warning line within {} months.\n",
+            crate::calculator::show(f.monthly_growth_pct),
+            f.horizon_months
+        ),
+    }
+}
+
+/// The Cost Impact's paragraph on growth: the cost as load grows, and by when it is needed.
+fn growth_for_cost(forecast: Option<&Forecast>) -> String {
+    let Some(f) = forecast else {
+        return String::new();
+    };
+    let mut out = String::from("\n**As load grows (forecast_growth):** ");
+    if let Some(cost) = &f.cost {
+        let _ = write!(
+            out,
+            "the monthly cost scales from {} to {} by month {}. ",
+            usd(cost.current_monthly_cost_usd),
+            usd(cost.at_horizon_usd),
+            f.horizon_months
+        );
+    }
+    match (first_break_sentence(f), f.first_to_break.as_ref()) {
+        (Some(sentence), Some(first)) => {
+            let _ = write!(out, "{sentence}");
+            if let Some(m) = first.order_by_month {
+                let _ = write!(out, "; the spend is needed by month {m:.1}");
+            }
+            out.push_str(".\n");
+        }
+        _ => out.push_str("Nothing reaches a warning line within the horizon.\n"),
+    }
+    out
 }
 
 /// A nested tool's missing inputs, under the report's argument that carries them.

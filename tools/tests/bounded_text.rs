@@ -96,3 +96,64 @@ fn a_ten_megabyte_from_is_refused_by_name_and_limit_without_an_echo() {
     );
     assert!(text.contains("257 characters"), "{text}");
 }
+
+fn answer(advisor: &Advisor, tool: &str, arguments: Value) -> Value {
+    let Value::Object(arguments) = arguments else {
+        panic!("arguments are an object")
+    };
+    match advisor.call(tool, &arguments) {
+        Ok(output) => output.structured,
+        Err(error) => panic!("{tool} refused: {error}"),
+    }
+}
+
+#[test]
+fn free_text_at_its_limit_keeps_the_summary_within_400_characters() {
+    let advisor = Advisor::embedded().unwrap();
+    let long = "é".repeat(256);
+    let other = "ü".repeat(256);
+    // A resource's name states its own, shorter limit.
+    let name = "é".repeat(100);
+    let cases = [
+        (
+            "plan_migration",
+            json!({"kind": "database_switch", "from": long, "to": other}),
+        ),
+        (
+            "forecast_growth",
+            json!({"monthly_growth_pct": 10, "db_cpu_pct": 40,
+                   "resources": [{"name": name, "current": 700, "warning": 800, "critical": 950}]}),
+        ),
+        (
+            "forecast_growth",
+            json!({"monthly_growth_pct": 10,
+                   "resources": [{"name": name, "current": 700, "warning": 800}]}),
+        ),
+    ];
+    let mut summaries = 0;
+    for (tool, arguments) in cases {
+        let result = answer(&advisor, tool, arguments.clone());
+        // Every tool's result carries a summary once contract §6 reaches it.
+        let Some(summary) = result.get("summary").and_then(Value::as_str) else {
+            continue;
+        };
+        summaries += 1;
+        assert!(
+            !summary.is_empty() && summary.chars().count() <= 400,
+            "{tool}: a summary of {} characters: {summary}",
+            summary.chars().count()
+        );
+    }
+    assert!(summaries >= 2, "only {summaries} results carry a summary");
+    // One past the limit in a nested list: refused by its path.
+    let text = refusal(
+        &advisor,
+        "forecast_growth",
+        json!({"monthly_growth_pct": 10,
+               "resources": [{"name": "é".repeat(101), "current": 1, "warning": 2}]}),
+    );
+    assert!(
+        text.contains("`resources[0].name`") && text.contains("at most 100 characters"),
+        "{text}"
+    );
+}

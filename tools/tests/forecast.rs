@@ -420,3 +420,96 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn diagnose_bottleneck_gives_months_to_critical_and_headroom() {
+    let out = ADVISOR
+        .call(
+            "diagnose_bottleneck",
+            &object(
+                json!({"db_cpu_pct": 70, "app_cpu_pct": 35, "pool_utilization_pct": 90,
+                           "monthly_growth_pct": 10}),
+            ),
+        )
+        .expect("a diagnosis");
+    let d = &out.structured;
+    let finding = |id: &str| {
+        d["findings"]
+            .as_array()
+            .and_then(|f| f.iter().find(|f| f["id"] == id))
+            .unwrap_or_else(|| panic!("no {id} in {d}"))
+            .clone()
+    };
+    // db CPU 70 → 85: ln(85 / 70) / ln 1.1 = 0.194156 / 0.0953102 = 2.037101
+    let cpu = finding("db_cpu_saturation")["months_to_critical"].as_f64();
+    close(cpu, (85.0f64 / 70.0).ln() / 1.1f64.ln());
+    // pool_exhaustion has no critical line: no months_to_critical.
+    assert!(
+        finding("pool_exhaustion")
+            .get("months_to_critical")
+            .is_none()
+    );
+    // app CPU has not fired: ln(70 / 35) / ln 1.1 = 7.272541 months of headroom.
+    let headroom = d["headroom"].as_array().expect("headroom");
+    assert_eq!(headroom.len(), 1, "{headroom:?}");
+    assert_eq!(headroom[0]["metric"], "app_cpu_pct");
+    close(
+        headroom[0]["months_to_warning"].as_f64(),
+        7.272_540_897_341_713,
+    );
+    assert!(
+        out.markdown
+            .contains("Headroom: `app_cpu_pct` warns in month 7.3")
+    );
+    // Without a growth rate, neither appears.
+    let plain = ADVISOR
+        .call("diagnose_bottleneck", &object(json!({"db_cpu_pct": 70})))
+        .expect("a diagnosis");
+    assert!(plain.structured.get("headroom").is_none());
+}
+
+#[test]
+fn scaling_report_carries_the_forecast_into_migration_plan_and_cost_impact() {
+    let out = ADVISOR
+        .call(
+            "scaling_report",
+            &object(json!({
+                "system": {"users": 60000, "has_cache": true, "db_cpu_pct": 52, "pool_utilization_pct": 58, "cache_hit_rate_pct": 88, "p95_latency_ms": 180},
+                "growth": {"monthly_growth_pct": 9, "horizon_months": 24},
+                "current_monthly_cost_usd": 1800
+            })),
+        )
+        .expect("a report");
+    let r = &out.structured;
+    let f: Forecast = serde_json::from_value(r["forecast"].clone()).expect("a forecast");
+    let first = f.first_to_break.as_ref().expect("something breaks");
+    // db CPU 52 → 60: ln(60 / 52) / ln 1.09 = 0.143101 / 0.0861777 = 1.660535; pool 58 → 80:
+    // ln(80 / 58) / ln 1.09 = 3.73: db CPU first.
+    assert_eq!(first.name, "db_cpu_pct");
+    close(
+        first.months_to_warning,
+        (60.0f64 / 52.0).ln() / 1.09f64.ln(),
+    );
+    let section = |title: &str| {
+        r["sections"]
+            .as_array()
+            .and_then(|s| s.iter().find(|s| s["title"] == title))
+            .and_then(|s| s["markdown"].as_str())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let order = first.order_by_month.expect("db CPU has a critical line");
+    for title in ["Migration Plan", "Cost Impact"] {
+        let text = section(title);
+        assert!(
+            text.contains("`db_cpu_pct` breaks first: warning in month 1.7"),
+            "{title}: {text}"
+        );
+        assert!(
+            text.contains(&format!("month {order:.1}")),
+            "{title}: {text}"
+        );
+    }
+    // The diagnosis got the same growth rate.
+    assert!(r["diagnosis"]["headroom"].is_array());
+}

@@ -77,9 +77,10 @@ fn cases() -> Vec<(&'static str, Value)> {
         ),
         (
             "forecast_growth",
-            json!({"monthly_growth_pct": 10, "db_cpu_pct": 40, "p95_latency_ms": 120, "utilization_pct": 50}),
+            json!({"monthly_growth_pct": 10, "db_cpu_pct": 45, "users": 40000,
+                   "cache": {"cache_items": 1000, "catalog_items": 100000, "zipf_alpha": 0.9, "policy": "lru"}}),
         ),
-        ("forecast_growth", json!({"db_cpu_pct": 50})),
+        ("forecast_growth", json!({"monthly_growth_pct": 10})),
         ("no_such_tool", json!({})),
     ]
 }
