@@ -419,7 +419,8 @@ impl Field<'_> {
             (Some(min), _) => self.number(min),
             (None, Some(min)) if integer => json!(min.floor() as i64 + 1),
             (None, Some(0.0)) => json!(5e-324),
-            (None, Some(min)) => json!(min * (1.0 + f64::EPSILON) + f64::MIN_POSITIVE),
+            // The next number above: for a negative bound, toward zero (-100 → -99.99999999999997).
+            (None, Some(min)) => json!(min + min.abs() * f64::EPSILON + f64::MIN_POSITIVE),
             (None, None) if integer => json!(0),
             (None, None) => json!(5e-324),
         }
@@ -631,11 +632,33 @@ fn accepted_base(prober: &mut Prober, tool: &ToolSchema) -> Value {
             }
         }
     }
-    for candidate in candidates {
+    for candidate in &candidates {
         let text = candidate.to_string();
         let result = prober.call(&tool.name, &text);
         if check_result(tool, &text, &result, None) {
-            return candidate;
+            return candidate.clone();
+        }
+    }
+    // A tool may need two fields where the schema requires none (forecast_growth: a growth
+    // rate and something to forecast): one more field on each single-field candidate.
+    let properties = root.get("properties").and_then(Value::as_object);
+    for one in candidates.iter().skip(1) {
+        for (second, property) in properties.into_iter().flatten() {
+            if one.get(second).is_some() {
+                continue;
+            }
+            let candidate = with_field(
+                root,
+                root,
+                one,
+                std::slice::from_ref(second),
+                valid_value(root, property.as_object().expect("a schema")),
+            );
+            let text = candidate.to_string();
+            let result = prober.call(&tool.name, &text);
+            if check_result(tool, &text, &result, None) {
+                return candidate;
+            }
         }
     }
     panic!("{}: no small argument object is accepted", tool.name);
