@@ -17,7 +17,7 @@ pub const HEAD_ITEMS: usize = 4096;
 /// overflows nor loses digits for any number of servers; the cost is one step per server.
 pub fn erlang(servers: u64, offered: f64) -> Option<(f64, f64)> {
     let c = servers as f64;
-    if servers == 0 || !(offered >= 0.0) || offered >= c {
+    if servers == 0 || offered.is_nan() || offered < 0.0 || offered >= c {
         return None;
     }
     let mut b = 1.0;
@@ -58,10 +58,10 @@ pub fn power_integral(a: f64, b: f64, s: f64) -> f64 {
 const GAUSS_8: [(f64, f64); 8] = [
     (-0.960_289_856_497_536_2, 0.101_228_536_290_376_26),
     (-0.796_666_477_413_626_7, 0.222_381_034_453_374_47),
-    (-0.525_532_409_916_329_0, 0.313_706_645_877_887_3),
-    (-0.183_434_642_495_649_8, 0.362_683_783_378_362_0),
-    (0.183_434_642_495_649_8, 0.362_683_783_378_362_0),
-    (0.525_532_409_916_329_0, 0.313_706_645_877_887_3),
+    (-0.525_532_409_916_329, 0.313_706_645_877_887_3),
+    (-0.183_434_642_495_649_8, 0.362_683_783_378_362),
+    (0.183_434_642_495_649_8, 0.362_683_783_378_362),
+    (0.525_532_409_916_329, 0.313_706_645_877_887_3),
     (0.796_666_477_413_626_7, 0.222_381_034_453_374_47),
     (0.960_289_856_497_536_2, 0.101_228_536_290_376_26),
 ];
@@ -460,7 +460,7 @@ pub fn fit_usl(measurements: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
         sx2y += x * x * y;
     }
     let det = s4 * s2 - s3 * s3;
-    if !(det.abs() > 1e-12 * s4 * s2) {
+    if det.abs().partial_cmp(&(1e-12 * s4 * s2)) != Some(std::cmp::Ordering::Greater) {
         return None;
     }
     let kappa = (sx2y * s2 - s3 * sxy) / det;

@@ -742,7 +742,7 @@ fn source_problem(cell: &str) -> Option<String> {
         return None;
     }
     let url = cell.find("https://").map(|i| &cell[i..]);
-    if !url.is_some_and(|u| u.len() > "https://x.y".len()) {
+    if url.is_none_or(|u| u.len() <= "https://x.y".len()) {
         return Some(format!("`{cell}` has no URL"));
     }
     let title = cell.split("https://").next().unwrap_or_default();
