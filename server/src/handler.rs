@@ -17,7 +17,8 @@ use rmcp::model::{
     LoggingMessageNotificationParam, PaginatedRequestParams, ProtocolVersion,
     ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, RequestId,
     Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
-    ServerJsonRpcMessage, ServerResult, SetLevelRequestParams, Tool, ToolAnnotations,
+    ServerJsonRpcMessage, ServerNotification, ServerResult, SetLevelRequestParams, Tool,
+    ToolAnnotations,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
@@ -84,7 +85,7 @@ impl Catalog {
                     Some(true),
                     Some(false),
                 );
-                report_page::link(
+                let listed = report_page::link(
                     Tool::new_with_raw(
                         tool.name,
                         Some(Cow::Borrowed(tool.description)),
@@ -93,7 +94,20 @@ impl Catalog {
                     .with_title(tool.title)
                     .with_raw_output_schema(Arc::new(tool.output_schema.clone()))
                     .with_annotations(annotations),
-                )
+                );
+                // Clients that cap a tool's result (Claude Code near 25,000 tokens) read this
+                // to let a large `detail: full` answer through.
+                match tool.max_result_chars {
+                    Some(chars) => {
+                        let mut meta = listed.meta.clone().unwrap_or_else(|| {
+                            rmcp::model::MetaObject(rmcp::model::JsonObject::new())
+                        });
+                        meta.0
+                            .insert("anthropic/maxResultSizeChars".into(), chars.into());
+                        listed.with_meta(meta)
+                    }
+                    None => listed,
+                }
             })
             .collect();
         let mut resources: Vec<Resource> = advisor
@@ -216,6 +230,61 @@ impl AdvisorServer {
         }
     }
 
+    /// What a listening client hears of one tool call: its refusal (the text it was also
+    /// answered with) and a slow answer, as `notifications/message` data at `warning`.
+    fn call_notes(
+        &self,
+        name: &str,
+        answer: &Result<CallToolResult, McpError>,
+        elapsed: Duration,
+    ) -> Vec<serde_json::Value> {
+        if !self.listening(LoggingLevel::Warning) {
+            return Vec::new();
+        }
+        let tool = clip(name, 120);
+        let refusal = match answer {
+            Ok(result) if result.is_error == Some(true) => Some(
+                result
+                    .content
+                    .iter()
+                    .find_map(|block| block.as_text().map(|t| clip(&t.text, 500).to_string()))
+                    .unwrap_or_default(),
+            ),
+            Ok(_) => None,
+            Err(error) => Some(clip(&error.message, 500).to_string()),
+        };
+        let mut notes = Vec::new();
+        if let Some(reason) = refusal {
+            notes.push(serde_json::json!({
+                "event": "refused_call",
+                "tool": tool,
+                "reason": reason,
+            }));
+        }
+        if elapsed >= self.catalog.slow_call {
+            notes.push(serde_json::json!({
+                "event": "slow_answer",
+                "tool": tool,
+                "elapsed_ms": elapsed.as_millis() as u64,
+                "slow_ms": self.catalog.slow_call.as_millis() as u64,
+            }));
+        }
+        notes
+    }
+
+    /// `notes` as `notifications/message` lines at `warning`, for the stdio input thread,
+    /// which writes its answers itself.
+    fn encode_notes(notes: Vec<serde_json::Value>, out: &mut Vec<u8>) {
+        for data in notes {
+            let message = LoggingMessageNotificationParam::new(LoggingLevel::Warning, data)
+                .with_logger(LOGGER);
+            let notification = ServerNotification::LoggingMessageNotification(
+                rmcp::model::Notification::new(message),
+            );
+            crate::stdio::encode_line(&ServerJsonRpcMessage::notification(notification), out);
+        }
+    }
+
     /// The start-up notes that `level` lets through and this session has not been sent yet.
     fn startup_notes_for(&self, level: LoggingLevel) -> Vec<(LoggingLevel, serde_json::Value)> {
         let Ok(mut log) = self.log.lock() else {
@@ -265,6 +334,7 @@ impl AdvisorServer {
         arguments: &serde_json::Map<String, serde_json::Value>,
         out: &mut Vec<u8>,
     ) {
+        let started = Instant::now();
         let start = out.len();
         out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
         let called = serde_json::to_writer(&mut *out, id)
@@ -281,9 +351,10 @@ impl AdvisorServer {
             Ok(markdown) => markdown,
             Err(failure) => {
                 out.truncate(start);
-                let message = match failure
-                    .map_or_else(|| Err(self.panicked(name)), |e| self.refusal(name, e))
-                {
+                let answer =
+                    failure.map_or_else(|| Err(self.panicked(name)), |e| self.refusal(name, e));
+                Self::encode_notes(self.call_notes(name, &answer, started.elapsed()), out);
+                let message = match answer {
                     Ok(result) => {
                         // As rmcp answers a session begun with `initialize` before 2026-07-28,
                         // the only sessions whose calls come here.
@@ -300,6 +371,14 @@ impl AdvisorServer {
         out.extend_from_slice(br#","content":[{"type":"text","text":"#);
         tools::json::write_str(out, &markdown);
         out.extend_from_slice(b"}],\"isError\":false}}\n");
+        let answered = Ok(CallToolResult::success(Vec::new()));
+        let notes = self.call_notes(name, &answered, started.elapsed());
+        if !notes.is_empty() {
+            // Notes lead their answer, as rmcp sends them.
+            let mut lines = Vec::new();
+            Self::encode_notes(notes, &mut lines);
+            out.splice(start..start, lines);
+        }
     }
 
     /// The answer to a call the tool refused: an unknown tool is a protocol error naming the
@@ -397,36 +476,7 @@ impl ServerHandler for AdvisorServer {
     ) -> Result<CallToolResponse, McpError> {
         let started = Instant::now();
         let answer = self.call(&request);
-        let elapsed = started.elapsed();
-        let tool = clip(request.name.as_ref(), 120);
-        // What went wrong, for a client that listens: the refusal it also gets as the answer.
-        let refusal = match &answer {
-            Ok(result) if result.is_error == Some(true) => Some(
-                result
-                    .content
-                    .iter()
-                    .find_map(|block| block.as_text().map(|t| clip(&t.text, 500).to_string()))
-                    .unwrap_or_default(),
-            ),
-            Ok(_) => None,
-            Err(error) => Some(clip(&error.message, 500).to_string()),
-        };
-        if let Some(reason) = refusal {
-            let data = serde_json::json!({
-                "event": "refused_call",
-                "tool": tool,
-                "reason": reason,
-            });
-            self.notify(&context.peer, LoggingLevel::Warning, data)
-                .await;
-        }
-        if elapsed >= self.catalog.slow_call {
-            let data = serde_json::json!({
-                "event": "slow_answer",
-                "tool": tool,
-                "elapsed_ms": elapsed.as_millis() as u64,
-                "slow_ms": self.catalog.slow_call.as_millis() as u64,
-            });
+        for data in self.call_notes(request.name.as_ref(), &answer, started.elapsed()) {
             self.notify(&context.peer, LoggingLevel::Warning, data)
                 .await;
         }
@@ -601,9 +651,14 @@ fn not_found_message(advisor: &Advisor, uri: &str) -> String {
     }
 }
 
-const INSTRUCTIONS: &str = "scale-advisor gives deterministic, sourced advice for scaling data infrastructure. \
-Start with diagnose_bottleneck on whatever metrics and architecture facts you have; use the decision tools \
-(choose_datastore, choose_message_queue, pick_consistency_model) and the calculators (size_cache, plan_capacity) \
-for exact answers; forecast_growth says when each resource breaks as load grows and by when to act; \
-plan_migration and scaling_report turn them into a plan. Every result cites knowledge:// \
-resources you can read for the reasoning. The scaling_review prompt runs a full review.";
+const INSTRUCTIONS: &str = "scale-advisor gives deterministic, sourced advice for scaling a system's data \
+infrastructure: slow pages, high p95 or p99 latency, database CPU, low cache hit ratio, replica lag, queue \
+backlog, which database or message queue to pick (Postgres vs DynamoDB, Kafka vs RabbitMQ), consistency and \
+quorums, cache sizing, capacity planning, sharding and resharding, migrations and growth forecasts. \
+diagnose_bottleneck takes whatever metrics and architecture facts are at hand; the decision tools \
+(choose_datastore, choose_message_queue, pick_consistency_model) and the calculators (size_cache, \
+plan_capacity) give exact answers; forecast_growth says when each resource breaks as load grows and by \
+when to act; plan_migration and scaling_report turn them into a plan. Each result opens with a one-line \
+`summary`, lists in `missing_inputs` the arguments that would add an answer, and takes `detail: full` for \
+the explanations and long lists; its sources are knowledge:// resources. The scaling_review prompt runs \
+a full review.";

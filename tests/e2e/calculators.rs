@@ -268,6 +268,8 @@ fn size_cache_rules_and_sources() {
     for (flags, strategy, invalidation, ttl, protections) in cases {
         let mut args = flags.as_object().cloned().unwrap();
         args.insert("working_set_gb".into(), json!(4));
+        // The pros and cons of the strategy chosen are an explanation: `detail: full`.
+        args.insert("detail".into(), json!("full"));
         let result = server.call_ok("size_cache", Value::Object(args));
         let case = flags.to_string();
         assert_eq!(result["strategy"], strategy, "{case}");

@@ -11,6 +11,7 @@ mod forecast;
 mod http;
 mod install;
 mod logging;
+mod model_reads;
 mod planning;
 mod protocol;
 mod readme;

@@ -438,7 +438,9 @@ def main():
             written = subprocess.run([binary, "call", tool, f"@{arguments}", "--html", str(page)],
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
             check(written.returncode == 0 and page.exists(), f"{name}: call --html writes the page ({written.stderr})")
-            for label, (width, height), scheme in [("desktop", DESKTOP, "light"), ("phone", PHONE, "dark")]:
+            # Reports on a light desktop and a dark phone; the forecast the other way round.
+            light, dark = ("dark", "light") if tool == "forecast_growth" else ("light", "dark")
+            for label, (width, height), scheme in [("desktop", DESKTOP, light), ("phone", PHONE, dark)]:
                 shots[(name, label)] = render(browser, f"{name}-{label}", page.as_uri(), result, width, height, scheme, out)
             if name.endswith("going-global"):
                 shots[(name, "desktop-dark")] = render(browser, f"{name}-desktop-dark", page.as_uri(), result, *DESKTOP, "dark", out)

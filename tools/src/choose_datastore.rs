@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Detail, Tool};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool, absent_numbers, missing_input};
 
 // What the workload needs. Every field is optional; with none, the plain key-value default
 // applies.
@@ -61,7 +61,7 @@ pub struct DatastoreArgs {
     /// Data size, GB; for warnings only.
     #[schemars(range(min = 0))]
     pub data_size_gb: Option<f64>,
-    /// concise (default) or full: full adds the rule texts and each alternative's notes.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -146,6 +146,8 @@ pub struct Complement {
 /// The choice, with the path that led to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct DatastoreChoice {
+    /// The answer in one sentence or two: the store, what decided it, what goes beside it.
+    pub summary: String,
     pub recommendation: Store,
     /// The arguments whose values decided the matching rule (empty for the default).
     pub decided_by: Vec<String>,
@@ -158,6 +160,8 @@ pub struct DatastoreChoice {
     /// Needs given that neither the recommendation nor a complement serves.
     pub traded_away: Vec<TradedAway>,
     pub warnings: Vec<Warning>,
+    /// Arguments not given that a warning of the recommended category tests.
+    pub missing_inputs: Vec<MissingInput>,
     pub sources: Vec<String>,
 }
 
@@ -360,12 +364,19 @@ pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, Ar
         &|need| complements.iter().any(|c| c.need == need),
         &|c: &Choice| format!("{} ({})", c.recommend, c.category.id()),
     );
-    let warnings: Vec<Warning> = catalog
-        .warnings
-        .iter()
-        .filter(|w| w.categories.contains(&recommendation.category))
+    let applicable = || {
+        catalog
+            .warnings
+            .iter()
+            .filter(|w| w.categories.contains(&recommendation.category))
+    };
+    let warnings: Vec<Warning> = applicable()
         .filter_map(|w| Warning::if_holds(&w.when, &w.message, &facts))
         .collect();
+    let mut missing_inputs = Vec::new();
+    for field in absent_numbers(applicable().map(|w| &w.when), &facts) {
+        missing_input(&mut missing_inputs, field, "warnings");
+    }
 
     let mut cited = vec![catalog.rules.uri.clone()];
     for uri in &decision.rule.see {
@@ -379,7 +390,8 @@ pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, Ar
         push_unique(&mut cited, catalog.warnings_uri.clone());
     }
 
-    Ok(DatastoreChoice {
+    let mut choice = DatastoreChoice {
+        summary: String::new(),
         recommendation,
         decided_by: decision.decided_by,
         decision_path: decision.path,
@@ -387,8 +399,42 @@ pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, Ar
         complements,
         traded_away,
         warnings,
+        missing_inputs,
         sources: cited,
-    })
+    };
+    choice.summary = summary_of(&choice);
+    Ok(choice)
+}
+
+/// "PostgreSQL (relational), decided by needs_acid; alternatives MySQL; add Elasticsearch
+/// for full_text_search; 1 warning."
+fn summary_of(choice: &DatastoreChoice) -> String {
+    let store = &choice.recommendation;
+    let mut out = format!("{} ({})", store.name, store.category.id());
+    if !choice.decided_by.is_empty() {
+        out.push_str(&format!(", decided by {}", choice.decided_by.join(" and ")));
+    }
+    if !choice.alternatives.is_empty() {
+        let names: Vec<&str> = choice
+            .alternatives
+            .iter()
+            .map(|a| a.name.as_str())
+            .collect();
+        out.push_str(&format!("; alternatives: {}", names.join(", ")));
+    }
+    for c in &choice.complements {
+        out.push_str(&format!("; add {} for {}", c.name, c.need));
+    }
+    if !choice.traded_away.is_empty() {
+        let needs: Vec<&str> = choice.traded_away.iter().map(|t| t.need.as_str()).collect();
+        out.push_str(&format!("; not served: {}", needs.join(", ")));
+    }
+    if !choice.warnings.is_empty() {
+        let n = choice.warnings.len();
+        out.push_str(&format!("; {n} warning{}", if n == 1 { "" } else { "s" }));
+    }
+    out.push('.');
+    crate::summary(out)
 }
 
 /// The grades the sources give for a store, in words.
@@ -455,7 +501,7 @@ pub struct ChooseDatastore;
 impl Tool for ChooseDatastore {
     const NAME: &'static str = "choose_datastore";
     const TITLE: &'static str = "Choose a datastore";
-    const DESCRIPTION: &'static str = "Recommend a datastore from the workload's needs, with the decision path, alternatives and warnings. Set only the needs that hold.";
+    const DESCRIPTION: &'static str = "Pick a database (Postgres vs MySQL vs DynamoDB, MongoDB, Cassandra, Redis, ClickHouse, Elasticsearch) from the workload's needs; decision path and alternatives.";
     type Args = DatastoreArgs;
     type Output = DatastoreChoice;
 
@@ -465,5 +511,12 @@ impl Tool for ChooseDatastore {
 
     fn to_markdown(output: &DatastoreChoice) -> String {
         to_markdown(output)
+    }
+
+    /// Concise leaves out the decision path's condition texts.
+    fn shape(output: &mut DatastoreChoice, detail: Detail) {
+        if !detail.is_full() {
+            decision::concise_path(&mut output.decision_path);
+        }
     }
 }

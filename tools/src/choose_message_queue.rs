@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::args::format_number;
 use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Detail, Tool};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool, absent_numbers, missing_input};
 
 // The cloud the system runs on.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -55,7 +55,7 @@ pub struct QueueArgs {
     /// Peak messages/s; for warnings only.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub messages_per_sec: Option<f64>,
-    /// concise (default) or full: full adds the rule texts and the patterns' notes.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -116,6 +116,7 @@ pub struct Alternative {
     pub best_for: String,
     pub throughput: String,
     /// The condition of the first rule that recommends it; null if no rule does.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chosen_when: Option<String>,
 }
 
@@ -153,6 +154,8 @@ pub struct Pattern {
 /// The choice, with the path that led to it.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct QueueChoice {
+    /// The answer in one sentence or two: the broker, its delivery, what decided it, retries.
+    pub summary: String,
     pub recommendation: Broker,
     /// The arguments whose values decided the matching rule (empty for the default).
     pub decided_by: Vec<String>,
@@ -165,6 +168,8 @@ pub struct QueueChoice {
     pub retry_policy: RetryPolicy,
     pub patterns: Vec<Pattern>,
     pub warnings: Vec<Warning>,
+    /// Arguments not given that a warning or pattern of this broker tests.
+    pub missing_inputs: Vec<MissingInput>,
     pub sources: Vec<String>,
 }
 
@@ -408,12 +413,22 @@ pub fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> 
             sources: p.sources.clone(),
         })
         .collect();
-    let warnings: Vec<Warning> = catalog
-        .warnings
-        .iter()
-        .filter(|w| w.brokers.contains(&recommendation.name))
+    let applicable = || {
+        catalog
+            .warnings
+            .iter()
+            .filter(|w| w.brokers.contains(&recommendation.name))
+    };
+    let warnings: Vec<Warning> = applicable()
         .filter_map(|w| Warning::if_holds(&w.when, &w.message, &facts))
         .collect();
+    let mut missing_inputs = Vec::new();
+    for field in absent_numbers(applicable().map(|w| &w.when), &facts) {
+        missing_input(&mut missing_inputs, field, "warnings");
+    }
+    for field in absent_numbers(catalog.patterns.iter().map(|p| &p.when), &facts) {
+        missing_input(&mut missing_inputs, field, "patterns");
+    }
 
     let mut cited = vec![catalog.rules.uri.clone()];
     for uri in &decision.rule.see {
@@ -430,7 +445,8 @@ pub fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> 
         push_unique(&mut cited, catalog.warnings_uri.clone());
     }
 
-    Ok(QueueChoice {
+    let mut choice = QueueChoice {
+        summary: String::new(),
         recommendation,
         decided_by: decision.decided_by,
         decision_path: decision.path,
@@ -439,8 +455,42 @@ pub fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> 
         retry_policy: catalog.retry_policy.clone(),
         patterns,
         warnings,
+        missing_inputs,
         sources: cited,
-    })
+    };
+    choice.summary = summary_of(&choice);
+    Ok(choice)
+}
+
+/// "Kafka (exactly_once), decided by needs_replay; retries: 5, exponential, then a dead-letter
+/// queue; 1 warning."
+fn summary_of(choice: &QueueChoice) -> String {
+    let broker = &choice.recommendation;
+    let mut out = format!("{} ({})", broker.name, broker.delivery.id());
+    if !choice.decided_by.is_empty() {
+        out.push_str(&format!(", decided by {}", choice.decided_by.join(" and ")));
+    }
+    let retry = &choice.retry_policy;
+    out.push_str(&format!(
+        "; retries: {} with {} backoff{}",
+        retry.max_retries,
+        retry.backoff,
+        if retry.dead_letter_queue {
+            ", then a dead-letter queue"
+        } else {
+            ""
+        }
+    ));
+    if !choice.patterns.is_empty() {
+        let names: Vec<&str> = choice.patterns.iter().map(|p| p.pattern.as_str()).collect();
+        out.push_str(&format!("; patterns: {}", names.join(", ")));
+    }
+    if !choice.warnings.is_empty() {
+        let n = choice.warnings.len();
+        out.push_str(&format!("; {n} warning{}", if n == 1 { "" } else { "s" }));
+    }
+    out.push('.');
+    crate::summary(out)
 }
 
 /// The choice as markdown: the broker first, then the path, retries, patterns and caveats.
@@ -503,7 +553,7 @@ pub struct ChooseMessageQueue;
 impl Tool for ChooseMessageQueue {
     const NAME: &'static str = "choose_message_queue";
     const TITLE: &'static str = "Choose a message queue";
-    const DESCRIPTION: &'static str = "Recommend a message broker and delivery guarantee from the messaging needs and cloud, with retry policy, patterns and warnings.";
+    const DESCRIPTION: &'static str = "Pick a message queue (Kafka vs RabbitMQ vs SQS, Pub/Sub, Redis) and its delivery guarantee, with retries, backoff and dead-letter queue.";
     type Args = QueueArgs;
     type Output = QueueChoice;
 
@@ -513,5 +563,15 @@ impl Tool for ChooseMessageQueue {
 
     fn to_markdown(output: &QueueChoice) -> String {
         to_markdown(output)
+    }
+
+    /// Concise leaves out the condition texts: the decision path's and each alternative's.
+    fn shape(output: &mut QueueChoice, detail: Detail) {
+        if !detail.is_full() {
+            decision::concise_path(&mut output.decision_path);
+            for alternative in &mut output.alternatives {
+                alternative.chosen_when = None;
+            }
+        }
     }
 }

@@ -30,10 +30,23 @@ pub struct Step {
     pub question: String,
     /// `yes` for the rule that decided, `no` for every rule asked before it.
     pub answer: Answer,
-    /// The rule's condition as written in the document (`needs_acid and multi_region`).
+    /// The rule's condition as written in the document (`needs_acid and multi_region`);
+    /// `detail: full`.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub condition: String,
-    /// The arguments the condition looked at, with their values (`multi_region = false`).
+    /// The arguments the condition looked at, with their values (`multi_region = false`);
+    /// `detail: full`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub arguments: Vec<String>,
+}
+
+/// A decision path without the condition texts and argument values: the question, its
+/// answer and its rule number are the path a model reads.
+pub(crate) fn concise_path(path: &mut [Step]) {
+    for step in path {
+        step.condition.clear();
+        step.arguments.clear();
+    }
 }
 
 /// A need that was given but that the choice does not serve, because an earlier question won.

@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::markdown::{push_unique, sources};
 pub use crate::stages::COMPONENTS;
 use crate::stages::{Stages, components, stage_number};
-use crate::{Advisor, ArgError, Detail, MissingInput, Text, Tool, missing_input};
+use crate::{Advisor, ArgError, Detail, MissingInput, Text, Tool, absent_numbers, missing_input};
 
 // A failure mode the team has observed, named as in `failure-modes`.
 #[derive(
@@ -131,7 +131,7 @@ pub struct DiagnoseArgs {
     /// Failure modes observed.
     #[serde(default)]
     pub symptoms: Vec<Symptom>,
-    /// concise (default) or full: full adds the rules' condition texts.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -900,7 +900,7 @@ pub(crate) fn diagnose(
             continue;
         }
         let conditions = std::iter::once(&rule.warning).chain(rule.critical.as_ref());
-        for field in absent_numbers(conditions, arguments) {
+        for field in absent_numbers(conditions, &plain) {
             missing_input(&mut missing_inputs, field, &rule.id);
         }
     }
@@ -922,7 +922,7 @@ pub(crate) fn diagnose(
         .iter()
         .filter(|t| t.from_stage == stage && !t.when.holds(&facts))
         .map(|t| &t.when);
-    for field in absent_numbers(untriggered, arguments) {
+    for field in absent_numbers(untriggered, &plain) {
         missing_input(&mut missing_inputs, field, "next_stage");
     }
     let next_stage = (!triggered.is_empty()).then(|| {
@@ -983,12 +983,6 @@ pub(crate) fn diagnose(
         }
     });
 
-    let mut next_stage = next_stage;
-    if !args.detail.is_full()
-        && let Some(next) = next_stage.as_mut()
-    {
-        next.triggers.clear();
-    }
     let current = catalog.stages.get(stage);
     let mut diagnosis = Diagnosis {
         summary: String::new(),
@@ -1005,38 +999,6 @@ pub(crate) fn diagnose(
     };
     diagnosis.summary = summary_of(&diagnosis);
     diagnosis
-}
-
-/// The number fields that `conditions` compare and `arguments` does not give, in the order
-/// written.
-fn absent_numbers<'a>(
-    conditions: impl Iterator<Item = &'a Condition>,
-    arguments: &Map<String, Value>,
-) -> Vec<&'a str> {
-    let mut absent = Vec::new();
-    // A number matters only where the rest of its alternative can hold: a shard's skew is no
-    // missing input of a system that is not sharded.
-    let facts = DiagnosisFacts {
-        arguments,
-        fired: &[],
-    };
-    let possible = |clause: &Clause| match clause {
-        Clause::Flag { .. } | Clause::Unset { .. } | Clause::Equals { .. } => clause.holds(&facts),
-        _ => true,
-    };
-    for clause in conditions
-        .flat_map(Condition::alternatives)
-        .filter(|alternative| alternative.iter().all(possible))
-        .flatten()
-    {
-        if let Clause::Compare { field, .. } = clause
-            && arguments.get(field).is_none_or(Value::is_null)
-            && !absent.contains(&field.as_str())
-        {
-            absent.push(field.as_str());
-        }
-    }
-    absent
 }
 
 /// "Stage 2 · Caching; 2 warnings, worst: high_latency (p95_latency_ms 350 > 200); next:
@@ -1207,7 +1169,7 @@ pub struct DiagnoseBottleneck;
 impl Tool for DiagnoseBottleneck {
     const NAME: &'static str = "diagnose_bottleneck";
     const TITLE: &'static str = "Diagnose a scaling bottleneck";
-    const DESCRIPTION: &'static str = "Find a system's scaling stage (1-5), the bottlenecks its metrics show, with evidence and fixes, and the next stage. Give at least one fact, metric or symptom.";
+    const DESCRIPTION: &'static str = "Diagnose a slow system from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth, pool use: stage (1-5), bottlenecks with fixes, next stage.";
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
 
@@ -1225,5 +1187,14 @@ impl Tool for DiagnoseBottleneck {
 
     fn to_markdown(output: &Diagnosis) -> String {
         to_markdown(output)
+    }
+
+    /// Concise leaves out the triggers' condition texts (`reason` says them in words).
+    fn shape(output: &mut Diagnosis, detail: Detail) {
+        if !detail.is_full()
+            && let Some(next) = output.next_stage.as_mut()
+        {
+            next.triggers.clear();
+        }
     }
 }

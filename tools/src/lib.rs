@@ -30,9 +30,10 @@ pub use args::ArgError;
 pub type Text = std::sync::Arc<str>;
 
 use knowledge::{Knowledge, KnowledgeError};
-/// How much a result holds (contract §6). `concise` keeps every field the contract names and
-/// leaves out explanatory extras; `full` gives everything. Every tool's arguments carry it as
-/// `detail`, default `concise`.
+/// How much a result holds: concise (the default) or full.
+///
+/// Contract §6: `concise` keeps every field the contract names and leaves out explanatory
+/// extras; `full` gives everything. Every tool's arguments carry it as `detail`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Detail {
@@ -115,6 +116,36 @@ pub(crate) fn needs<T>(
     value
 }
 
+/// The number fields that `conditions` compare and `facts` do not hold, in the order
+/// written: the arguments a rule table could not test.
+pub(crate) fn absent_numbers<'a>(
+    conditions: impl Iterator<Item = &'a knowledge::Condition>,
+    facts: &dyn knowledge::Facts,
+) -> Vec<&'a str> {
+    let mut absent = Vec::new();
+    // A number matters only where the rest of its alternative can hold: a shard's skew is no
+    // missing input of a system that is not sharded.
+    let possible = |clause: &knowledge::Clause| match clause {
+        knowledge::Clause::Flag { .. }
+        | knowledge::Clause::Unset { .. }
+        | knowledge::Clause::Equals { .. } => clause.holds(facts),
+        _ => true,
+    };
+    for clause in conditions
+        .flat_map(knowledge::Condition::alternatives)
+        .filter(|alternative| alternative.iter().all(possible))
+        .flatten()
+    {
+        if let knowledge::Clause::Compare { field, .. } = clause
+            && facts.number(field).is_none()
+            && !absent.contains(&field.as_str())
+        {
+            absent.push(field.as_str());
+        }
+    }
+    absent
+}
+
 /// Notes that `field` would have added `enables`; one entry per field, its answers joined.
 pub(crate) fn missing_input(missing: &mut Vec<MissingInput>, field: &str, enables: &str) {
     match missing.iter_mut().find(|m| m.field == field) {
@@ -148,6 +179,11 @@ pub trait Tool {
     /// schema names that tool instead of repeating its fields.
     const NESTED: &'static [(&'static str, &'static str)] = &[];
 
+    /// For a tool whose `full` answer can pass 50,000 characters: the most it can hold, which
+    /// the server announces to clients that cap results (`_meta`
+    /// `anthropic/maxResultSizeChars`).
+    const MAX_RESULT_CHARS: Option<usize> = None;
+
     /// Applies the knowledge base to the arguments. Arguments that the schema cannot express as
     /// invalid (contradictions, an empty request) are refused here with an [`ArgError`].
     fn run(advisor: &Advisor, args: Self::Args) -> Result<Self::Output, ArgError>;
@@ -166,6 +202,21 @@ pub trait Tool {
     /// The result as concise markdown for a person: the answer first, then the evidence, then
     /// what to do, then the sources.
     fn to_markdown(output: &Self::Output) -> String;
+
+    /// Fits a result to the `detail` asked (contract §6), once its markdown is written: in
+    /// `concise` it leaves out explanatory extras and summarises long lists by their counts;
+    /// in both it cuts a list that would take the answer past the detail's byte cap, and says
+    /// so in a `truncated` note. Most results are small and need neither.
+    fn shape(_output: &mut Self::Output, _detail: Detail) {}
+}
+
+/// The `detail` the arguments ask for; they were validated against the schema, so anything
+/// but `full` is the default.
+fn requested_detail(arguments: &Map<String, Value>) -> Detail {
+    match arguments.get("detail").and_then(Value::as_str) {
+        Some("full") => Detail::Full,
+        _ => Detail::Concise,
+    }
 }
 
 /// What a call returns: the structured result (valid against the output schema) and its
@@ -185,6 +236,8 @@ pub struct PreparedTool {
     pub input_schema: Map<String, Value>,
     /// The advertised output schema: the result's top-level fields and types.
     pub output_schema: Map<String, Value>,
+    /// See [`Tool::MAX_RESULT_CHARS`].
+    pub max_result_chars: Option<usize>,
     /// The full derived input schema that arguments are validated against.
     validation_schema: Map<String, Value>,
     invoke: fn(&Advisor, &Map<String, Value>) -> Result<ToolOutput, ArgError>,
@@ -221,6 +274,7 @@ fn prepare<T: Tool>() -> PreparedTool {
         description: T::DESCRIPTION,
         input_schema: schema::advertised_input(&input, T::NESTED),
         output_schema: schema::advertised_output(&schema_object(output)),
+        max_result_chars: T::MAX_RESULT_CHARS,
         validation_schema: schema::strip(&input),
         invoke: invoke::<T>,
         invoke_json: invoke_json::<T>,
@@ -243,8 +297,9 @@ fn invoke<T: Tool>(
     advisor: &Advisor,
     arguments: &Map<String, Value>,
 ) -> Result<ToolOutput, ArgError> {
-    let output = run_typed::<T>(advisor, arguments)?;
+    let mut output = run_typed::<T>(advisor, arguments)?;
     let markdown = T::to_markdown(&output);
+    T::shape(&mut output, requested_detail(arguments));
     let structured =
         serde_json::to_value(&output).map_err(|e| ArgError::internal(&e.to_string()))?;
     Ok(ToolOutput {
@@ -258,13 +313,15 @@ fn invoke_json<T: Tool>(
     arguments: &Map<String, Value>,
     structured: &mut Vec<u8>,
 ) -> Result<String, ArgError> {
-    let output = run_typed::<T>(advisor, arguments)?;
+    let mut output = run_typed::<T>(advisor, arguments)?;
+    let markdown = T::to_markdown(&output);
+    T::shape(&mut output, requested_detail(arguments));
     let start = structured.len();
     if let Err(e) = json::write(structured, &output) {
         structured.truncate(start);
         return Err(ArgError::internal(&e.to_string()));
     }
-    Ok(T::to_markdown(&output))
+    Ok(markdown)
 }
 
 /// The knowledge base, read once into each tool's typed tables, plus the prepared tools.

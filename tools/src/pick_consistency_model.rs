@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 
 use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Detail, Tool};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool, needs};
 
 // A replication quorum: how many replicas hold each item, acknowledge a write, answer a read.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -65,7 +65,7 @@ pub struct ConsistencyArgs {
     pub multi_region: bool,
     /// Replication quorum to check.
     pub quorum: Option<Quorum>,
-    /// concise (default) or full: full adds the rule texts and explanations.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -163,6 +163,7 @@ pub struct QuorumCheck {
     /// `n - r`: replicas that can be down while reads still succeed.
     pub read_fault_tolerance: u64,
     /// The arithmetic in words.
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub explanation: String,
 }
 
@@ -186,6 +187,8 @@ pub struct RegionPattern {
 /// The chosen model, what implements it and what it still lets through.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct ConsistencyChoice {
+    /// The answer in one sentence or two: the model, CAP and PACELC, the quorum's verdict.
+    pub summary: String,
     pub model: Model,
     /// `CP` or `AP`.
     pub cap: Cap,
@@ -203,13 +206,16 @@ pub struct ConsistencyChoice {
     pub anomalies_possible: Vec<String>,
     /// Failures to plan for, with their fixes (fencing tokens, compare-and-set, idempotency keys).
     pub failure_modes: Vec<FailureModePlan>,
-    /// With `multi_region`: the deployment patterns that keep this model.
-    pub multi_region_patterns: Vec<RegionPattern>,
+    /// With `multi_region`: the deployment patterns that keep this model (`detail: full`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub multi_region_patterns: Option<Vec<RegionPattern>>,
     /// Needs given that the model does not serve.
     pub traded_away: Vec<TradedAway>,
     pub warnings: Vec<Warning>,
     /// The quorum arithmetic, when a quorum was given.
     pub quorum: Option<QuorumCheck>,
+    /// Arguments not given that would have added an answer (`quorum` checks n, w, r).
+    pub missing_inputs: Vec<MissingInput>,
     pub sources: Vec<String>,
 }
 
@@ -536,7 +542,15 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
         push_unique(&mut cited, catalog.warnings_uri.clone());
     }
 
-    Ok(ConsistencyChoice {
+    let mut missing_inputs = Vec::new();
+    needs(
+        &mut missing_inputs,
+        args.quorum.as_ref(),
+        "quorum",
+        "quorum (overlap, fault tolerances)",
+    );
+    let mut result = ConsistencyChoice {
+        summary: String::new(),
         model,
         cap: choice.cap,
         pacelc: choice.pacelc.clone(),
@@ -546,12 +560,50 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
         mechanisms: choice.mechanisms.clone(),
         anomalies_possible: choice.anomalies.clone(),
         failure_modes,
-        multi_region_patterns,
+        multi_region_patterns: Some(multi_region_patterns),
         traded_away,
         warnings,
         quorum,
+        missing_inputs,
         sources: cited,
-    })
+    };
+    result.summary = summary_of(&result);
+    Ok(result)
+}
+
+/// "linearizable (CP, PC/EC), decided by strong_consistency_required; quorum n=5 w=3 r=3
+/// overlaps, tolerates 2 write and 2 read failures; 1 warning."
+fn summary_of(choice: &ConsistencyChoice) -> String {
+    let mut out = format!(
+        "{} ({}, {})",
+        choice.model.id(),
+        choice.cap.id(),
+        choice.pacelc
+    );
+    if !choice.decided_by.is_empty() {
+        out.push_str(&format!(", decided by {}", choice.decided_by.join(" and ")));
+    }
+    if let Some(q) = &choice.quorum {
+        out.push_str(&format!(
+            "; quorum n={} w={} r={} {}, tolerates {} write and {} read failures",
+            q.n,
+            q.w,
+            q.r,
+            if q.overlap {
+                "overlaps (w + r > n)"
+            } else {
+                "does not overlap (w + r <= n)"
+            },
+            q.write_fault_tolerance,
+            q.read_fault_tolerance
+        ));
+    }
+    if !choice.warnings.is_empty() {
+        let n = choice.warnings.len();
+        out.push_str(&format!("; {n} warning{}", if n == 1 { "" } else { "s" }));
+    }
+    out.push('.');
+    crate::summary(out)
 }
 
 /// The choice as markdown: the model first, then the path, how to build it and what to expect.
@@ -585,9 +637,12 @@ pub fn to_markdown(choice: &ConsistencyChoice) -> String {
             let _ = writeln!(out, "- {}: {}", f.failure, f.fix);
         }
     }
-    if !choice.multi_region_patterns.is_empty() {
-        let list: Vec<String> = choice
-            .multi_region_patterns
+    if let Some(patterns) = choice
+        .multi_region_patterns
+        .as_ref()
+        .filter(|p| !p.is_empty())
+    {
+        let list: Vec<String> = patterns
             .iter()
             .map(|p| {
                 format!(
@@ -610,7 +665,7 @@ pub struct PickConsistencyModel;
 impl Tool for PickConsistencyModel {
     const NAME: &'static str = "pick_consistency_model";
     const TITLE: &'static str = "Pick a consistency model";
-    const DESCRIPTION: &'static str = "Pick a consistency model (linearizable to eventual) with its CAP/PACELC class, mechanisms and anomalies; checks a quorum {n, w, r} if given.";
+    const DESCRIPTION: &'static str = "Pick a consistency model (linearizable to eventual) with its CAP/PACELC class, mechanisms and anomalies; checks a quorum {n, w, r}.";
     type Args = ConsistencyArgs;
     type Output = ConsistencyChoice;
 
@@ -620,5 +675,17 @@ impl Tool for PickConsistencyModel {
 
     fn to_markdown(output: &ConsistencyChoice) -> String {
         to_markdown(output)
+    }
+
+    /// Concise leaves out the decision path's condition texts, the quorum's explanation and
+    /// the table of multi-region patterns.
+    fn shape(output: &mut ConsistencyChoice, detail: Detail) {
+        if !detail.is_full() {
+            decision::concise_path(&mut output.decision_path);
+            if let Some(q) = output.quorum.as_mut() {
+                q.explanation.clear();
+            }
+            output.multi_region_patterns = None;
+        }
     }
 }

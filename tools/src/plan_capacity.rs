@@ -50,7 +50,7 @@ pub struct PlanCapacityArgs {
     pub avg_latency_ms: Option<f64>,
     /// Users; gives stage and cost.
     pub users: Option<u64>,
-    /// concise (default) or full: full adds the defaults applied and the notes.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -363,9 +363,6 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
             }
         };
 
-    if !args.detail.is_full() {
-        notes.clear();
-    }
     let mut plan = CapacityPlan {
         summary: String::new(),
         required_rps,
@@ -492,7 +489,7 @@ pub struct PlanCapacity;
 impl Tool for PlanCapacity {
     const NAME: &'static str = "plan_capacity";
     const TITLE: &'static str = "Plan capacity";
-    const DESCRIPTION: &'static str = "Compute capacity (peak × growth × margin), servers, DB pool, replicas and in-flight requests with the formulas; stage and cost from users.";
+    const DESCRIPTION: &'static str = "Capacity planning: peak QPS × growth × headroom to servers, DB pool, read replicas, in-flight requests (Little's law); stage and cost.";
     type Args = PlanCapacityArgs;
     type Output = CapacityPlan;
 
@@ -502,5 +499,12 @@ impl Tool for PlanCapacity {
 
     fn to_markdown(output: &CapacityPlan) -> String {
         to_markdown(output)
+    }
+
+    /// Concise leaves out the notes, which say in words what `missing_inputs` lists.
+    fn shape(output: &mut CapacityPlan, detail: Detail) {
+        if !detail.is_full() {
+            output.notes.clear();
+        }
     }
 }

@@ -14,7 +14,7 @@ use crate::calculator::{Figure, Formulas, show};
 use crate::decision;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Detail, Tool};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool, Truncated, missing_input};
 
 /// The virtual shard count when none is given: keys modulo 1024, then a shard map.
 pub const DEFAULT_VIRTUAL_SHARDS: u64 = 1024;
@@ -124,7 +124,7 @@ pub struct MigrationArgs {
     /// explicitly through a directory (strategy `directory`), checked before the others.
     #[serde(default)]
     pub large_tenants: bool,
-    /// concise (default) or full: full adds per-shard moves, every strategy's pros and cons.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -185,8 +185,9 @@ pub struct StrategyTradeoff {
     pub how: String,
     pub pros: String,
     pub cons: String,
-    /// The condition that picks it, as written (`needs_range_queries`, `otherwise`); null when
-    /// no rule picks it.
+    /// The condition that picks it, as written (`needs_range_queries`, `otherwise`); absent
+    /// when no rule picks it, and in `detail: concise`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub chosen_when: Option<String>,
 }
 
@@ -260,13 +261,19 @@ pub struct Reshard {
     pub moved_data_gb: Option<f64>,
     /// The target map: every virtual shard exactly once, shards `shard_1` to `shard_<target>`.
     pub shard_map: Vec<ShardRanges>,
-    /// What moves where, grouped by source and destination shard.
+    /// How many (source, destination) groups `moves` holds.
+    pub move_groups: u64,
+    /// What moves where, grouped by source and destination shard (`detail: full`; concise
+    /// gives only `move_groups` and `moved_virtual_shards`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub moves: Vec<ShardMove>,
 }
 
 /// The plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MigrationPlan {
+    /// The answer in one sentence or two: the phases and weeks, and what moves.
+    pub summary: String,
     pub kind: MigrationKind,
     pub from: Option<String>,
     pub to: Option<String>,
@@ -285,8 +292,13 @@ pub struct MigrationPlan {
     /// Data copied by the plan, GB, with `data_size_gb` (database_switch, shard with
     /// target_shards, reshard).
     pub data_to_copy_gb: Option<f64>,
-    /// What the plan could not give and which argument would give it.
+    /// What the plan could not give and which argument would give it, in words.
     pub notes: Vec<String>,
+    /// Arguments not given that would have added an answer.
+    pub missing_inputs: Vec<MissingInput>,
+    /// The list cut to keep the answer under its size cap, when one was.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub truncated: Option<Truncated>,
     pub sources: Vec<String>,
 }
 
@@ -796,6 +808,7 @@ fn reshard_by(
     let (moved_fraction, _) = share("moved_fraction")?;
     let (naive, naive_modulo_formula) = share("naive_modulo_moved_fraction")?;
     let (ring, consistent_hashing_formula) = share("consistent_hashing_moved_fraction")?;
+    let moves = moves(&before, &after);
     Ok(Reshard {
         virtual_shards,
         current_shards: current,
@@ -808,7 +821,8 @@ fn reshard_by(
         consistent_hashing_formula,
         moved_data_gb: None,
         shard_map: shard_map(&after, target),
-        moves: moves(&before, &after),
+        move_groups: moves.len() as u64,
+        moves,
     })
 }
 
@@ -1063,6 +1077,7 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
         .ok_or_else(|| ArgError::internal("a migration kind has no phase table"))?;
     let mut sources = vec![kind_plan.uri.clone(), catalog.risks_uri.clone()];
     let mut notes = Vec::new();
+    let mut missing = Vec::new();
 
     let mut week = 1;
     let mut phases = Vec::new();
@@ -1111,6 +1126,11 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
         MigrationKind::DatabaseSwitch => data_to_copy_gb = args.data_size_gb,
         MigrationKind::Shard => {
             let strategy = choose_strategy(catalog, &args, virtual_shards, &mut notes)?;
+            if args.target_shards.is_none() {
+                missing_input(&mut missing, "target_shards", "shard_strategy.initial_map");
+            } else if strategy.initial_map.is_some() && args.data_size_gb.is_none() {
+                missing_input(&mut missing, "data_size_gb", "data_to_copy_gb");
+            }
             if let (Some(map), Some(size)) = (&strategy.initial_map, args.data_size_gb) {
                 // The database becomes shard_1 and keeps its share; the rest is copied out.
                 let kept = map.first().map_or(0, |s| s.virtual_shard_count);
@@ -1161,9 +1181,11 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
         )
     {
         notes.push("data_size_gb would give the amount of data to copy".into());
+        missing_input(&mut missing, "data_size_gb", "data_to_copy_gb");
     }
 
-    Ok(MigrationPlan {
+    let mut plan = MigrationPlan {
+        summary: String::new(),
         kind: args.kind,
         from: args.from,
         to: args.to,
@@ -1175,8 +1197,12 @@ pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPl
         reshard: reshard_plan,
         data_to_copy_gb,
         notes,
+        missing_inputs: missing,
+        truncated: None,
         sources,
-    })
+    };
+    plan.summary = summary_of(&plan);
+    Ok(plan)
 }
 
 /// A share as a percentage with at most one decimal (`19.9%`, `80%`).
@@ -1193,9 +1219,25 @@ fn weeks_text(start: u64, end: u64) -> String {
     }
 }
 
+/// The most rows a map or a list of moves shows in the markdown: the text block stays
+/// readable (and within what a client passes on) whatever the shard count; the structured
+/// result holds the rest.
+const MARKDOWN_ROWS: usize = 64;
+
+/// The line that closes a list cut at [`MARKDOWN_ROWS`].
+fn write_more(out: &mut String, total: usize, what: &str) {
+    if total > MARKDOWN_ROWS {
+        let _ = writeln!(
+            out,
+            "\n… and {} more {what}: the whole list is in the structured result (`detail: full`).",
+            total - MARKDOWN_ROWS
+        );
+    }
+}
+
 fn write_map(out: &mut String, map: &[ShardRanges]) {
     let _ = writeln!(out, "| shard | virtual shards | count |\n|---|---|---|");
-    for s in map {
+    for s in map.iter().take(MARKDOWN_ROWS) {
         let _ = writeln!(
             out,
             "| {} | {} | {} |",
@@ -1204,6 +1246,7 @@ fn write_map(out: &mut String, map: &[ShardRanges]) {
             s.virtual_shard_count
         );
     }
+    write_more(out, map.len(), "shards");
 }
 
 /// The phases as a numbered list with steps, exit criteria and rollback.
@@ -1294,7 +1337,7 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
         let _ = writeln!(out, "\nNew shard map:\n");
         write_map(&mut out, &r.shard_map);
         let _ = writeln!(out, "\nMoves:");
-        for m in &r.moves {
+        for m in r.moves.iter().take(MARKDOWN_ROWS) {
             let _ = writeln!(
                 out,
                 "- {} → {}: {} ({})",
@@ -1304,6 +1347,7 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
                 m.virtual_shard_count
             );
         }
+        write_more(&mut out, r.moves.len(), "moves");
     }
     let _ = writeln!(out, "\n### Phases\n");
     write_phases(&mut out, &plan.phases);
@@ -1318,13 +1362,162 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
     out
 }
 
+/// "reshard: 5 phases over 9 weeks; 4,096 → 4,000 shards over 65,536 virtual shards moves
+/// 1,536 virtual shards (2.3%), against 97.7% for key % shards."
+fn summary_of(plan: &MigrationPlan) -> String {
+    let mut out = format!(
+        "{}: {} phases over {} weeks",
+        plan.kind.id(),
+        plan.phases.len(),
+        plan.total_weeks
+    );
+    if let (Some(from), Some(to)) = (&plan.from, &plan.to) {
+        out.push_str(&format!(", {from} to {to}"));
+    }
+    if let Some(s) = &plan.shard_strategy {
+        out.push_str(&format!(
+            "; {} sharding on {} virtual shards",
+            s.strategy, s.virtual_shards
+        ));
+    }
+    if let Some(r) = &plan.reshard {
+        out.push_str(&format!(
+            "; {} → {} shards over {} virtual shards moves {} virtual shards ({}), against {} for key % shards",
+            r.current_shards,
+            r.target_shards,
+            r.virtual_shards,
+            r.moved_virtual_shards,
+            percent(r.moved_fraction),
+            percent(r.naive_modulo_moved_fraction)
+        ));
+    }
+    if let Some(gb) = plan.data_to_copy_gb {
+        out.push_str(&format!("; {} GB to copy", show(gb)));
+    }
+    out.push_str(&format!(
+        "; {} risk{}.",
+        plan.risks.len(),
+        if plan.risks.len() == 1 { "" } else { "s" }
+    ));
+    crate::summary(out)
+}
+
+/// Counts the bytes written to it, keeping none.
+struct ByteCount(usize);
+
+impl std::io::Write for ByteCount {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0 += bytes.len();
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The compact JSON size of a value, as the client receives it (`json::write` writes the
+/// same bytes as serde_json), counted without building the text: a large answer's size is
+/// known without a second copy of it in memory.
+fn json_size<T: Serialize>(value: &T) -> usize {
+    let mut count = ByteCount(0);
+    match serde_json::to_writer(&mut count, value) {
+        Ok(()) => count.0,
+        Err(_) => usize::MAX,
+    }
+}
+
+/// Bytes kept free under a cap for the `truncated` note itself.
+const NOTE_ROOM: usize = 1024;
+
+/// Cuts `list` from the end so that the answer sheds at least `excess` bytes (which it then
+/// lowers by what was shed); returns how many items stay and how many there were, or None
+/// when nothing had to go.
+fn cut<T: Serialize>(list: &mut Vec<T>, excess: &mut usize) -> Option<(u64, u64)> {
+    if *excess == 0 || list.is_empty() {
+        return None;
+    }
+    let total = list.len();
+    let mut shed = 0;
+    while shed < *excess
+        && let Some(item) = list.pop()
+    {
+        shed += json_size(&item) + 1;
+    }
+    *excess = excess.saturating_sub(shed);
+    Some((list.len() as u64, total as u64))
+}
+
+/// The note of a cut list.
+fn truncated(field: &str, (shown, total): (u64, u64), how_to_get_more: &str) -> Truncated {
+    Truncated {
+        field: field.to_string(),
+        shown,
+        total,
+        how_to_get_more: how_to_get_more.to_string(),
+    }
+}
+
+/// Concise drops the per-virtual-shard moves (their count stays), the strategies' rule texts
+/// and the notes' repetition of `missing_inputs`; then, in either detail, a list that would
+/// pass the cap is cut: the moves first (they follow from the two maps), then the maps.
+fn shape_plan(plan: &mut MigrationPlan, detail: Detail) {
+    if !detail.is_full() {
+        if let Some(r) = plan.reshard.as_mut() {
+            r.moves.clear();
+        }
+        if let Some(s) = plan.shard_strategy.as_mut() {
+            for t in &mut s.tradeoffs {
+                t.chosen_when = None;
+            }
+        }
+    }
+    let cap = detail.max_bytes() - NOTE_ROOM;
+    let more_in_full = "call again with detail: full for the whole list";
+    let mut excess = json_size(&*plan).saturating_sub(cap);
+    if let Some(r) = plan.reshard.as_mut()
+        && let Some(counts) = cut(&mut r.moves, &mut excess)
+    {
+        plan.truncated = Some(truncated(
+            "reshard.moves",
+            counts,
+            "the rest follows from the two maps: today the virtual shards are dealt in contiguous blocks from shard_1 on (virtual_shards / current_shards each, one more for the first virtual_shards mod current_shards), and each moves to the shard whose virtual_ranges in shard_map hold it",
+        ));
+    }
+    if let Some(r) = plan.reshard.as_mut()
+        && let Some(counts) = cut(&mut r.shard_map, &mut excess)
+    {
+        let how = if detail.is_full() {
+            "fewer virtual_shards give a shorter map"
+        } else {
+            more_in_full
+        };
+        plan.truncated = Some(truncated("reshard.shard_map", counts, how));
+    }
+    if let Some(map) = plan
+        .shard_strategy
+        .as_mut()
+        .and_then(|s| s.initial_map.as_mut())
+        && let Some(counts) = cut(map, &mut excess)
+    {
+        let how = if detail.is_full() {
+            "shard_k holds the k-th of target_shards equal contiguous blocks of the virtual shards"
+        } else {
+            more_in_full
+        };
+        plan.truncated = Some(truncated("shard_strategy.initial_map", counts, how));
+    }
+}
+
 /// The `plan_migration` tool.
 pub struct PlanMigration;
 
 impl Tool for PlanMigration {
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";
-    const DESCRIPTION: &'static str = "Plan a migration (database switch, functional partition of table groups, shard, reshard, cache, replicas, multi-region) as phases with steps, exit criteria, rollback, weeks and risks.";
+    // The structured cap of `full`, plus the markdown, whose maps and moves stop at
+    // MARKDOWN_ROWS rows.
+    const MAX_RESULT_CHARS: Option<usize> = Some(crate::FULL_MAX_BYTES + 64 * 1024);
+    const DESCRIPTION: &'static str = "Plan a migration (MySQL to Postgres, functional partition, shard, reshard on virtual shards, cache, replicas, multi-region): phases, steps, exit criteria, rollback, weeks; risks.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
 
@@ -1334,5 +1527,9 @@ impl Tool for PlanMigration {
 
     fn to_markdown(output: &MigrationPlan) -> String {
         to_markdown(output)
+    }
+
+    fn shape(output: &mut MigrationPlan, detail: Detail) {
+        shape_plan(output, detail);
     }
 }

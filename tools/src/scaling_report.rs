@@ -36,7 +36,7 @@ pub struct ReportArgs {
     /// Cost today, USD/month.
     #[schemars(range(min = 0))]
     pub current_monthly_cost_usd: Option<f64>,
-    /// concise (default) or full, for the report and the results nested in it.
+    /// concise (default) or full, here and in the nested results.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -1362,17 +1362,10 @@ fn risk_section(diagnosis: &Diagnosis, migrations: &[MigrationPlan]) -> String {
 /// Writes the report for `args`.
 pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     let catalog = &advisor.report;
-    let detail = args.detail;
     let mut missing_inputs = Vec::new();
     // Each nested result in the report's own detail.
-    let diagnosis = diagnose_bottleneck::run(
-        advisor,
-        DiagnoseArgs {
-            detail,
-            ..args.system.clone()
-        },
-    )
-    .map_err(nested("system"))?;
+    let diagnosis =
+        diagnose_bottleneck::run(advisor, args.system.clone()).map_err(nested("system"))?;
     nest_missing(&mut missing_inputs, "system", &diagnosis.missing_inputs);
     let datastore = match needs(
         &mut missing_inputs,
@@ -1381,14 +1374,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         "datastore",
     ) {
         Some(requirements) => Some(
-            choose_datastore::run(
-                advisor,
-                DatastoreArgs {
-                    detail,
-                    ..requirements.clone()
-                },
-            )
-            .map_err(nested("requirements"))?,
+            choose_datastore::run(advisor, requirements.clone()).map_err(nested("requirements"))?,
         ),
         None => None,
     };
@@ -1399,14 +1385,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         "capacity (servers, pool size, replicas, cost)",
     ) {
         Some(capacity) => {
-            let plan = plan_capacity::run(
-                advisor,
-                PlanCapacityArgs {
-                    detail,
-                    ..capacity.clone()
-                },
-            )
-            .map_err(nested("capacity"))?;
+            let plan = plan_capacity::run(advisor, capacity.clone()).map_err(nested("capacity"))?;
             nest_missing(&mut missing_inputs, "capacity", &plan.missing_inputs);
             Some(plan)
         }
@@ -1499,13 +1478,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
                 }
             }
             if let (Role::Add, Some(kind)) = (role, migration) {
-                let plan = plan_migration::run(
-                    advisor,
-                    MigrationArgs {
-                        detail,
-                        ..MigrationArgs::of(kind)
-                    },
-                )?;
+                let plan = plan_migration::run(advisor, MigrationArgs::of(kind))?;
                 let _ = write!(
                     how,
                     " Plan: {}, {} phases over {} weeks (Migration Plan below).",
@@ -1611,16 +1584,6 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         })
         .collect();
 
-    // The sections have said why and how; concise leaves the repetition out.
-    let mut components_to_add = components_to_add;
-    let mut cost = cost;
-    if !detail.is_full() {
-        for component in &mut components_to_add {
-            component.why.clear();
-            component.how.clear();
-        }
-        cost.justification.clear();
-    }
     let mut report = Report {
         summary: String::new(),
         sections,
@@ -1695,12 +1658,18 @@ fn summary_of(report: &Report) -> String {
             .iter()
             .filter(|f| f.severity == Severity::Critical)
             .count();
-        let _ = write!(
-            out,
-            " {} finding{} ({critical} critical)",
-            d.findings.len(),
-            if d.findings.len() == 1 { "" } else { "s" }
-        );
+        let warnings = d.findings.len() - critical;
+        let mut counts = Vec::new();
+        if critical > 0 {
+            counts.push(format!("{critical} critical"));
+        }
+        if warnings > 0 {
+            counts.push(format!(
+                "{warnings} warning{}",
+                if warnings == 1 { "" } else { "s" }
+            ));
+        }
+        let _ = write!(out, " {}", counts.join(", "));
         if let Some(worst) = d.findings.first() {
             let _ = write!(out, ", worst: {}", worst.id);
             if let Some(e) = worst.evidence.first() {
@@ -1764,7 +1733,7 @@ pub struct ScalingReport;
 impl Tool for ScalingReport {
     const NAME: &'static str = "scaling_report";
     const TITLE: &'static str = "Write a scaling report";
-    const DESCRIPTION: &'static str = "Write the full scaling report (stage, bottlenecks, target architecture, components, migration plan, cost, risks) by running the other tools.";
+    const DESCRIPTION: &'static str = "Write a full scaling review (stage, bottlenecks, target architecture, components, migration plan, cost, risks) from the other tools.";
     const NESTED: &'static [(&'static str, &'static str)] = &[
         ("system", "diagnose_bottleneck"),
         ("requirements", "choose_datastore"),
@@ -1779,5 +1748,27 @@ impl Tool for ScalingReport {
 
     fn to_markdown(output: &Report) -> String {
         to_markdown(output)
+    }
+
+    /// Each nested result in the report's detail. Concise also leaves out each component's
+    /// why and how and the cost's justification: the sections say them.
+    fn shape(output: &mut Report, detail: Detail) {
+        diagnose_bottleneck::DiagnoseBottleneck::shape(&mut output.diagnosis, detail);
+        if let Some(choice) = output.datastore.as_mut() {
+            choose_datastore::ChooseDatastore::shape(choice, detail);
+        }
+        if let Some(plan) = output.capacity.as_mut() {
+            plan_capacity::PlanCapacity::shape(plan, detail);
+        }
+        for plan in &mut output.migrations {
+            plan_migration::PlanMigration::shape(plan, detail);
+        }
+        if !detail.is_full() {
+            for component in &mut output.components_to_add {
+                component.why.clear();
+                component.how.clear();
+            }
+            output.cost.justification.clear();
+        }
     }
 }

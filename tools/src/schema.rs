@@ -7,9 +7,11 @@
 //!   too, so what is advertised is what is enforced), and another tool's arguments
 //!   (scaling_report's `system`, …) named by reference (`x-tool-arguments`) instead of repeated;
 //!   Flags say nothing of their default: an absent boolean is false.
-//! - output: the top-level fields with their types (every field is always present, null where
-//!   the type admits it). The nested shapes are documented by the tools' descriptions and by
-//!   the results themselves.
+//! - output: the top-level fields with their types (null where the type admits it; a field
+//!   that only `detail: full` or a cut list carries, such as `truncated`, may be absent). The
+//!   nested shapes are documented by the tools' descriptions and by the results themselves.
+//!   A property whose type is a list of words (`detail`, `cloud`) is written in place with
+//!   its own description rather than as a `$ref`.
 
 use serde_json::{Map, Value};
 
@@ -98,8 +100,43 @@ pub(crate) fn advertised_input(
             }
         }
     }
+    inline_word_lists(&mut schema);
+    drop_described_defaults(&mut schema);
     prune_definitions(&mut schema);
     schema
+}
+
+/// Writes a property whose type is a list of words (`detail`, `cloud`, `kind`) in place,
+/// with the property's own description, instead of a `$ref` to a definition that repeats
+/// the type's doc comment. The list of words says the type.
+fn inline_word_lists(schema: &mut Map<String, Value>) {
+    let definitions = schema.get("$defs").and_then(Value::as_object).cloned();
+    let Some(definitions) = definitions else {
+        return;
+    };
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            let Value::Object(field) = property else {
+                continue;
+            };
+            let Some(words) = field
+                .get("$ref")
+                .and_then(Value::as_str)
+                .and_then(|r| r.strip_prefix("#/$defs/"))
+                .and_then(|name| definitions.get(name))
+                .filter(|d| d.get("enum").is_some() && d.get("type") == Some(&"string".into()))
+            else {
+                continue;
+            };
+            if field.get("description").is_none() {
+                continue;
+            }
+            field.remove("$ref");
+            if let Some(values) = words.get("enum") {
+                field.insert("enum".into(), values.clone());
+            }
+        }
+    }
 }
 
 /// The advertised output schema: the result's top-level fields and their JSON types.
@@ -110,9 +147,34 @@ pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value>
     if let Some(fields) = full.get("properties").and_then(Value::as_object) {
         for (name, field) in fields {
             let mut shape = Map::new();
-            let (types, values) = shape_of(full, field);
-            if let Some(values) = values {
-                shape.insert("enum".into(), Value::Array(values));
+            let (mut types, values) = shape_of(full, field);
+            // A word from a fixed list is a string here; its words are in the description
+            // and the results.
+            if let Some(values) = &values {
+                types = ["string", "null"]
+                    .into_iter()
+                    .filter(|t| {
+                        values.iter().any(|v| {
+                            if *t == "null" {
+                                v.is_null()
+                            } else {
+                                v.is_string()
+                            }
+                        })
+                    })
+                    .map(str::to_string)
+                    .collect();
+            }
+            if values
+                .as_ref()
+                .is_some_and(|v| v.iter().any(|x| !x.is_string() && !x.is_null()))
+            {
+                if let Some(values) = values {
+                    shape.insert("enum".into(), Value::Array(values));
+                }
+            } else if types == ["array"] {
+                // A list that is never null: its plural name says it, and `{}` keeps the
+                // listing small (issue 12: nine tools in 18,432 bytes).
             } else if types.len() == 1 {
                 shape.insert("type".into(), Value::from(types[0].clone()));
             } else if !types.is_empty() {
@@ -124,8 +186,7 @@ pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value>
             properties.insert(name.clone(), Value::Object(shape));
         }
     }
-    // No `required`: every field is always present (null where the type admits it), so the
-    // list would repeat the properties' names in every listing.
+    // No `required`: it would repeat the properties' names in every listing.
     schema.insert("properties".into(), Value::Object(properties));
     schema
 }
@@ -226,6 +287,24 @@ fn strip_value(value: &Value) -> Value {
         Value::Object(map) => Value::Object(strip(map)),
         Value::Array(items) => Value::Array(items.iter().map(strip_value).collect()),
         other => other.clone(),
+    }
+}
+
+/// Removes a top-level property's `default` when its description names it already
+/// (`concise (default) or full.`).
+fn drop_described_defaults(schema: &mut Map<String, Value>) {
+    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in properties.values_mut() {
+            if let Value::Object(field) = property {
+                let described = field
+                    .get("description")
+                    .and_then(Value::as_str)
+                    .is_some_and(|d| d.contains("(default)"));
+                if described {
+                    field.remove("default");
+                }
+            }
+        }
     }
 }
 

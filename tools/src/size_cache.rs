@@ -16,7 +16,7 @@ use crate::calculator::{
     DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
 };
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Detail, Tool};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input};
 
 // The cache to size: the data, optionally the node size and traffic, and what the data needs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -60,7 +60,7 @@ pub struct SizeCacheArgs {
     /// Misses are expensive.
     #[serde(default)]
     pub expensive_misses: bool,
-    /// concise (default) or full: full adds the explanations of each choice.
+    /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -116,9 +116,12 @@ impl Invalidation {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct StrategyDetails {
     /// The rule of `caching#write-strategies` that matched (first match wins).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub rule: String,
     pub how: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub pros: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cons: String,
 }
 
@@ -126,10 +129,13 @@ pub struct StrategyDetails {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct InvalidationDetails {
     /// The rule of `caching#invalidation-rules` that matched (first match wins).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub rule: String,
     pub reason: String,
     pub how: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub pros: String,
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub cons: String,
 }
 
@@ -137,6 +143,7 @@ pub struct InvalidationDetails {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TtlDetails {
     /// The rule of `caching#ttl-rules` that matched (first match wins).
+    #[serde(default, skip_serializing_if = "String::is_empty")]
     pub rule: String,
     /// The row of `caching#what-to-cache` the TTL is taken from.
     pub like: String,
@@ -154,6 +161,8 @@ pub struct Protection {
 /// The cache sizing and how to run the cache.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct CacheSizing {
+    /// The answer in one sentence or two: memory, nodes, reads left, strategy and TTL.
+    pub summary: String,
     /// The hot data, GB: given, or total_data_gb × hot_fraction.
     pub working_set_gb: f64,
     /// Cache memory, GB: working_set_gb × overhead_factor.
@@ -179,7 +188,11 @@ pub struct CacheSizing {
     /// The defaults used for arguments not given.
     pub defaults_applied: Vec<DefaultApplied>,
     /// Figures left out and what they need.
+    /// Figures left out, in words (`detail: full`; `missing_inputs` lists the arguments).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub notes: Vec<String>,
+    /// Arguments not given that would have added a figure.
+    pub missing_inputs: Vec<MissingInput>,
     pub sources: Vec<String>,
 }
 
@@ -468,6 +481,7 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
     let mut workings = Vec::new();
     let mut defaults_applied = Vec::new();
     let mut notes = Vec::new();
+    let mut missing = Vec::new();
     let mut sources = Vec::new();
     let mut default = |parameter: &str, given: Option<f64>, default: f64| {
         given.unwrap_or_else(|| {
@@ -581,6 +595,7 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
             total_nodes = Some(total);
         }
         None => {
+            missing_input(&mut missing, "node_memory_gb", "nodes, total_nodes");
             let mut note = "nodes and total_nodes need node_memory_gb".to_string();
             if args.max_memory_utilization_pct.is_some() || args.replicas.is_some() {
                 note.push_str(
@@ -608,14 +623,18 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
             Some(reads)
         }
         (None, None) => {
+            missing_input(&mut missing, "requests_per_sec", "db_reads_per_sec");
+            missing_input(&mut missing, "hit_rate_pct", "db_reads_per_sec");
             notes.push("db_reads_per_sec needs requests_per_sec and hit_rate_pct".into());
             None
         }
         (Some(_), None) => {
+            missing_input(&mut missing, "hit_rate_pct", "db_reads_per_sec");
             notes.push("db_reads_per_sec needs hit_rate_pct as well as requests_per_sec".into());
             None
         }
         (None, Some(_)) => {
+            missing_input(&mut missing, "requests_per_sec", "db_reads_per_sec");
             notes.push("db_reads_per_sec needs requests_per_sec as well as hit_rate_pct".into());
             None
         }
@@ -656,7 +675,8 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
         }
     }
 
-    Ok(CacheSizing {
+    let mut sizing = CacheSizing {
+        summary: String::new(),
         working_set_gb,
         memory_gb,
         nodes,
@@ -687,8 +707,46 @@ fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError
         workings,
         defaults_applied,
         notes,
+        missing_inputs: missing,
         sources,
-    })
+    };
+    sizing.summary = summary_of(&sizing);
+    Ok(sizing)
+}
+
+/// "30 GB of memory for a 20 GB working set: 1 node, 2 with replicas; 5,000 DB reads/s
+/// left; cache_aside, TTL 300 s."
+fn summary_of(s: &CacheSizing) -> String {
+    let mut out = format!(
+        "{} GB of memory for a {} GB working set",
+        show(s.memory_gb),
+        show(s.working_set_gb)
+    );
+    if let (Some(nodes), Some(total)) = (s.nodes, s.total_nodes) {
+        out.push_str(&format!(
+            ": {nodes} node{}, {total} with replicas",
+            if nodes == 1 { "" } else { "s" }
+        ));
+    }
+    if let Some(reads) = s.db_reads_per_sec {
+        out.push_str(&format!("; {} DB reads/s left", show(reads)));
+    }
+    out.push_str(&format!(
+        "; {}, {} invalidation, TTL {} s",
+        s.strategy.id(),
+        s.invalidation.id(),
+        s.ttl_seconds
+    ));
+    if !s.stampede_protection.is_empty() {
+        let names: Vec<&str> = s
+            .stampede_protection
+            .iter()
+            .map(|p| p.name.as_str())
+            .collect();
+        out.push_str(&format!("; stampede protection: {}", names.join(", ")));
+    }
+    out.push('.');
+    crate::summary(out)
 }
 
 /// The sizing as markdown: the figures, how to run the cache, the workings, the sources.
@@ -751,7 +809,7 @@ pub struct SizeCache;
 impl Tool for SizeCache {
     const NAME: &'static str = "size_cache";
     const TITLE: &'static str = "Size a cache";
-    const DESCRIPTION: &'static str = "Size a cache (memory, nodes, DB reads left) with the formulas, and pick its write strategy, invalidation, TTL and stampede protection.";
+    const DESCRIPTION: &'static str = "Size a Redis or Memcached cache (memory, nodes, DB reads left at a hit ratio); write strategy, invalidation, TTL, stampede protection.";
     type Args = SizeCacheArgs;
     type Output = CacheSizing;
 
@@ -761,5 +819,20 @@ impl Tool for SizeCache {
 
     fn to_markdown(output: &CacheSizing) -> String {
         to_markdown(output)
+    }
+
+    /// Concise leaves out the rule texts, the pros and cons of the strategy and invalidation
+    /// chosen, and the notes (`missing_inputs` lists the same arguments).
+    fn shape(output: &mut CacheSizing, detail: Detail) {
+        if !detail.is_full() {
+            output.strategy_details.rule.clear();
+            output.strategy_details.pros.clear();
+            output.strategy_details.cons.clear();
+            output.invalidation_details.rule.clear();
+            output.invalidation_details.pros.clear();
+            output.invalidation_details.cons.clear();
+            output.ttl_details.rule.clear();
+            output.notes.clear();
+        }
     }
 }

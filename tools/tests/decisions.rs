@@ -12,9 +12,17 @@ fn advisor() -> Advisor {
     Advisor::embedded().expect("the embedded knowledge base loads")
 }
 
+/// The arguments with `detail: full` unless they say otherwise: these tests read the
+/// explanations too (`tests/e2e/model_reads.rs` covers what concise leaves out).
+fn full_detail(args: &Value) -> serde_json::Map<String, Value> {
+    let mut map = args.as_object().cloned().unwrap_or_default();
+    map.entry("detail").or_insert_with(|| Value::from("full"));
+    map
+}
+
 fn call(advisor: &Advisor, name: &str, args: &Value) -> ToolOutput {
     let output = advisor
-        .call(name, args.as_object().expect("arguments are an object"))
+        .call(name, &full_detail(args))
         .unwrap_or_else(|e| panic!("{name}({args}) was refused: {e}"));
     check_invariants(advisor, name, args, &output.structured);
     output

@@ -13,10 +13,18 @@ fn advisor() -> Advisor {
     Advisor::embedded().expect("the embedded knowledge base loads")
 }
 
+/// The arguments with `detail: full` unless they say otherwise: these tests read the
+/// explanations too (`tests/e2e/model_reads.rs` covers what concise leaves out).
+fn full_detail(args: &Value) -> serde_json::Map<String, Value> {
+    let mut map = args.as_object().cloned().unwrap_or_default();
+    map.entry("detail").or_insert_with(|| Value::from("full"));
+    map
+}
+
 /// Calls the tool as a client would, returning the structured result.
 fn call(advisor: &Advisor, args: Value) -> Value {
     advisor
-        .call("plan_migration", args.as_object().expect("an object"))
+        .call("plan_migration", &full_detail(&args))
         .unwrap_or_else(|e| panic!("refused {args}: {e}"))
         .structured
 }

@@ -1,0 +1,708 @@
+//! What a model reads (contract §6), through the real binary: every tool's `summary` and
+//! `missing_inputs`, `concise` as a part of `full` that keeps every contract field, the size
+//! caps at the largest accepted inputs, `detail` refused for any other value, and a
+//! `tools/list` small enough for the nine tools. The scenarios are those of
+//! `bench/sizes/scenarios.json`, which `bench/sizes.sh` measures: one list for both.
+
+use std::time::Duration;
+
+use serde_json::{Map, Value, json};
+
+use crate::harness::Server;
+
+/// The most bytes the `tools/list` answer may take with all nine tools (issue 12).
+const TOOLS_LIST_MAX_BYTES: usize = 18_432;
+/// Room kept in that budget for `forecast_growth` while it is not listed yet.
+const FORECAST_ROOM_BYTES: usize = 2_048;
+const CONCISE_MAX_BYTES: usize = 100_000;
+const FULL_MAX_BYTES: usize = 500_000;
+const SUMMARY_MAX_CHARS: usize = 400;
+
+struct Scenario {
+    name: String,
+    tool: String,
+    arguments: Map<String, Value>,
+}
+
+fn scenarios() -> Vec<Scenario> {
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench/sizes/scenarios.json");
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let list: Vec<Value> = serde_json::from_str(&text).expect("the scenarios are JSON");
+    assert!(!list.is_empty(), "{path} holds no scenario");
+    list.into_iter()
+        .map(|s| Scenario {
+            name: s["name"].as_str().expect("a name").to_string(),
+            tool: s["tool"].as_str().expect("a tool").to_string(),
+            arguments: s["arguments"].as_object().expect("arguments").clone(),
+        })
+        .collect()
+}
+
+fn with_detail(arguments: &Map<String, Value>, detail: &str) -> Value {
+    let mut arguments = arguments.clone();
+    arguments.insert("detail".into(), json!(detail));
+    Value::Object(arguments)
+}
+
+fn listed_tools(server: &mut Server) -> Vec<Value> {
+    server.request("tools/list", json!({}))["result"]["tools"]
+        .as_array()
+        .expect("tools/list answers")
+        .clone()
+}
+
+/// The fields contract §5 names for each tool's result, as paths (`[]` for every item of a
+/// list), beside `summary` and `missing_inputs` of §6, which every tool carries.
+fn contract_fields(tool: &str) -> &'static [&'static str] {
+    match tool {
+        "diagnose_bottleneck" => &[
+            "current_stage.number",
+            "current_stage.name",
+            "findings[].id",
+            "findings[].layer",
+            "findings[].severity",
+            "findings[].evidence[].metric",
+            "findings[].evidence[].value",
+            "findings[].evidence[].threshold",
+            "findings[].summary",
+            "findings[].fixes",
+            "findings[].sources",
+            "next_stage.number",
+            "next_stage.name",
+            "next_stage.add",
+            "next_stage.reason",
+            "healthy",
+            "sources",
+        ],
+        "choose_datastore" => &[
+            "recommendation.name",
+            "recommendation.category",
+            "decision_path[].question",
+            "decision_path[].answer",
+            "alternatives",
+            "complements",
+            "sources",
+        ],
+        "choose_message_queue" => &[
+            "recommendation.name",
+            "recommendation.delivery",
+            "alternatives[].name",
+            "alternatives[].delivery",
+            "retry_policy",
+            "sources",
+        ],
+        "pick_consistency_model" => &[
+            "model",
+            "cap",
+            "pacelc",
+            "mechanisms",
+            "anomalies_possible",
+            "warnings",
+            "quorum.n",
+            "quorum.w",
+            "quorum.r",
+            "quorum.overlap",
+            "quorum.write_fault_tolerance",
+            "quorum.read_fault_tolerance",
+            "sources",
+        ],
+        "size_cache" => &[
+            "working_set_gb",
+            "memory_gb",
+            "nodes",
+            "total_nodes",
+            "db_reads_per_sec",
+            "strategy",
+            "invalidation",
+            "ttl_seconds",
+            "stampede_protection",
+            "sources",
+        ],
+        "plan_capacity" => &[
+            "required_rps",
+            "servers",
+            "pool_size",
+            "read_replicas",
+            "in_flight_requests",
+            "stage",
+            "monthly_cost_usd",
+            "sources",
+        ],
+        "plan_migration" => &[
+            "phases",
+            "risks",
+            "sources",
+            "shard_strategy.strategy",
+            "shard_strategy.reason",
+            "shard_strategy.tradeoffs[].strategy",
+            "reshard.virtual_shards",
+            "reshard.current_shards",
+            "reshard.target_shards",
+            "reshard.moved_virtual_shards",
+            "reshard.moved_fraction",
+            "reshard.naive_modulo_moved_fraction",
+            "reshard.shard_map",
+        ],
+        "scaling_report" => &[
+            "sections",
+            "current_stage",
+            "target_stage",
+            "components_to_add[].component",
+            "diagnosis.findings",
+            "diagnosis.next_stage.add",
+            "datastore.recommendation",
+            "capacity.required_rps",
+            "migrations[].phases",
+            "sources",
+        ],
+        "forecast_growth" => &[
+            "monthly_growth_pct",
+            "doubling_months",
+            "horizon_months",
+            "resources",
+            "first_to_break",
+            "stages",
+            "timeline",
+            "checkpoints",
+            "assumptions",
+            "sources",
+        ],
+        other => panic!("no contract fields written down for `{other}`: add them here"),
+    }
+}
+
+/// The values at `path` (`a.b[].c`), one per list item along the way; absent parts are
+/// skipped, so a field that only some results have (`reshard`) is compared where present.
+fn at<'a>(value: &'a Value, path: &str) -> Vec<&'a Value> {
+    let mut current = vec![value];
+    for part in path.split('.') {
+        let (name, every) = match part.strip_suffix("[]") {
+            Some(name) => (name, true),
+            None => (part, false),
+        };
+        let mut next = Vec::new();
+        for v in current {
+            let Some(child) = v.get(name).filter(|c| !c.is_null()) else {
+                continue;
+            };
+            if every {
+                next.extend(child.as_array().into_iter().flatten());
+            } else {
+                next.push(child);
+            }
+        }
+        current = next;
+    }
+    current
+}
+
+/// `concise` is a part of `full`: each key it has, `full` has with a value that contains it;
+/// a list holds the first items of `full`'s list (all of them unless it was truncated).
+fn contained(concise: &Value, full: &Value, path: &str) -> Result<(), String> {
+    match (concise, full) {
+        (Value::Object(c), Value::Object(f)) => {
+            for (key, value) in c {
+                let inner = format!("{path}.{key}");
+                match f.get(key) {
+                    Some(other) => contained(value, other, &inner)?,
+                    // A note that only concise needed (its list was cut, full's was not).
+                    None if key == "truncated" => {}
+                    None => return Err(format!("{inner} is in concise but not in full")),
+                }
+            }
+            Ok(())
+        }
+        (Value::Array(c), Value::Array(f)) => {
+            if c.len() > f.len() {
+                return Err(format!(
+                    "{path}: {} items in concise, {} in full",
+                    c.len(),
+                    f.len()
+                ));
+            }
+            for (i, (a, b)) in c.iter().zip(f).enumerate() {
+                contained(a, b, &format!("{path}[{i}]"))?;
+            }
+            Ok(())
+        }
+        (a, b) if a == b => Ok(()),
+        (a, b) => Err(format!("{path}: {a} in concise, {b} in full")),
+    }
+}
+
+fn is_type(value: &Value, kind: &str) -> bool {
+    match kind {
+        "object" => value.is_object(),
+        "array" => value.is_array(),
+        "string" => value.is_string(),
+        "boolean" => value.is_boolean(),
+        "null" => value.is_null(),
+        "number" => value.is_number(),
+        "integer" => value.is_u64() || value.is_i64(),
+        _ => false,
+    }
+}
+
+/// The result's top-level fields have the types its advertised output schema gives.
+fn assert_fits_output_schema(tool: &Value, result: &Value, what: &str) {
+    let properties = tool["outputSchema"]["properties"]
+        .as_object()
+        .expect("an output schema");
+    for (field, value) in result.as_object().expect("an object result") {
+        let shape = properties
+            .get(field)
+            .unwrap_or_else(|| panic!("{what}: `{field}` is not in the output schema"));
+        let ok = match (&shape["type"], &shape["enum"]) {
+            (Value::String(t), _) => is_type(value, t),
+            (Value::Array(ts), _) => ts
+                .iter()
+                .filter_map(Value::as_str)
+                .any(|t| is_type(value, t)),
+            (_, Value::Array(values)) => values.contains(value),
+            _ => true,
+        };
+        assert!(ok, "{what}: `{field}` = {value} does not fit {shape}");
+    }
+}
+
+fn bytes(value: &Value) -> usize {
+    serde_json::to_vec(value).expect("serialises").len()
+}
+
+#[test]
+fn every_tool_has_a_scenario_and_every_scenario_a_summary_and_missing_inputs() {
+    let mut server = Server::start();
+    let tools = listed_tools(&mut server);
+    let scenarios = scenarios();
+    for tool in &tools {
+        let name = tool["name"].as_str().expect("a name");
+        assert!(
+            scenarios.iter().any(|s| s.tool == name),
+            "`{name}` has no scenario in bench/sizes/scenarios.json"
+        );
+    }
+    for s in &scenarios {
+        let tool = tools
+            .iter()
+            .find(|t| t["name"] == s.tool.as_str())
+            .unwrap_or_else(|| panic!("{}: `{}` is not listed", s.name, s.tool));
+        let inputs = tool["inputSchema"]["properties"]
+            .as_object()
+            .expect("input properties");
+        for detail in ["concise", "full"] {
+            let what = format!("{} ({detail})", s.name);
+            let result = server.call_ok(&s.tool, with_detail(&s.arguments, detail));
+            let summary = result["summary"]
+                .as_str()
+                .unwrap_or_else(|| panic!("{what}: no summary"));
+            assert!(!summary.trim().is_empty(), "{what}: an empty summary");
+            assert!(
+                summary.chars().count() <= SUMMARY_MAX_CHARS,
+                "{what}: the summary has {} characters: {summary}",
+                summary.chars().count()
+            );
+            assert!(
+                !summary.contains('\n'),
+                "{what}: the summary spans lines: {summary}"
+            );
+            let missing = result["missing_inputs"]
+                .as_array()
+                .unwrap_or_else(|| panic!("{what}: no missing_inputs"));
+            for m in missing {
+                let field = m["field"].as_str().expect("a field");
+                let enables = m["enables"].as_str().expect("what it enables");
+                assert!(!enables.is_empty(), "{what}: {field} enables nothing");
+                let top = field.split('.').next().unwrap_or(field);
+                assert!(
+                    inputs.contains_key(top),
+                    "{what}: `{field}` is not an argument"
+                );
+                let given = match field.split_once('.') {
+                    Some((outer, inner)) => s.arguments.get(outer).and_then(|o| o.get(inner)),
+                    None => s.arguments.get(field),
+                };
+                assert!(
+                    given.is_none(),
+                    "{what}: `{field}` was given, yet listed as missing"
+                );
+            }
+            assert_fits_output_schema(tool, &result, &what);
+        }
+    }
+}
+
+#[test]
+fn summaries_lead_with_the_answer_and_its_numbers() {
+    let mut server = Server::start();
+    let cases = [
+        (
+            "diagnose_bottleneck",
+            json!({"users": 50000, "has_cache": true, "db_cpu_pct": 75, "cache_hit_rate_pct": 65, "read_pct": 90, "p95_latency_ms": 350}),
+            &[
+                "Stage 2 · Caching",
+                "4 warnings",
+                "worst: high_latency",
+                "350",
+                "read_replicas",
+            ][..],
+        ),
+        (
+            "choose_datastore",
+            json!({"needs_acid": true, "multi_region": true}),
+            &["CockroachDB (distributed_sql)", "needs_acid"][..],
+        ),
+        (
+            "choose_message_queue",
+            json!({"needs_replay": true}),
+            &["Kafka", "needs_replay", "retries"][..],
+        ),
+        (
+            "pick_consistency_model",
+            json!({"strong_consistency_required": true, "quorum": {"n": 5, "w": 3, "r": 3}}),
+            &[
+                "linearizable (CP, PC/EC)",
+                "n=5 w=3 r=3 overlaps",
+                "2 write and 2 read",
+            ][..],
+        ),
+        (
+            "size_cache",
+            json!({"working_set_gb": 20, "node_memory_gb": 16, "replicas": 1}),
+            &[
+                "30 GB of memory for a 20 GB working set",
+                "3 nodes, 6 with replicas",
+            ][..],
+        ),
+        (
+            "plan_capacity",
+            json!({"peak_rps": 1000, "per_server_rps": 500}),
+            &["Plan for 1500 req/s", "3 servers"][..],
+        ),
+        (
+            "plan_migration",
+            json!({"kind": "reshard", "current_shards": 8, "target_shards": 12}),
+            &[
+                "reshard:",
+                "8 → 12 shards over 1024 virtual shards",
+                "for key % shards",
+            ][..],
+        ),
+        (
+            "scaling_report",
+            json!({"system": {"users": 50000, "has_cache": true, "read_pct": 90}}),
+            &[
+                "Stage 2 · Caching → stage 3 · Read Replicas",
+                "add read_replicas",
+                "Cost:",
+            ][..],
+        ),
+    ];
+    for (tool, arguments, parts) in cases {
+        let result = server.call_ok(tool, arguments);
+        let summary = result["summary"].as_str().expect("a summary");
+        for part in parts {
+            assert!(summary.contains(part), "{tool}: `{part}` not in: {summary}");
+        }
+    }
+}
+
+#[test]
+fn missing_inputs_name_what_each_absent_argument_would_add() {
+    let mut server = Server::start();
+    let result = server.call_ok("plan_capacity", json!({"peak_rps": 1000}));
+    let missing: Vec<(String, String)> = result["missing_inputs"]
+        .as_array()
+        .expect("a list")
+        .iter()
+        .map(|m| {
+            (
+                m["field"].as_str().unwrap().into(),
+                m["enables"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let expected = [
+        ("per_server_rps", "servers"),
+        ("db_cores", "pool_size"),
+        ("reads_per_sec", "read_replicas"),
+        ("replica_read_capacity_per_sec", "read_replicas"),
+        ("avg_latency_ms", "in_flight_requests"),
+        ("users", "stage, monthly_cost_usd"),
+    ];
+    assert_eq!(
+        missing,
+        expected
+            .map(|(f, e)| (f.to_string(), e.to_string()))
+            .to_vec()
+    );
+    // Given, each adds what it said it would, and leaves the list.
+    let given = server.call_ok(
+        "plan_capacity",
+        json!({"peak_rps": 1000, "per_server_rps": 100, "db_cores": 4, "reads_per_sec": 900, "replica_read_capacity_per_sec": 300, "avg_latency_ms": 50, "users": 5000}),
+    );
+    for (_, enables) in expected {
+        for field in enables.split(", ") {
+            assert!(!given[field].is_null(), "{field} is still null: {given}");
+        }
+    }
+    assert_eq!(given["missing_inputs"], json!([]));
+
+    // A diagnosis lists the metrics whose finding could not be tested, and only those.
+    let d = server.call_ok("diagnose_bottleneck", json!({"db_cpu_pct": 50}));
+    let fields: Vec<&str> = d["missing_inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["field"].as_str().unwrap())
+        .collect();
+    for field in [
+        "users",
+        "p95_latency_ms",
+        "cache_hit_rate_pct",
+        "replication_lag_ms",
+    ] {
+        assert!(fields.contains(&field), "{field} not in {fields:?}");
+    }
+    assert!(!fields.contains(&"db_cpu_pct"), "{fields:?}");
+    let p95 = d["missing_inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["field"] == "p95_latency_ms")
+        .unwrap();
+    assert_eq!(p95["enables"], "high_latency");
+
+    // The report names nested arguments by their path.
+    let r = server.call_ok("scaling_report", json!({"system": {"users": 5000}}));
+    let fields: Vec<&str> = r["missing_inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["field"].as_str().unwrap())
+        .collect();
+    for field in [
+        "system.db_cpu_pct",
+        "requirements",
+        "capacity",
+        "current_monthly_cost_usd",
+    ] {
+        assert!(fields.contains(&field), "{field} not in {fields:?}");
+    }
+}
+
+#[test]
+fn concise_is_a_part_of_full_that_keeps_every_contract_field() {
+    let mut server = Server::start();
+    for s in scenarios() {
+        let concise = server.call_ok(&s.tool, with_detail(&s.arguments, "concise"));
+        let full = server.call_ok(&s.tool, with_detail(&s.arguments, "full"));
+        let default = server.call_ok(&s.tool, Value::Object(s.arguments.clone()));
+        assert_eq!(default, concise, "{}: the default is not concise", s.name);
+        if let Err(why) = contained(&concise, &full, &s.name) {
+            panic!("{why}");
+        }
+        assert!(
+            bytes(&concise) <= bytes(&full),
+            "{}: concise is larger",
+            s.name
+        );
+        let truncated = concise["truncated"]["field"].as_str().unwrap_or_default();
+        for path in ["summary", "missing_inputs"]
+            .iter()
+            .chain(contract_fields(&s.tool))
+        {
+            if !truncated.is_empty() && path.starts_with(truncated) {
+                continue;
+            }
+            assert_eq!(
+                at(&concise, path),
+                at(&full, path),
+                "{}: `{path}` differs between concise and full",
+                s.name
+            );
+            let top = path.split(['.', '[']).next().unwrap_or(path);
+            assert!(
+                concise.get(top).is_some(),
+                "{}: concise lacks `{top}`",
+                s.name
+            );
+        }
+    }
+}
+
+#[test]
+fn the_largest_reshards_and_shardings_stay_under_the_caps_and_say_what_was_cut() {
+    let mut server = Server::start();
+    let tools = listed_tools(&mut server);
+    let migration = tools
+        .iter()
+        .find(|t| t["name"] == "plan_migration")
+        .expect("plan_migration is listed")
+        .clone();
+    let cases = [
+        json!({"kind": "reshard", "current_shards": 1, "target_shards": 4096, "virtual_shards": 65536}),
+        json!({"kind": "reshard", "current_shards": 4096, "target_shards": 4000, "virtual_shards": 65536}),
+        json!({"kind": "reshard", "current_shards": 4096, "target_shards": 1, "virtual_shards": 65536}),
+        json!({"kind": "reshard", "current_shards": 4096, "target_shards": 3000, "virtual_shards": 65536}),
+        json!({"kind": "shard", "target_shards": 4096, "virtual_shards": 65536}),
+    ];
+    for arguments in cases {
+        let base = arguments.as_object().unwrap();
+        for (detail, cap) in [("concise", CONCISE_MAX_BYTES), ("full", FULL_MAX_BYTES)] {
+            let result = server.call_ok("plan_migration", with_detail(base, detail));
+            let size = bytes(&result);
+            assert!(size <= cap, "{arguments} ({detail}): {size} bytes > {cap}");
+            assert_fits_output_schema(&migration, &result, &format!("{arguments} ({detail})"));
+            if let Some(note) = result.get("truncated") {
+                let field = note["field"].as_str().expect("the field cut");
+                let shown = note["shown"].as_u64().expect("shown");
+                let total = note["total"].as_u64().expect("total");
+                assert!(shown < total, "{arguments} ({detail}): {note}");
+                assert!(
+                    !note["how_to_get_more"]
+                        .as_str()
+                        .unwrap_or_default()
+                        .is_empty(),
+                    "{note}"
+                );
+                let list = at(&result, field);
+                assert_eq!(list.len(), 1, "{arguments} ({detail}): `{field}` not found");
+                assert_eq!(list[0].as_array().map(Vec::len), Some(shown as usize));
+            }
+        }
+        // The markdown lists at most 64 rows of a map or of moves: the text block stays small.
+        let answer = server.call_tool("plan_migration", Value::Object(base.clone()));
+        let text = answer["content"][0]["text"].as_str().expect("a text block");
+        assert!(
+            text.len() < 64 * 1024,
+            "{arguments}: {} bytes of markdown",
+            text.len()
+        );
+        // The reshard's counts stay whole whatever was cut.
+        let concise = server.call_ok("plan_migration", with_detail(base, "concise"));
+        if let Some(r) = concise.get("reshard").filter(|r| !r.is_null()) {
+            assert!(
+                r["moves"].is_null(),
+                "concise lists the moves: {}",
+                r["move_groups"]
+            );
+            assert!(r["move_groups"].as_u64().is_some_and(|n| n > 0));
+        }
+    }
+    // A map that fits is not cut.
+    let small = server.call_ok(
+        "plan_migration",
+        json!({"kind": "reshard", "current_shards": 8, "target_shards": 12}),
+    );
+    assert!(small.get("truncated").is_none(), "{small}");
+    assert_eq!(
+        small["reshard"]["shard_map"].as_array().map(Vec::len),
+        Some(12)
+    );
+}
+
+#[test]
+fn detail_refuses_any_other_value_naming_field_value_and_choices() {
+    let mut server = Server::start();
+    for s in scenarios() {
+        for bad in [json!("brief"), json!(true), json!("FULL")] {
+            let mut arguments = s.arguments.clone();
+            arguments.insert("detail".into(), bad.clone());
+            let text = server.call_err(&s.tool, Value::Object(arguments));
+            for part in ["detail", "concise", "full"] {
+                assert!(
+                    text.contains(part),
+                    "{} detail={bad}: `{part}` not in: {text}",
+                    s.name
+                );
+            }
+            if let Some(word) = bad.as_str() {
+                assert!(
+                    text.contains(word),
+                    "{}: the value is not named: {text}",
+                    s.name
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn tools_list_fits_its_budget_and_says_which_answers_are_large() {
+    let mut server = Server::start();
+    server.send_line(r#"{"jsonrpc":"2.0","id":"size","method":"tools/list"}"#);
+    let line = loop {
+        let line = server
+            .read_line_within(Duration::from_secs(20))
+            .expect("tools/list answers");
+        if line.contains(r#""id":"size""#) {
+            break line;
+        }
+    };
+    let listed: Value = serde_json::from_str(&line).expect("JSON");
+    let tools = listed["result"]["tools"].as_array().expect("tools");
+    let has_forecast = tools.iter().any(|t| t["name"] == "forecast_growth");
+    let budget = if has_forecast {
+        TOOLS_LIST_MAX_BYTES
+    } else {
+        TOOLS_LIST_MAX_BYTES - FORECAST_ROOM_BYTES
+    };
+    assert!(
+        line.len() <= budget,
+        "tools/list takes {} bytes for {} tools; the budget is {budget}",
+        line.len(),
+        tools.len()
+    );
+    for tool in tools {
+        let name = tool["name"].as_str().unwrap();
+        let description = tool["description"].as_str().unwrap();
+        for word in ["always", "must", "Always", "Must"] {
+            assert!(
+                !description.contains(word),
+                "{name}: `{word}` in {description}"
+            );
+        }
+        let detail = &tool["inputSchema"]["properties"]["detail"];
+        assert_eq!(
+            detail["enum"],
+            json!(["concise", "full"]),
+            "{name}: {detail}"
+        );
+        for field in ["summary", "missing_inputs"] {
+            assert!(
+                tool["outputSchema"]["properties"].get(field).is_some(),
+                "{name}: no `{field}` in the output schema"
+            );
+        }
+        let limit = &tool["_meta"]["anthropic/maxResultSizeChars"];
+        if name == "plan_migration" {
+            assert!(
+                limit.as_u64().is_some_and(|n| n >= FULL_MAX_BYTES as u64),
+                "{tool}"
+            );
+        } else if name != "forecast_growth" {
+            assert!(limit.is_null(), "{name} announces {limit}");
+        }
+    }
+    // The words people type when they need these tools reach the descriptions.
+    let all: String = tools
+        .iter()
+        .map(|t| t["description"].as_str().unwrap().to_lowercase())
+        .collect::<Vec<_>>()
+        .join(" ");
+    for word in [
+        "qps",
+        "p95",
+        "cpu",
+        "cache hit ratio",
+        "kafka vs rabbitmq",
+        "postgres vs",
+        "dynamodb",
+        "shard",
+        "replica lag",
+        "capacity planning",
+        "growth forecast",
+    ] {
+        assert!(all.contains(word), "no tool description says `{word}`");
+    }
+}
