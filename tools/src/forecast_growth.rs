@@ -999,7 +999,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     }
     if let Some(q) = &args.queueing {
         let offered = q.arrival_rps * q.service_time_ms / 1000.0;
-        if !(offered < q.servers as f64) {
+        if offered.is_nan() || offered >= q.servers as f64 {
             return Err(ArgError::number(
                 "queueing.arrival_rps",
                 q.arrival_rps,
@@ -1673,7 +1673,7 @@ fn latency_forecast(
     );
     let multiple = rate.multiple(horizon);
     let p95_at_horizon_ms = (rho * multiple < 1.0).then(|| {
-        let value = book.show(
+        book.show(
             "latency.p95_at_horizon_ms".into(),
             "p95_at_multiple",
             &[
@@ -1681,8 +1681,7 @@ fn latency_forecast(
                 ("utilization_pct", utilization),
                 ("load_multiple", multiple),
             ],
-        );
-        value
+        )
     });
     LatencyForecast {
         p95_latency_ms: p95,
@@ -1979,12 +1978,11 @@ fn scalability_forecast(
     horizon: f64,
 ) -> ScalabilityForecast {
     let peak_nodes = (kappa > 0.0).then(|| {
-        let n = book.show(
+        book.show(
             "scalability.peak_nodes".into(),
             "peak_nodes",
             &[("sigma", sigma), ("kappa", kappa)],
-        );
-        n
+        )
     });
     let max_throughput_rps = match peak_nodes {
         Some(n) => {
@@ -2013,7 +2011,7 @@ fn scalability_forecast(
         None if sigma > 0.0 => Some(lambda / sigma),
         None => None,
     };
-    let whole = |n: Option<f64>| n.and_then(|n| ceil_whole(n));
+    let whole = |n: Option<f64>| n.and_then(ceil_whole);
     let nodes_needed = whole(usl_nodes_for(sigma, kappa, lambda, current_rps));
     let at_horizon = current_rps * rate.multiple(horizon);
     let nodes_needed_at_horizon = whole(usl_nodes_for(sigma, kappa, lambda, at_horizon));
