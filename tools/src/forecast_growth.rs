@@ -1000,8 +1000,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     }
     if let Some(q) = &args.queueing {
         let offered = q.arrival_rps * q.service_time_ms / 1000.0;
-        // NaN as well as an offered load at or above the servers is rejected.
-        if offered.partial_cmp(&(q.servers as f64)) != Some(std::cmp::Ordering::Less) {
+        if offered.is_nan() || offered >= q.servers as f64 {
             return Err(ArgError::number(
                 "queueing.arrival_rps",
                 q.arrival_rps,

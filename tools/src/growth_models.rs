@@ -460,7 +460,7 @@ pub fn fit_usl(measurements: &[(f64, f64)]) -> Option<(f64, f64, f64)> {
         sx2y += x * x * y;
     }
     let det = s4 * s2 - s3 * s3;
-    if det.abs().partial_cmp(&(1e-12 * s4 * s2)) != Some(std::cmp::Ordering::Greater) {
+    if det.is_nan() || det.abs() <= 1e-12 * s4 * s2 {
         return None;
     }
     let kappa = (sx2y * s2 - s3 * sxy) / det;
