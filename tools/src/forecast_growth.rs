@@ -1038,6 +1038,17 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         }
     }
     if let Some(c) = &args.cache
+        && let Some(pct) = c.catalog_monthly_growth_pct
+        && Rate::from_pct(pct).log * horizon_f > LARGEST_LOG_MULTIPLE
+    {
+        // As a resource's own rate: the catalog at the horizon must stay a finite number.
+        return Err(growth_refusal(
+            "cache.catalog_monthly_growth_pct",
+            pct,
+            horizon,
+        ));
+    }
+    if let Some(c) = &args.cache
         && c.cache_items > c.catalog_items
     {
         return Err(ArgError::number(
