@@ -709,6 +709,24 @@ impl Book<'_> {
         value
     }
 
+    /// A quantity by its formula with its working, or `None` (and no working) when the value
+    /// is not a finite number (a warning line over a current value near zero overflows).
+    fn show_finite(
+        &mut self,
+        label: String,
+        quantity: &str,
+        operands: &[(&str, f64)],
+    ) -> Option<f64> {
+        let figures: Vec<(&str, Figure)> = operands
+            .iter()
+            .map(|(n, v)| (*n, Figure::Amount(*v)))
+            .collect();
+        let value = self.formulas.evaluate(quantity, &figures).ok()?;
+        value
+            .is_finite()
+            .then(|| self.show(label, quantity, operands))
+    }
+
     /// A count by its formula (which rounds up with `ceil`), with its working; `None` when it
     /// does not fit a whole number.
     fn count(&mut self, label: String, quantity: &str, operands: &[(&str, f64)]) -> Option<u64> {
@@ -1019,6 +1037,17 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         }
     }
     if let Some(c) = &args.cache
+        && let Some(pct) = c.catalog_monthly_growth_pct
+        && Rate::from_pct(pct).log * horizon_f > LARGEST_LOG_MULTIPLE
+    {
+        // As a resource's own rate: the catalog at the horizon must stay a finite number.
+        return Err(growth_refusal(
+            "cache.catalog_monthly_growth_pct",
+            pct,
+            horizon,
+        ));
+    }
+    if let Some(c) = &args.cache
         && c.cache_items > c.catalog_items
     {
         return Err(ArgError::number(
@@ -1063,13 +1092,15 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     let mut resources = Vec::new();
     for t in &tracked {
         let label = |what: &str| format!("resources.{}.{what}", t.name);
-        let break_multiple = (t.current > 0.0).then(|| {
-            book.show(
-                label("break_multiple"),
-                "break_multiple",
-                &[("warning", t.warning), ("current", t.current)],
-            )
-        });
+        let break_multiple = (t.current > 0.0)
+            .then(|| {
+                book.show_finite(
+                    label("break_multiple"),
+                    "break_multiple",
+                    &[("warning", t.warning), ("current", t.current)],
+                )
+            })
+            .flatten();
         let months_to_warning =
             book.months(label("months_to_warning"), t.current, t.warning, t.rate);
         let months_to_critical = t
