@@ -92,11 +92,12 @@ const BUFFER_BYTES: usize = OUTPUT_BUDGET + 64 * 1024;
 /// The input thread's stack: a tool call runs on it (decoding is depth-limited by serde_json).
 const INPUT_STACK_BYTES: usize = 2 * 1024 * 1024;
 
-/// A line or a batch of answers this large leaves megabytes freed behind it, which the
-/// allocator keeps for reuse (mimalloc purges after a second, and only when it next runs).
+/// A line or a batch of answers this large (a full reshard plan is half a megabyte) leaves
+/// megabytes freed behind it, which the allocator keeps for reuse (mimalloc purges after a
+/// second, and only when it next runs).
 /// After one, the writer gives memory back at once (`crate::give_back_memory`), so that an
 /// idle server stays at its idle size after the largest request and the largest answer.
-const LARGE_BYTES: usize = 1024 * 1024;
+const LARGE_BYTES: usize = 256 * 1024;
 
 /// The longest text of a client's that an error message repeats (a method or tool name).
 const ECHO_LIMIT: usize = 120;
