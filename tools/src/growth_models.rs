@@ -11,6 +11,13 @@
 /// sums; the measured errors are in `growth-models#numerical-accuracy`.
 pub const HEAD_ITEMS: usize = 4096;
 
+/// Past this count (2^53) consecutive whole numbers are no longer distinct in f64.
+const WHOLE_LIMIT: f64 = 9_007_199_254_740_992.0;
+
+/// The most single-item steps from a solver's root to the first whole count that reaches a
+/// target; the root is within a few items, so this only bounds the cost.
+const MAX_STEPS: usize = 10_000;
+
 /// The Erlang B and Erlang C probabilities of `servers` servers offered `offered` Erlangs
 /// (arrival rate × service time), or `None` when the queue is unstable (offered ≥ servers).
 /// The recurrence `B(k) = a B(k−1) / (k + a B(k−1))` keeps every step in (0, 1], so it neither
@@ -194,11 +201,25 @@ impl Zipf {
             0.0,
         );
         let mut n = root.exp().floor().clamp(k, catalog);
-        while n > k && self.partial_sum(n - 1.0).value >= wanted {
-            n -= 1.0;
+        // The root lies within a few items of the answer; step to it only while a whole
+        // number of items is representable (past 2^53, `n - 1 == n` and a step never ends),
+        // and never more than a bounded number of steps.
+        if n >= WHOLE_LIMIT {
+            return n;
         }
-        while n < catalog && self.partial_sum(n).value < wanted {
-            n += 1.0;
+        for _ in 0..MAX_STEPS {
+            if n > k && self.partial_sum(n - 1.0).value >= wanted {
+                n -= 1.0;
+            } else {
+                break;
+            }
+        }
+        for _ in 0..MAX_STEPS {
+            if n < catalog && self.partial_sum(n).value < wanted {
+                n += 1.0;
+            } else {
+                break;
+            }
         }
         n
     }

@@ -513,3 +513,18 @@ fn scaling_report_carries_the_forecast_into_migration_plan_and_cost_impact() {
     // The diagnosis got the same growth rate.
     assert!(r["diagnosis"]["headroom"].is_array());
 }
+
+/// Found by `every_accepted_input_gives_finite_numbers`: a catalog grown past 2^53 items made
+/// the static cache's size search step by one item forever (`n - 1 == n` in f64).
+#[test]
+fn a_catalog_grown_past_whole_numbers_still_answers() {
+    for policy in ["static", "lru"] {
+        let out = call(json!({
+            "monthly_growth_pct": 9000, "horizon_months": 40,
+            "cache": {"cache_items": 1000, "catalog_items": 999_999, "zipf_alpha": 0.3, "policy": policy}
+        }))
+        .expect("a forecast");
+        let cache = &out.structured["cache"];
+        assert!(cache["hit_rate_pct"].is_number(), "{cache}");
+    }
+}
