@@ -20,8 +20,19 @@ pub use table::{Row, RowRef, Table, TableRef};
 
 use std::path::Path;
 
-/// The slugs every knowledge base must hold, in the order they are listed to clients.
-pub const REQUIRED_SLUGS: [&str; 13] = [
+/// The documents compiled into the binary, in the order they are listed to clients: one list
+/// of slugs, from which both the required slugs and the embedded texts are made.
+macro_rules! documents {
+    ($($slug:literal),* $(,)?) => {
+        /// The slugs every knowledge base must hold, in the order they are listed to clients.
+        pub const REQUIRED_SLUGS: &[&str] = &[$($slug),*];
+
+        /// The documents compiled into the binary, so the advisor needs no files to run.
+        const EMBEDDED: &[(&str, &str)] = &[$(($slug, include_str!(concat!("../docs/", $slug, ".md")))),*];
+    };
+}
+
+documents!(
     "scaling-stages",
     "datastores",
     "caching",
@@ -35,30 +46,7 @@ pub const REQUIRED_SLUGS: [&str; 13] = [
     "load-balancing",
     "pipelines",
     "report-template",
-];
-
-/// The documents compiled into the binary, so the advisor needs no files to run.
-const EMBEDDED: [(&str, &str); 13] = [
-    ("scaling-stages", include_str!("../docs/scaling-stages.md")),
-    ("datastores", include_str!("../docs/datastores.md")),
-    ("caching", include_str!("../docs/caching.md")),
-    ("queues", include_str!("../docs/queues.md")),
-    ("consistency", include_str!("../docs/consistency.md")),
-    ("failure-modes", include_str!("../docs/failure-modes.md")),
-    ("sharding", include_str!("../docs/sharding.md")),
-    ("migrations", include_str!("../docs/migrations.md")),
-    (
-        "capacity-planning",
-        include_str!("../docs/capacity-planning.md"),
-    ),
-    ("monitoring", include_str!("../docs/monitoring.md")),
-    ("load-balancing", include_str!("../docs/load-balancing.md")),
-    ("pipelines", include_str!("../docs/pipelines.md")),
-    (
-        "report-template",
-        include_str!("../docs/report-template.md"),
-    ),
-];
+);
 
 /// The URI scheme of every knowledge resource.
 pub const URI_SCHEME: &str = "knowledge://";

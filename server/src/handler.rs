@@ -14,16 +14,16 @@ use rmcp::model::{
     GetSkillResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel, PaginatedRequestParams,
     ProtocolVersion, ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult,
-    Reference, RequestId, Resource, ResourceContents, ResourceTemplate, ServerCapabilities,
-    ServerConfig, ServerJsonRpcMessage, ServerResult, SetLevelRequestParams, Tool, ToolAnnotations,
+    Reference, Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
+    SetLevelRequestParams, Tool, ToolAnnotations,
 };
 use rmcp::service::RequestContext;
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tools::{Advisor, CallError};
 
 use crate::prompts;
+use crate::protocol::{clip, supported_versions};
 use crate::skill::SkillFile;
-use crate::stdio::clip;
 
 const MARKDOWN: &str = "text/markdown";
 /// The resource template of knowledge sections, whose arguments `completion/complete` fills.
@@ -54,15 +54,17 @@ fn complete_section(
         .collect()
 }
 
-/// Everything the server answers with, built once at start-up and shared by every request.
-pub struct Catalog {
+/// Everything the server offers (tools, resources, the skill, the instructions), built once at
+/// start-up and shared by every request and both transports.
+pub struct Offer {
     pub advisor: Advisor,
     tools: Vec<Tool>,
     resources: Vec<Resource>,
     skill: SkillFile,
+    instructions: String,
 }
 
-impl Catalog {
+impl Offer {
     pub fn new(advisor: Advisor, skill: SkillFile) -> Self {
         let tools = advisor
             .tools()
@@ -109,6 +111,7 @@ impl Catalog {
                 .with_size(skill.text().len() as u64),
         );
         Self {
+            instructions: instructions(&advisor),
             advisor,
             tools,
             resources,
@@ -120,14 +123,14 @@ impl Catalog {
 /// The rmcp handler; cheap to clone, one per connection.
 #[derive(Clone)]
 pub struct AdvisorServer {
-    catalog: Arc<Catalog>,
+    offer: Arc<Offer>,
     log_level: Arc<Mutex<LoggingLevel>>,
 }
 
 impl AdvisorServer {
-    pub fn new(catalog: Arc<Catalog>) -> Self {
+    pub fn new(offer: Arc<Offer>) -> Self {
         Self {
-            catalog,
+            offer,
             log_level: Arc::new(Mutex::new(LoggingLevel::Info)),
         }
     }
@@ -139,7 +142,7 @@ impl AdvisorServer {
         // Tools never panic on input (the fuzz targets hold them to it); should one ever do, the
         // client gets an error for that call instead of a request left unanswered forever.
         let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.catalog.advisor.call(name, arguments)
+            self.offer.advisor.call(name, arguments)
         }));
         match called {
             Ok(Ok(output)) => {
@@ -152,66 +155,12 @@ impl AdvisorServer {
         }
     }
 
-    /// The whole JSON-RPC answer line to a `tools/call`, appended to `out`: what rmcp would send
-    /// for [`Self::call`] in a session begun with `initialize` on a revision before 2026-07-28,
-    /// but with the structured result serialised straight from its typed form. The stdio
-    /// transport answers such sessions' calls with this on its input thread.
-    pub(crate) fn answer_call(
-        &self,
-        id: &RequestId,
-        name: &str,
-        arguments: &serde_json::Map<String, serde_json::Value>,
-        out: &mut Vec<u8>,
-    ) {
-        let start = out.len();
-        out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
-        let called = serde_json::to_writer(&mut *out, id)
-            .map_err(|_| None)
-            .and_then(|()| {
-                out.extend_from_slice(br#","result":{"structuredContent":"#);
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.catalog.advisor.call_json(name, arguments, out)
-                }))
-                .map_err(|_| None)?
-                .map_err(Some)
-            });
-        let markdown = match called {
-            Ok(markdown) => markdown,
-            Err(failure) => {
-                out.truncate(start);
-                let message = match failure
-                    .map_or_else(|| Err(self.panicked(name)), |e| self.refusal(name, e))
-                {
-                    Ok(result) => {
-                        // As rmcp answers a session begun with `initialize` before 2026-07-28,
-                        // the only sessions whose calls come here.
-                        let mut result = ServerResult::CallToolResult(result);
-                        result.strip_result_type_for_legacy_peer();
-                        ServerJsonRpcMessage::response(result, id.clone())
-                    }
-                    Err(error) => ServerJsonRpcMessage::error(error, Some(id.clone())),
-                };
-                crate::stdio::encode_line(&message, out);
-                return;
-            }
-        };
-        out.extend_from_slice(br#","content":[{"type":"text","text":"#);
-        tools::json::write_str(out, &markdown);
-        out.extend_from_slice(b"}],\"isError\":false}}\n");
-    }
-
     /// The answer to a call the tool refused: an unknown tool is a protocol error naming the
     /// tools there are; arguments it cannot use are a tool error the model can read and fix.
     fn refusal(&self, name: &str, error: CallError) -> Result<CallToolResult, McpError> {
         match error {
             error @ CallError::UnknownTool { .. } => {
-                let known: Vec<&str> = self
-                    .catalog
-                    .advisor
-                    .tools()
-                    .iter()
-                    .map(|t| t.name)
-                    .collect();
+                let known: Vec<&str> = self.offer.advisor.tools().iter().map(|t| t.name).collect();
                 Err(McpError::invalid_params(
                     format!(
                         "{} (tools: {})",
@@ -242,15 +191,6 @@ impl AdvisorServer {
     }
 }
 
-/// The protocol revisions served: every one from 2025-06-18 on.
-pub(crate) fn supported_versions() -> Vec<ProtocolVersion> {
-    ProtocolVersion::KNOWN_VERSIONS
-        .iter()
-        .filter(|v| v.as_str() >= ProtocolVersion::V_2025_06_18.as_str())
-        .cloned()
-        .collect()
-}
-
 impl ServerHandler for AdvisorServer {
     fn get_info(&self) -> ServerConfig {
         let capabilities = ServerCapabilities::builder()
@@ -268,7 +208,7 @@ impl ServerHandler for AdvisorServer {
         ServerConfig::new(capabilities)
             .with_protocol_version(ProtocolVersion::V_2025_11_25)
             .with_server_info(implementation)
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(self.offer.instructions.clone())
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
@@ -280,11 +220,11 @@ impl ServerHandler for AdvisorServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.catalog.tools.clone()))
+        Ok(ListToolsResult::with_all_items(self.offer.tools.clone()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.catalog.tools.iter().find(|t| t.name == name).cloned()
+        self.offer.tools.iter().find(|t| t.name == name).cloned()
     }
 
     async fn call_tool(
@@ -308,7 +248,7 @@ impl ServerHandler for AdvisorServer {
                     .and_then(|c| c.arguments.as_ref())
                     .and_then(|a| a.get("slug"));
                 complete_section(
-                    &self.catalog.advisor,
+                    &self.offer.advisor,
                     &request.argument.name,
                     &request.argument.value,
                     chosen,
@@ -328,7 +268,7 @@ impl ServerHandler for AdvisorServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         Ok(ListResourcesResult::with_all_items(
-            self.catalog.resources.clone(),
+            self.offer.resources.clone(),
         ))
     }
 
@@ -350,19 +290,19 @@ impl ServerHandler for AdvisorServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.as_str();
-        if uri == self.catalog.skill.uri() {
+        if uri == self.offer.skill.uri() {
             let contents =
-                ResourceContents::text(self.catalog.skill.text(), uri).with_mime_type(MARKDOWN);
+                ResourceContents::text(self.offer.skill.text(), uri).with_mime_type(MARKDOWN);
             return Ok(ReadResourceResult::new(vec![contents]).into());
         }
-        match self.catalog.advisor.knowledge().resolve(uri) {
+        match self.offer.advisor.knowledge().resolve(uri) {
             Some(resolved) => {
                 let contents =
                     ResourceContents::text(resolved.markdown(), uri).with_mime_type(MARKDOWN);
                 Ok(ReadResourceResult::new(vec![contents]).into())
             }
             None => Err(McpError::resource_not_found(
-                not_found_message(&self.catalog.advisor, uri),
+                not_found_message(&self.offer.advisor, uri),
                 Some(serde_json::json!({"uri": clip(uri, 300)})),
             )),
         }
@@ -381,7 +321,7 @@ impl ServerHandler for AdvisorServer {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        prompts::get(&self.catalog.advisor, &request).map(Into::into)
+        prompts::get(&self.offer.advisor, &request).map(Into::into)
     }
 
     async fn set_level(
@@ -402,7 +342,7 @@ impl ServerHandler for AdvisorServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListSkillsResult, McpError> {
         Ok(ListSkillsResult::with_all_items(vec![
-            self.catalog.skill.skill(),
+            self.offer.skill.skill(),
         ]))
     }
 
@@ -411,14 +351,14 @@ impl ServerHandler for AdvisorServer {
         request: GetSkillRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetSkillResult, McpError> {
-        if request.uri == self.catalog.skill.uri() {
-            Ok(GetSkillResult::new(self.catalog.skill.skill()))
+        if request.uri == self.offer.skill.uri() {
+            Ok(GetSkillResult::new(self.offer.skill.skill()))
         } else {
             Err(McpError::invalid_params(
                 format!(
                     "no skill at `{}`; this server serves `{}`",
                     request.uri,
-                    self.catalog.skill.uri()
+                    self.offer.skill.uri()
                 ),
                 None,
             ))
@@ -460,8 +400,21 @@ fn not_found_message(advisor: &Advisor, uri: &str) -> String {
     }
 }
 
-const INSTRUCTIONS: &str = "scale-advisor gives deterministic, sourced advice for scaling data infrastructure. \
-Start with diagnose_bottleneck on whatever metrics and architecture facts you have; use the decision tools \
-(choose_datastore, choose_message_queue, pick_consistency_model) and the calculators (size_cache, plan_capacity) \
-for exact answers; plan_migration and scaling_report turn them into a plan. Every result cites knowledge:// \
-resources you can read for the reasoning. The scaling_review prompt runs a full review.";
+/// The `instructions` of `initialize`: what the server is for, then every tool of the registry
+/// by name and title, so that the list cannot fall behind the tools.
+fn instructions(advisor: &Advisor) -> String {
+    let tools: Vec<String> = advisor
+        .tools()
+        .iter()
+        .map(|t| format!("{} ({})", t.name, t.title.to_lowercase()))
+        .collect();
+    let first = advisor.tools().first().map_or("", |t| t.name);
+    format!(
+        "scale-advisor gives deterministic, sourced advice for scaling data infrastructure. \
+Start with {first} on whatever metrics and architecture facts you have; its findings say which tool \
+to call next. The tools: {}. Every result cites knowledge:// resources you can read for the \
+reasoning. The {} prompt runs a full review.",
+        tools.join(", "),
+        prompts::SCALING_REVIEW
+    )
+}

@@ -4,6 +4,8 @@
 mod handler;
 mod http;
 mod prompts;
+mod protocol;
+mod shutdown;
 mod skill;
 mod stdio;
 
@@ -18,7 +20,7 @@ use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 use tools::{Advisor, CallError};
 
-use crate::handler::{AdvisorServer, Catalog};
+use crate::handler::{AdvisorServer, Offer};
 use crate::skill::SkillFile;
 
 /// Deterministic, explainable advice for scaling data infrastructure, as an MCP server.
@@ -192,22 +194,10 @@ fn read_arguments(text: &str) -> anyhow::Result<serde_json::Map<String, serde_js
     }
 }
 
-fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<()> {
-    let server = AdvisorServer::new(catalog);
-    let answering = server.clone();
-    let answer_call: stdio::AnswerCall = Box::new(move |id, name, arguments, out| {
-        answering.answer_call(id, name, arguments, out);
-    });
-    stdio::enlarge_pipe(libc::STDIN_FILENO);
-    stdio::enlarge_pipe(libc::STDOUT_FILENO);
-    let (transport, finish) = stdio::start(
-        std::io::stdin(),
-        Some(libc::STDIN_FILENO),
-        std::io::stdout(),
-        limits,
-        answer_call,
-    )
-    .context("starting the stdio threads")?;
+fn serve_stdio(offer: Arc<Offer>, limits: stdio::Limits) -> anyhow::Result<()> {
+    let server = AdvisorServer::new(offer);
+    let (transport, finish) = stdio::start(std::io::stdin(), std::io::stdout(), limits)
+        .context("starting the stdio threads")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -215,7 +205,7 @@ fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<(
         let cancel = CancellationToken::new();
         let on_signal = cancel.clone();
         tokio::spawn(async move {
-            shutdown_signal().await;
+            shutdown::requested().await;
             tracing::info!("signal received, shutting down");
             on_signal.cancel();
         });
@@ -241,29 +231,6 @@ fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            _ => std::future::pending::<()>().await,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let advisor = load_advisor(cli.knowledge_dir.as_ref())?;
     match cli.command {
@@ -273,16 +240,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             http: mut http_args,
         } => {
             let skill = SkillFile::embedded().map_err(anyhow::Error::msg)?;
-            let catalog = Arc::new(Catalog::new(advisor, skill));
+            let offer = Arc::new(Offer::new(advisor, skill));
             if let Some(addr) = http_args.addr.take() {
-                http::serve_http(catalog, http_args.options(addr)?)?;
+                http::serve_http(offer, http_args.options(addr)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let limits = stdio::Limits {
                 max_line_bytes: max_message_bytes,
                 max_in_flight: max_in_flight.max(1),
             };
-            serve_stdio(catalog, limits)?;
+            serve_stdio(offer, limits)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Tools { json } => {

@@ -3,6 +3,9 @@
 
 mod harness;
 
+#[path = "../../tools/fixtures/examples.rs"]
+mod examples;
+
 mod calculators;
 mod decisions;
 mod diagnose;

@@ -1,4 +1,4 @@
-//! The in-process cost of each tool: `Advisor::call` with typical arguments, from the JSON
+//! The in-process cost of each tool: `Advisor::call` with the first example of its fixture, from the JSON
 //! argument object to the structured result and its markdown (validation, the knowledge tables,
 //! rendering, serialization), without any transport. Also the one-time cost that every process
 //! pays once at start-up: parsing the embedded knowledge base and preparing the tools.
@@ -9,84 +9,25 @@ use std::hint::black_box;
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use knowledge::Knowledge;
-use serde_json::{Map, Value, json};
 use tools::Advisor;
 
 // The allocator of the `scale-advisor` binary: allocation is a large share of a call's cost.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
-/// Typical arguments for each tool, as an assistant would send them: several inputs, so that
-/// the decision paths, warnings and calculations do real work. A tool registered but missing
-/// here is reported and skipped; a tool listed here but not (yet) registered is skipped.
-fn arguments() -> Vec<(&'static str, Value)> {
-    let system = json!({
-        "users": 50000, "has_cache": true, "db_cpu_pct": 75, "cache_hit_rate_pct": 65,
-        "read_pct": 90, "p95_latency_ms": 350
-    });
-    vec![
-        ("diagnose_bottleneck", system.clone()),
-        (
-            "choose_datastore",
-            json!({"needs_acid": true, "complex_queries": true, "read_heavy": true, "full_text_search": true,
-                   "reads_per_sec": 5000, "data_size_gb": 200}),
-        ),
-        (
-            "choose_message_queue",
-            json!({"needs_replay": true, "fan_out": true, "cloud": "aws", "messages_per_sec": 20000}),
-        ),
-        (
-            "pick_consistency_model",
-            json!({"read_your_writes_critical": true, "availability_during_partition": true, "multi_region": true,
-                   "quorum": {"n": 3, "w": 2, "r": 2}}),
-        ),
-        (
-            "size_cache",
-            json!({"total_data_gb": 500, "hot_fraction": 0.2, "node_memory_gb": 64, "replicas": 1,
-                   "requests_per_sec": 20000, "hit_rate_pct": 90, "expensive_misses": true}),
-        ),
-        (
-            "plan_capacity",
-            json!({"peak_rps": 5000, "growth_factor": 2, "per_server_rps": 1000, "db_cores": 16,
-                   "reads_per_sec": 20000, "replica_read_capacity_per_sec": 5000, "avg_latency_ms": 80,
-                   "users": 200000}),
-        ),
-        (
-            "plan_migration",
-            json!({"kind": "reshard", "current_shards": 4, "target_shards": 6}),
-        ),
-        (
-            "scaling_report",
-            json!({"system": system, "requirements": {"needs_acid": true, "read_heavy": true},
-                   "capacity": {"peak_rps": 5000, "per_server_rps": 1000}, "current_monthly_cost_usd": 4000}),
-        ),
-    ]
-}
-
-fn as_object(value: Value) -> Map<String, Value> {
-    match value {
-        Value::Object(map) => map,
-        _ => Map::new(),
-    }
-}
+#[path = "../fixtures/examples.rs"]
+mod examples;
 
 fn bench_tools(c: &mut Criterion) {
     let advisor = Advisor::embedded().expect("the embedded knowledge base loads");
-    let table = arguments();
     let mut group = c.benchmark_group("call");
     for tool in advisor.tools() {
-        let Some((_, args)) = table.iter().find(|(name, _)| *name == tool.name) else {
-            eprintln!(
-                "warning: no benchmark arguments for `{}`; add them to arguments() in tools/benches/tools.rs",
-                tool.name
-            );
-            continue;
-        };
-        let args = as_object(args.clone());
-        // A refusal means the table above is out of date with the tool: fail loudly rather
-        // than time an error path.
+        // The first example of the tool's fixture file: several inputs, as an assistant would
+        // send them. A refusal means the fixture is out of date with the tool: fail loudly
+        // rather than time an error path.
+        let args = examples::first(tool.name).arguments;
         if let Err(error) = advisor.call(tool.name, &args) {
-            panic!("`{}` refused its benchmark arguments: {error}", tool.name);
+            panic!("`{}` refused its fixture arguments: {error}", tool.name);
         }
         group.bench_function(tool.name, |b| {
             b.iter(|| advisor.call(black_box(tool.name), black_box(&args)))

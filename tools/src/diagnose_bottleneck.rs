@@ -11,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Text, Tool};
+use crate::{Advisor, ArgError, Tool};
 
 // A failure mode the team has observed, named as in `failure-modes`.
 #[derive(
@@ -182,22 +182,22 @@ pub struct Evidence {
 /// Fixes in three horizons, fastest and safest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Fixes {
-    pub immediate: Text,
-    pub short_term: Text,
-    pub long_term: Text,
+    pub immediate: String,
+    pub short_term: String,
+    pub long_term: String,
 }
 
 /// One problem the metrics or symptoms show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
-    pub id: Text,
+    pub id: String,
     /// application, database, cache, replication, queue, or the failure mode's layer.
-    pub layer: Text,
+    pub layer: String,
     pub severity: Severity,
     pub evidence: Vec<Evidence>,
-    pub summary: Text,
+    pub summary: String,
     pub fixes: Fixes,
-    pub sources: Vec<Text>,
+    pub sources: Vec<String>,
 }
 
 /// The stage to move to, what to add, and why.
@@ -225,7 +225,7 @@ pub struct Diagnosis {
     pub next_stage: Option<NextStage>,
     /// True exactly when there are no findings.
     pub healthy: bool,
-    pub sources: Vec<Text>,
+    pub sources: Vec<String>,
 }
 
 /// A stage row of `scaling-stages#stages`.
@@ -252,33 +252,33 @@ struct Trigger {
 }
 
 struct FindingRule {
-    id: Text,
-    layer: Text,
+    id: String,
+    layer: String,
     warning: Condition,
     critical: Option<Condition>,
-    summary: Text,
+    summary: String,
     fixes: Fixes,
-    sources: Vec<Text>,
+    sources: Vec<String>,
 }
 
 struct FailureMode {
     symptom: Symptom,
-    id: Text,
-    layer: Text,
+    id: String,
+    layer: String,
     severity: Severity,
-    summary: Text,
+    summary: String,
     fixes: Fixes,
-    sources: Vec<Text>,
+    sources: Vec<String>,
 }
 
 /// The tables `diagnose_bottleneck` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
-    pub stages: Vec<Stage>,
-    stages_uri: Text,
+pub struct DiagnosisRules {
+    pub(crate) stages: Vec<Stage>,
+    stages_uri: String,
     architecture: Vec<ArchitectureRule>,
-    architecture_uri: Text,
+    architecture_uri: String,
     triggers: Vec<Trigger>,
-    triggers_uri: Text,
+    triggers_uri: String,
     findings: Vec<FindingRule>,
     failure_modes: Vec<FailureMode>,
 }
@@ -342,7 +342,7 @@ fn stage_number(row: &knowledge::RowRef<'_>, column: &str) -> Result<u8, Knowled
         .ok_or_else(|| row.error(format!("`{column}` must be a stage from 1 to 5, found {n}")))
 }
 
-impl Catalog {
+impl DiagnosisRules {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         // Findings first: their ids are the vocabulary of the graduation triggers.
         let table = knowledge.table("monitoring", "diagnostic-findings")?;
@@ -381,8 +381,8 @@ impl Catalog {
                     short_term: fix.required("short_term")?.into(),
                     long_term: fix.required("long_term")?.into(),
                 },
-                sources: sources.into_iter().map(Text::from).collect(),
-                id: id.into(),
+                sources,
+                id,
             });
         }
 
@@ -425,16 +425,13 @@ impl Catalog {
                 id: symptom.id().into(),
                 layer: row.required("layer")?.into(),
                 severity,
-                summary: format!("{name}: {}", row.required("signs")?).into(),
+                summary: format!("{name}: {}", row.required("signs")?),
                 fixes: Fixes {
                     immediate: row.required("immediate")?.into(),
                     short_term: row.required("short_term")?.into(),
                     long_term: row.required("long_term")?.into(),
                 },
-                sources: vec![
-                    row.uri().into(),
-                    format!("{}{section}", knowledge::URI_SCHEME).into(),
-                ],
+                sources: vec![row.uri(), format!("{}{section}", knowledge::URI_SCHEME)],
             });
         }
         if let Some(missing) = Symptom::ALL
@@ -519,11 +516,11 @@ impl Catalog {
 
         Ok(Self {
             stages,
-            stages_uri: stages_uri.into(),
+            stages_uri,
             architecture,
-            architecture_uri: architecture_uri.into(),
+            architecture_uri,
             triggers,
-            triggers_uri: triggers_uri.into(),
+            triggers_uri,
             findings,
             failure_modes,
         })
@@ -595,18 +592,7 @@ pub fn run(advisor: &Advisor, args: DiagnoseArgs) -> Result<Diagnosis, ArgError>
             ));
         }
     };
-    run_on(advisor, &args, &arguments)
-}
-
-/// Diagnoses `args`, reading the facts that rules test from `arguments`: the same fields as
-/// JSON. Absent and null fields are both unknown; defaults (false, no symptoms) test the
-/// same as absent ones, so the arguments as the client sent them serve as well as `args`
-/// serialised again.
-fn run_on(
-    advisor: &Advisor,
-    args: &DiagnoseArgs,
-    arguments: &Map<String, Value>,
-) -> Result<Diagnosis, ArgError> {
+    // Rules test facts by field name; absent and null fields are both unknown.
     let given = arguments.iter().any(|(k, v)| match v {
         Value::Null => false,
         Value::Bool(b) => *b || k != "needs_multi_region",
@@ -620,11 +606,15 @@ fn run_on(
             "at least one architecture field (users, has_cache, ...), metric (p95_latency_ms, db_cpu_pct, ...) or symptom",
         ));
     }
-    Ok(diagnose(&advisor.diagnose, args, arguments))
+    Ok(diagnose(
+        advisor.tables::<DiagnoseBottleneck>()?,
+        &args,
+        &arguments,
+    ))
 }
 
 pub(crate) fn diagnose(
-    catalog: &Catalog,
+    catalog: &DiagnosisRules,
     args: &DiagnoseArgs,
     arguments: &Map<String, Value>,
 ) -> Diagnosis {
@@ -839,17 +829,14 @@ impl Tool for DiagnoseBottleneck {
     const DESCRIPTION: &'static str = "Find a system's scaling stage (1-5), the bottlenecks its metrics show, with evidence and fixes, and the next stage. Give at least one fact, metric or symptom.";
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
+    type Tables = DiagnosisRules;
+
+    fn load(knowledge: &Knowledge) -> Result<DiagnosisRules, KnowledgeError> {
+        DiagnosisRules::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: DiagnoseArgs) -> Result<Diagnosis, ArgError> {
         run(advisor, args)
-    }
-
-    fn run_given(
-        advisor: &Advisor,
-        args: DiagnoseArgs,
-        given: &Map<String, Value>,
-    ) -> Result<Diagnosis, ArgError> {
-        run_on(advisor, &args, given)
     }
 
     fn to_markdown(output: &Diagnosis) -> String {

@@ -105,7 +105,7 @@ struct CapacityDefaults {
 }
 
 /// The tables `plan_capacity` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct CapacityTables {
     defaults: CapacityDefaults,
     defaults_uri: String,
     formulas: Formulas,
@@ -131,7 +131,7 @@ const FORMULAS: [(&str, &[&str]); 5] = [
 
 const DEFAULTS: [&str; 3] = ["growth_factor", "safety_margin", "effective_spindles"];
 
-impl Catalog {
+impl CapacityTables {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let table = knowledge.table("capacity-planning", "defaults")?;
         let values = read_defaults::<PlanCapacityArgs>(&table, &DEFAULTS)?;
@@ -198,7 +198,7 @@ impl Catalog {
 
 /// Plans capacity for `args`.
 pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, ArgError> {
-    let catalog = &advisor.plan_capacity;
+    let catalog = advisor.tables::<PlanCapacity>()?;
     let formulas = &catalog.formulas;
     let mut workings = Vec::new();
     let mut defaults_applied = Vec::new();
@@ -375,9 +375,9 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
 
     let (stage, monthly_cost_usd) = match args.users {
         Some(users) => {
-            let number = advisor.diagnose.stage_for_users(users as f64);
-            let stage = advisor
-                .diagnose
+            let rules = advisor.tables::<crate::diagnose_bottleneck::DiagnoseBottleneck>()?;
+            let number = rules.stage_for_users(users as f64);
+            let stage = rules
                 .stages
                 .iter()
                 .find(|s| s.number == number)
@@ -491,6 +491,11 @@ impl Tool for PlanCapacity {
     const DESCRIPTION: &'static str = "Compute capacity (peak × growth × margin), servers, DB pool, replicas and in-flight requests with the formulas; stage and cost from users.";
     type Args = PlanCapacityArgs;
     type Output = CapacityPlan;
+    type Tables = CapacityTables;
+
+    fn load(knowledge: &Knowledge) -> Result<CapacityTables, KnowledgeError> {
+        CapacityTables::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, ArgError> {
         run(advisor, args)

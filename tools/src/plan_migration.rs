@@ -316,7 +316,7 @@ pub(crate) struct ComponentChange {
 }
 
 /// The tables `plan_migration` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct MigrationPlaybook {
     plans: Vec<KindPlan>,
     risks: Vec<(MigrationKind, Risk)>,
     risks_uri: String,
@@ -324,8 +324,8 @@ pub(crate) struct Catalog {
     strategies_uri: String,
     shard_key: Vec<ShardKeyAdvice>,
     shard_key_uri: String,
-    pub components: Vec<ComponentChange>,
-    pub components_uri: String,
+    pub(crate) components: Vec<ComponentChange>,
+    pub(crate) components_uri: String,
     virtual_shards_uri: String,
     data_moved_uri: String,
     ring_uri: String,
@@ -443,7 +443,7 @@ fn load_phases(knowledge: &Knowledge, kind: MigrationKind) -> Result<KindPlan, K
     })
 }
 
-impl Catalog {
+impl MigrationPlaybook {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let plans = MigrationKind::ALL
             .into_iter()
@@ -902,7 +902,7 @@ impl Facts for ArgFacts<'_> {
 }
 
 fn choose_strategy(
-    catalog: &Catalog,
+    catalog: &MigrationPlaybook,
     args: &MigrationArgs,
     virtual_shards: u64,
     notes: &mut Vec<String>,
@@ -977,10 +977,13 @@ fn choose_strategy(
 
 /// Plans the migration described by `args`.
 pub fn run(advisor: &Advisor, args: MigrationArgs) -> Result<MigrationPlan, ArgError> {
-    plan(&advisor.migration, args)
+    plan(advisor.tables::<PlanMigration>()?, args)
 }
 
-pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPlan, ArgError> {
+pub(crate) fn plan(
+    catalog: &MigrationPlaybook,
+    args: MigrationArgs,
+) -> Result<MigrationPlan, ArgError> {
     let virtual_shards = check_shards(&args)?;
     check_names(&args)?;
     let kind_plan = catalog
@@ -1235,6 +1238,11 @@ impl Tool for PlanMigration {
     const DESCRIPTION: &'static str = "Plan a migration (database switch, shard, reshard, cache, replicas, multi-region) as phases with steps, exit criteria, rollback, weeks and risks.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
+    type Tables = MigrationPlaybook;
+
+    fn load(knowledge: &Knowledge) -> Result<MigrationPlaybook, KnowledgeError> {
+        MigrationPlaybook::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: MigrationArgs) -> Result<MigrationPlan, ArgError> {
         run(advisor, args)

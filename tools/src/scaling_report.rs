@@ -14,7 +14,8 @@ use serde_json::Value;
 use crate::args::format_number;
 use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
 use crate::diagnose_bottleneck::{
-    self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
+    self, COMPONENTS, DiagnoseArgs, DiagnoseBottleneck, Diagnosis, Evidence, Observed, Severity,
+    Stage, StageRef,
 };
 use crate::markdown::{push_unique, sources};
 use crate::plan_capacity::{self, CapacityPlan, CostRange, PlanCapacityArgs};
@@ -145,7 +146,7 @@ struct Addition {
 }
 
 /// The tables `scaling_report` reads itself, once.
-pub(crate) struct Catalog {
+pub struct ReportTemplate {
     titles: Vec<String>,
     sections_uri: String,
     costs: Vec<CostBand>,
@@ -154,7 +155,7 @@ pub(crate) struct Catalog {
     additions_uri: String,
 }
 
-impl Catalog {
+impl ReportTemplate {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let table = knowledge.table("report-template", "sections")?;
         table.require_columns(&["order", "title", "contents"])?;
@@ -295,13 +296,18 @@ enum Presence {
     Unknown,
 }
 
+/// The stage table `diagnose_bottleneck` reads (empty only were that tool not registered).
+fn stage_table(advisor: &Advisor) -> &[Stage] {
+    advisor
+        .tables::<DiagnoseBottleneck>()
+        .map_or(&[], |rules| rules.stages.as_slice())
+}
+
 fn presence(advisor: &Advisor, args: &DiagnoseArgs, stage: u8, component: &str) -> Presence {
     if let Some(stated) = flag_of(args, component) {
         return Presence::Stated(stated);
     }
-    let implied = advisor
-        .diagnose
-        .stages
+    let implied = stage_table(advisor)
         .iter()
         .filter(|s| s.number <= stage)
         .any(|s| s.add.iter().any(|c| c == component));
@@ -714,9 +720,7 @@ fn current_section(
 ) -> String {
     let mut out = String::new();
     let stage = &diagnosis.current_stage;
-    let description = advisor
-        .diagnose
-        .stages
+    let description = stage_table(advisor)
         .iter()
         .find(|s| s.number == stage.number)
         .map(|s| s.architecture.clone())
@@ -885,9 +889,7 @@ fn recommended_section(
     datastore: Option<&DatastoreChoice>,
 ) -> String {
     let mut out = String::new();
-    let description = advisor
-        .diagnose
-        .stages
+    let description = stage_table(advisor)
         .iter()
         .find(|s| s.number == target.number)
         .map(|s| s.architecture.trim_end_matches('.').to_string())
@@ -1127,7 +1129,11 @@ struct CostInputs<'a> {
     components: &'a [ComponentToAdd],
 }
 
-fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<String>) -> CostImpact {
+fn cost_impact(
+    catalog: &ReportTemplate,
+    input: &CostInputs<'_>,
+    sources: &mut Vec<String>,
+) -> CostImpact {
     let system_users = input.args.system.users;
     let capacity_users = input.args.capacity.as_ref().and_then(|c| c.users);
     let current_band = system_users
@@ -1159,7 +1165,7 @@ fn cost_impact(catalog: &Catalog, input: &CostInputs<'_>, sources: &mut Vec<Stri
             ),
         },
     };
-    // `Catalog::load` requires a last band without bound, so every lookup finds one.
+    // `ReportTemplate::load` requires a last band without bound, so every lookup finds one.
     let projected = projected.unwrap_or(CostRange {
         low: 0,
         high: None,
@@ -1331,7 +1337,8 @@ fn risk_section(diagnosis: &Diagnosis, migrations: &[MigrationPlan]) -> String {
 
 /// Writes the report for `args`.
 pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
-    let catalog = &advisor.report;
+    let catalog = advisor.tables::<ScalingReport>()?;
+    let playbook = advisor.tables::<plan_migration::PlanMigration>()?;
     let diagnosis =
         diagnose_bottleneck::run(advisor, args.system.clone()).map_err(nested("system"))?;
     let datastore = match &args.requirements {
@@ -1355,9 +1362,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             number: n.number,
             name: n.name.clone(),
         });
-    let target_min_users = advisor
-        .diagnose
-        .stages
+    let target_min_users = stage_table(advisor)
         .iter()
         .find(|s| s.number == target.number)
         .map_or(0.0, |s| s.min_users);
@@ -1390,7 +1395,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             {
                 continue;
             }
-            let change = advisor.migration.component(component);
+            let change = playbook.component(component);
             let addition = catalog.additions.iter().find(|a| &a.component == component);
             let mut why = match role {
                 Role::Add => format!("{}.", next.reason.trim_end_matches('.')),
@@ -1414,7 +1419,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             });
             let migration = change.and_then(|c| c.kind);
             if let Some(change) = change {
-                push_unique(&mut sources, advisor.migration.components_uri.clone());
+                push_unique(&mut sources, playbook.components_uri.clone());
                 for uri in &change.see {
                     push_unique(&mut sources, uri.clone());
                 }
@@ -1586,6 +1591,11 @@ impl Tool for ScalingReport {
     ];
     type Args = ReportArgs;
     type Output = Report;
+    type Tables = ReportTemplate;
+
+    fn load(knowledge: &Knowledge) -> Result<ReportTemplate, KnowledgeError> {
+        ReportTemplate::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         run(advisor, args)

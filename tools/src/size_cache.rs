@@ -542,7 +542,7 @@ struct SizingDefaults {
 }
 
 /// The tables `size_cache` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct CacheSizingTables {
     defaults: SizingDefaults,
     defaults_uri: String,
     formulas: Formulas,
@@ -605,7 +605,7 @@ fn ordered_rules<T>(
     }
 }
 
-impl Catalog {
+impl CacheSizingTables {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let vocabulary = vocabulary_of::<SizeCacheArgs>();
 
@@ -771,10 +771,10 @@ fn first_match<'a, T>(
 
 /// Sizes a cache described by `args`.
 pub fn run(advisor: &Advisor, args: SizeCacheArgs) -> Result<CacheSizing, ArgError> {
-    size(&advisor.size_cache, &args)
+    size(advisor.tables::<SizeCache>()?, &args)
 }
 
-fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError> {
+fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError> {
     let formulas = &catalog.formulas;
     let mut workings = Vec::new();
     let mut defaults_applied = Vec::new();
@@ -1135,6 +1135,11 @@ impl Tool for SizeCache {
     const DESCRIPTION: &'static str = "Size a cache (memory, nodes, DB reads left) with the formulas, and pick its write strategy, invalidation, TTL and stampede protection.";
     type Args = SizeCacheArgs;
     type Output = CacheSizing;
+    type Tables = CacheSizingTables;
+
+    fn load(knowledge: &Knowledge) -> Result<CacheSizingTables, KnowledgeError> {
+        CacheSizingTables::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: SizeCacheArgs) -> Result<CacheSizing, ArgError> {
         run(advisor, args)
