@@ -6,6 +6,9 @@ mod harness;
 #[path = "../../tools/fixtures/examples.rs"]
 mod examples;
 
+#[path = "../../tools/tests/shared/decision_cases.rs"]
+mod cases;
+
 mod calculators;
 mod decisions;
 mod diagnose;
