@@ -1055,6 +1055,26 @@ pub(crate) fn diagnose(
     diagnosis
 }
 
+/// "1 critical, 2 warnings": the findings counted by severity, for the summaries.
+pub(crate) fn finding_counts(findings: &[Finding]) -> String {
+    let critical = findings
+        .iter()
+        .filter(|f| f.severity == Severity::Critical)
+        .count();
+    let warnings = findings.len() - critical;
+    let mut counts = Vec::new();
+    if critical > 0 {
+        counts.push(format!("{critical} critical"));
+    }
+    if warnings > 0 {
+        counts.push(format!(
+            "{warnings} warning{}",
+            if warnings == 1 { "" } else { "s" }
+        ));
+    }
+    counts.join(", ")
+}
+
 /// "Stage 2 · Caching; 2 warnings, worst: high_latency (p95_latency_ms 350 > 200); next:
 /// stage 3 · Read Replicas, add read_replicas."
 fn summary_of(d: &Diagnosis) -> String {
@@ -1065,23 +1085,7 @@ fn summary_of(d: &Diagnosis) -> String {
     if d.healthy {
         out.push_str("healthy: no metric crosses a threshold and no failure mode was reported");
     } else {
-        let critical = d
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Critical)
-            .count();
-        let warnings = d.findings.len() - critical;
-        let mut counts = Vec::new();
-        if critical > 0 {
-            counts.push(format!("{critical} critical"));
-        }
-        if warnings > 0 {
-            counts.push(format!(
-                "{warnings} warning{}",
-                if warnings == 1 { "" } else { "s" }
-            ));
-        }
-        out.push_str(&counts.join(", "));
+        out.push_str(&finding_counts(&d.findings));
         if let Some(worst) = d.findings.first() {
             let _ = write!(out, ", worst: {} (", worst.id);
             for (i, evidence) in worst.evidence.iter().enumerate() {

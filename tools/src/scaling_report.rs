@@ -1785,23 +1785,11 @@ fn summary_of(report: &Report) -> String {
     if d.healthy {
         out.push_str(" No finding.");
     } else {
-        let critical = d
-            .findings
-            .iter()
-            .filter(|f| f.severity == Severity::Critical)
-            .count();
-        let warnings = d.findings.len() - critical;
-        let mut counts = Vec::new();
-        if critical > 0 {
-            counts.push(format!("{critical} critical"));
-        }
-        if warnings > 0 {
-            counts.push(format!(
-                "{warnings} warning{}",
-                if warnings == 1 { "" } else { "s" }
-            ));
-        }
-        let _ = write!(out, " {}", counts.join(", "));
+        let _ = write!(
+            out,
+            " {}",
+            crate::diagnose_bottleneck::finding_counts(&d.findings)
+        );
         if let Some(worst) = d.findings.first() {
             let _ = write!(out, ", worst: {}", worst.id);
             if let Some(e) = worst.evidence.first() {
