@@ -375,7 +375,7 @@ impl<'a> Generator<'a> {
 }
 
 /// Runs an accepted call again through the tool's typed `run` and serializes the result with
-/// [`FiniteCheck`]. Every tool must be listed here: a new one fails until it is added.
+/// [`FiniteCheck`]. The tools are those of the registry (`tools::with_tools!`).
 fn typed_result_is_finite(
     advisor: &Advisor,
     name: &str,
@@ -390,20 +390,8 @@ fn typed_result_is_finite(
             )*
         };
     }
-    by_name!(
-        tools::diagnose_bottleneck::DiagnoseBottleneck,
-        tools::choose_datastore::ChooseDatastore,
-        tools::choose_message_queue::ChooseMessageQueue,
-        tools::pick_consistency_model::PickConsistencyModel,
-        tools::size_cache::SizeCache,
-        tools::plan_capacity::PlanCapacity,
-        tools::plan_migration::PlanMigration,
-        tools::scaling_report::ScalingReport,
-        tools::forecast_growth::ForecastGrowth,
-    );
-    Err(format!(
-        "the tool `{name}` is not listed in fuzz/src/arguments.rs (typed_result_is_finite): add it"
-    ))
+    tools::with_tools!(by_name);
+    Err(format!("the tool `{name}` is not in the registry"))
 }
 
 fn run_finite<T: Tool>(advisor: &Advisor, arguments: &Map<String, Value>) -> Result<(), String> {

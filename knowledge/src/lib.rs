@@ -25,47 +25,41 @@ pub use thresholds::THRESHOLDS_TABLE;
 
 use std::path::Path;
 
-/// The slugs every knowledge base must hold, in the order they are listed to clients.
-pub const REQUIRED_SLUGS: [&str; 13] = [
-    "scaling-stages",
-    "datastores",
-    "caching",
-    "queues",
-    "consistency",
-    "failure-modes",
-    "sharding",
-    "migrations",
-    "capacity-planning",
-    "monitoring",
-    "load-balancing",
-    "pipelines",
-    "report-template",
-];
+/// The documents compiled into the binary, in the order they are listed to clients: one list
+/// of slugs, from which both the required slugs and the embedded texts are made.
+macro_rules! documents {
+    (required: [$($slug:literal),* $(,)?], extra: [$($extra:literal),* $(,)?] $(,)?) => {
+        /// The slugs every knowledge base must hold, in the order they are listed to clients.
+        pub const REQUIRED_SLUGS: &[&str] = &[$($slug),*];
 
-/// The documents compiled into the binary, so the advisor needs no files to run: the required
-/// ones, then the extra documents a tool reads (`growth-models`, for `forecast_growth`).
-const EMBEDDED: [(&str, &str); 14] = [
-    ("scaling-stages", include_str!("../docs/scaling-stages.md")),
-    ("datastores", include_str!("../docs/datastores.md")),
-    ("caching", include_str!("../docs/caching.md")),
-    ("queues", include_str!("../docs/queues.md")),
-    ("consistency", include_str!("../docs/consistency.md")),
-    ("failure-modes", include_str!("../docs/failure-modes.md")),
-    ("sharding", include_str!("../docs/sharding.md")),
-    ("migrations", include_str!("../docs/migrations.md")),
-    (
+        /// The documents compiled into the binary, so the advisor needs no files to run: the
+        /// required ones, then the extra documents a tool reads.
+        const EMBEDDED: &[(&str, &str)] = &[
+            $(($slug, include_str!(concat!("../docs/", $slug, ".md"))),)*
+            $(($extra, include_str!(concat!("../docs/", $extra, ".md"))),)*
+        ];
+    };
+}
+
+documents!(
+    required: [
+        "scaling-stages",
+        "datastores",
+        "caching",
+        "queues",
+        "consistency",
+        "failure-modes",
+        "sharding",
+        "migrations",
         "capacity-planning",
-        include_str!("../docs/capacity-planning.md"),
-    ),
-    ("monitoring", include_str!("../docs/monitoring.md")),
-    ("load-balancing", include_str!("../docs/load-balancing.md")),
-    ("pipelines", include_str!("../docs/pipelines.md")),
-    (
+        "monitoring",
+        "load-balancing",
+        "pipelines",
         "report-template",
-        include_str!("../docs/report-template.md"),
-    ),
-    ("growth-models", include_str!("../docs/growth-models.md")),
-];
+    ],
+    // `growth-models`, for `forecast_growth`.
+    extra: ["growth-models"],
+);
 
 /// The URI scheme of every knowledge resource.
 pub const URI_SCHEME: &str = "knowledge://";

@@ -15,19 +15,18 @@ use rmcp::model::{
     GetSkillResult, Implementation, ListPromptsResult, ListResourceTemplatesResult,
     ListResourcesResult, ListSkillsResult, ListToolsResult, LoggingLevel,
     LoggingMessageNotificationParam, PaginatedRequestParams, ProtocolVersion,
-    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, RequestId,
-    Resource, ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig,
-    ServerJsonRpcMessage, ServerNotification, ServerResult, SetLevelRequestParams, Tool,
-    ToolAnnotations,
+    ReadResourceRequestParams, ReadResourceResponse, ReadResourceResult, Reference, Resource,
+    ResourceContents, ResourceTemplate, ServerCapabilities, ServerConfig, SetLevelRequestParams,
+    Tool, ToolAnnotations,
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
 use tools::{Advisor, CallError};
 
 use crate::prompts;
+use crate::protocol::{clip, supported_versions};
 use crate::report_page;
 use crate::skill::SkillFile;
-use crate::stdio::clip;
 
 const MARKDOWN: &str = "text/markdown";
 /// The resource template of knowledge sections, whose arguments `completion/complete` fills.
@@ -59,7 +58,7 @@ fn complete_section(
 }
 
 /// Everything the server answers with, built once at start-up and shared by every request.
-pub struct Catalog {
+pub struct Offer {
     pub advisor: Advisor,
     tools: Vec<Tool>,
     resources: Vec<Resource>,
@@ -69,9 +68,11 @@ pub struct Catalog {
     startup_notes: Vec<(LoggingLevel, serde_json::Value)>,
     /// A tool call that takes at least this long is reported as a slow answer.
     slow_call: Duration,
+    /// The `instructions` of `initialize`, naming the registry's tools.
+    instructions: String,
 }
 
-impl Catalog {
+impl Offer {
     pub fn new(advisor: Advisor, skill: SkillFile) -> Self {
         let tools = advisor
             .tools()
@@ -134,6 +135,7 @@ impl Catalog {
         );
         resources.push(report_page::resource());
         Self {
+            instructions: instructions(&advisor),
             advisor,
             tools,
             resources,
@@ -198,14 +200,14 @@ struct SessionLog {
 /// The rmcp handler; cheap to clone, one per connection.
 #[derive(Clone)]
 pub struct AdvisorServer {
-    catalog: Arc<Catalog>,
+    offer: Arc<Offer>,
     log: Arc<Mutex<SessionLog>>,
 }
 
 impl AdvisorServer {
-    pub fn new(catalog: Arc<Catalog>) -> Self {
+    pub fn new(offer: Arc<Offer>) -> Self {
         Self {
-            catalog,
+            offer,
             log: Arc::new(Mutex::new(SessionLog::default())),
         }
     }
@@ -261,28 +263,15 @@ impl AdvisorServer {
                 "reason": reason,
             }));
         }
-        if elapsed >= self.catalog.slow_call {
+        if elapsed >= self.offer.slow_call {
             notes.push(serde_json::json!({
                 "event": "slow_answer",
                 "tool": tool,
                 "elapsed_ms": elapsed.as_millis() as u64,
-                "slow_ms": self.catalog.slow_call.as_millis() as u64,
+                "slow_ms": self.offer.slow_call.as_millis() as u64,
             }));
         }
         notes
-    }
-
-    /// `notes` as `notifications/message` lines at `warning`, for the stdio input thread,
-    /// which writes its answers itself.
-    fn encode_notes(notes: Vec<serde_json::Value>, out: &mut Vec<u8>) {
-        for data in notes {
-            let message = LoggingMessageNotificationParam::new(LoggingLevel::Warning, data)
-                .with_logger(LOGGER);
-            let notification = ServerNotification::LoggingMessageNotification(
-                rmcp::model::Notification::new(message),
-            );
-            crate::stdio::encode_line(&ServerJsonRpcMessage::notification(notification), out);
-        }
     }
 
     /// The start-up notes that `level` lets through and this session has not been sent yet.
@@ -291,7 +280,7 @@ impl AdvisorServer {
             return Vec::new();
         };
         log.level = Some(level);
-        let notes = &self.catalog.startup_notes;
+        let notes = &self.offer.startup_notes;
         log.startup_sent.resize(notes.len(), false);
         let mut due = Vec::new();
         for (sent, (note_level, data)) in log.startup_sent.iter_mut().zip(notes) {
@@ -310,7 +299,7 @@ impl AdvisorServer {
         // Tools never panic on input (the fuzz targets hold them to it); should one ever do, the
         // client gets an error for that call instead of a request left unanswered forever.
         let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.catalog.advisor.call(name, arguments)
+            self.offer.advisor.call(name, arguments)
         }));
         match called {
             Ok(Ok(output)) => {
@@ -323,76 +312,12 @@ impl AdvisorServer {
         }
     }
 
-    /// The whole JSON-RPC answer line to a `tools/call`, appended to `out`: what rmcp would send
-    /// for [`Self::call`] in a session begun with `initialize` on a revision before 2026-07-28,
-    /// but with the structured result serialised straight from its typed form. The stdio
-    /// transport answers such sessions' calls with this on its input thread.
-    pub(crate) fn answer_call(
-        &self,
-        id: &RequestId,
-        name: &str,
-        arguments: &serde_json::Map<String, serde_json::Value>,
-        out: &mut Vec<u8>,
-    ) {
-        let started = Instant::now();
-        let start = out.len();
-        out.extend_from_slice(br#"{"jsonrpc":"2.0","id":"#);
-        let called = serde_json::to_writer(&mut *out, id)
-            .map_err(|_| None)
-            .and_then(|()| {
-                out.extend_from_slice(br#","result":{"structuredContent":"#);
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    self.catalog.advisor.call_json(name, arguments, out)
-                }))
-                .map_err(|_| None)?
-                .map_err(Some)
-            });
-        let markdown = match called {
-            Ok(markdown) => markdown,
-            Err(failure) => {
-                out.truncate(start);
-                let answer =
-                    failure.map_or_else(|| Err(self.panicked(name)), |e| self.refusal(name, e));
-                Self::encode_notes(self.call_notes(name, &answer, started.elapsed()), out);
-                let message = match answer {
-                    Ok(result) => {
-                        // As rmcp answers a session begun with `initialize` before 2026-07-28,
-                        // the only sessions whose calls come here.
-                        let mut result = ServerResult::CallToolResult(result);
-                        result.strip_result_type_for_legacy_peer();
-                        ServerJsonRpcMessage::response(result, id.clone())
-                    }
-                    Err(error) => ServerJsonRpcMessage::error(error, Some(id.clone())),
-                };
-                crate::stdio::encode_line(&message, out);
-                return;
-            }
-        };
-        out.extend_from_slice(br#","content":[{"type":"text","text":"#);
-        tools::json::write_str(out, &markdown);
-        out.extend_from_slice(b"}],\"isError\":false}}\n");
-        let answered = Ok(CallToolResult::success(Vec::new()));
-        let notes = self.call_notes(name, &answered, started.elapsed());
-        if !notes.is_empty() {
-            // Notes lead their answer, as rmcp sends them.
-            let mut lines = Vec::new();
-            Self::encode_notes(notes, &mut lines);
-            out.splice(start..start, lines);
-        }
-    }
-
     /// The answer to a call the tool refused: an unknown tool is a protocol error naming the
     /// tools there are; arguments it cannot use are a tool error the model can read and fix.
     fn refusal(&self, name: &str, error: CallError) -> Result<CallToolResult, McpError> {
         match error {
             error @ CallError::UnknownTool { .. } => {
-                let known: Vec<&str> = self
-                    .catalog
-                    .advisor
-                    .tools()
-                    .iter()
-                    .map(|t| t.name)
-                    .collect();
+                let known: Vec<&str> = self.offer.advisor.tools().iter().map(|t| t.name).collect();
                 Err(McpError::invalid_params(
                     format!(
                         "{} (tools: {})",
@@ -423,15 +348,6 @@ impl AdvisorServer {
     }
 }
 
-/// The protocol revisions served: every one from 2025-06-18 on.
-pub(crate) fn supported_versions() -> Vec<ProtocolVersion> {
-    ProtocolVersion::KNOWN_VERSIONS
-        .iter()
-        .filter(|v| v.as_str() >= ProtocolVersion::V_2025_06_18.as_str())
-        .cloned()
-        .collect()
-}
-
 impl ServerHandler for AdvisorServer {
     fn get_info(&self) -> ServerConfig {
         let mut capabilities = ServerCapabilities::builder()
@@ -450,7 +366,7 @@ impl ServerHandler for AdvisorServer {
         ServerConfig::new(capabilities)
             .with_protocol_version(ProtocolVersion::V_2025_11_25)
             .with_server_info(implementation)
-            .with_instructions(INSTRUCTIONS)
+            .with_instructions(self.offer.instructions.clone())
     }
 
     fn supported_protocol_versions(&self) -> Cow<'static, [ProtocolVersion]> {
@@ -462,11 +378,11 @@ impl ServerHandler for AdvisorServer {
         _request: Option<PaginatedRequestParams>,
         _context: RequestContext<RoleServer>,
     ) -> Result<ListToolsResult, McpError> {
-        Ok(ListToolsResult::with_all_items(self.catalog.tools.clone()))
+        Ok(ListToolsResult::with_all_items(self.offer.tools.clone()))
     }
 
     fn get_tool(&self, name: &str) -> Option<Tool> {
-        self.catalog.tools.iter().find(|t| t.name == name).cloned()
+        self.offer.tools.iter().find(|t| t.name == name).cloned()
     }
 
     async fn call_tool(
@@ -496,7 +412,7 @@ impl ServerHandler for AdvisorServer {
                     .and_then(|c| c.arguments.as_ref())
                     .and_then(|a| a.get("slug"));
                 complete_section(
-                    &self.catalog.advisor,
+                    &self.offer.advisor,
                     &request.argument.name,
                     &request.argument.value,
                     chosen,
@@ -516,7 +432,7 @@ impl ServerHandler for AdvisorServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListResourcesResult, McpError> {
         Ok(ListResourcesResult::with_all_items(
-            self.catalog.resources.clone(),
+            self.offer.resources.clone(),
         ))
     }
 
@@ -538,22 +454,22 @@ impl ServerHandler for AdvisorServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ReadResourceResponse, McpError> {
         let uri = request.uri.as_str();
-        if uri == self.catalog.skill.uri() {
+        if uri == self.offer.skill.uri() {
             let contents =
-                ResourceContents::text(self.catalog.skill.text(), uri).with_mime_type(MARKDOWN);
+                ResourceContents::text(self.offer.skill.text(), uri).with_mime_type(MARKDOWN);
             return Ok(ReadResourceResult::new(vec![contents]).into());
         }
         if uri == report_page::URI {
             return Ok(ReadResourceResult::new(vec![report_page::contents()]).into());
         }
-        match self.catalog.advisor.knowledge().resolve(uri) {
+        match self.offer.advisor.knowledge().resolve(uri) {
             Some(resolved) => {
                 let contents =
                     ResourceContents::text(resolved.markdown(), uri).with_mime_type(MARKDOWN);
                 Ok(ReadResourceResult::new(vec![contents]).into())
             }
             None => Err(McpError::resource_not_found(
-                not_found_message(&self.catalog.advisor, uri),
+                not_found_message(&self.offer.advisor, uri),
                 Some(serde_json::json!({"uri": clip(uri, 300)})),
             )),
         }
@@ -572,7 +488,7 @@ impl ServerHandler for AdvisorServer {
         request: GetPromptRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetPromptResponse, McpError> {
-        prompts::get(&self.catalog.advisor, &request).map(Into::into)
+        prompts::get(&self.offer.advisor, &request).map(Into::into)
     }
 
     async fn set_level(
@@ -593,7 +509,7 @@ impl ServerHandler for AdvisorServer {
         _context: RequestContext<RoleServer>,
     ) -> Result<ListSkillsResult, McpError> {
         Ok(ListSkillsResult::with_all_items(vec![
-            self.catalog.skill.skill(),
+            self.offer.skill.skill(),
         ]))
     }
 
@@ -602,14 +518,14 @@ impl ServerHandler for AdvisorServer {
         request: GetSkillRequestParams,
         _context: RequestContext<RoleServer>,
     ) -> Result<GetSkillResult, McpError> {
-        if request.uri == self.catalog.skill.uri() {
-            Ok(GetSkillResult::new(self.catalog.skill.skill()))
+        if request.uri == self.offer.skill.uri() {
+            Ok(GetSkillResult::new(self.offer.skill.skill()))
         } else {
             Err(McpError::invalid_params(
                 format!(
                     "no skill at `{}`; this server serves `{}`",
                     request.uri,
-                    self.catalog.skill.uri()
+                    self.offer.skill.uri()
                 ),
                 None,
             ))
@@ -651,14 +567,25 @@ fn not_found_message(advisor: &Advisor, uri: &str) -> String {
     }
 }
 
-const INSTRUCTIONS: &str = "scale-advisor gives deterministic, sourced advice for scaling a system's data \
+/// The `instructions` of `initialize`: what the server is for, in the words people type, then
+/// every tool of the registry by name and title, so that the list cannot fall behind the tools.
+fn instructions(advisor: &Advisor) -> String {
+    let tools: Vec<String> = advisor
+        .tools()
+        .iter()
+        .map(|t| format!("{} ({})", t.name, t.title.to_lowercase()))
+        .collect();
+    let first = advisor.tools().first().map_or("", |t| t.name);
+    format!(
+        "scale-advisor gives deterministic, sourced advice for scaling a system's data \
 infrastructure: slow pages, high p95 or p99 latency, database CPU, low cache hit ratio, replica lag, queue \
 backlog, which database or message queue to pick (Postgres vs DynamoDB, Kafka vs RabbitMQ), consistency and \
 quorums, cache sizing, capacity planning, sharding and resharding, migrations and growth forecasts. \
-diagnose_bottleneck takes whatever metrics and architecture facts are at hand; the decision tools \
-(choose_datastore, choose_message_queue, pick_consistency_model) and the calculators (size_cache, \
-plan_capacity) give exact answers; forecast_growth says when each resource breaks as load grows and by \
-when to act; plan_migration and scaling_report turn them into a plan. Each result opens with a one-line \
-`summary`, lists in `missing_inputs` the arguments that would add an answer, and takes `detail: full` for \
-the explanations and long lists; its sources are knowledge:// resources. The scaling_review prompt runs \
-a full review.";
+Start with {first} on whatever metrics and architecture facts are at hand; its findings say which tool \
+to call next. The tools: {}. Each result opens with a one-line `summary`, lists in `missing_inputs` the \
+arguments that would add an answer, and takes `detail: full` for the explanations and long lists; its \
+sources are knowledge:// resources. The {} prompt runs a full review.",
+        tools.join(", "),
+        prompts::SCALING_REVIEW
+    )
+}

@@ -4,7 +4,7 @@
 //! cap on connections, `/healthz`, and a drain on SIGTERM that lets in-flight requests finish.
 //!
 //! Stateless by default: every request is answered by a fresh handler over the one shared
-//! catalog, so any replica behind a load balancer can answer any request, of either protocol
+//! offer, so any replica behind a load balancer can answer any request, of either protocol
 //! generation (the `initialize` handshake of 2025-06-18 and 2025-11-25, or 2026-07-28's
 //! per-request `_meta`). `--stateful` gives the handshake revisions sessions (`Mcp-Session-Id`),
 //! which then need sticky routing; 2026-07-28 has no sessions and stays stateless either way.
@@ -45,7 +45,7 @@ use tokio::net::TcpListener;
 use tokio::sync::{Semaphore, watch};
 use tokio_util::sync::{CancellationToken, WaitForCancellationFutureOwned};
 
-use crate::handler::{AdvisorServer, Catalog};
+use crate::handler::{AdvisorServer, Offer};
 
 /// Hosts always accepted in the `Host` header: the loopback names.
 const LOOPBACK_HOSTS: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
@@ -113,16 +113,16 @@ struct Gate {
 }
 
 /// Serves MCP over streamable HTTP until SIGTERM or SIGINT, then drains and returns.
-pub fn serve_http(catalog: Arc<Catalog>, options: HttpOptions) -> anyhow::Result<()> {
+pub fn serve_http(offer: Arc<Offer>, options: HttpOptions) -> anyhow::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(run(catalog, options, crate::shutdown_signal()))
+    runtime.block_on(run(offer, options, crate::shutdown::requested()))
 }
 
 /// The server proper, until `stop` completes (on SIGTERM or SIGINT).
 async fn run(
-    catalog: Arc<Catalog>,
+    offer: Arc<Offer>,
     options: HttpOptions,
     stop: impl Future<Output = ()>,
 ) -> anyhow::Result<()> {
@@ -144,7 +144,7 @@ async fn run(
     let config = rmcp_config(&options, bound, sessions_end.clone());
     let sessions = Arc::new(LocalSessionManager::default());
     let mcp = StreamableHttpService::new(
-        move || Ok(AdvisorServer::new(catalog.clone())),
+        move || Ok(AdvisorServer::new(offer.clone())),
         sessions.clone(),
         config,
     );
@@ -699,7 +699,7 @@ fn check_envelope(bytes: &[u8], header_version: Option<&str>) -> Result<(), Resp
         .and_then(Value::as_str);
     let modern_wire = meta_version.or(header_version).is_some_and(|v| v >= MODERN);
     let known = |m: &str| {
-        crate::stdio::KNOWN_METHODS.contains(&m)
+        crate::protocol::KNOWN_METHODS.contains(&m)
             && !(modern_wire && REMOVED_IN_2026_07_28.contains(&m))
     };
     match serde_json::from_value::<ClientJsonRpcMessage>(value) {

@@ -4,8 +4,11 @@
 mod handler;
 mod http;
 mod install;
+mod memory;
 mod prompts;
+mod protocol;
 mod report_page;
+mod shutdown;
 mod skill;
 mod stdio;
 
@@ -20,7 +23,7 @@ use rmcp::ServiceExt;
 use tokio_util::sync::CancellationToken;
 use tools::{Advisor, CallError};
 
-use crate::handler::{AdvisorServer, Catalog};
+use crate::handler::{AdvisorServer, Offer};
 use crate::skill::SkillFile;
 
 /// Deterministic, explainable advice for scaling data infrastructure, as an MCP server.
@@ -246,22 +249,10 @@ fn read_arguments(text: &str) -> anyhow::Result<serde_json::Map<String, serde_js
     }
 }
 
-fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<()> {
-    let server = AdvisorServer::new(catalog);
-    let answering = server.clone();
-    let answer_call: stdio::AnswerCall = Box::new(move |id, name, arguments, out| {
-        answering.answer_call(id, name, arguments, out);
-    });
-    stdio::enlarge_pipe(libc::STDIN_FILENO);
-    stdio::enlarge_pipe(libc::STDOUT_FILENO);
-    let (transport, finish) = stdio::start(
-        std::io::stdin(),
-        Some(libc::STDIN_FILENO),
-        std::io::stdout(),
-        limits,
-        answer_call,
-    )
-    .context("starting the stdio threads")?;
+fn serve_stdio(offer: Arc<Offer>, limits: stdio::Limits) -> anyhow::Result<()> {
+    let server = AdvisorServer::new(offer);
+    let (transport, finish) = stdio::start(std::io::stdin(), std::io::stdout(), limits)
+        .context("starting the stdio threads")?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
@@ -269,7 +260,7 @@ fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<(
         let cancel = CancellationToken::new();
         let on_signal = cancel.clone();
         tokio::spawn(async move {
-            shutdown_signal().await;
+            shutdown::requested().await;
             tracing::info!("signal received, shutting down");
             on_signal.cancel();
         });
@@ -295,29 +286,6 @@ fn serve_stdio(catalog: Arc<Catalog>, limits: stdio::Limits) -> anyhow::Result<(
     Ok(())
 }
 
-async fn shutdown_signal() {
-    #[cfg(unix)]
-    {
-        use tokio::signal::unix::{SignalKind, signal};
-        match (
-            signal(SignalKind::terminate()),
-            signal(SignalKind::interrupt()),
-        ) {
-            (Ok(mut term), Ok(mut int)) => {
-                tokio::select! {
-                    _ = term.recv() => {}
-                    _ = int.recv() => {}
-                }
-            }
-            _ => std::future::pending::<()>().await,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        let _ = tokio::signal::ctrl_c().await;
-    }
-}
-
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // An empty value (SCALE_ADVISOR_KNOWLEDGE_DIR="", an unset bundle option) is no folder.
     let knowledge_dir = cli.knowledge_dir.filter(|dir| !dir.as_os_str().is_empty());
@@ -330,27 +298,27 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             http: mut http_args,
         } => {
             let skill = SkillFile::embedded().map_err(anyhow::Error::msg)?;
-            let mut catalog = Catalog::new(advisor, skill)
+            let mut offer = Offer::new(advisor, skill)
                 .with_slow_call(std::time::Duration::from_millis(slow_call_ms));
             if max_in_flight == 0 {
-                catalog = catalog.with_startup_warning(serde_json::json!({
+                offer = offer.with_startup_warning(serde_json::json!({
                     "event": "setting_raised",
                     "message": "--max-in-flight 0 would read no request; serving with 1",
                 }));
             }
-            if let Some(note) = knowledge_dir_note(&catalog.advisor) {
-                catalog = catalog.with_startup_notice(note);
+            if let Some(note) = knowledge_dir_note(&offer.advisor) {
+                offer = offer.with_startup_notice(note);
             }
-            let catalog = Arc::new(catalog);
+            let offer = Arc::new(offer);
             if let Some(addr) = http_args.addr.take() {
-                http::serve_http(catalog, http_args.options(addr)?)?;
+                http::serve_http(offer, http_args.options(addr)?)?;
                 return Ok(ExitCode::SUCCESS);
             }
             let limits = stdio::Limits {
                 max_line_bytes: max_message_bytes,
                 max_in_flight: max_in_flight.max(1),
             };
-            serve_stdio(catalog, limits)?;
+            serve_stdio(offer, limits)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Tools { json } => {
@@ -446,26 +414,6 @@ fn emit(text: &str) -> anyhow::Result<()> {
         Err(error) if error.kind() == std::io::ErrorKind::BrokenPipe => Err(StdoutClosed.into()),
         Err(error) => Err(anyhow::Error::new(error).context("writing the answer to stdout")),
     }
-}
-
-/// mimalloc: a third less CPU per tool call than the system allocator (tokio's aligned task
-/// allocations and the many small strings of a result are its strong suit). Built without
-/// transparent huge pages, which would add megabytes of resident memory for nothing.
-#[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
-
-/// Gives freed memory back to the system now. mimalloc keeps freed pages for reuse and purges
-/// them a second later, and only when it next allocates: after a 10 MB request an idle server
-/// would hold the megabytes until its next request. The stdio writer calls this after a large
-/// line or a large batch of answers (see `stdio::LARGE_BYTES`), a few times a session at most.
-pub(crate) fn give_back_memory() {
-    unsafe extern "C" {
-        // mimalloc's public API (`mimalloc.h`), linked in by the `mimalloc` crate.
-        fn mi_collect(force: bool);
-    }
-    // SAFETY: `mi_collect` takes no pointers and may be called from any thread at any time;
-    // `force` also purges the freed pages of every arena at once.
-    unsafe { mi_collect(true) }
 }
 
 fn main() -> ExitCode {

@@ -5,7 +5,9 @@ use rmcp::ErrorData as McpError;
 use rmcp::model::{
     GetPromptRequestParams, GetPromptResult, Prompt, PromptArgument, PromptMessage, Role,
 };
-use tools::Advisor;
+use tools::forecast_growth::ForecastGrowth;
+use tools::scaling_report::ScalingReport;
+use tools::{Advisor, Tool};
 
 pub const SCALING_REVIEW: &str = "scaling_review";
 
@@ -82,22 +84,42 @@ pub fn get(
         ));
     };
     let metrics = argument("metrics").unwrap_or("none given yet");
+    // The steps name the tools from the registry: the first diagnoses, the report gathers, and
+    // each other tool is offered by its title.
     let tools: Vec<String> = advisor
         .tools()
         .iter()
         .map(|t| format!("`{}`", t.name))
         .collect();
+    let first = advisor.tools().first().map_or("", |t| t.name);
+    let report = ScalingReport::NAME;
+    let forecast = ForecastGrowth::NAME;
+    let others: Vec<String> = advisor
+        .tools()
+        .iter()
+        .filter(|t| ![first, report, forecast].contains(&t.name))
+        .map(|t| format!("`{}` to {}", t.name, lowercase_first(t.title)))
+        .collect();
+    let others = others.join(", ");
     let text = format!(
         "Review the scalability of this system and answer in the standard scaling report.\n\n\
 System: {system}\n\nMetrics: {metrics}\n\n\
 Steps:\n\
 1. List the facts still missing and ask me for them in one short message: active users; whether there is a cache, read replicas, sharding, a load balancer, a CDN, a job queue; the number of regions and whether several are needed; p95 and p99 latency (ms), database and application CPU (%), share of database operations that are reads (%), cache hit rate (%), replication lag (ms), queue depth, connection pool use (%), queries per request, slowest query (ms); observed failures (split brain, cascade failure, read-after-write inconsistency, phantom locks, cache stampedes); peak requests per second and expected growth (a monthly rate or a multiple over a period) and how long it takes to add capacity; current monthly cost. Go on with what is known if I cannot answer.\n\
-2. Call `diagnose_bottleneck` with the architecture and metrics. Then, as the findings call for them: `choose_datastore` for a datastore decision, `choose_message_queue` for async work, `pick_consistency_model` for replication or multi-region trade-offs, `size_cache` for a cache, `plan_capacity` for servers, pool size and replicas, `plan_migration` for the move to the next stage. Whenever growth is expected (\"we expect 3x next year\", \"when will the database run out?\", a launch, a date to be ready by), call `forecast_growth` with today's metrics and the growth (monthly_growth_pct, or growth_multiple with over_months): it gives the first resource to break, the month, and the month to start adding capacity given the lead time; quote that month in Migration Plan and Cost Impact.\n\
-3. Call `scaling_report` with everything gathered, or write the report yourself with exactly these sections in order: Current Architecture Analysis, Bottlenecks Identified, Recommended Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation (see the resource knowledge://report-template).\n\
+2. Call `{first}` with the architecture and metrics. Then, as the findings call for them: {others}. Whenever growth is expected (\"we expect 3x next year\", \"when will the database run out?\", a launch, a date to be ready by), call `{forecast}` with today's metrics and the growth (monthly_growth_pct, or growth_multiple with over_months): it gives the first resource to break, the month, and the month to start adding capacity given the lead time; quote that month in Migration Plan and Cost Impact.\n\
+3. Call `{report}` with everything gathered, or write the report yourself with exactly these sections in order: Current Architecture Analysis, Bottlenecks Identified, Recommended Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation (see the resource knowledge://report-template).\n\
 4. Quote every number as the tools return it, with its formula, and cite the knowledge:// sources.\n\n\
 Tools available on this server: {}.",
         tools.join(", ")
     );
     Ok(GetPromptResult::new(vec![PromptMessage::new_text(Role::User, text)])
         .with_description("A scaling review that gathers facts, runs the scale-advisor tools and answers in the report template"))
+}
+
+/// "Plan capacity" → "plan capacity".
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    chars.next().map_or_else(String::new, |first| {
+        first.to_lowercase().chain(chars).collect()
+    })
 }

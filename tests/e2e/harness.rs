@@ -1,4 +1,8 @@
 //! A minimal MCP client over stdio for the tests: start the binary, send lines, read lines.
+//!
+//! [`Server::start`] begins each session on the revision named by `SCALE_ADVISOR_E2E_REVISION`
+//! (default 2025-11-25): `tests/run.sh` runs the suite once per revision served, so every
+//! behaviour test also runs on 2025-06-18 and on the handshake-free 2026-07-28.
 
 use std::io::{BufRead, BufReader, Write};
 use std::process::{Child, ChildStdin, ChildStdout, Command, Stdio};
@@ -12,11 +16,43 @@ pub const BINARY: &str = env!("CARGO_BIN_EXE_scale-advisor");
 /// How long a test waits for one answer before it fails (never reached when all is well).
 const PATIENCE: Duration = Duration::from_secs(20);
 
+/// Every protocol revision the server serves, oldest first.
+pub const REVISIONS: [&str; 3] = ["2025-06-18", "2025-11-25", "2026-07-28"];
+
+/// The first revision without the `initialize` handshake: each request carries its protocol
+/// facts in `_meta` instead.
+pub const HANDSHAKE_FREE: &str = "2026-07-28";
+
+/// The revision [`Server::start`] speaks: `SCALE_ADVISOR_E2E_REVISION`, default 2025-11-25.
+pub fn revision() -> String {
+    match std::env::var("SCALE_ADVISOR_E2E_REVISION") {
+        Ok(revision) => {
+            assert!(
+                REVISIONS.contains(&revision.as_str()),
+                "SCALE_ADVISOR_E2E_REVISION={revision}: the revisions are {REVISIONS:?}"
+            );
+            revision
+        }
+        Err(_) => "2025-11-25".to_string(),
+    }
+}
+
+/// The `_meta` a 2026-07-28 request carries in place of the handshake.
+pub fn handshake_free_meta() -> Value {
+    json!({
+        "io.modelcontextprotocol/protocolVersion": HANDSHAKE_FREE,
+        "io.modelcontextprotocol/clientInfo": {"name": "e2e", "version": "0"},
+        "io.modelcontextprotocol/clientCapabilities": {},
+    })
+}
+
 pub struct Server {
     child: Child,
     stdin: Option<ChildStdin>,
     lines: mpsc::Receiver<String>,
     next_id: i64,
+    /// Added to every request's params that has none of its own (a 2026-07-28 session).
+    meta: Option<Value>,
 }
 
 fn spawn_reader(stdout: ChildStdout) -> mpsc::Receiver<String> {
@@ -50,6 +86,7 @@ impl Server {
             stdin,
             lines: spawn_reader(stdout),
             next_id: 1,
+            meta: None,
         }
     }
 
@@ -58,9 +95,14 @@ impl Server {
         Self::raw_with(&[])
     }
 
-    /// Starts the server and completes the `initialize` handshake at `version`.
+    /// Starts a session at `version`: the `initialize` handshake, or for 2026-07-28 none, and
+    /// then every request carries the revision in `_meta`.
     pub fn initialized(version: &str) -> Self {
         let mut server = Self::raw();
+        if version == HANDSHAKE_FREE {
+            server.meta = Some(handshake_free_meta());
+            return server;
+        }
         let response = server.request(
             "initialize",
             json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}),
@@ -73,9 +115,9 @@ impl Server {
         server
     }
 
-    /// Starts the server with the handshake at 2025-11-25.
+    /// Starts a session on the revision under test (see [`revision`]).
     pub fn start() -> Self {
-        Self::initialized("2025-11-25")
+        Self::initialized(&revision())
     }
 
     pub fn send_line(&mut self, line: &str) {
@@ -121,9 +163,34 @@ impl Server {
 
     /// Sends a request and returns the whole response (result or error).
     pub fn request(&mut self, method: &str, params: Value) -> Value {
+        let id = self.send_request(method, params);
+        self.response_to(&json!(id))
+    }
+
+    /// Sends a request (with the session's `_meta`, if any) and returns its id.
+    pub fn send_request(&mut self, method: &str, mut params: Value) -> i64 {
+        if let (Some(meta), Some(object)) = (&self.meta, params.as_object_mut()) {
+            object.entry("_meta").or_insert_with(|| meta.clone());
+        }
         let id = self.fresh_id();
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
-        self.response_to(&json!(id))
+        id
+    }
+
+    /// Sends a request and returns the response line exactly as the server wrote it.
+    pub fn request_raw(&mut self, method: &str, params: Value) -> String {
+        let id = json!(self.send_request(method, params));
+        loop {
+            let line = self
+                .lines
+                .recv_timeout(PATIENCE)
+                .expect("the server answers in time");
+            let message: Value = serde_json::from_str(&line)
+                .unwrap_or_else(|e| panic!("stdout carried a non-JSON line ({e}): {line}"));
+            if message.get("id") == Some(&id) && message.get("method").is_none() {
+                return line;
+            }
+        }
     }
 
     pub fn notify(&mut self, method: &str, params: Value) {

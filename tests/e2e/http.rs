@@ -1047,3 +1047,94 @@ fn a_stateful_session_hears_the_log_messages_at_its_level() {
     );
     assert!(heard(Duration::from_millis(500)).is_empty());
 }
+
+/// The raw JSON text of `result.structuredContent` and `result.content` in an answer line, as
+/// written: byte for byte, not re-serialised.
+fn raw_result(line: &str) -> (String, String) {
+    use serde_json::value::RawValue;
+    use std::collections::BTreeMap;
+    let answer: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let result = answer
+        .get("result")
+        .unwrap_or_else(|| panic!("no result: {line}"));
+    let result: BTreeMap<String, Box<RawValue>> =
+        serde_json::from_str(result.get()).unwrap_or_else(|e| panic!("{e}: {line}"));
+    let raw = |key: &str| {
+        result
+            .get(key)
+            .unwrap_or_else(|| panic!("no {key}: {line}"))
+            .get()
+            .to_string()
+    };
+    (raw("structuredContent"), raw("content"))
+}
+
+impl Reply {
+    /// The JSON-RPC response as the server wrote it: the body, or the `data:` of its event.
+    fn raw_message(&self) -> String {
+        let text = self.text();
+        if self
+            .header("content-type")
+            .is_some_and(|t| t.starts_with("text/event-stream"))
+        {
+            text.lines()
+                .filter_map(|line| line.strip_prefix("data:"))
+                .map(str::trim)
+                .find(|data| data.contains("\"result\""))
+                .unwrap_or_else(|| panic!("no response in the event stream: {text}"))
+                .to_string()
+        } else {
+            text
+        }
+    }
+}
+
+/// One path answers every request: the first example of every tool gives the same bytes of
+/// `structuredContent` and `content` on every revision served, over stdio and over HTTP.
+#[test]
+fn the_same_call_gives_the_same_bytes_on_every_revision_and_transport() {
+    use crate::harness::{HANDSHAKE_FREE, REVISIONS, Server, handshake_free_meta};
+    let http = HttpServer::start(&[]);
+    let mut stdio: Vec<(&str, Server)> = REVISIONS
+        .iter()
+        .map(|revision| (*revision, Server::initialized(revision)))
+        .collect();
+    for tool in tools::REGISTRY {
+        for example in crate::examples::examples(tool.name) {
+            let params = json!({"name": tool.name, "arguments": example.arguments});
+            let mut answers: Vec<(String, (String, String))> = Vec::new();
+            for (revision, server) in &mut stdio {
+                let line = server.request_raw("tools/call", params.clone());
+                answers.push((format!("stdio {revision}"), raw_result(&line)));
+            }
+            for revision in REVISIONS {
+                let mut body =
+                    json!({"jsonrpc": "2.0", "id": 7, "method": "tools/call", "params": params});
+                let mut headers = vec![("MCP-Protocol-Version", revision)];
+                if revision == HANDSHAKE_FREE {
+                    body["params"]["_meta"] = handshake_free_meta();
+                    headers.extend([("Mcp-Method", "tools/call"), ("Mcp-Name", tool.name)]);
+                }
+                let reply = http.post(&headers, &body);
+                assert_eq!(reply.status, 200, "{revision}: {}", reply.text());
+                answers.push((format!("http {revision}"), raw_result(&reply.raw_message())));
+            }
+            let (first, expected) = &answers[0];
+            assert!(
+                !expected.0.is_empty() && expected.0 != "null",
+                "{} `{}`: no structured result",
+                tool.name,
+                example.name
+            );
+            for (label, answer) in &answers[1..] {
+                assert!(
+                    answer == expected,
+                    "{} `{}`: {label} differs from {first}",
+                    tool.name,
+                    example.name
+                );
+            }
+        }
+    }
+}

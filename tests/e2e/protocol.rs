@@ -7,21 +7,7 @@ use serde_json::{Value, json};
 
 use crate::harness::{BINARY, Server};
 
-const REQUIRED: [&str; 13] = [
-    "scaling-stages",
-    "datastores",
-    "caching",
-    "queues",
-    "consistency",
-    "failure-modes",
-    "sharding",
-    "migrations",
-    "capacity-planning",
-    "monitoring",
-    "load-balancing",
-    "pipelines",
-    "report-template",
-];
+const REQUIRED: &[&str] = knowledge::REQUIRED_SLUGS;
 
 fn meta() -> Value {
     json!({"io.modelcontextprotocol/protocolVersion": "2026-07-28", "io.modelcontextprotocol/clientCapabilities": {}})
@@ -471,72 +457,4 @@ fn completion_offers_slugs_and_anchors() {
         json!([]),
         "{prompt}"
     );
-}
-
-/// In a session begun with `initialize`, the stdio transport answers a plain `tools/call` on
-/// its own thread; one that names its revision in `_meta` goes through rmcp. Both must give
-/// the same answer, for results, refusals and unknown tools alike.
-#[test]
-fn calls_answered_by_the_transport_match_rmcp() {
-    let calls = [
-        (
-            "diagnose_bottleneck",
-            json!({"users": 50000, "has_cache": true, "p95_latency_ms": 350, "db_cpu_pct": 75, "read_pct": 90, "cache_hit_rate_pct": 65}),
-        ),
-        (
-            "choose_datastore",
-            json!({"needs_acid": true, "multi_region": true}),
-        ),
-        (
-            "size_cache",
-            json!({"working_set_gb": 12.5, "node_memory_gb": 16, "replicas": 1}),
-        ),
-        (
-            "plan_migration",
-            json!({"kind": "reshard", "current_shards": 4, "target_shards": 6}),
-        ),
-        (
-            "scaling_report",
-            json!({"system": {"users": 4000, "p95_latency_ms": 120, "db_cpu_pct": 35}}),
-        ),
-        ("size_cache", json!({})),
-        ("size_cache", json!({"working_set_gb": "lots"})),
-        ("no_such_tool", json!({})),
-    ];
-    for version in ["2025-06-18", "2025-11-25"] {
-        let mut server = Server::initialized(version);
-        for (name, arguments) in &calls {
-            let direct =
-                server.request("tools/call", json!({"name": name, "arguments": arguments}));
-            let through_rmcp = server.request(
-                "tools/call",
-                json!({"name": name, "arguments": arguments, "_meta": {"protocolVersion": version}}),
-            );
-            let strip_id = |mut answer: Value| {
-                answer.as_object_mut().map(|a| a.remove("id"));
-                answer
-            };
-            assert_eq!(
-                strip_id(direct),
-                strip_id(through_rmcp),
-                "{version} {name}({arguments})"
-            );
-        }
-        // The direct path writes the structured result first (rmcp writes `content` first): a
-        // check that these calls really took it.
-        let id = server.fresh_id();
-        server.send(&json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": {"name": "choose_message_queue", "arguments": {}}}));
-        let raw = server
-            .read_line_within(std::time::Duration::from_secs(10))
-            .expect("an answer");
-        assert!(raw.contains(r#""result":{"structuredContent":"#), "{raw}");
-        // A call without `arguments`, and one with a progress token, take the direct path too.
-        let bare = server.request("tools/call", json!({"name": "choose_message_queue"}));
-        assert_eq!(bare["result"]["isError"], json!(false), "{bare}");
-        let with_token = server.request(
-            "tools/call",
-            json!({"name": "choose_message_queue", "arguments": {}, "_meta": {"progressToken": 7}}),
-        );
-        assert_eq!(with_token["result"], bare["result"]);
-    }
 }

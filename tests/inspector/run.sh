@@ -4,7 +4,7 @@
 #   tests/inspector/run.sh            # against target/debug/scale-advisor
 #   SCALE_ADVISOR_BIN=... tests/inspector/run.sh
 #
-# Lists the tools, calls every listed tool that has arguments in the table below (the
+# Lists the tools, calls every listed tool with the first example of its fixture file (the
 # Inspector itself also validates structuredContent against the tool's outputSchema and fails
 # the call when it does not match), checks a bad argument gives isError (exit 5), reads
 # resources and gets the prompt. The full pass runs in the Inspector's default era for ad-hoc
@@ -17,18 +17,17 @@ BIN=${SCALE_ADVISOR_BIN:-$HERE/../../target/debug/scale-advisor}
 if [[ -d $(dirname "$BIN") ]]; then BIN=$(cd "$(dirname "$BIN")" && pwd)/$(basename "$BIN"); fi
 CALL_TIMEOUT_S=60
 
-# A valid, minimal argument set per tool, as --tool-arg key=value words (values are JSON, so
-# nested objects are written inline as JSON; no spaces inside a value).
-declare -A ARGS=(
-  [diagnose_bottleneck]='users=50000 db_cpu_pct=90'
-  [choose_datastore]='needs_acid=true'
-  [choose_message_queue]='needs_replay=true'
-  [pick_consistency_model]='strong_consistency_required=true quorum={"n":3,"w":2,"r":2}'
-  [size_cache]='working_set_gb=10 node_memory_gb=8'
-  [plan_capacity]='peak_rps=1000 growth_factor=3'
-  [plan_migration]='kind=database_switch'
-  [scaling_report]='system={"users":50000,"db_cpu_pct":90}'
-)
+# Each tool's first example from its fixture file (tools/fixtures/<tool>.json, the one list of
+# example arguments the Rust tests, benches and fuzzers read too), as --tool-arg key=value
+# words (values are compact JSON, so nested objects are written inline; no spaces in a value).
+FIXTURES=$HERE/../../tools/fixtures
+tool_words() {
+  node -e '
+    const [path] = process.argv.slice(1);
+    const args = JSON.parse(require("fs").readFileSync(path, "utf8"))[0].arguments;
+    console.log(Object.entries(args).map(([k, v]) => `${k}=${JSON.stringify(v)}`).join(" "));
+  ' "$FIXTURES/$1.json"
+}
 # Extra checks (a JS expression over the structured result `s`) proving the nested JSON
 # arguments arrived as objects.
 declare -A EXTRA=(
@@ -125,21 +124,28 @@ run_era() {
 
   local name
   for name in $names; do
-    if [[ -z ${ARGS[$name]+set} ]]; then
-      echo "[$era] note: $name has no arguments in the table; skipped"
+    if [[ $full != full && $name != diagnose_bottleneck ]]; then continue; fi
+    local line
+    if ! line=$(tool_words "$name"); then
+      echo "FAIL: [$era] $name has no fixture file $FIXTURES/$name.json"
+      failed=$((failed + 1))
       continue
     fi
-    if [[ $full != full && $name != diagnose_bottleneck ]]; then continue; fi
     local -a words
-    read -r -a words <<<"${ARGS[$name]}"
+    read -r -a words <<<"$line"
     local expr=$CALL_OK
     if [[ -n ${EXTRA[$name]+set} ]]; then expr="$CALL_OK && (s => ${EXTRA[$name]})(r.result.structuredContent)"; fi
-    expect "[$era] tools/call $name ${ARGS[$name]}" 0 "$expr" \
+    expect "[$era] tools/call $name $line" 0 "$expr" \
       "$era" --method tools/call --tool-name "$name" --tool-arg "${words[@]}"
   done
   if [[ $full == full ]]; then
-    for name in "${!ARGS[@]}"; do
-      if ! grep -qx "$name" <<<"$names"; then echo "[$era] note: $name is not listed (yet); not called"; fi
+    local fixture
+    for fixture in "$FIXTURES"/*.json; do
+      name=$(basename "$fixture" .json)
+      if ! grep -qx "$name" <<<"$names"; then
+        echo "FAIL: [$era] the fixture $name.json names no listed tool"
+        failed=$((failed + 1))
+      fi
     done
   fi
 

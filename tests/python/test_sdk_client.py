@@ -16,6 +16,7 @@ Prints one line per failure and a last line `N passed, M failed`; exits 1 on any
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import sys
 import traceback
@@ -34,18 +35,18 @@ if not __debug__:
 HERE = Path(__file__).resolve().parent
 BINARY = Path(os.environ.get("SCALE_ADVISOR_BIN") or HERE / ".." / ".." / "target" / "debug" / "scale-advisor").resolve()
 
-# A valid, minimal argument set per tool. Tools listed by the server but missing here are
-# skipped with a note (tools are added concurrently); tools here but not listed are not called.
-ARGUMENTS: dict[str, dict[str, Any]] = {
-    "diagnose_bottleneck": {"users": 50000, "db_cpu_pct": 90},
-    "choose_datastore": {"needs_acid": True},
-    "choose_message_queue": {"needs_replay": True},
-    "pick_consistency_model": {"strong_consistency_required": True, "quorum": {"n": 3, "w": 2, "r": 2}},
-    "size_cache": {"working_set_gb": 10, "node_memory_gb": 8},
-    "plan_capacity": {"peak_rps": 1000, "growth_factor": 3},
-    "plan_migration": {"kind": "database_switch"},
-    "scaling_report": {"system": {"users": 50000, "db_cpu_pct": 90}},
-}
+# Each tool's first example from its fixture file (tools/fixtures/<tool>.json, the one list of
+# example arguments the Rust tests, benches and fuzzers read too). A listed tool without a
+# fixture file fails its call check.
+FIXTURES = HERE / ".." / ".." / "tools" / "fixtures"
+
+
+def example_arguments(tool: str) -> dict[str, Any] | None:
+    path = FIXTURES / f"{tool}.json"
+    if not path.is_file():
+        return None
+    return json.loads(path.read_text(encoding="utf-8"))[0]["arguments"]
+
 
 # (label, Client keyword arguments, protocol version the connection must end up on)
 MODES: list[tuple[str, dict[str, Any], str]] = [
@@ -118,15 +119,10 @@ async def exercise(label: str, options: dict[str, Any], version: str) -> None:
                 assert isinstance(tool.output_schema, dict) and tool.output_schema.get("type") == "object", tool.output_schema
                 validator_for(tool.output_schema, default=jsonschema.Draft202012Validator).check_schema(tool.output_schema)
 
-        for name in sorted(set(ARGUMENTS) - set(names)):
-            print(f"[{label}] note: {name} is not listed (yet); not called", flush=True)
-
         for tool in tools:
-            arguments = ARGUMENTS.get(tool.name)
-            if arguments is None:
-                print(f"[{label}] note: {tool.name} has no arguments in the table; skipped", flush=True)
-                continue
+            arguments = example_arguments(tool.name)
             with check(f"[{label}] tools/call {tool.name} {arguments}"):
+                assert arguments is not None, f"no fixture file {FIXTURES / (tool.name + '.json')}"
                 result = await client.call_tool(tool.name, arguments)
                 body = texts(result.content)
                 assert not result.is_error, f"isError: {body}"

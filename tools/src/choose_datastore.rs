@@ -185,7 +185,7 @@ struct WarningRule {
 }
 
 /// The tables `choose_datastore` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct DatastoreRules {
     rules: RuleTable<Choice>,
     stores: Vec<Store>,
     comparison_uri: String,
@@ -199,7 +199,7 @@ fn grade(row: &RowRef<'_>, column: &str) -> Result<Option<String>, KnowledgeErro
     Ok(row.optional(column)?.map(str::to_string))
 }
 
-impl Catalog {
+impl DatastoreRules {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let vocabulary = decision::vocabulary::<DatastoreArgs>();
 
@@ -331,7 +331,7 @@ impl Catalog {
 
 /// Chooses a datastore for the needs in `args`.
 pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, ArgError> {
-    let catalog = &advisor.datastore;
+    let catalog = advisor.tables::<ChooseDatastore>()?;
     let facts = decision::facts(&args)?;
     let decision = catalog.rules.decide(&facts)?;
     let choice = &decision.rule.outcome;
@@ -504,6 +504,11 @@ impl Tool for ChooseDatastore {
     const DESCRIPTION: &'static str = "Pick a database (Postgres vs MySQL vs DynamoDB, MongoDB, Cassandra, Redis, ClickHouse, Elasticsearch) from the workload's needs; decision path and alternatives.";
     type Args = DatastoreArgs;
     type Output = DatastoreChoice;
+    type Tables = DatastoreRules;
+
+    fn load(knowledge: &Knowledge) -> Result<DatastoreRules, KnowledgeError> {
+        DatastoreRules::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, ArgError> {
         run(advisor, args)

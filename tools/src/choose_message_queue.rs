@@ -194,7 +194,7 @@ struct PatternRule {
 }
 
 /// The tables `choose_message_queue` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct QueueRules {
     rules: RuleTable<Choice>,
     brokers: Vec<Broker>,
     comparison_uri: String,
@@ -262,7 +262,7 @@ fn retry_policy(knowledge: &Knowledge) -> Result<(RetryPolicy, String), Knowledg
     Ok((policy, table.uri()))
 }
 
-impl Catalog {
+impl QueueRules {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let vocabulary = decision::vocabulary::<QueueArgs>();
 
@@ -368,7 +368,7 @@ impl Catalog {
 
 /// Chooses a broker for the needs in `args`.
 pub fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> {
-    let catalog = &advisor.queue;
+    let catalog = advisor.tables::<ChooseMessageQueue>()?;
     let facts = decision::facts(&args)?;
     let decision = catalog.rules.decide(&facts)?;
     let choice = &decision.rule.outcome;
@@ -556,6 +556,11 @@ impl Tool for ChooseMessageQueue {
     const DESCRIPTION: &'static str = "Pick a message queue (Kafka vs RabbitMQ vs SQS, Pub/Sub, Redis) and its delivery guarantee, with retries, backoff and dead-letter queue.";
     type Args = QueueArgs;
     type Output = QueueChoice;
+    type Tables = QueueRules;
+
+    fn load(knowledge: &Knowledge) -> Result<QueueRules, KnowledgeError> {
+        QueueRules::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> {
         run(advisor, args)

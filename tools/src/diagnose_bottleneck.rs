@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 use crate::markdown::{push_unique, sources};
 pub use crate::stages::COMPONENTS;
 use crate::stages::{Stages, components, stage_number};
-use crate::{Advisor, ArgError, Detail, MissingInput, Text, Tool, absent_numbers, missing_input};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool, absent_numbers, missing_input};
 
 // A failure mode the team has observed, named as in `failure-modes`.
 #[derive(
@@ -209,22 +209,22 @@ pub struct Evidence {
 /// Fixes in three horizons, fastest and safest first.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Fixes {
-    pub immediate: Text,
-    pub short_term: Text,
-    pub long_term: Text,
+    pub immediate: String,
+    pub short_term: String,
+    pub long_term: String,
 }
 
 /// One problem the metrics or symptoms show.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
-    pub id: Text,
+    pub id: String,
     /// application, database, cache, replication, queue, or the failure mode's layer.
-    pub layer: Text,
+    pub layer: String,
     pub severity: Severity,
     pub evidence: Vec<Evidence>,
-    pub summary: Text,
+    pub summary: String,
     pub fixes: Fixes,
-    pub sources: Vec<Text>,
+    pub sources: Vec<String>,
     /// With monthly_growth_pct, on a load-driven finding that has a critical line: months
     /// until it turns critical (0 when it is), as `forecast_growth` computes them.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -277,7 +277,7 @@ pub struct Diagnosis {
     /// With monthly_growth_pct: the load-driven metrics given that have not fired yet.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub headroom: Option<Vec<Headroom>>,
-    pub sources: Vec<Text>,
+    pub sources: Vec<String>,
 }
 
 struct ArchitectureRule {
@@ -302,7 +302,7 @@ struct FixOverride {
     id: String,
     horizon: Horizon,
     when: Condition,
-    text: Text,
+    text: String,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -313,48 +313,48 @@ enum Horizon {
 }
 
 struct FindingRule {
-    id: Text,
-    layer: Text,
+    id: String,
+    layer: String,
     warning: Condition,
     critical: Option<Condition>,
-    summary: Text,
+    summary: String,
     fixes: Fixes,
-    sources: Vec<Text>,
+    sources: Vec<String>,
 }
 
 struct FailureMode {
     symptom: Symptom,
-    id: Text,
-    layer: Text,
+    id: String,
+    layer: String,
     severity: Severity,
-    summary: Text,
+    summary: String,
     fixes: Fixes,
-    sources: Vec<Text>,
+    sources: Vec<String>,
 }
 
 /// The warning and critical thresholds a finding applies to one metric (`db_cpu_pct > 60`,
 /// `> 85`), with the finding and the row they come from.
 #[derive(Debug, Clone)]
 pub(crate) struct MetricThresholds {
-    pub finding: Text,
+    pub finding: String,
     pub comparison: knowledge::Comparison,
     pub warning: f64,
     pub critical: Option<f64>,
-    pub uri: Text,
+    pub uri: String,
 }
 
 /// The tables `diagnose_bottleneck` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
-    pub stages: Stages,
-    stages_uri: Text,
+pub struct DiagnosisRules {
+    pub(crate) stages: Stages,
+    stages_uri: String,
     architecture: Vec<ArchitectureRule>,
-    architecture_uri: Text,
+    architecture_uri: String,
     triggers: Vec<Trigger>,
-    triggers_uri: Text,
+    triggers_uri: String,
     findings: Vec<FindingRule>,
     failure_modes: Vec<FailureMode>,
     overrides: Vec<FixOverride>,
-    overrides_uri: Text,
+    overrides_uri: String,
 }
 
 /// The component each architecture argument says is in place, as (argument, component);
@@ -412,7 +412,7 @@ fn vocabulary(findings: Vec<String>) -> Vocabulary {
     }
 }
 
-impl Catalog {
+impl DiagnosisRules {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         // Findings first: their ids are the vocabulary of the graduation triggers.
         let table = knowledge.table("monitoring", "diagnostic-findings")?;
@@ -455,8 +455,8 @@ impl Catalog {
                     short_term: fix.required("short_term")?.into(),
                     long_term: fix.required("long_term")?.into(),
                 },
-                sources: sources.into_iter().map(Text::from).collect(),
-                id: id.into(),
+                sources,
+                id,
             });
         }
 
@@ -500,16 +500,13 @@ impl Catalog {
                 id: symptom.id().into(),
                 layer: row.required("layer")?.into(),
                 severity,
-                summary: format!("{name}: {}", row.required("signs")?).into(),
+                summary: format!("{name}: {}", row.required("signs")?),
                 fixes: Fixes {
                     immediate: row.required("immediate")?.into(),
                     short_term: row.required("short_term")?.into(),
                     long_term: row.required("long_term")?.into(),
                 },
-                sources: vec![
-                    row.uri().into(),
-                    format!("{}{section}", knowledge::URI_SCHEME).into(),
-                ],
+                sources: vec![row.uri(), format!("{}{section}", knowledge::URI_SCHEME)],
             });
         }
         if let Some(missing) = Symptom::ALL
@@ -609,20 +606,20 @@ impl Catalog {
 
         Ok(Self {
             stages,
-            stages_uri: stages_uri.into(),
+            stages_uri,
             architecture,
-            architecture_uri: architecture_uri.into(),
+            architecture_uri,
             triggers,
-            triggers_uri: triggers_uri.into(),
+            triggers_uri,
             findings,
             failure_modes,
             overrides,
-            overrides_uri: overrides_uri.into(),
+            overrides_uri,
         })
     }
 
     /// The URI of the stage table.
-    pub(crate) fn stages_uri(&self) -> &Text {
+    pub(crate) fn stages_uri(&self) -> &str {
         &self.stages_uri
     }
 
@@ -731,18 +728,7 @@ pub fn run(advisor: &Advisor, args: DiagnoseArgs) -> Result<Diagnosis, ArgError>
             ));
         }
     };
-    run_on(advisor, &args, &arguments)
-}
-
-/// Diagnoses `args`, reading the facts that rules test from `arguments`: the same fields as
-/// JSON. Absent and null fields are both unknown; defaults (false, no symptoms) test the
-/// same as absent ones, so the arguments as the client sent them serve as well as `args`
-/// serialised again.
-fn run_on(
-    advisor: &Advisor,
-    args: &DiagnoseArgs,
-    arguments: &Map<String, Value>,
-) -> Result<Diagnosis, ArgError> {
+    // Rules test facts by field name; absent and null fields are both unknown.
     let given = arguments.iter().any(|(k, v)| match v {
         _ if k == "detail" => false,
         Value::Null => false,
@@ -764,8 +750,12 @@ fn run_on(
             "at least one architecture field (users, has_cache, ...), metric (p95_latency_ms, db_cpu_pct, ...) or symptom",
         ));
     }
-    check_shard_facts(args)?;
-    Ok(diagnose(&advisor.diagnose, args, arguments))
+    check_shard_facts(&args)?;
+    Ok(diagnose(
+        advisor.tables::<DiagnoseBottleneck>()?,
+        &args,
+        &arguments,
+    ))
 }
 
 /// Refuses shard facts about a system that says it is not sharded, and unknown component
@@ -811,7 +801,7 @@ fn check_shard_facts(args: &DiagnoseArgs) -> Result<(), ArgError> {
 }
 
 pub(crate) fn diagnose(
-    catalog: &Catalog,
+    catalog: &DiagnosisRules,
     args: &DiagnoseArgs,
     arguments: &Map<String, Value>,
 ) -> Diagnosis {
@@ -1119,7 +1109,7 @@ fn summary_of(d: &Diagnosis) -> String {
 /// Replaces each horizon of `finding`'s fixes by the first row of
 /// `monitoring#fixes-for-the-architecture-given` written for it whose condition holds; true when
 /// any was replaced.
-fn fit_fixes(catalog: &Catalog, finding: &mut Finding, facts: &dyn Facts) -> bool {
+fn fit_fixes(catalog: &DiagnosisRules, finding: &mut Finding, facts: &dyn Facts) -> bool {
     let mut replaced = false;
     for (horizon, text) in [
         (Horizon::Immediate, &mut finding.fixes.immediate),
@@ -1255,17 +1245,14 @@ impl Tool for DiagnoseBottleneck {
     const DESCRIPTION: &'static str = "Diagnose a slow system from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth, pool use: stage (1-5), bottlenecks with fixes, next stage.";
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
+    type Tables = DiagnosisRules;
+
+    fn load(knowledge: &Knowledge) -> Result<DiagnosisRules, KnowledgeError> {
+        DiagnosisRules::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: DiagnoseArgs) -> Result<Diagnosis, ArgError> {
         run(advisor, args)
-    }
-
-    fn run_given(
-        advisor: &Advisor,
-        args: DiagnoseArgs,
-        given: &Map<String, Value>,
-    ) -> Result<Diagnosis, ArgError> {
-        run_on(advisor, &args, given)
     }
 
     fn to_markdown(output: &Diagnosis) -> String {

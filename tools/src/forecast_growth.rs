@@ -15,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use crate::calculator::{
     DefaultApplied, Figure, Formulas, Working, ceil_whole, read_defaults, show,
 };
-use crate::diagnose_bottleneck::{MetricThresholds, StageRef};
+use crate::diagnose_bottleneck::{DiagnoseBottleneck, DiagnosisRules, MetricThresholds, StageRef};
 use crate::growth_models::{Zipf, erlang, fit_usl, usl_nodes_for, usl_throughput};
 use crate::markdown::{push_unique, sources};
 use crate::plan_capacity::{CostRange, PlanCapacityArgs};
@@ -483,7 +483,7 @@ struct GrowthDefaults {
 }
 
 /// The tables `forecast_growth` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct GrowthTables {
     defaults: GrowthDefaults,
     defaults_uri: String,
     formulas: Formulas,
@@ -554,10 +554,10 @@ const DEFAULTS: [&str; 3] = [
     "target_utilization_pct",
 ];
 
-impl Catalog {
+impl GrowthTables {
     pub(crate) fn load(
         knowledge: &Knowledge,
-        diagnose: &crate::diagnose_bottleneck::Catalog,
+        diagnose: &DiagnosisRules,
     ) -> Result<Self, KnowledgeError> {
         let table = knowledge.table("growth-models", "defaults")?;
         table.require_columns(&["parameter", "default", "source"])?;
@@ -808,7 +808,8 @@ fn fmt_months(months: Option<f64>) -> String {
 
 /// Forecasts the growth described by `args`.
 pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> {
-    let catalog = &advisor.forecast;
+    let catalog = advisor.tables::<ForecastGrowth>()?;
+    let diagnosis_rules = advisor.tables::<DiagnoseBottleneck>()?;
     let mut book = Book {
         formulas: &catalog.formulas,
         workings: Vec::new(),
@@ -1241,8 +1242,8 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     match args.users {
         Some(users) => {
             let users = users as f64;
-            let now = advisor.diagnose.stages.for_users(users);
-            for stage in advisor.diagnose.stages.iter().filter(|s| s.number > now) {
+            let now = diagnosis_rules.stages.for_users(users);
+            for stage in diagnosis_rules.stages.iter().filter(|s| s.number > now) {
                 if let Some(month) = book.months(
                     format!("stages.{}.month", stage.number),
                     users,
@@ -1260,7 +1261,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
                     });
                 }
             }
-            push_unique(&mut book.sources, advisor.diagnose.stages_uri().to_string());
+            push_unique(&mut book.sources, diagnosis_rules.stages_uri().to_string());
         }
         None => missing_inputs.push(MissingInput {
             field: "users".into(),
@@ -2374,6 +2375,13 @@ impl Tool for ForecastGrowth {
     const DESCRIPTION: &'static str = "Growth forecast: when does what break as load grows (3x next year, 10% a month)? Months until DB CPU, app CPU, read/write load, pool, disk cross their thresholds, order-by month (lead time), stages crossed, p95 (M/M/1), queue (Erlang C), cache hit ratio (Zipf, LRU), USL scalability ceiling.";
     type Args = ForecastArgs;
     type Output = Forecast;
+    type Tables = GrowthTables;
+
+    /// The thresholds are `diagnose_bottleneck`'s rows, read and checked here again (a few
+    /// microseconds at start-up) so that each tool loads from the knowledge base alone.
+    fn load(knowledge: &Knowledge) -> Result<GrowthTables, KnowledgeError> {
+        GrowthTables::load(knowledge, &DiagnosisRules::load(knowledge)?)
+    }
 
     fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> {
         run(advisor, args)

@@ -12,7 +12,6 @@ mod decision;
 pub mod diagnose_bottleneck;
 pub mod forecast_growth;
 pub mod growth_models;
-pub mod json;
 mod markdown;
 pub mod pick_consistency_model;
 pub mod plan_capacity;
@@ -24,10 +23,7 @@ mod stages;
 
 pub use args::ArgError;
 
-/// Text a result shares with the knowledge base's tables (summaries, fixes, source URIs):
-/// cloning it into each result costs a reference count, not an allocation and a copy.
-/// Serialised and described like a `String`.
-pub type Text = std::sync::Arc<str>;
+use std::any::Any;
 
 use knowledge::{Knowledge, KnowledgeError};
 /// How much a result holds: concise (the default) or full.
@@ -166,14 +162,22 @@ use schemars::{JsonSchema, generate::SchemaSettings};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
-/// One tool: its public name and descriptions, its argument and result types, and the two
-/// functions that make it useful.
-pub trait Tool {
+/// One tool: its public name and descriptions, its argument and result types, the tables it
+/// reads from the knowledge base, and the functions that make it useful. A new tool implements
+/// this in a file of its own and takes one line in [`with_tools!`].
+pub trait Tool: 'static {
     const NAME: &'static str;
     const TITLE: &'static str;
     const DESCRIPTION: &'static str;
     type Args: DeserializeOwned + JsonSchema;
     type Output: Serialize + JsonSchema;
+    /// What the tool reads from the knowledge base, once, at start-up; [`Advisor::tables`]
+    /// hands it to `run`, and to any other tool that builds on this one.
+    type Tables: Send + Sync + 'static;
+
+    /// Reads and validates the tool's tables; a missing or malformed one is an error with the
+    /// file and line, which stops start-up.
+    fn load(knowledge: &Knowledge) -> Result<Self::Tables, KnowledgeError>;
 
     /// Properties whose value is another tool's arguments, as (property, tool): the advertised
     /// schema names that tool instead of repeating its fields.
@@ -187,17 +191,6 @@ pub trait Tool {
     /// Applies the knowledge base to the arguments. Arguments that the schema cannot express as
     /// invalid (contradictions, an empty request) are refused here with an [`ArgError`].
     fn run(advisor: &Advisor, args: Self::Args) -> Result<Self::Output, ArgError>;
-
-    /// [`Tool::run`], given also the arguments as the client sent them (validated against
-    /// the schema). A tool whose rules read facts by field name can read them there instead
-    /// of serialising `args` again.
-    fn run_given(
-        advisor: &Advisor,
-        args: Self::Args,
-        _given: &Map<String, Value>,
-    ) -> Result<Self::Output, ArgError> {
-        Self::run(advisor, args)
-    }
 
     /// The result as concise markdown for a person: the answer first, then the evidence, then
     /// what to do, then the sources.
@@ -241,11 +234,9 @@ pub struct PreparedTool {
     /// The full derived input schema that arguments are validated against.
     validation_schema: Map<String, Value>,
     invoke: fn(&Advisor, &Map<String, Value>) -> Result<ToolOutput, ArgError>,
-    invoke_json: InvokeJson,
+    /// The tool's [`Tool::Tables`].
+    tables: Box<dyn Any + Send + Sync>,
 }
-
-/// Runs a tool, appends its structured result as JSON to the buffer, returns the markdown.
-type InvokeJson = fn(&Advisor, &Map<String, Value>, &mut Vec<u8>) -> Result<String, ArgError>;
 
 fn schema_object(schema: schemars::Schema) -> Map<String, Value> {
     match schema.to_value() {
@@ -258,7 +249,8 @@ fn schema_object(schema: schemars::Schema) -> Map<String, Value> {
     }
 }
 
-fn prepare<T: Tool>() -> PreparedTool {
+fn prepare<T: Tool>(knowledge: &Knowledge) -> Result<PreparedTool, KnowledgeError> {
+    let tables = T::load(knowledge)?;
     let input = SchemaSettings::draft2020_12()
         .into_generator()
         .into_root_schema_for::<T::Args>();
@@ -268,7 +260,7 @@ fn prepare<T: Tool>() -> PreparedTool {
         .for_serialize()
         .into_generator()
         .into_root_schema_for::<T::Output>();
-    PreparedTool {
+    Ok(PreparedTool {
         name: T::NAME,
         title: T::TITLE,
         description: T::DESCRIPTION,
@@ -277,9 +269,51 @@ fn prepare<T: Tool>() -> PreparedTool {
         max_result_chars: T::MAX_RESULT_CHARS,
         validation_schema: schema::strip(&input),
         invoke: invoke::<T>,
-        invoke_json: invoke_json::<T>,
+        tables: Box::new(tables),
+    })
+}
+
+/// A tool in the registry: its name, and how to make it ready from a knowledge base.
+pub struct Registration {
+    pub name: &'static str,
+    prepare: fn(&Knowledge) -> Result<PreparedTool, KnowledgeError>,
+}
+
+const fn register<T: Tool>() -> Registration {
+    Registration {
+        name: T::NAME,
+        prepare: prepare::<T>,
     }
 }
+
+/// Calls the macro `$then` with every tool type, in the order `tools/list` gives them: the one
+/// list of tools. The registry, the fuzz target's typed checks and anything else that needs
+/// each tool's types read it; a new tool is its module and one line here.
+#[macro_export]
+macro_rules! with_tools {
+    ($then:ident) => {
+        $then!(
+            $crate::diagnose_bottleneck::DiagnoseBottleneck,
+            $crate::choose_datastore::ChooseDatastore,
+            $crate::choose_message_queue::ChooseMessageQueue,
+            $crate::pick_consistency_model::PickConsistencyModel,
+            $crate::size_cache::SizeCache,
+            $crate::plan_capacity::PlanCapacity,
+            $crate::plan_migration::PlanMigration,
+            $crate::scaling_report::ScalingReport,
+            $crate::forecast_growth::ForecastGrowth,
+        )
+    };
+}
+
+macro_rules! registry {
+    ($($tool:ty),* $(,)?) => {
+        &[$(register::<$tool>()),*]
+    };
+}
+
+/// Every tool, in the order they are listed (see [`with_tools!`]).
+pub const REGISTRY: &[Registration] = with_tools!(registry);
 
 /// Validates the arguments against the tool's full schema, then runs it.
 fn run_typed<T: Tool>(
@@ -290,7 +324,7 @@ fn run_typed<T: Tool>(
         .tool(T::NAME)
         .ok_or_else(|| ArgError::internal("the tool is not registered"))?;
     let args: T::Args = args::parse(&prepared.validation_schema, arguments)?;
-    T::run_given(advisor, args, arguments)
+    T::run(advisor, args)
 }
 
 fn invoke<T: Tool>(
@@ -308,74 +342,29 @@ fn invoke<T: Tool>(
     })
 }
 
-fn invoke_json<T: Tool>(
-    advisor: &Advisor,
-    arguments: &Map<String, Value>,
-    structured: &mut Vec<u8>,
-) -> Result<String, ArgError> {
-    let mut output = run_typed::<T>(advisor, arguments)?;
-    let markdown = T::to_markdown(&output);
-    T::shape(&mut output, requested_detail(arguments));
-    let start = structured.len();
-    if let Err(e) = json::write(structured, &output) {
-        structured.truncate(start);
-        return Err(ArgError::internal(&e.to_string()));
-    }
-    Ok(markdown)
-}
-
-/// The knowledge base, read once into each tool's typed tables, plus the prepared tools.
+/// The knowledge base and every registered tool, made ready once (schemas derived, tables
+/// read) and shared by every call.
 pub struct Advisor {
     knowledge: Knowledge,
-    pub(crate) diagnose: diagnose_bottleneck::Catalog,
-    pub(crate) forecast: forecast_growth::Catalog,
-    pub(crate) datastore: choose_datastore::Catalog,
-    pub(crate) queue: choose_message_queue::Catalog,
-    pub(crate) consistency: pick_consistency_model::Catalog,
-    pub(crate) size_cache: size_cache::Catalog,
-    pub(crate) plan_capacity: plan_capacity::Catalog,
-    pub(crate) migration: plan_migration::Catalog,
-    pub(crate) report: scaling_report::Catalog,
     tools: Vec<PreparedTool>,
 }
 
 impl Advisor {
-    /// Reads every table the tools need; any missing or malformed table is an error with the
-    /// file and line.
+    /// Makes every tool of [`REGISTRY`] ready; any missing or malformed table is an error with
+    /// the file and line.
     pub fn new(knowledge: Knowledge) -> Result<Self, KnowledgeError> {
-        let diagnose = diagnose_bottleneck::Catalog::load(&knowledge)?;
-        let forecast = forecast_growth::Catalog::load(&knowledge, &diagnose)?;
-        let datastore = choose_datastore::Catalog::load(&knowledge)?;
-        let queue = choose_message_queue::Catalog::load(&knowledge)?;
-        let consistency = pick_consistency_model::Catalog::load(&knowledge)?;
-        let size_cache = size_cache::Catalog::load(&knowledge)?;
-        let plan_capacity = plan_capacity::Catalog::load(&knowledge)?;
-        let migration = plan_migration::Catalog::load(&knowledge)?;
-        let report = scaling_report::Catalog::load(&knowledge)?;
-        let tools = vec![
-            prepare::<diagnose_bottleneck::DiagnoseBottleneck>(),
-            prepare::<choose_datastore::ChooseDatastore>(),
-            prepare::<choose_message_queue::ChooseMessageQueue>(),
-            prepare::<pick_consistency_model::PickConsistencyModel>(),
-            prepare::<size_cache::SizeCache>(),
-            prepare::<plan_capacity::PlanCapacity>(),
-            prepare::<plan_migration::PlanMigration>(),
-            prepare::<scaling_report::ScalingReport>(),
-            prepare::<forecast_growth::ForecastGrowth>(),
-        ];
-        Ok(Self {
-            knowledge,
-            diagnose,
-            forecast,
-            datastore,
-            queue,
-            consistency,
-            size_cache,
-            plan_capacity,
-            migration,
-            report,
-            tools,
-        })
+        let tools = REGISTRY
+            .iter()
+            .map(|registration| (registration.prepare)(&knowledge))
+            .collect::<Result<_, _>>()?;
+        Ok(Self { knowledge, tools })
+    }
+
+    /// The tables of the tool `T`, read at start-up.
+    pub fn tables<T: Tool>(&self) -> Result<&T::Tables, ArgError> {
+        self.tool(T::NAME)
+            .and_then(|tool| tool.tables.downcast_ref::<T::Tables>())
+            .ok_or_else(|| ArgError::internal(&format!("the tool `{}` is not registered", T::NAME)))
     }
 
     /// The advisor on the knowledge base compiled into the binary.
@@ -404,21 +393,6 @@ impl Advisor {
     ) -> Result<ToolOutput, CallError> {
         let tool = self.tool(name).ok_or_else(|| self.unknown_tool(name))?;
         (tool.invoke)(self, arguments).map_err(CallError::Arguments)
-    }
-
-    /// Runs the tool `name` like [`Advisor::call`], but serialises the structured result
-    /// straight from its typed form: appends it to `structured` as compact JSON and returns the
-    /// markdown. The same JSON as `call`'s `structured` value, without building that tree
-    /// (a quarter of a call's time); the stdio transport writes it into its answer as it is.
-    /// On an error nothing is appended.
-    pub fn call_json(
-        &self,
-        name: &str,
-        arguments: &Map<String, Value>,
-        structured: &mut Vec<u8>,
-    ) -> Result<String, CallError> {
-        let tool = self.tool(name).ok_or_else(|| self.unknown_tool(name))?;
-        (tool.invoke_json)(self, arguments, structured).map_err(CallError::Arguments)
     }
 
     fn unknown_tool(&self, name: &str) -> CallError {

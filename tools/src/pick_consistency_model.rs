@@ -247,7 +247,7 @@ struct PatternRule {
 }
 
 /// The tables `pick_consistency_model` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct ConsistencyRules {
     rules: RuleTable<Choice>,
     guarantees: Vec<(Model, String)>,
     anomalies_uri: String,
@@ -270,7 +270,7 @@ const QUORUM_FACTS: [&str; 3] = [
     "overlap_replicas",
 ];
 
-impl Catalog {
+impl ConsistencyRules {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let mut vocabulary = decision::vocabulary::<ConsistencyArgs>();
         vocabulary.numbers.extend(QUORUM_FACTS.map(str::to_string));
@@ -454,7 +454,7 @@ fn quorum_check(q: &Quorum) -> QuorumCheck {
 
 /// Picks a consistency model for the needs in `args`.
 pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice, ArgError> {
-    let catalog = &advisor.consistency;
+    let catalog = advisor.tables::<PickConsistencyModel>()?;
     if let Some(quorum) = &args.quorum {
         check_quorum(quorum)?;
     }
@@ -667,6 +667,11 @@ impl Tool for PickConsistencyModel {
     const DESCRIPTION: &'static str = "Pick a consistency model (linearizable to eventual) with its CAP/PACELC class, mechanisms and anomalies; checks a quorum {n, w, r}.";
     type Args = ConsistencyArgs;
     type Output = ConsistencyChoice;
+    type Tables = ConsistencyRules;
+
+    fn load(knowledge: &Knowledge) -> Result<ConsistencyRules, KnowledgeError> {
+        ConsistencyRules::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice, ArgError> {
         run(advisor, args)

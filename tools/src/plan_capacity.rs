@@ -14,7 +14,7 @@ use crate::calculator::{
     DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
 };
 use crate::costs::{CostTable, usd};
-use crate::diagnose_bottleneck::StageRef;
+use crate::diagnose_bottleneck::{DiagnoseBottleneck, StageRef};
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
@@ -119,7 +119,7 @@ struct CapacityDefaults {
 }
 
 /// The tables `plan_capacity` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct CapacityTables {
     defaults: CapacityDefaults,
     defaults_uri: String,
     formulas: Formulas,
@@ -145,7 +145,7 @@ const FORMULAS: [(&str, &[&str]); 5] = [
 
 const DEFAULTS: [&str; 3] = ["growth_factor", "safety_margin", "effective_spindles"];
 
-impl Catalog {
+impl CapacityTables {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let table = knowledge.table("capacity-planning", "defaults")?;
         let values = read_defaults::<PlanCapacityArgs>(&table, &DEFAULTS)?;
@@ -172,7 +172,7 @@ impl Catalog {
     }
 }
 
-impl Catalog {
+impl CapacityTables {
     /// The monthly cost band of a system with `users` at stage `stage`: the first row whose
     /// `max_users` reaches the count, unless that row prices a later stage than `stage`; then
     /// the band runs from the previous row's low to this row's high and is named by the previous
@@ -184,7 +184,7 @@ impl Catalog {
 
 /// Plans capacity for `args`.
 pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, ArgError> {
-    let catalog = &advisor.plan_capacity;
+    let catalog = advisor.tables::<PlanCapacity>()?;
     let formulas = &catalog.formulas;
     let mut workings = Vec::new();
     let mut defaults_applied = Vec::new();
@@ -342,10 +342,9 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
     let (stage, monthly_cost_usd) =
         match needs(&mut missing, args.users, "users", "stage, monthly_cost_usd") {
             Some(users) => {
-                let number = advisor.diagnose.stages.for_users(users as f64);
-                let stage = advisor
-                    .diagnose
-                    .stages
+                let stages = &advisor.tables::<DiagnoseBottleneck>()?.stages;
+                let number = stages.for_users(users as f64);
+                let stage = stages
                     .iter()
                     .find(|s| s.number == number)
                     .map(|s| StageRef {
@@ -492,6 +491,11 @@ impl Tool for PlanCapacity {
     const DESCRIPTION: &'static str = "Capacity planning: peak QPS × growth × headroom to servers, DB pool, read replicas, in-flight requests (Little's law); stage and cost.";
     type Args = PlanCapacityArgs;
     type Output = CapacityPlan;
+    type Tables = CapacityTables;
+
+    fn load(knowledge: &Knowledge) -> Result<CapacityTables, KnowledgeError> {
+        CapacityTables::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, ArgError> {
         run(advisor, args)

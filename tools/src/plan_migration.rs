@@ -341,7 +341,7 @@ pub(crate) struct ComponentChange {
 }
 
 /// The tables `plan_migration` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct MigrationPlaybook {
     plans: Vec<KindPlan>,
     risks: Vec<(MigrationKind, Risk)>,
     risks_uri: String,
@@ -349,8 +349,8 @@ pub(crate) struct Catalog {
     strategies_uri: String,
     shard_key: Vec<ShardKeyAdvice>,
     shard_key_uri: String,
-    pub components: Vec<ComponentChange>,
-    pub components_uri: String,
+    pub(crate) components: Vec<ComponentChange>,
+    pub(crate) components_uri: String,
     virtual_shards_uri: String,
     reshard_formulas: Formulas,
     data_moved_uri: String,
@@ -483,7 +483,7 @@ fn load_phases(knowledge: &Knowledge, kind: MigrationKind) -> Result<KindPlan, K
     })
 }
 
-impl Catalog {
+impl MigrationPlaybook {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let plans = MigrationKind::ALL
             .into_iter()
@@ -767,7 +767,7 @@ pub fn reshard(
     target: u64,
 ) -> Result<Reshard, ArgError> {
     reshard_by(
-        &advisor.migration.reshard_formulas,
+        &advisor.tables::<PlanMigration>()?.reshard_formulas,
         virtual_shards,
         current,
         target,
@@ -972,7 +972,7 @@ impl Facts for ArgFacts<'_> {
 }
 
 fn choose_strategy(
-    catalog: &Catalog,
+    catalog: &MigrationPlaybook,
     args: &MigrationArgs,
     virtual_shards: u64,
     notes: &mut Vec<String>,
@@ -1063,10 +1063,13 @@ fn with_virtual_shards(text: &str, virtual_shards: u64) -> String {
 
 /// Plans the migration described by `args`.
 pub fn run(advisor: &Advisor, args: MigrationArgs) -> Result<MigrationPlan, ArgError> {
-    plan(&advisor.migration, args)
+    plan(advisor.tables::<PlanMigration>()?, args)
 }
 
-pub(crate) fn plan(catalog: &Catalog, args: MigrationArgs) -> Result<MigrationPlan, ArgError> {
+pub(crate) fn plan(
+    catalog: &MigrationPlaybook,
+    args: MigrationArgs,
+) -> Result<MigrationPlan, ArgError> {
     let virtual_shards = check_shards(&args)?;
     check_names(&args)?;
     let kind_plan = catalog
@@ -1414,9 +1417,9 @@ impl std::io::Write for ByteCount {
     }
 }
 
-/// The compact JSON size of a value, as the client receives it (`json::write` writes the
-/// same bytes as serde_json), counted without building the text: a large answer's size is
-/// known without a second copy of it in memory.
+/// The compact JSON size of a value, as the client receives it (serde_json writes the answer),
+/// counted without building the text: a large answer's size is known without a second copy of
+/// it in memory.
 fn json_size<T: Serialize>(value: &T) -> usize {
     let mut count = ByteCount(0);
     match serde_json::to_writer(&mut count, value) {
@@ -1519,6 +1522,11 @@ impl Tool for PlanMigration {
     const DESCRIPTION: &'static str = "Plan a migration (MySQL to Postgres, functional partition, shard, reshard on virtual shards, cache, replicas, multi-region): phases, steps, exit criteria, rollback, weeks; risks.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
+    type Tables = MigrationPlaybook;
+
+    fn load(knowledge: &Knowledge) -> Result<MigrationPlaybook, KnowledgeError> {
+        MigrationPlaybook::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: MigrationArgs) -> Result<MigrationPlan, ArgError> {
         run(advisor, args)

@@ -22,6 +22,7 @@ use crate::forecast_growth::{self, Forecast, ForecastArgs, GrowthArgs};
 use crate::markdown::{push_unique, sources};
 use crate::plan_capacity::{self, CapacityPlan, CostBasis, CostRange, PlanCapacityArgs};
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
+use crate::stages::Stages;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
 // The system to review and whatever else is known about it.
@@ -181,16 +182,19 @@ struct Addition {
     when_to_add: String,
 }
 
-/// The tables `scaling_report` reads itself, once.
-pub(crate) struct Catalog {
+/// The tables `scaling_report` reads itself, once: the sections, the cost table and the stage
+/// table (whose bands and ranges it quotes as `plan_capacity` and `diagnose_bottleneck` do), and
+/// the components each stage adds.
+pub struct ReportTemplate {
     titles: Vec<String>,
     sections_uri: String,
     costs: CostTable,
+    stages: Stages,
     additions: Vec<Addition>,
     additions_uri: String,
 }
 
-impl Catalog {
+impl ReportTemplate {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let table = knowledge.table("report-template", "sections")?;
         table.require_columns(&["order", "title", "contents"])?;
@@ -214,6 +218,7 @@ impl Catalog {
         let sections_uri = table.uri();
 
         let costs = CostTable::load(knowledge)?;
+        let stages = Stages::load(knowledge)?;
 
         let table = knowledge.table("scaling-stages", "growth-key-additions")?;
         table.require_columns(&["component", "purpose", "when_to_add"])?;
@@ -237,6 +242,7 @@ impl Catalog {
             titles,
             sections_uri,
             costs,
+            stages,
             additions_uri: table.uri(),
             additions,
         })
@@ -293,13 +299,11 @@ enum Presence {
     Unknown,
 }
 
-fn presence(advisor: &Advisor, args: &DiagnoseArgs, stage: u8, component: &str) -> Presence {
+fn presence(stages: &Stages, args: &DiagnoseArgs, stage: u8, component: &str) -> Presence {
     if let Some(stated) = flag_of(args, component) {
         return Presence::Stated(stated);
     }
-    let implied = advisor
-        .diagnose
-        .stages
+    let implied = stages
         .iter()
         .filter(|s| s.number <= stage)
         .any(|s| s.add.iter().any(|c| c == component));
@@ -743,16 +747,14 @@ fn list_or_none(items: &[String]) -> String {
 }
 
 fn current_section(
-    advisor: &Advisor,
+    stages: &Stages,
     args: &DiagnoseArgs,
     diagnosis: &Diagnosis,
     presences: &[(&'static str, Presence)],
 ) -> String {
     let mut out = String::new();
     let stage = &diagnosis.current_stage;
-    let description = advisor
-        .diagnose
-        .stages
+    let description = stages
         .iter()
         .find(|s| s.number == stage.number)
         .map(|s| s.architecture.clone())
@@ -914,16 +916,14 @@ fn datastore_text(choice: &DatastoreChoice) -> String {
 }
 
 fn recommended_section(
-    advisor: &Advisor,
+    stages: &Stages,
     diagnosis: &Diagnosis,
     target: &StageRef,
     diagram: &(Node, Vec<(String, String, &'static str)>),
     datastore: Option<&DatastoreChoice>,
 ) -> String {
     let mut out = String::new();
-    let description = advisor
-        .diagnose
-        .stages
+    let description = stages
         .iter()
         .find(|s| s.number == target.number)
         .map(|s| s.architecture.trim_end_matches('.').to_string())
@@ -1160,13 +1160,17 @@ struct CostInputs<'a> {
     components: &'a [ComponentToAdd],
 }
 
-fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<String>) -> CostImpact {
-    let catalog = &advisor.report;
+fn cost_impact(
+    catalog: &ReportTemplate,
+    input: &CostInputs<'_>,
+    sources: &mut Vec<String>,
+) -> CostImpact {
     let system_users = input.args.system.users;
     let capacity_users = input.args.capacity.as_ref().and_then(|c| c.users);
-    // Bands of a user count come from plan_capacity's rule, so both tools quote one band.
-    let stage_of = |users: u64| advisor.diagnose.stages.for_users(users as f64);
-    let current_band = system_users.map(|u| advisor.plan_capacity.cost_band(u, stage_of(u)));
+    // Bands of a user count come from the cost table's one rule (`CostTable::band`), so this
+    // report and plan_capacity quote one band.
+    let stage_of = |users: u64| catalog.stages.for_users(users as f64);
+    let current_band = system_users.map(|u| catalog.costs.band(u, stage_of(u)));
     let (projected, basis) = match (
         input.capacity.and_then(|c| c.monthly_cost_usd.clone()),
         capacity_users,
@@ -1177,7 +1181,7 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
         ),
         _ => match system_users {
             Some(users) => (
-                Some(advisor.plan_capacity.cost_band(users, stage_of(users))),
+                Some(catalog.costs.band(users, stage_of(users))),
                 format!("{} users (from `system.users`)", grouped(users)),
             ),
             None => (
@@ -1194,7 +1198,7 @@ fn cost_impact(advisor: &Advisor, input: &CostInputs<'_>, sources: &mut Vec<Stri
             ),
         },
     };
-    // `Catalog::load` requires a last band without bound, so every lookup finds one.
+    // `ReportTemplate::load` requires a last band without bound, so every lookup finds one.
     let projected = projected.unwrap_or(CostRange {
         low: 0,
         high: None,
@@ -1367,7 +1371,8 @@ fn risk_section(diagnosis: &Diagnosis, migrations: &[MigrationPlan]) -> String {
 
 /// Writes the report for `args`.
 pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
-    let catalog = &advisor.report;
+    let catalog = advisor.tables::<ScalingReport>()?;
+    let playbook = advisor.tables::<plan_migration::PlanMigration>()?;
     let mut missing_inputs = Vec::new();
     // The forecast first: its growth rate also gives the diagnosis its months to critical.
     let forecast = match needs(
@@ -1449,8 +1454,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             number: n.number,
             name: n.name.clone(),
         });
-    let target_min_users = advisor
-        .diagnose
+    let target_min_users = catalog
         .stages
         .iter()
         .find(|s| s.number == target.number)
@@ -1465,13 +1469,17 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
                 || diagnose_bottleneck::PRESENCE_FLAGS
                     .iter()
                     .any(|(_, p)| p == *c)
-                || advisor
-                    .diagnose
+                || catalog
                     .stages
                     .iter()
                     .any(|s| s.add.iter().chain(&s.also_consider).any(|x| x == *c))
         })
-        .map(|c| (*c, presence(advisor, &args.system, current.number, c)))
+        .map(|c| {
+            (
+                *c,
+                presence(&catalog.stages, &args.system, current.number, c),
+            )
+        })
         .collect();
     let present = |c: &str| presences.iter().any(|(n, p)| *n == c && is_present(*p));
 
@@ -1497,7 +1505,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             {
                 continue;
             }
-            let change = advisor.migration.component(component);
+            let change = playbook.component(component);
             let addition = catalog.additions.iter().find(|a| &a.component == component);
             let mut why = match role {
                 Role::Add => format!("{}.", next.reason.trim_end_matches('.')),
@@ -1521,7 +1529,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             });
             let migration = change.and_then(|c| c.kind);
             if let Some(change) = change {
-                push_unique(&mut sources, advisor.migration.components_uri.clone());
+                push_unique(&mut sources, playbook.components_uri.clone());
                 for uri in &change.see {
                     push_unique(&mut sources, uri.clone());
                 }
@@ -1601,7 +1609,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         "cost.change_low_usd, cost.change_high_usd",
     );
     let cost = cost_impact(
-        advisor,
+        catalog,
         &CostInputs {
             args: &args,
             diagnosis: &diagnosis,
@@ -1620,9 +1628,15 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         _ => false,
     } || !args.system.symptoms.is_empty();
     let bodies = [
-        current_section(advisor, &args.system, &diagnosis, &presences),
+        current_section(&catalog.stages, &args.system, &diagnosis, &presences),
         bottlenecks_section(&diagnosis, metrics_given),
-        recommended_section(advisor, &diagnosis, &target, &diagram, datastore.as_ref()),
+        recommended_section(
+            &catalog.stages,
+            &diagnosis,
+            &target,
+            &diagram,
+            datastore.as_ref(),
+        ),
         components_section(&diagnosis, &components_to_add),
         migration_section(&migrations, &components_to_add, capacity.as_ref())
             + &growth_for_migration(forecast.as_ref()),
@@ -1861,6 +1875,11 @@ impl Tool for ScalingReport {
     ];
     type Args = ReportArgs;
     type Output = Report;
+    type Tables = ReportTemplate;
+
+    fn load(knowledge: &Knowledge) -> Result<ReportTemplate, KnowledgeError> {
+        ReportTemplate::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         run(advisor, args)

@@ -243,7 +243,7 @@ struct SizingDefaults {
 }
 
 /// The tables `size_cache` applies, read once from the knowledge base.
-pub(crate) struct Catalog {
+pub struct CacheSizingTables {
     defaults: SizingDefaults,
     defaults_uri: String,
     formulas: Formulas,
@@ -307,7 +307,7 @@ fn ordered_rules<T>(
     }
 }
 
-impl Catalog {
+impl CacheSizingTables {
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         let vocabulary = vocabulary_of::<SizeCacheArgs>();
 
@@ -473,10 +473,10 @@ fn first_match<'a, T>(
 
 /// Sizes a cache described by `args`.
 pub fn run(advisor: &Advisor, args: SizeCacheArgs) -> Result<CacheSizing, ArgError> {
-    size(&advisor.size_cache, &args)
+    size(advisor.tables::<SizeCache>()?, &args)
 }
 
-fn size(catalog: &Catalog, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError> {
+fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError> {
     let formulas = &catalog.formulas;
     let mut workings = Vec::new();
     let mut defaults_applied = Vec::new();
@@ -812,6 +812,11 @@ impl Tool for SizeCache {
     const DESCRIPTION: &'static str = "Size a Redis or Memcached cache (memory, nodes, DB reads left at a hit ratio); write strategy, invalidation, TTL, stampede protection.";
     type Args = SizeCacheArgs;
     type Output = CacheSizing;
+    type Tables = CacheSizingTables;
+
+    fn load(knowledge: &Knowledge) -> Result<CacheSizingTables, KnowledgeError> {
+        CacheSizingTables::load(knowledge)
+    }
 
     fn run(advisor: &Advisor, args: SizeCacheArgs) -> Result<CacheSizing, ArgError> {
         run(advisor, args)
