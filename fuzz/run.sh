@@ -27,6 +27,16 @@ for target in "${targets[@]}"; do
     if [ "$target" = knowledge_document ]; then
         cp -n ../knowledge/docs/*.md "corpus/$target/" 2>/dev/null || true
     fi
+    # and, for arguments, every tool's example arguments (tools/fixtures/), as mode-0 inputs.
+    if [ "$target" = tool_arguments ]; then
+        python3 - "corpus/$target" <<'PY'
+import json, pathlib, sys
+for fixture in sorted(pathlib.Path("../tools/fixtures").glob("*.json")):
+    for example in json.loads(fixture.read_text()):
+        seed = pathlib.Path(sys.argv[1]) / f"fixture-{fixture.stem}-{example['name']}"
+        seed.write_bytes(b"\0" + json.dumps(example["arguments"]).encode())
+PY
+    fi
     echo "== $target: ${seconds}s"
     cargo fuzz run "$target" "corpus/$target" -- \
         -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 -max_len=8192 -print_final_stats=1

@@ -3,7 +3,8 @@
 #
 #   tests/run.sh
 #
-# Stages: build the binary, the Rust tests (cargo test --workspace --locked), the official MCP
+# Stages: build the binary, the Rust tests (cargo test --workspace --locked, then the e2e suite
+# again on each other protocol revision), the official MCP
 # Python SDK 2.x as a client (both of its modes), the MCP Inspector 2.x CLI as a client, the
 # streamable HTTP tests (SDK over HTTP, nginx + wrk load), the MCP conformance suite, the report
 # page in headless Chromium, and the packaging stage (wheel, bundle, cargo publish --dry-run, the
@@ -29,6 +30,12 @@ stage 2 "rust tests: cargo test --workspace --locked"
 LOGS=$(mktemp -d)
 trap 'rm -rf "$LOGS"' EXIT
 cargo test --workspace --locked 2>&1 | tee "$LOGS/cargo.log"
+# The end-to-end suite begins its sessions on 2025-11-25 above; run it again on the other
+# revisions served (tests/e2e/harness.rs reads SCALE_ADVISOR_E2E_REVISION).
+for revision in 2025-06-18 2026-07-28; do
+  echo "--> e2e on $revision"
+  SCALE_ADVISOR_E2E_REVISION=$revision cargo test -p scale-advisor --test e2e --locked 2>&1 | tee -a "$LOGS/cargo.log"
+done
 
 stage 3 "python: official MCP Python SDK client (tests/python/test_sdk_client.py)"
 PY_DIR=$ROOT/tests/python

@@ -5,20 +5,17 @@
 #[path = "../../fuzz/src/document.rs"]
 mod document;
 
+/// The kept inputs of one target, by file name, in a fixed order; fails when the folder is
+/// missing or empty.
 fn kept_inputs(target: &str) -> Vec<(String, Vec<u8>)> {
     let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("../fuzz/regressions")
         .join(target);
-    let mut inputs: Vec<(String, Vec<u8>)> = std::fs::read_dir(&dir)
-        .map(|entries| {
-            entries
-                .filter_map(Result::ok)
-                .map(|e| e.path())
-                .collect::<Vec<_>>()
-        })
-        .unwrap_or_default()
-        .into_iter()
-        .filter(|path| path.is_file() && path.file_name().is_some_and(|n| n != "README.md"))
+    let entries = std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e} (the kept inputs of `{target}`)", dir.display()));
+    let mut inputs: Vec<(String, Vec<u8>)> = entries
+        .map(|entry| entry.expect("a readable folder").path())
+        .filter(|path| path.is_file())
         .map(|path| {
             (
                 path.display().to_string(),
@@ -26,6 +23,8 @@ fn kept_inputs(target: &str) -> Vec<(String, Vec<u8>)> {
             )
         })
         .collect();
+    // A replay of nothing proves nothing: the folder must hold inputs.
+    assert!(!inputs.is_empty(), "{}: no kept inputs", dir.display());
     inputs.sort();
     inputs
 }
