@@ -13,7 +13,7 @@
 //! input thread reads and decodes lines, the writer thread writes the queued answers, whatever
 //! waits when it wakes in one write, so a pipelining client gets few large writes.
 
-use std::collections::HashSet;
+use std::collections::HashMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
@@ -78,8 +78,15 @@ struct Shared {
 
 #[derive(Default)]
 struct State {
-    /// Requests handed to rmcp and not answered yet, by id.
-    open: HashSet<RequestId>,
+    /// Requests handed to rmcp and not answered yet, by id: what they ask (see [`answer_kind`])
+    /// and the size their answer is expected to have.
+    open: HashMap<RequestId, (String, usize)>,
+    /// The sum of the open requests' expected answer sizes.
+    open_bytes: usize,
+    /// The size of the answers of late to each kind of request, in bytes: the largest seen,
+    /// decaying by an eighth with each smaller one. rmcp answers the open requests side by
+    /// side, so what they will queue must fit the output budget beside what waits already.
+    answer_sizes: HashMap<String, usize>,
     /// Answers waiting to be written, whole lines.
     queued: Vec<u8>,
     /// Bytes taken by the writer thread and not written yet.
@@ -107,20 +114,54 @@ impl Shared {
         self.to_writer.notify_one();
     }
 
-    /// Records a request handed to rmcp; false when a request with the same id is still
-    /// unanswered (rmcp would answer only one of the two).
-    fn open_request(&self, id: &RequestId) -> bool {
-        self.lock().open.insert(id.clone())
+    /// Records a request for rmcp once its answer, of the size answers of its kind had of late
+    /// (the whole budget for a kind not seen yet: it runs alone), fits the output budget beside
+    /// the open requests' and the queued answers; one request may always be open. Refused
+    /// (false) when a request with the same id is still unanswered (rmcp would answer only one
+    /// of the two); `Err` when stdout has failed.
+    fn open_request(&self, id: &RequestId, kind: String) -> Result<bool, ()> {
+        let mut state = self.lock();
+        if state.open.contains_key(id) {
+            return Ok(false);
+        }
+        let expected = state
+            .answer_sizes
+            .get(&kind)
+            .copied()
+            .unwrap_or(OUTPUT_BUDGET);
+        loop {
+            if state.broken {
+                return Err(());
+            }
+            let queued = state.queued.len() + state.writing;
+            if state.open.is_empty() || queued + state.open_bytes + expected <= OUTPUT_BUDGET {
+                break;
+            }
+            state = self
+                .to_input
+                .wait(state)
+                .unwrap_or_else(PoisonError::into_inner);
+        }
+        state.open_bytes += expected;
+        state.open.insert(id.clone(), (kind, expected));
+        Ok(true)
     }
 
-    fn close_request(&self, id: &RequestId) {
-        if self.lock().open.remove(id) {
+    /// Forgets an open request; `answer` is the size of its answer, if it had one.
+    fn close_request(&self, id: &RequestId, answer: Option<usize>) {
+        let mut state = self.lock();
+        if let Some((kind, expected)) = state.open.remove(id) {
+            state.open_bytes -= expected;
+            if let Some(bytes) = answer {
+                let size = state.answer_sizes.entry(kind).or_insert(0);
+                *size = bytes.max(*size - *size / 8);
+            }
             self.to_input.notify_all();
         }
     }
 
-    /// Waits until another request may be read: fewer than `max_in_flight` open and the queue
-    /// within its budget. False when stdout has failed.
+    /// Waits until another line may be read: fewer than `max_in_flight` requests open and the
+    /// queue within its budget. False when stdout has failed.
     fn wait_for_room(&self, max_in_flight: usize) -> bool {
         let mut state = self.lock();
         loop {
@@ -390,8 +431,14 @@ impl<R: Read> Input<R> {
                     };
                     return Err(encode_error(Some(request.id), error));
                 }
-                if !self.shared.open_request(&request.id) {
-                    return Err(duplicate_id(&request.id));
+                match self
+                    .shared
+                    .open_request(&request.id, answer_kind(&request.request))
+                {
+                    Ok(true) => {}
+                    Ok(false) => return Err(duplicate_id(&request.id)),
+                    // stdout has failed: the reading loop stops at its next turn.
+                    Err(()) => return Ok(None),
                 }
                 if !self.session_started && starts_session(&request.request) {
                     self.session_started = true;
@@ -412,7 +459,7 @@ impl<R: Read> Input<R> {
                     &notification.notification
                     && let Some(id) = &cancelled.params.request_id
                 {
-                    self.shared.close_request(id);
+                    self.shared.close_request(id, None);
                 }
                 Ok(Some(JsonRpcMessage::Notification(notification)))
             }
@@ -448,6 +495,15 @@ fn duplicate_id(id: &RequestId) -> Vec<u8> {
     );
     encode_error(Some(id.clone()), ErrorData::invalid_request(message, None))
 }
+/// What a request asks, for the sizes of answers (see `State::answer_sizes`): the tool for a
+/// call (a reshard plan is a megabyte, a diagnosis a few kilobytes), else the method.
+fn answer_kind(request: &ClientRequest) -> String {
+    match request {
+        ClientRequest::CallToolRequest(call) => format!("tools/call {}", call.params.name),
+        other => other.method().to_string(),
+    }
+}
+
 /// Whether rmcp leaves its handshake stage on this request: `initialize`, or a request of the
 /// handshake-free revision carrying complete `_meta` with a version the server serves (ping
 /// and `server/discover` are answered without leaving it).
@@ -568,7 +624,8 @@ impl Transport<RoleServer> for StdioTransport {
             Err(std::io::Error::other("an answer could not be serialized"))
         };
         if let Some(id) = answered {
-            self.shared.close_request(&id);
+            self.shared
+                .close_request(&id, sent.is_ok().then_some(line.len()));
         }
         std::future::ready(sent)
     }

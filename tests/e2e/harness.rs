@@ -127,7 +127,21 @@ impl Server {
         stdin.flush().expect("flush");
     }
 
+    /// Sends a message; in a 2026-07-28 session a request without `_meta` of its own gets the
+    /// session's, as a client of that revision sends it.
     pub fn send(&mut self, message: &Value) {
+        let mut message = message.clone();
+        if let Some(meta) = &self.meta
+            && message.get("id").is_some()
+            && message.get("method").is_some_and(Value::is_string)
+        {
+            let params = message
+                .as_object_mut()
+                .map(|m| m.entry("params").or_insert_with(|| json!({})));
+            if let Some(Value::Object(params)) = params {
+                params.entry("_meta").or_insert_with(|| meta.clone());
+            }
+        }
         self.send_line(&message.to_string());
     }
 
@@ -168,10 +182,7 @@ impl Server {
     }
 
     /// Sends a request (with the session's `_meta`, if any) and returns its id.
-    pub fn send_request(&mut self, method: &str, mut params: Value) -> i64 {
-        if let (Some(meta), Some(object)) = (&self.meta, params.as_object_mut()) {
-            object.entry("_meta").or_insert_with(|| meta.clone());
-        }
+    pub fn send_request(&mut self, method: &str, params: Value) -> i64 {
         let id = self.fresh_id();
         self.send(&json!({"jsonrpc": "2.0", "id": id, "method": method, "params": params}));
         id

@@ -1206,6 +1206,9 @@ fn ten_megabyte_strings_are_refused_promptly_and_briefly() {
 fn a_line_over_the_limit_is_refused_with_bounded_memory() {
     let mut server = Server::start();
     let pid = server.pid();
+    // The baseline is a session that has served a request (a 2026-07-28 session has served
+    // none after start).
+    assert!(server.request("ping", json!({}))["result"].is_object());
     let before = Memory::of(pid);
     // 17 MiB, over the default limit of 16 MiB, sent in pieces as a pipe delivers it.
     let limit = 16 * 1024 * 1024;
