@@ -236,6 +236,25 @@ fn binary_tools() -> Vec<(String, String)> {
         .collect()
 }
 
+/// The tool tables a person or a model reads first name every tool the binary lists: a new
+/// tool fails here until the README and the skill say when to use it.
+#[test]
+fn the_readme_and_the_skill_name_every_tool() {
+    let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
+    let skill = std::fs::read_to_string(root().join("server/skill.md")).expect("server/skill.md");
+    for (name, _) in binary_tools() {
+        let row = format!("| `{name}` |");
+        assert!(
+            readme.lines().any(|line| line.starts_with(&row)),
+            "README.md has no row `{row}` in its tool table"
+        );
+        assert!(
+            skill.contains(&format!("| `{name}` |")),
+            "server/skill.md does not say when to call `{name}`"
+        );
+    }
+}
+
 #[test]
 fn the_bundle_manifest_lists_the_binarys_tools_and_version() {
     let manifest = read_json("packaging/mcpb/manifest.json");
