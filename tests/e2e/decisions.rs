@@ -6,7 +6,7 @@ use serde_json::{Value, json};
 
 use crate::harness::Server;
 
-type Names = &'static [&'static str];
+use crate::cases::{Names, model_cases, queue_cases, store_cases};
 
 fn list(value: &Value, key: &str) -> Vec<String> {
     value
@@ -32,44 +32,16 @@ fn assert_path(result: &Value, asked: usize, context: &Value) {
     }
 }
 
-/// (arguments, store, category, questions asked, decided_by, traded away)
-type StoreCase = (Value, &'static str, &'static str, usize, Names, Names);
-
-#[rustfmt::skip]
-fn datastore_cases() -> Vec<StoreCase> {
-    vec![
-        (json!({"needs_acid": true, "multi_region": true}), "CockroachDB", "distributed_sql", 1, &["needs_acid", "multi_region"], &[]),
-        (json!({"needs_acid": true}), "PostgreSQL", "relational", 2, &["needs_acid"], &[]),
-        (json!({"analytics": true}), "ClickHouse", "columnar", 3, &["analytics"], &[]),
-        (json!({"complex_queries": true}), "PostgreSQL", "relational", 4, &["complex_queries"], &[]),
-        (json!({"flexible_schema": true}), "MongoDB", "document", 5, &["flexible_schema"], &[]),
-        (json!({"write_heavy": true}), "Cassandra", "wide_column", 6, &["write_heavy"], &[]),
-        (json!({"time_series": true}), "Cassandra", "wide_column", 6, &["time_series"], &[]),
-        (json!({"ultra_low_latency": true}), "Redis", "in_memory", 7, &["ultra_low_latency"], &[]),
-        (json!({"full_text_search": true}), "Elasticsearch", "search", 8, &["full_text_search"], &[]),
-        (json!({}), "DynamoDB", "key_value", 9, &[], &[]),
-        // Each rule beats the ones after it.
-        (json!({"needs_acid": true, "multi_region": true, "analytics": true, "flexible_schema": true}), "CockroachDB", "distributed_sql", 1, &["needs_acid", "multi_region"], &["flexible_schema"]),
-        (json!({"needs_acid": true, "analytics": true, "complex_queries": true}), "PostgreSQL", "relational", 2, &["needs_acid"], &[]),
-        (json!({"analytics": true, "complex_queries": true, "flexible_schema": true}), "ClickHouse", "columnar", 3, &["analytics"], &["flexible_schema"]),
-        (json!({"complex_queries": true, "flexible_schema": true, "write_heavy": true}), "PostgreSQL", "relational", 4, &["complex_queries"], &["flexible_schema", "write_heavy"]),
-        (json!({"flexible_schema": true, "time_series": true, "ultra_low_latency": true}), "MongoDB", "document", 5, &["flexible_schema"], &["time_series"]),
-        (json!({"write_heavy": true, "ultra_low_latency": true, "full_text_search": true}), "Cassandra", "wide_column", 6, &["write_heavy"], &[]),
-        (json!({"ultra_low_latency": true, "full_text_search": true, "serverless": true}), "Redis", "in_memory", 7, &["ultra_low_latency"], &["serverless"]),
-        (json!({"full_text_search": true, "read_heavy": true}), "Elasticsearch", "search", 8, &["full_text_search"], &[]),
-        (json!({"multi_region": true, "serverless": true, "reads_per_sec": 5000, "writes_per_sec": 50}), "DynamoDB", "key_value", 9, &[], &[]),
-    ]
-}
-
 #[test]
 fn choose_datastore_every_rule_and_its_precedence() {
     let mut server = Server::start();
-    for (args, name, category, asked, decided_by, traded) in datastore_cases() {
+    for (args, name, category, asked, decided_by, complements, traded) in store_cases() {
         let result = server.call_ok("choose_datastore", args.clone());
         assert_eq!(result["recommendation"]["name"], name, "{args}: {result}");
         assert_eq!(result["recommendation"]["category"], category, "{args}");
         assert_path(&result, asked, &args);
         assert_eq!(result["decided_by"], json!(decided_by), "{args}");
+        assert_eq!(list(&result["complements"], "need"), complements, "{args}");
         assert_eq!(list(&result["traded_away"], "need"), traded, "{args}");
         for alternative in result["alternatives"].as_array().unwrap() {
             for field in [
@@ -113,29 +85,6 @@ fn choose_datastore_complements_and_warnings() {
     let result = server.call_ok("choose_datastore", args);
     assert_eq!(result["recommendation"]["name"], "Redis");
     assert_eq!(list(&result["complements"], "name"), ["Elasticsearch"]);
-}
-
-/// (arguments, broker, delivery, questions asked, decided_by, traded away)
-type QueueCase = (Value, &'static str, &'static str, usize, Names, Names);
-
-#[rustfmt::skip]
-fn queue_cases() -> Vec<QueueCase> {
-    vec![
-        (json!({"needs_replay": true}), "Kafka", "exactly_once", 1, &["needs_replay"], &[]),
-        (json!({"exactly_once": true}), "Kafka", "exactly_once", 1, &["exactly_once"], &[]),
-        (json!({"complex_routing": true}), "RabbitMQ", "at_least_once", 2, &["complex_routing"], &[]),
-        (json!({"serverless": true, "cloud": "aws"}), "AWS SQS", "at_least_once", 3, &["serverless", "cloud"], &[]),
-        (json!({"serverless": true, "cloud": "gcp"}), "Google Pub/Sub", "at_least_once", 4, &["serverless", "cloud"], &[]),
-        (json!({"fan_out": true, "cloud": "gcp"}), "Google Pub/Sub", "at_least_once", 4, &["fan_out", "cloud"], &[]),
-        (json!({}), "Redis", "at_most_once", 5, &[], &[]),
-        // Precedence.
-        (json!({"exactly_once": true, "complex_routing": true, "serverless": true, "cloud": "aws"}), "Kafka", "exactly_once", 1, &["exactly_once"], &["complex_routing", "serverless"]),
-        (json!({"complex_routing": true, "serverless": true, "cloud": "gcp"}), "RabbitMQ", "at_least_once", 2, &["complex_routing"], &["serverless"]),
-        (json!({"serverless": true, "fan_out": true, "cloud": "aws"}), "AWS SQS", "at_least_once", 3, &["serverless", "cloud"], &["fan_out"]),
-        (json!({"fan_out": true, "cloud": "aws"}), "Redis", "at_most_once", 5, &[], &[]),
-        (json!({"serverless": true, "cloud": "azure"}), "Redis", "at_most_once", 5, &[], &["serverless"]),
-        (json!({"serverless": true, "cloud": "none", "messages_per_sec": 200}), "Redis", "at_most_once", 5, &[], &["serverless"]),
-    ]
 }
 
 #[test]
@@ -196,33 +145,17 @@ fn at_most_once_warns_when_a_message_cannot_be_lost() {
     );
 }
 
-/// (arguments, model, cap, pacelc, questions asked)
-type ModelCase = (Value, &'static str, &'static str, &'static str, usize);
-
-#[rustfmt::skip]
-fn consistency_cases() -> Vec<ModelCase> {
-    vec![
-        (json!({"strong_consistency_required": true}), "linearizable", "CP", "PC/EC", 1),
-        (json!({"needs_causal_ordering": true}), "causal", "AP", "PA/EL", 2),
-        (json!({"read_your_writes_critical": true}), "read_your_writes", "AP", "PA/EL", 3),
-        (json!({"availability_during_partition": true}), "eventual", "AP", "PA/EL", 4),
-        (json!({}), "eventual", "AP", "PA/EL", 5),
-        (json!({"strong_consistency_required": true, "needs_causal_ordering": true, "read_your_writes_critical": true, "availability_during_partition": true}), "linearizable", "CP", "PC/EC", 1),
-        (json!({"needs_causal_ordering": true, "read_your_writes_critical": true, "availability_during_partition": true}), "causal", "AP", "PA/EL", 2),
-        (json!({"read_your_writes_critical": true, "availability_during_partition": true}), "read_your_writes", "AP", "PA/EL", 3),
-        (json!({"app_resolves_conflicts": true, "multi_region": true}), "eventual", "AP", "PA/EL", 5),
-    ]
-}
-
 #[test]
 fn pick_consistency_model_every_rule_and_its_precedence() {
     let mut server = Server::start();
-    for (args, model, cap, pacelc, asked) in consistency_cases() {
+    for (args, model, cap, pacelc, asked, decided_by, traded) in model_cases() {
         let result = server.call_ok("pick_consistency_model", args.clone());
         assert_eq!(result["model"], model, "{args}: {result}");
         assert_eq!(result["cap"], cap, "{args}");
         assert_eq!(result["pacelc"], pacelc, "{args}");
         assert_path(&result, asked, &args);
+        assert_eq!(result["decided_by"], json!(decided_by), "{args}");
+        assert_eq!(list(&result["traded_away"], "need"), traded, "{args}");
         assert!(
             !result["mechanisms"].as_array().unwrap().is_empty(),
             "{args}"

@@ -545,9 +545,10 @@ fn bad_arguments_are_refused_by_name() {
     }
     // A literal NaN (as Python's json.dumps writes it) is refused by field, not as a parse error.
     let id = server.fresh_id();
-    server.send_line(&format!(
+    let line = format!(
         r#"{{"jsonrpc":"2.0","id":{id},"method":"tools/call","params":{{"name":"diagnose_bottleneck","arguments":{{"db_cpu_pct":NaN}}}}}}"#
-    ));
+    );
+    server.send_line(&server.stamp_line(&line));
     let response = server.response_to(&json!(id));
     assert_eq!(response["result"]["isError"], true, "{response}");
     let text = response["result"]["content"][0]["text"].as_str().unwrap();

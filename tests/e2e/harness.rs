@@ -46,6 +46,10 @@ pub fn handshake_free_meta() -> Value {
     })
 }
 
+/// 2026-07-28 has no `ping` inside a session (rmcp answers it "method not found"); the
+/// tests' liveness check there is this request instead, answered with a result just the same.
+const LIVENESS: &str = "server/discover";
+
 pub struct Server {
     child: Child,
     stdin: Option<ChildStdin>,
@@ -127,6 +131,61 @@ impl Server {
         stdin.flush().expect("flush");
     }
 
+    /// A request line as a client of the session's revision writes it: in a 2026-07-28
+    /// session, the session's `_meta` goes into `params`, and a `ping` becomes [`LIVENESS`] (the text is otherwise kept, so that
+    /// malformed or unusual lines stay what they are). Other lines are returned as they are.
+    pub fn stamp(&self, line: &[u8]) -> Vec<u8> {
+        let Some(meta) = &self.meta else {
+            return line.to_vec();
+        };
+        let text = String::from_utf8_lossy(line);
+        if !text.trim_start().starts_with('{')
+            || !text.contains("\"method\"")
+            || !text.contains("\"id\"")
+            || text.contains("\"_meta\"")
+        {
+            return line.to_vec();
+        }
+        let text = text
+            .replacen(
+                "\"method\":\"ping\"",
+                &format!("\"method\":\"{LIVENESS}\""),
+                1,
+            )
+            .replacen(
+                "\"method\": \"ping\"",
+                &format!("\"method\": \"{LIVENESS}\""),
+                1,
+            );
+        let stamped = match text.find("\"params\":{") {
+            Some(at) => {
+                let at = at + "\"params\":{".len();
+                let rest = &text[at..];
+                let comma = if rest.trim_start().starts_with('}') {
+                    ""
+                } else {
+                    ","
+                };
+                format!("{}\"_meta\":{meta}{comma}{rest}", &text[..at])
+            }
+            None if !text.contains("\"params\"") => {
+                let at = text.find('{').unwrap_or(0) + 1;
+                format!(
+                    "{}\"params\":{{\"_meta\":{meta}}},{}",
+                    &text[..at],
+                    &text[at..]
+                )
+            }
+            None => return line.to_vec(),
+        };
+        stamped.into_bytes()
+    }
+
+    /// [`Server::stamp`] for a line of text.
+    pub fn stamp_line(&self, line: &str) -> String {
+        String::from_utf8_lossy(&self.stamp(line.as_bytes())).into_owned()
+    }
+
     /// Sends a message; in a 2026-07-28 session a request without `_meta` of its own gets the
     /// session's, as a client of that revision sends it.
     pub fn send(&mut self, message: &Value) {
@@ -135,6 +194,9 @@ impl Server {
             && message.get("id").is_some()
             && message.get("method").is_some_and(Value::is_string)
         {
+            if message["method"] == "ping" {
+                message["method"] = json!(LIVENESS);
+            }
             let params = message
                 .as_object_mut()
                 .map(|m| m.entry("params").or_insert_with(|| json!({})));

@@ -1,6 +1,8 @@
 //! End-to-end tests: each starts the real `scale-advisor` binary and speaks newline-delimited
 //! JSON-RPC to it over stdio, exactly as an MCP client does.
 
+#[path = "../../tools/tests/shared/decision_cases.rs"]
+mod cases;
 #[path = "../../tools/fixtures/examples.rs"]
 mod examples;
 mod harness;

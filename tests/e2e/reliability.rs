@@ -70,12 +70,14 @@ impl Prober {
         self.probes += 1;
         self.pings += 1;
         let ping = json!(format!("ping-{}", self.pings));
-        let mut line = bytes.to_vec();
+        let mut line = self.server.stamp(bytes);
         line.push(b'\n');
         line.extend_from_slice(
-            json!({"jsonrpc": "2.0", "id": ping, "method": "ping"})
-                .to_string()
-                .as_bytes(),
+            &self.server.stamp(
+                json!({"jsonrpc": "2.0", "id": ping, "method": "ping"})
+                    .to_string()
+                    .as_bytes(),
+            ),
         );
         line.push(b'\n');
         self.server.send_bytes(&line);
@@ -1306,12 +1308,16 @@ fn pipelined_calls(count: usize, pings: bool) -> (usize, Memory, Duration) {
     for i in 0..count {
         let (tool, base) = &bases[i % bases.len()];
         let id = json!(i + 1);
-        lines.push_str(&call_line(&id, tool, base));
+        lines.push_str(&server.stamp_line(&call_line(&id, tool, base)));
         lines.push('\n');
         expected.insert(id.to_string(), 0);
         if pings {
             let ping = json!(format!("ping-{i}"));
-            lines.push_str(&json!({"jsonrpc": "2.0", "id": ping, "method": "ping"}).to_string());
+            lines.push_str(
+                &server.stamp_line(
+                    &json!({"jsonrpc": "2.0", "id": ping, "method": "ping"}).to_string(),
+                ),
+            );
             lines.push('\n');
             expected.insert(ping.to_string(), 0);
         }
@@ -1390,7 +1396,11 @@ fn duplicate_ids_in_flight_are_refused_not_lost() {
     let mut stdin = server.take_stdin();
     let line = format!(
         "{}\n",
-        call_line(&json!(7), "diagnose_bottleneck", &json!({"users": 5}))
+        server.stamp_line(&call_line(
+            &json!(7),
+            "diagnose_bottleneck",
+            &json!({"users": 5})
+        ))
     );
     let writer = std::thread::spawn(move || {
         stdin.write_all(line.repeat(500).as_bytes()).expect("write");
@@ -1456,11 +1466,12 @@ fn eof_in_the_middle_of_a_line_exits_zero_promptly() {
     // Requests still in flight at EOF are answered before the exit.
     let mut server = Server::start();
     for i in 0..100 {
-        server.send_line(&call_line(
+        let line = server.stamp_line(&call_line(
             &json!(i),
             "diagnose_bottleneck",
             &json!({"users": i}),
         ));
+        server.send_line(&line);
     }
     server.send_bytes(br#"{"jsonrpc":"2.0","id":"cut","#);
     drop(server.take_stdin());
