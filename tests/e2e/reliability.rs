@@ -1583,7 +1583,6 @@ fn a_client_that_stops_reading_does_not_grow_the_server() {
 }
 
 #[test]
-#[ignore = "known: calls sent before the initialize answer go to rmcp, which has no output budget (memory grows ~13 MB/s while nobody reads); bounded on branch one-path, not merged"]
 fn large_answers_to_a_client_that_stops_reading_stay_bounded() {
     // The largest answers come from plan_migration's reshard in `detail: full`: a shard map of
     // 4,096 shards (the most accepted) is 500 KB of JSON (the cap of contract §6) plus its
