@@ -71,6 +71,9 @@ struct Shared {
     to_input: Condvar,
     /// Wakes `receive` when stdout fails, so that rmcp ends while stdin is still open.
     gone: Notify,
+    /// Wakes `receive` to give memory back on rmcp's thread: the answer's parts were built and
+    /// freed there, and mimalloc returns a thread's freed pages only when that thread collects.
+    give_back_on_rmcp: Notify,
     /// A line of more than [`LARGE_BYTES`] was read since memory was last given back: once
     /// its answer is written, the request is gone and its memory can go back to the system.
     large_since_give_back: AtomicBool,
@@ -227,6 +230,7 @@ fn write_loop(shared: &Shared, mut output: Box<dyn Write + Send>) {
         }
         if shared.large_since_give_back.swap(false, Ordering::Relaxed) || large_batch {
             memory::give_back();
+            shared.give_back_on_rmcp.notify_one();
         }
         let mut state = shared.lock();
         state.writing = 0;
@@ -565,6 +569,7 @@ where
         to_writer: Condvar::new(),
         to_input: Condvar::new(),
         gone: Notify::new(),
+        give_back_on_rmcp: Notify::new(),
         large_since_give_back: AtomicBool::new(false),
     });
     let (to_rmcp, from_input) = mpsc::channel(64);
@@ -634,10 +639,14 @@ impl Transport<RoleServer> for StdioTransport {
         if self.shared.is_broken() {
             return None;
         }
-        // Both branches are cancel-safe: rmcp drops this future whenever another branch wins.
-        tokio::select! {
-            message = self.from_input.recv() => message,
-            () = self.shared.gone.notified() => None,
+        // Every branch is cancel-safe: rmcp drops this future whenever another branch wins (a
+        // give-back request left unread then waits as a permit for the next call).
+        loop {
+            tokio::select! {
+                message = self.from_input.recv() => return message,
+                () = self.shared.gone.notified() => return None,
+                () = self.shared.give_back_on_rmcp.notified() => memory::give_back(),
+            }
         }
     }
 

@@ -1759,7 +1759,7 @@ fn memory_is_given_back_after_the_largest_line_and_the_largest_answer() {
         ("a 16 MiB line", (16 << 20) - 4096),
     ] {
         let arguments = json!({"kind": "database_switch", "from": "é".repeat(length / 2)});
-        let line = call_line(&json!(what), "plan_migration", &arguments);
+        let line = server.stamp_line(&call_line(&json!(what), "plan_migration", &arguments));
         assert!(line.len() < 16 << 20, "{} bytes", line.len());
         server.send_line(&line);
         let answer = server.response_to(&json!(what));
@@ -1785,7 +1785,8 @@ fn memory_is_given_back_after_the_largest_line_and_the_largest_answer() {
     // plus its concise markdown.
     let largest = json!({"kind": "reshard", "current_shards": 1, "target_shards": 4096, "virtual_shards": 65536, "detail": "full"});
     let id = json!("largest");
-    server.send_line(&call_line(&id, "plan_migration", &largest));
+    let line = server.stamp_line(&call_line(&id, "plan_migration", &largest));
+    server.send_line(&line);
     let answer = server.response_to(&id);
     let size = answer.to_string().len();
     assert!(size > 500_000, "the largest answer is {size} bytes");
