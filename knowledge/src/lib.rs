@@ -392,7 +392,7 @@ mod tests {
         let slugs: Vec<&str> = knowledge.documents().iter().map(Document::slug).collect();
         let embedded: Vec<&str> = EMBEDDED.iter().map(|(slug, _)| *slug).collect();
         // The required documents first, in their order, then the embedded extras.
-        assert_eq!(slugs[..REQUIRED_SLUGS.len()], REQUIRED_SLUGS);
+        assert_eq!(&slugs[..REQUIRED_SLUGS.len()], REQUIRED_SLUGS);
         assert_eq!(slugs, embedded);
         for document in knowledge.documents() {
             assert!(!document.title().is_empty());
