@@ -56,7 +56,8 @@ struct Cli {
     #[arg(long, value_name = "NAME")]
     tool: Option<String>,
 
-    /// The tool's arguments as a JSON object.
+    /// The tool's arguments as a JSON object (default for scale-advisor: the first example of
+    /// `tools/fixtures/<tool>.json`).
     #[arg(long, value_name = "JSON")]
     args: Option<String>,
 
@@ -134,6 +135,10 @@ struct Entry {
     tool: String,
     #[serde(default = "empty_object")]
     arguments: Value,
+    /// Call the tool with the first example of `tools/fixtures/<tool>.json` (scale-advisor's
+    /// own tools) instead of `arguments`.
+    #[serde(default)]
+    fixture: bool,
     #[serde(default)]
     cold_runs: Option<usize>,
     #[serde(default)]
@@ -148,10 +153,29 @@ fn empty_object() -> Value {
     Value::Object(serde_json::Map::new())
 }
 
-/// What scale-advisor is asked by default: a mid-sized system with a busy, poorly cached
-/// database, which fires several findings (a typical, not a trivial, answer).
+/// What scale-advisor is asked by default: the first example of `diagnose_bottleneck`'s
+/// fixture, a mid-sized system with a busy, poorly cached database, which fires several
+/// findings (a typical, not a trivial, answer).
 const DEFAULT_TOOL: &str = "diagnose_bottleneck";
-const DEFAULT_ARGUMENTS: &str = r#"{"users": 50000, "has_cache": true, "db_cpu_pct": 75, "cache_hit_rate_pct": 65, "read_pct": 90, "p95_latency_ms": 350}"#;
+
+/// The first example arguments of one of scale-advisor's tools, from `tools/fixtures/`, the
+/// one list the tests, benches and fuzz seeds read too.
+fn fixture_arguments(tool: &str) -> anyhow::Result<Value> {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../tools/fixtures")
+        .join(format!("{tool}.json"));
+    let text = std::fs::read_to_string(&path)
+        .with_context(|| format!("reading the fixture {}", path.display()))?;
+    let examples: Value = serde_json::from_str(&text)
+        .with_context(|| format!("reading the fixture {}", path.display()))?;
+    match examples.pointer("/0/arguments") {
+        Some(arguments) if arguments.is_object() => Ok(arguments.clone()),
+        _ => bail!(
+            "{}: the first example has no object `arguments`",
+            path.display()
+        ),
+    }
+}
 
 /// A server to measure and how.
 struct Target {
@@ -356,18 +380,24 @@ fn run(cli: &Cli) -> anyhow::Result<()> {
                 label: entry.label,
                 launch: launch(entry.command),
                 workload: Workload {
+                    arguments: if entry.fixture {
+                        fixture_arguments(&entry.tool)?
+                    } else {
+                        entry.arguments
+                    },
                     tool: entry.tool,
-                    arguments: entry.arguments,
                 },
                 counts,
             });
         }
     } else if cli.release_binary {
         let binary = release_binary()?;
-        let workload = Workload {
-            tool: cli.tool.clone().unwrap_or_else(|| DEFAULT_TOOL.into()),
-            arguments: parse_arguments(cli.args.as_deref().unwrap_or(DEFAULT_ARGUMENTS))?,
+        let tool = cli.tool.clone().unwrap_or_else(|| DEFAULT_TOOL.into());
+        let arguments = match cli.args.as_deref() {
+            Some(text) => parse_arguments(text)?,
+            None => fixture_arguments(&tool)?,
         };
+        let workload = Workload { tool, arguments };
         if !cli.sweep_in_flight.is_empty() {
             println!("{}\n", report::machine());
             println!(
