@@ -118,13 +118,13 @@ pub struct DiagnoseArgs {
     /// Failed requests, %.
     #[schemars(range(min = 0, max = 100))]
     pub error_rate_pct: Option<f64>,
-    /// Busiest shard's load / mean shard load.
+    /// Busiest / mean shard load, with sharded.
     #[schemars(range(min = 1))]
     pub shard_skew_ratio: Option<f64>,
     /// Tables fall into groups rarely joined.
     #[serde(default)]
     pub independent_table_groups: bool,
-    /// Components all shards use, e.g. cache.
+    /// Components all shards use (e.g. cache), with sharded.
     #[serde(default)]
     pub shared_across_shards: Vec<String>,
     /// Failure modes observed.
