@@ -92,7 +92,8 @@ impl Offer {
                         Some(Cow::Borrowed(tool.description)),
                         Arc::new(tool.input_schema.clone()),
                     )
-                    .with_title(tool.title)
+                    // No `title`: a client shows the name, and the nine titles cost 270 bytes
+                    // of every listing (issue 12); `scale-advisor tools` prints them.
                     .with_raw_output_schema(Arc::new(tool.output_schema.clone()))
                     .with_annotations(annotations),
                 );

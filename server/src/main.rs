@@ -330,6 +330,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                         serde_json::json!({
                             "name": t.name, "title": t.title, "description": t.description,
                             "inputSchema": t.input_schema, "outputSchema": t.output_schema,
+                            "resultFields": t.result_fields,
                         })
                     })
                     .collect();

@@ -39,7 +39,8 @@ pub fn link(tool: Tool) -> Tool {
         .unwrap_or_else(|| MetaObject(JsonObject::new()));
     meta.0.insert(
         "ui".into(),
-        json!({ "resourceUri": URI, "visibility": ["model", "app"] }),
+        // No `visibility`: its default is both the model and the app.
+        json!({ "resourceUri": URI }),
     );
     tool.with_meta(meta)
 }

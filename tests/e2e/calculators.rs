@@ -71,9 +71,7 @@ fn tools_list_describes_both_calculators() {
                 "{name}.{field} is described"
             );
         }
-        let output = tool["outputSchema"]["properties"]
-            .as_object()
-            .expect("output properties");
+        let output = crate::harness::result_fields(name);
         for field in ["workings", "sources", "defaults_applied"] {
             assert!(
                 output.contains_key(field),

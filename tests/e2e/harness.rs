@@ -367,3 +367,19 @@ impl Server {
         }
     }
 }
+
+/// Each tool's result fields and their JSON types, as `scale-advisor tools --json` prints them
+/// (`resultFields`; `tools/list` advertises only the fields every result carries).
+pub fn result_fields(tool: &str) -> serde_json::Map<String, Value> {
+    let output = Command::new(BINARY)
+        .args(["tools", "--json"])
+        .output()
+        .expect("tools --json runs");
+    let tools: Value = serde_json::from_slice(&output.stdout).expect("tools --json is JSON");
+    tools
+        .as_array()
+        .and_then(|tools| tools.iter().find(|t| t["name"] == tool))
+        .and_then(|t| t["resultFields"]["properties"].as_object())
+        .unwrap_or_else(|| panic!("{tool} has resultFields"))
+        .clone()
+}

@@ -12,8 +12,6 @@ use crate::harness::Server;
 
 /// The most bytes the `tools/list` answer may take with all nine tools (issue 12).
 const TOOLS_LIST_MAX_BYTES: usize = 18_432;
-/// Room kept in that budget for `forecast_growth` while it is not listed yet.
-const FORECAST_ROOM_BYTES: usize = 2_048;
 const CONCISE_MAX_BYTES: usize = 100_000;
 const FULL_MAX_BYTES: usize = 500_000;
 const SUMMARY_MAX_CHARS: usize = 400;
@@ -243,11 +241,17 @@ fn is_type(value: &Value, kind: &str) -> bool {
     }
 }
 
-/// The result's top-level fields have the types its advertised output schema gives.
+/// The result carries the fields its advertised output schema requires, and its top-level
+/// fields have the types `tools --json` gives them.
 fn assert_fits_output_schema(tool: &Value, result: &Value, what: &str) {
-    let properties = tool["outputSchema"]["properties"]
-        .as_object()
-        .expect("an output schema");
+    for field in tool["outputSchema"]["required"]
+        .as_array()
+        .expect("required")
+    {
+        let field = field.as_str().expect("a name");
+        assert!(result.get(field).is_some(), "{what}: no required `{field}`");
+    }
+    let properties = crate::harness::result_fields(tool["name"].as_str().expect("a name"));
     for (field, value) in result.as_object().expect("an object result") {
         let shape = properties
             .get(field)
@@ -628,7 +632,6 @@ fn detail_refuses_any_other_value_naming_field_value_and_choices() {
 }
 
 #[test]
-#[ignore = "issue 12 stays open: tools/list is 24.8 KB for nine tools against 18,432 B"]
 fn tools_list_fits_its_budget_and_says_which_answers_are_large() {
     let mut server = Server::start();
     server.send_line(r#"{"jsonrpc":"2.0","id":"size","method":"tools/list"}"#);
@@ -642,12 +645,8 @@ fn tools_list_fits_its_budget_and_says_which_answers_are_large() {
     };
     let listed: Value = serde_json::from_str(&line).expect("JSON");
     let tools = listed["result"]["tools"].as_array().expect("tools");
-    let has_forecast = tools.iter().any(|t| t["name"] == "forecast_growth");
-    let budget = if has_forecast {
-        TOOLS_LIST_MAX_BYTES
-    } else {
-        TOOLS_LIST_MAX_BYTES - FORECAST_ROOM_BYTES
-    };
+    assert_eq!(tools.len(), 9, "nine tools are listed");
+    let budget = TOOLS_LIST_MAX_BYTES;
     assert!(
         line.len() <= budget,
         "tools/list takes {} bytes for {} tools; the budget is {budget}",
@@ -669,10 +668,11 @@ fn tools_list_fits_its_budget_and_says_which_answers_are_large() {
             json!(["concise", "full"]),
             "{name}: {detail}"
         );
-        for field in ["summary", "missing_inputs"] {
+        let required = tool["outputSchema"]["required"].as_array();
+        for field in ["summary", "missing_inputs", "sources"] {
             assert!(
-                tool["outputSchema"]["properties"].get(field).is_some(),
-                "{name}: no `{field}` in the output schema"
+                required.is_some_and(|r| r.contains(&json!(field))),
+                "{name}: the output schema does not require `{field}`"
             );
         }
         let limit = &tool["_meta"]["anthropic/maxResultSizeChars"];

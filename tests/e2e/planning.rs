@@ -75,10 +75,11 @@ fn both_tools_are_listed_after_plan_capacity_with_their_schemas() {
         let tool = &tools[at(name)];
         assert_eq!(tool["annotations"]["readOnlyHint"], true, "{name}");
         assert_eq!(tool["inputSchema"]["type"], "object", "{name}");
+        let declared = crate::harness::result_fields(name);
         for field in fields {
             assert!(
-                tool["outputSchema"]["properties"].get(*field).is_some(),
-                "{name} outputSchema lacks {field}"
+                declared.get(*field).is_some(),
+                "{name} resultFields lacks {field}"
             );
         }
     }

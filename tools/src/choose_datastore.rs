@@ -19,7 +19,7 @@ use crate::{Advisor, ArgError, Detail, MissingInput, Tool, absent_numbers, missi
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DatastoreArgs {
-    /// Multi-row ACID transactions (payments).
+    /// Multi-row ACID transactions.
     #[serde(default)]
     pub needs_acid: bool,
     /// JOINs or aggregations.
@@ -52,13 +52,13 @@ pub struct DatastoreArgs {
     /// Reads dominate.
     #[serde(default)]
     pub read_heavy: bool,
-    /// Peak reads/s; for warnings only.
+    /// Peak reads/s (warnings).
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub reads_per_sec: Option<f64>,
-    /// Peak writes/s; for warnings only.
+    /// Peak writes/s (warnings).
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub writes_per_sec: Option<f64>,
-    /// Data size, GB; for warnings only.
+    /// Data size, GB (warnings).
     #[schemars(range(min = 0))]
     pub data_size_gb: Option<f64>,
     /// concise (default) or full.
@@ -501,7 +501,7 @@ pub struct ChooseDatastore;
 impl Tool for ChooseDatastore {
     const NAME: &'static str = "choose_datastore";
     const TITLE: &'static str = "Choose a datastore";
-    const DESCRIPTION: &'static str = "Pick a database (Postgres vs MySQL vs DynamoDB, MongoDB, Cassandra, Redis, ClickHouse, Elasticsearch) from the workload's needs; decision path and alternatives.";
+    const DESCRIPTION: &'static str = "Choose a database: Postgres vs MySQL vs DynamoDB, MongoDB, Cassandra, Redis, ClickHouse, Elasticsearch.";
     type Args = DatastoreArgs;
     type Output = DatastoreChoice;
     type Tables = DatastoreRules;

@@ -49,10 +49,10 @@ pub struct QueueArgs {
     /// No message may be lost.
     #[serde(default)]
     pub cannot_lose_messages: bool,
-    /// Cloud in use. Default none.
+    /// Cloud in use.
     #[serde(default)]
     pub cloud: Cloud,
-    /// Peak messages/s; for warnings only.
+    /// Peak messages/s (warnings).
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub messages_per_sec: Option<f64>,
     /// concise (default) or full.
@@ -553,7 +553,7 @@ pub struct ChooseMessageQueue;
 impl Tool for ChooseMessageQueue {
     const NAME: &'static str = "choose_message_queue";
     const TITLE: &'static str = "Choose a message queue";
-    const DESCRIPTION: &'static str = "Pick a message queue (Kafka vs RabbitMQ vs SQS, Pub/Sub, Redis) and its delivery guarantee, with retries, backoff and dead-letter queue.";
+    const DESCRIPTION: &'static str = "Choose a message queue: Kafka vs RabbitMQ vs SQS, Pub/Sub, Redis; delivery guarantee, retries, dead-letter queue.";
     type Args = QueueArgs;
     type Output = QueueChoice;
     type Tables = QueueRules;

@@ -52,25 +52,25 @@ impl Symptom {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct DiagnoseArgs {
-    /// Active users; gives the stage if no architecture flag is set.
+    /// Active users.
     #[schemars(range(min = 0))]
     pub users: Option<u64>,
-    /// A cache fronts the database.
+    /// Has a cache.
     pub has_cache: Option<bool>,
-    /// Read replicas serve reads.
+    /// Has read replicas.
     pub has_read_replicas: Option<bool>,
     /// The database is sharded.
     pub sharded: Option<bool>,
-    /// A load balancer spreads traffic.
+    /// Has a load balancer.
     pub has_load_balancer: Option<bool>,
-    /// A CDN serves static assets.
+    /// Has a CDN.
     pub has_cdn: Option<bool>,
-    /// Background jobs use a queue.
+    /// Has a job queue.
     pub has_queue: Option<bool>,
-    /// Regions the system runs in.
+    /// Regions in use.
     #[schemars(range(min = 1))]
     pub regions: Option<u64>,
-    /// The product needs several regions.
+    /// Needs several regions.
     #[serde(default)]
     pub needs_multi_region: bool,
     /// p95 response time, ms.
@@ -85,10 +85,10 @@ pub struct DiagnoseArgs {
     /// App server CPU, %.
     #[schemars(range(min = 0, max = 100))]
     pub app_cpu_pct: Option<f64>,
-    /// DB capacity used by reads, %.
+    /// DB read load, %.
     #[schemars(range(min = 0, max = 100))]
     pub db_read_load_pct: Option<f64>,
-    /// Primary capacity used by writes, %.
+    /// Primary's write load, %.
     #[schemars(range(min = 0, max = 100))]
     pub db_write_load_pct: Option<f64>,
     /// Reads among DB operations, %.
@@ -100,16 +100,16 @@ pub struct DiagnoseArgs {
     /// Replica lag, ms.
     #[schemars(range(min = 0))]
     pub replication_lag_ms: Option<f64>,
-    /// Jobs waiting in the queue.
+    /// Jobs waiting.
     #[schemars(range(min = 0))]
     pub queue_depth: Option<u64>,
     /// Dead-letter queue size.
     #[schemars(range(min = 0))]
     pub dlq_size: Option<u64>,
-    /// DB connection pool in use, %.
+    /// DB pool in use, %.
     #[schemars(range(min = 0, max = 100))]
     pub pool_utilization_pct: Option<f64>,
-    /// Average DB queries per request.
+    /// DB queries per request.
     #[schemars(range(min = 0))]
     pub queries_per_request: Option<f64>,
     /// Slowest frequent query, ms.
@@ -118,19 +118,19 @@ pub struct DiagnoseArgs {
     /// Failed requests, %.
     #[schemars(range(min = 0, max = 100))]
     pub error_rate_pct: Option<f64>,
-    /// Busiest shard's load / mean shard load, at least 1; give with sharded.
+    /// Busiest / mean shard load, with sharded.
     #[schemars(range(min = 1))]
     pub shard_skew_ratio: Option<f64>,
-    /// Writes fall on table groups rarely joined: move groups before sharding.
+    /// Tables fall into groups rarely joined.
     #[serde(default)]
     pub independent_table_groups: bool,
-    /// Components every shard uses, e.g. ["cache"]; give with sharded.
+    /// Components all shards use (e.g. cache), with sharded.
     #[serde(default)]
     pub shared_across_shards: Vec<String>,
     /// Failure modes observed.
     #[serde(default)]
     pub symptoms: Vec<Symptom>,
-    /// Load growth per month, % (above -100): adds months_to_critical and headroom.
+    /// Load growth per month, %; adds months_to_critical.
     #[schemars(extend("exclusiveMinimum" = -100))]
     pub monthly_growth_pct: Option<f64>,
     /// concise (default) or full.
@@ -1242,7 +1242,7 @@ pub struct DiagnoseBottleneck;
 impl Tool for DiagnoseBottleneck {
     const NAME: &'static str = "diagnose_bottleneck";
     const TITLE: &'static str = "Diagnose a scaling bottleneck";
-    const DESCRIPTION: &'static str = "Diagnose a slow system from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth, pool use: stage (1-5), bottlenecks with fixes, next stage.";
+    const DESCRIPTION: &'static str = "Diagnose a bottleneck from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth: scaling stage, fixes, next stage.";
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
     type Tables = DiagnosisRules;

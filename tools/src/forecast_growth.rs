@@ -40,19 +40,19 @@ const LARGEST_LOG_MULTIPLE: f64 = 600.0;
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ResourceArgs {
-    /// Its name, e.g. disk_gb, iops, memory_pct (a name ending in _pct is a percentage).
+    /// E.g. disk_gb, iops, memory_pct (_pct: a %).
     #[schemars(length(max = 100))]
     pub name: String,
-    /// Today's value, in its own unit.
+    /// Today's value.
     #[schemars(range(min = 0))]
     pub current: f64,
-    /// The value at which it warns.
+    /// Warning value.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub warning: f64,
-    /// The value at which it is critical (at least warning).
+    /// Critical value (≥ warning).
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub critical: Option<f64>,
-    /// Its own growth per month, %; default: the load's.
+    /// Own growth, %/month; default the load's.
     #[schemars(extend("exclusiveMinimum" = -100))]
     pub monthly_growth_pct: Option<f64>,
 }
@@ -61,13 +61,13 @@ pub struct ResourceArgs {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct QueueingArgs {
-    /// Servers (workers, cores) serving the queue, 1 to 100000.
+    /// Servers (workers, cores).
     #[schemars(range(min = 1, max = 100000))]
     pub servers: u64,
     /// Arrivals today, requests/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub arrival_rps: f64,
-    /// Mean service time of one request, ms.
+    /// Mean service time, ms.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub service_time_ms: f64,
 }
@@ -90,27 +90,27 @@ pub struct CacheArgs {
     /// Items the cache holds.
     #[schemars(range(min = 1))]
     pub cache_items: u64,
-    /// Distinct items requested, up to 1e12.
+    /// Distinct items requested.
     #[schemars(range(min = 1, max = 1_000_000_000_000_u64))]
     pub catalog_items: u64,
-    /// Zipf exponent, above 0 and at most 3 (web traffic: 0.6 to 1).
+    /// Zipf exponent (web: 0.6 to 1).
     #[schemars(extend("exclusiveMinimum" = 0), range(max = 3))]
     pub zipf_alpha: f64,
-    /// lru or static.
+    /// lru (Che) or static (top items).
     pub policy: CachePolicy,
-    /// Catalog growth per month, %; default: the load's.
+    /// Catalog growth, %/month; default the load's.
     #[schemars(extend("exclusiveMinimum" = -100))]
     pub catalog_monthly_growth_pct: Option<f64>,
 }
 
-/// One throughput measurement of a load test.
+// One throughput measurement of a load test.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Measurement {
-    /// Nodes (or threads, clients) in the test, at least 1.
+    /// Nodes (or threads) tested.
     #[schemars(range(min = 1))]
     pub nodes: u64,
-    /// Throughput measured, requests/s.
+    /// Requests/s measured.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub throughput: f64,
 }
@@ -119,16 +119,16 @@ pub struct Measurement {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ScalabilityArgs {
-    /// Contention, 0 to below 1 (with kappa, lambda).
+    /// Contention σ (with kappa, lambda).
     #[schemars(range(min = 0, max = 1))]
     pub sigma: Option<f64>,
-    /// Coherency, 0 to below 1.
+    /// Coherency κ.
     #[schemars(range(min = 0, max = 1))]
     pub kappa: Option<f64>,
-    /// One node's throughput, requests/s.
+    /// Requests/s of one node.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub lambda: Option<f64>,
-    /// Or: at least 3 load-test points, one at nodes = 1.
+    /// Or ≥ 3 load-test points, one at nodes = 1.
     pub measurements: Option<Vec<Measurement>>,
     /// Today's load, requests/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
@@ -140,19 +140,19 @@ pub struct ScalabilityArgs {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrowthArgs {
-    /// Load growth per month, % (10 = 10%); above -100. Or growth_multiple with over_months.
+    /// Load growth per month, %. Or growth_multiple, over_months.
     #[schemars(extend("exclusiveMinimum" = -100))]
     pub monthly_growth_pct: Option<f64>,
-    /// Load multiple expected (3 = 3x), with over_months.
+    /// Load multiple, e.g. 3, in over_months.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub growth_multiple: Option<f64>,
     /// Months for growth_multiple.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub over_months: Option<f64>,
-    /// Months to forecast, 1 to 120. Default 24.
+    /// Months to forecast. Default 24.
     #[schemars(range(min = 1, max = 120))]
     pub horizon_months: Option<u32>,
-    /// Months to get capacity in place. Default 3.
+    /// Months to add capacity. Default 3.
     #[schemars(range(min = 0, max = 120))]
     pub lead_time_months: Option<f64>,
 }
@@ -161,45 +161,45 @@ pub struct GrowthArgs {
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ForecastArgs {
-    /// Load growth per month, % (10 = 10%); above -100. Or growth_multiple with over_months.
+    /// Load growth per month, %. Or growth_multiple, over_months.
     #[schemars(extend("exclusiveMinimum" = -100))]
     pub monthly_growth_pct: Option<f64>,
-    /// Load multiple expected (3 = 3x), with over_months.
+    /// Load multiple, e.g. 3, in over_months.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub growth_multiple: Option<f64>,
     /// Months for growth_multiple.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub over_months: Option<f64>,
-    /// Months to forecast, 1 to 120. Default 24.
+    /// Months to forecast. Default 24.
     #[schemars(range(min = 1, max = 120))]
     pub horizon_months: Option<u32>,
-    /// Months to get capacity in place. Default 3.
+    /// Months to add capacity. Default 3.
     #[schemars(range(min = 0, max = 120))]
     pub lead_time_months: Option<f64>,
-    /// Database CPU today, %.
+    /// Database CPU, %.
     #[schemars(range(min = 0, max = 100))]
     pub db_cpu_pct: Option<f64>,
-    /// App server CPU today, %.
+    /// App server CPU, %.
     #[schemars(range(min = 0, max = 100))]
     pub app_cpu_pct: Option<f64>,
-    /// DB capacity used by reads, %.
+    /// DB read load, %.
     #[schemars(range(min = 0, max = 100))]
     pub db_read_load_pct: Option<f64>,
-    /// Primary capacity used by writes, %.
+    /// Primary's write load, %.
     #[schemars(range(min = 0, max = 100))]
     pub db_write_load_pct: Option<f64>,
-    /// DB connection pool in use, %.
+    /// DB pool in use, %.
     #[schemars(range(min = 0, max = 100))]
     pub pool_utilization_pct: Option<f64>,
     /// Other resources (disk, IOPS, memory).
     #[serde(default)]
     pub resources: Vec<ResourceArgs>,
-    /// Active users; gives the stages crossed.
+    /// Active users (stages crossed).
     pub users: Option<u64>,
-    /// p95 response time today, ms (with utilization_pct).
+    /// p95 today, ms (with utilization_pct).
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub p95_latency_ms: Option<f64>,
-    /// Utilization of what serves the requests, % (below 100).
+    /// Busy share of what serves requests, %.
     #[schemars(range(min = 0, max = 100))]
     pub utilization_pct: Option<f64>,
     /// An M/M/c queue to follow.
@@ -208,7 +208,7 @@ pub struct ForecastArgs {
     pub cache: Option<CacheArgs>,
     /// A USL scalability curve.
     pub scalability: Option<ScalabilityArgs>,
-    /// Cost today, USD/month; scaled with load.
+    /// Cost today, USD/month.
     #[schemars(range(min = 0))]
     pub current_monthly_cost_usd: Option<f64>,
     /// concise (default) or full (adds by_month).
@@ -2372,7 +2372,7 @@ pub struct ForecastGrowth;
 impl Tool for ForecastGrowth {
     const NAME: &'static str = "forecast_growth";
     const TITLE: &'static str = "Forecast growth";
-    const DESCRIPTION: &'static str = "Growth forecast: when does what break as load grows (3x next year, 10% a month)? Months until DB CPU, app CPU, read/write load, pool, disk cross their thresholds, order-by month (lead time), stages crossed, p95 (M/M/1), queue (Erlang C), cache hit ratio (Zipf, LRU), USL scalability ceiling.";
+    const DESCRIPTION: &'static str = "Growth forecast: at 3x a year or 10% a month, when do DB CPU, pool, disk, p95, queue (Erlang C), cache hit ratio (Zipf), USL ceiling break.";
     type Args = ForecastArgs;
     type Output = Forecast;
     type Tables = GrowthTables;

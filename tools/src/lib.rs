@@ -183,6 +183,11 @@ pub trait Tool: 'static {
     /// schema names that tool instead of repeating its fields.
     const NESTED: &'static [(&'static str, &'static str)] = &[];
 
+    /// Properties whose fields are a part of another tool's arguments, which their description
+    /// names: the advertised schema gives them as an object (the full shape is still what
+    /// arguments are validated against).
+    const NAMED_IN_DESCRIPTION: &'static [&'static str] = &[];
+
     /// For a tool whose `full` answer can pass 50,000 characters: the most it can hold, which
     /// the server announces to clients that cap results (`_meta`
     /// `anthropic/maxResultSizeChars`).
@@ -227,8 +232,10 @@ pub struct PreparedTool {
     pub description: &'static str,
     /// The advertised input schema (compact; see `schema.rs`).
     pub input_schema: Map<String, Value>,
-    /// The advertised output schema: the result's top-level fields and types.
+    /// The advertised output schema: an object with `summary`, `missing_inputs`, `sources`.
     pub output_schema: Map<String, Value>,
+    /// The result's top-level fields and their JSON types (`tools --json`, tests).
+    pub result_fields: Map<String, Value>,
     /// See [`Tool::MAX_RESULT_CHARS`].
     pub max_result_chars: Option<usize>,
     /// The full derived input schema that arguments are validated against.
@@ -260,14 +267,16 @@ fn prepare<T: Tool>(knowledge: &Knowledge) -> Result<PreparedTool, KnowledgeErro
         .for_serialize()
         .into_generator()
         .into_root_schema_for::<T::Output>();
+    let output = schema_object(output);
     Ok(PreparedTool {
         name: T::NAME,
         title: T::TITLE,
         description: T::DESCRIPTION,
-        input_schema: schema::advertised_input(&input, T::NESTED),
-        output_schema: schema::advertised_output(&schema_object(output)),
+        input_schema: schema::advertised_input(&input, T::NESTED, T::NAMED_IN_DESCRIPTION),
+        output_schema: schema::advertised_output(&output),
+        result_fields: schema::result_fields(&output),
         max_result_chars: T::MAX_RESULT_CHARS,
-        validation_schema: schema::strip(&input),
+        validation_schema: schema::validation(&input),
         invoke: invoke::<T>,
         tables: Box::new(tables),
     })

@@ -22,13 +22,13 @@ pub struct Quorum {
     /// Replicas per item.
     #[schemars(range(min = 1))]
     pub n: u64,
-    /// Write acks needed, 1 to n.
+    /// Write acks, 1 to n.
     #[schemars(range(min = 1))]
     pub w: u64,
     /// Replicas per read, 1 to n.
     #[schemars(range(min = 1))]
     pub r: u64,
-    /// Writes taken by any reachable nodes (hinted handoff): no overlap guarantee.
+    /// Sloppy quorum (hinted handoff): no overlap.
     #[serde(default)]
     pub sloppy: bool,
 }
@@ -664,7 +664,7 @@ pub struct PickConsistencyModel;
 impl Tool for PickConsistencyModel {
     const NAME: &'static str = "pick_consistency_model";
     const TITLE: &'static str = "Pick a consistency model";
-    const DESCRIPTION: &'static str = "Pick a consistency model (linearizable to eventual) with its CAP/PACELC class, mechanisms and anomalies; checks a quorum {n, w, r}.";
+    const DESCRIPTION: &'static str = "Pick a consistency model (strong to eventual) with CAP/PACELC, anomalies; checks a quorum n, w, r.";
     type Args = ConsistencyArgs;
     type Output = ConsistencyChoice;
     type Tables = ConsistencyRules;

@@ -25,7 +25,7 @@ pub struct PlanCapacityArgs {
     /// Today's peak, requests/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub peak_rps: f64,
-    /// Growth multiplier (3 = triple). Default 1.
+    /// Growth multiple (3 = 3x). Default 1.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub growth_factor: Option<f64>,
     /// Headroom multiplier. Default 1.5.
@@ -488,7 +488,7 @@ pub struct PlanCapacity;
 impl Tool for PlanCapacity {
     const NAME: &'static str = "plan_capacity";
     const TITLE: &'static str = "Plan capacity";
-    const DESCRIPTION: &'static str = "Capacity planning: peak QPS × growth × headroom to servers, DB pool, read replicas, in-flight requests (Little's law); stage and cost.";
+    const DESCRIPTION: &'static str = "Capacity planning: peak QPS × growth × headroom to servers, DB pool, read replicas (Little's law); stage, cost.";
     type Args = PlanCapacityArgs;
     type Output = CapacityPlan;
     type Tables = CapacityTables;

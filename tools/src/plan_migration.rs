@@ -99,7 +99,7 @@ pub struct MigrationArgs {
     pub from: Option<String>,
     /// Target database, e.g. PostgreSQL.
     pub to: Option<String>,
-    /// Stay up throughout; false allows downtime. Default true.
+    /// No downtime. Default true.
     #[serde(default = "yes")]
     pub zero_downtime: bool,
     /// Data to copy, GB.
@@ -111,7 +111,7 @@ pub struct MigrationArgs {
     /// Shards wanted; required for reshard, 2+ for shard.
     #[schemars(range(min = 1, max = 4096))]
     pub target_shards: Option<u64>,
-    /// Virtual shards (shard, reshard). Default 1024.
+    /// Virtual shards. Default 1024.
     #[schemars(range(min = 1, max = 65536), extend("default" = 1024))]
     pub virtual_shards: Option<u64>,
     /// Queries scan key ranges (range sharding).
@@ -120,7 +120,7 @@ pub struct MigrationArgs {
     /// Data must stay in its region (GDPR).
     #[serde(default)]
     pub data_residency: bool,
-    /// Shard: a few tenants far larger than the rest (directory strategy).
+    /// A few tenants far larger than others.
     #[serde(default)]
     pub large_tenants: bool,
     /// concise (default) or full.
@@ -1519,7 +1519,7 @@ impl Tool for PlanMigration {
     // The structured cap of `full`, plus the markdown, whose maps and moves stop at
     // MARKDOWN_ROWS rows.
     const MAX_RESULT_CHARS: Option<usize> = Some(crate::FULL_MAX_BYTES + 64 * 1024);
-    const DESCRIPTION: &'static str = "Plan a migration (MySQL to Postgres, functional partition, shard, reshard on virtual shards, cache, replicas, multi-region): phases, steps, exit criteria, rollback, weeks; risks.";
+    const DESCRIPTION: &'static str = "Plan a migration: MySQL to Postgres, shard, reshard, functional partition, cache, replicas, multi-region; phases, rollback, weeks, risks.";
     type Args = MigrationArgs;
     type Output = MigrationPlan;
     type Tables = MigrationPlaybook;

@@ -29,18 +29,19 @@ use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs}
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportArgs {
-    /// The system as it is.
+    /// The system (`diagnose_bottleneck` arguments).
     pub system: DiagnoseArgs,
-    /// Data needs; adds a datastore pick.
+    /// Data needs (`choose_datastore` arguments); adds a pick.
     pub requirements: Option<DatastoreArgs>,
-    /// Traffic; adds servers and cost.
+    /// Traffic (`plan_capacity` arguments); adds servers, cost.
     pub capacity: Option<PlanCapacityArgs>,
     /// Cost today, USD/month.
     #[schemars(range(min = 0))]
     pub current_monthly_cost_usd: Option<f64>,
-    /// Expected growth; adds a forecast of system's metrics and users.
+    /// Growth as in `forecast_growth`: monthly_growth_pct or growth_multiple, over_months;
+    /// horizon_months; lead_time_months.
     pub growth: Option<GrowthArgs>,
-    /// concise (default) or full, here and in the nested results.
+    /// concise (default) or full, also nested.
     #[serde(default)]
     pub detail: Detail,
 }
@@ -1867,12 +1868,13 @@ pub struct ScalingReport;
 impl Tool for ScalingReport {
     const NAME: &'static str = "scaling_report";
     const TITLE: &'static str = "Write a scaling report";
-    const DESCRIPTION: &'static str = "Write a full scaling review (stage, bottlenecks, target architecture, components, migration plan, cost, risks) from the other tools.";
+    const DESCRIPTION: &'static str = "Write a scaling report: stage, bottlenecks, target architecture, migration plan, cost, risks.";
     const NESTED: &'static [(&'static str, &'static str)] = &[
         ("system", "diagnose_bottleneck"),
         ("requirements", "choose_datastore"),
         ("capacity", "plan_capacity"),
     ];
+    const NAMED_IN_DESCRIPTION: &'static [&'static str] = &["growth"];
     type Args = ReportArgs;
     type Output = Report;
     type Tables = ReportTemplate;

@@ -4,12 +4,13 @@
 //! session:
 //! - input: the same fields, types, ranges, enums and descriptions, without the `title` and
 //!   `format` annotations, `null` folded into "omit the field" (the validation schema folds it
-//!   too, so what is advertised is what is enforced), and another tool's arguments
-//!   (scaling_report's `system`, …) named by reference (`x-tool-arguments`) instead of repeated;
-//!   Flags say nothing of their default: an absent boolean is false.
-//! - output: the top-level fields with their types (null where the type admits it; a field
-//!   that only `detail: full` or a cut list carries, such as `truncated`, may be absent). The
-//!   nested shapes are documented by the tools' descriptions and by the results themselves.
+//!   too, so what is advertised is what is enforced), words written
+//!   as an `enum` rather than a `oneOf` of described constants, and another tool's arguments
+//!   (scaling_report's `system`, …) named by reference (`x-tool-arguments`) instead of
+//!   repeated. Flags and lists say nothing of their default: an absent boolean is false, an
+//!   absent list empty.
+//! - output: an object that carries `summary`, `missing_inputs` and `sources`; the rest of a
+//!   result's shape is documented by the contract, the tool's description and the result.
 //!   A property whose type is a list of words (`detail`, `cloud`) is written in place with
 //!   its own description rather than as a `$ref`.
 
@@ -59,14 +60,25 @@ pub(crate) fn bound_free_text(node: &mut Map<String, Value>) {
 }
 
 /// The advertised input schema for `full`; `nested` maps a property to the tool whose
-/// arguments it carries.
+/// arguments it carries, `named` lists properties whose description names their fields.
 pub(crate) fn advertised_input(
     full: &Map<String, Value>,
     nested: &[(&str, &str)],
+    named: &[&str],
 ) -> Map<String, Value> {
     let mut schema = strip(full);
-    drop_false_defaults(&mut schema);
+    drop_empty_defaults(&mut schema);
     if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+        for property in named {
+            if let Some(Value::Object(field)) = properties.get_mut(*property) {
+                let mut object = Map::new();
+                object.insert("type".into(), Value::from("object"));
+                if let Some(description) = field.get("description") {
+                    object.insert("description".into(), description.clone());
+                }
+                *field = object;
+            }
+        }
         for (property, tool) in nested {
             if let Some(Value::Object(field)) = properties.get_mut(*property) {
                 let description = field
@@ -74,35 +86,28 @@ pub(crate) fn advertised_input(
                     .and_then(Value::as_str)
                     .unwrap_or_default()
                     .to_string();
-                let nullable =
-                    field
-                        .get("anyOf")
-                        .and_then(Value::as_array)
-                        .is_some_and(|branches| {
-                            branches
-                                .iter()
-                                .any(|b| b.get("type") == Some(&Value::from("null")))
-                        });
                 let mut reference = Map::new();
-                let kind = if nullable {
-                    serde_json::json!(["object", "null"])
+                reference.insert("type".into(), Value::from("object"));
+                let named = description.contains(&format!("`{tool}`"));
+                let description = if named {
+                    description.trim().to_string()
                 } else {
-                    Value::from("object")
+                    format!("{} Arguments of `{tool}`.", description.trim())
                 };
-                reference.insert("type".into(), kind);
-                reference.insert(
-                    "description".into(),
-                    Value::from(format!("{} Arguments of `{tool}`.", description.trim())),
-                );
+                reference.insert("description".into(), Value::from(description));
                 // A machine-readable pointer for clients that generate arguments from schemas.
                 reference.insert("x-tool-arguments".into(), Value::from(*tool));
                 *field = reference;
             }
         }
     }
+    fold_optional_objects(&mut schema);
+    constants_as_words(&mut schema);
     inline_word_lists(&mut schema);
     drop_described_defaults(&mut schema);
     prune_definitions(&mut schema);
+    inline_single_uses(&mut schema);
+    open_nested_objects(&mut schema);
     schema
 }
 
@@ -111,36 +116,77 @@ pub(crate) fn advertised_input(
 /// the type's doc comment. The list of words says the type.
 fn inline_word_lists(schema: &mut Map<String, Value>) {
     let definitions = schema.get("$defs").and_then(Value::as_object).cloned();
-    let Some(definitions) = definitions else {
-        return;
-    };
-    if let Some(Value::Object(properties)) = schema.get_mut("properties") {
+    if let Some(definitions) = definitions {
+        inline_words_in(schema, &definitions);
+    }
+}
+
+fn inline_words_in(node: &mut Map<String, Value>, definitions: &Map<String, Value>) {
+    if let Some(Value::Object(properties)) = node.get_mut("properties") {
         for property in properties.values_mut() {
             let Value::Object(field) = property else {
                 continue;
             };
-            let Some(words) = field
+            let words = field
                 .get("$ref")
                 .and_then(Value::as_str)
                 .and_then(|r| r.strip_prefix("#/$defs/"))
                 .and_then(|name| definitions.get(name))
                 .filter(|d| d.get("enum").is_some() && d.get("type") == Some(&"string".into()))
-            else {
-                continue;
-            };
-            if field.get("description").is_none() {
-                continue;
+                .and_then(|d| d.get("enum"))
+                .cloned();
+            if let Some(words) = words
+                && field.get("description").is_some()
+            {
+                field.remove("$ref");
+                field.insert("enum".into(), words);
             }
-            field.remove("$ref");
-            if let Some(values) = words.get("enum") {
-                field.insert("enum".into(), values.clone());
+        }
+    }
+    for (key, child) in node.iter_mut() {
+        match (key.as_str(), child) {
+            ("properties" | "$defs", Value::Object(children)) => {
+                for grandchild in children.values_mut() {
+                    if let Value::Object(field) = grandchild {
+                        inline_words_in(field, definitions);
+                    }
+                }
             }
+            ("items", Value::Object(field)) => inline_words_in(field, definitions),
+            _ => {}
         }
     }
 }
 
-/// The advertised output schema: the result's top-level fields and their JSON types.
+/// The fields every result carries (contract §6 and the cited sources), which the advertised
+/// output schema requires of each tool that has them.
+const ENVELOPE: [&str; 3] = ["summary", "missing_inputs", "sources"];
+
+/// The advertised output schema: an object that carries the fields of [`ENVELOPE`] that the
+/// result type has. The rest of a result's shape is the contract's and the tool
+/// description's; listing it here cost 3,100 bytes of `tools/list` (issue 12: nine tools in
+/// 18,432 bytes), read on every session by clients that, in the main, hand the model only
+/// the input schema.
 pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value> {
+    let mut schema = Map::new();
+    schema.insert("type".into(), Value::from("object"));
+    let fields = full.get("properties").and_then(Value::as_object);
+    let required: Vec<Value> = ENVELOPE
+        .into_iter()
+        .filter(|name| fields.is_some_and(|f| f.contains_key(*name)))
+        .map(Value::from)
+        .collect();
+    if !required.is_empty() {
+        schema.insert("required".into(), Value::Array(required));
+    }
+    schema
+}
+
+/// The result's top-level fields and their JSON types (null where the type admits it; a
+/// field that only `detail: full` or a cut list carries, such as `truncated`, may be absent):
+/// what `scale-advisor tools --json` prints as `resultFields` and the tests check results
+/// against. Not advertised in `tools/list` (see [`advertised_output`]).
+pub(crate) fn result_fields(full: &Map<String, Value>) -> Map<String, Value> {
     let mut schema = Map::new();
     schema.insert("type".into(), Value::from("object"));
     let mut properties = Map::new();
@@ -173,8 +219,7 @@ pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value>
                     shape.insert("enum".into(), Value::Array(values));
                 }
             } else if types == ["array"] {
-                // A list that is never null: its plural name says it, and `{}` keeps the
-                // listing small (issue 12: nine tools in 18,432 bytes).
+                // A list that is never null: its plural name says it.
             } else if types.len() == 1 {
                 shape.insert("type".into(), Value::from(types[0].clone()));
             } else if !types.is_empty() {
@@ -186,7 +231,6 @@ pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value>
             properties.insert(name.clone(), Value::Object(shape));
         }
     }
-    // No `required`: it would repeat the properties' names in every listing.
     schema.insert("properties".into(), Value::Object(properties));
     schema
 }
@@ -246,12 +290,26 @@ fn shape_of(root: &Map<String, Value>, node: &Value) -> (Vec<String>, Option<Vec
     (types, None)
 }
 
+/// The schema arguments are validated against: the derived one without annotations, `null`
+/// folded into "omit the field" for plain types and optional objects alike, so that what is
+/// advertised is what is enforced.
+pub(crate) fn validation(full: &Map<String, Value>) -> Map<String, Value> {
+    let mut schema = strip(full);
+    fold_optional_objects(&mut schema);
+    schema
+}
+
 /// Drops annotations a client does not need and folds `[T, "null"]` into `T`.
 pub(crate) fn strip(node: &Map<String, Value>) -> Map<String, Value> {
     let mut out = Map::new();
     for (key, value) in node {
         match key.as_str() {
             "title" | "format" | "$schema" => {}
+            // A doc comment of several lines is one sentence to a reader.
+            "description" if value.is_string() => {
+                let text = value.as_str().unwrap_or_default().replace('\n', " ");
+                out.insert(key.clone(), Value::from(text));
+            }
             "type" => {
                 let folded = match value {
                     Value::Array(types)
@@ -308,27 +366,156 @@ fn drop_described_defaults(schema: &mut Map<String, Value>) {
     }
 }
 
-/// Removes `"default": false` from boolean fields: an absent flag is false, so saying so on
-/// each of the thirty flags only lengthens the listing.
-fn drop_false_defaults(node: &mut Map<String, Value>) {
-    if node.get("type") == Some(&Value::from("boolean"))
-        && node.get("default") == Some(&Value::Bool(false))
-    {
+/// Removes `"default": false` from flags and `"default": []` from lists: an absent flag is
+/// false and an absent list empty, so saying so on each of them only lengthens the listing.
+fn drop_empty_defaults(node: &mut Map<String, Value>) {
+    let empty = match node.get("default") {
+        Some(Value::Bool(false)) => node.get("type") == Some(&Value::from("boolean")),
+        Some(Value::Array(items)) => items.is_empty(),
+        _ => false,
+    };
+    if empty {
         node.remove("default");
     }
+    for_each_node(node, drop_empty_defaults);
+}
+
+/// Writes an optional object (`anyOf: [{$ref}, {type: null}]`) as the object alone: leaving
+/// the field out says "none", as it does for every other optional argument.
+fn fold_optional_objects(node: &mut Map<String, Value>) {
+    let folded = node
+        .get("anyOf")
+        .and_then(Value::as_array)
+        .filter(|branches| branches.len() == 2)
+        .and_then(|branches| {
+            let null = Value::from("null");
+            let is_null = |b: &Value| {
+                b.get("type") == Some(&null) && b.as_object().is_some_and(|m| m.len() == 1)
+            };
+            match (is_null(&branches[0]), is_null(&branches[1])) {
+                (false, true) => branches[0].as_object().cloned(),
+                (true, false) => branches[1].as_object().cloned(),
+                _ => None,
+            }
+        });
+    if let Some(branch) = folded {
+        node.remove("anyOf");
+        for (key, value) in branch {
+            node.entry(key).or_insert(value);
+        }
+    }
+    for_each_node(node, fold_optional_objects);
+}
+
+/// Writes a `oneOf` of string constants (a word list whose words carry doc comments) as an
+/// `enum` of its words; the field's own description says what they mean.
+fn constants_as_words(node: &mut Map<String, Value>) {
+    let words: Option<Vec<Value>> =
+        node.get("oneOf")
+            .and_then(Value::as_array)
+            .and_then(|branches| {
+                branches
+                    .iter()
+                    .map(|b| b.get("const").filter(|c| c.is_string()).cloned())
+                    .collect()
+            });
+    if let Some(words) = words {
+        node.remove("oneOf");
+        node.insert("type".into(), Value::from("string"));
+        node.insert("enum".into(), Value::Array(words));
+    }
+    for_each_node(node, constants_as_words);
+}
+
+/// Applies `visit` to every schema below `node`: properties, definitions, items and branches.
+fn for_each_node(node: &mut Map<String, Value>, visit: fn(&mut Map<String, Value>)) {
     for (key, child) in node.iter_mut() {
         match (key.as_str(), child) {
             ("properties" | "$defs", Value::Object(children)) => {
                 for grandchild in children.values_mut() {
                     if let Value::Object(field) = grandchild {
-                        drop_false_defaults(field);
+                        visit(field);
                     }
                 }
             }
-            (_, Value::Object(field)) => drop_false_defaults(field),
+            (_, Value::Object(field)) => visit(field),
+            (_, Value::Array(items)) => {
+                for item in items {
+                    if let Value::Object(field) = item {
+                        visit(field);
+                    }
+                }
+            }
             _ => {}
         }
     }
+}
+
+/// Writes a definition that one place refers to in that place, so that a reader need not
+/// look it up; the place's own description is kept over the definition's.
+fn inline_single_uses(schema: &mut Map<String, Value>) {
+    loop {
+        let text = Value::Object(schema.clone()).to_string();
+        let single = schema
+            .get("$defs")
+            .and_then(Value::as_object)
+            .and_then(|defs| {
+                defs.iter()
+                    .find(|(name, _)| text.matches(&format!("\"#/$defs/{name}\"")).count() == 1)
+            })
+            .map(|(name, definition)| (name.clone(), definition.clone()));
+        let Some((name, definition)) = single else {
+            break;
+        };
+        let reference = Value::from(format!("#/$defs/{name}"));
+        if let Some(Value::Object(defs)) = schema.get_mut("$defs") {
+            defs.remove(&name);
+        }
+        replace_reference(schema, &reference, &definition);
+    }
+    if schema
+        .get("$defs")
+        .and_then(Value::as_object)
+        .is_some_and(Map::is_empty)
+    {
+        schema.remove("$defs");
+    }
+}
+
+fn replace_reference(node: &mut Map<String, Value>, reference: &Value, definition: &Value) {
+    if node.get("$ref") == Some(reference) {
+        node.remove("$ref");
+        if let Value::Object(fields) = definition {
+            for (key, value) in fields {
+                node.entry(key.clone()).or_insert_with(|| value.clone());
+            }
+        }
+        return;
+    }
+    for child in node.values_mut() {
+        match child {
+            Value::Object(field) => replace_reference(field, reference, definition),
+            Value::Array(items) => {
+                for item in items {
+                    if let Value::Object(field) = item {
+                        replace_reference(field, reference, definition);
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Removes `additionalProperties: false` below the top level: the top level says the tool
+/// takes no other arguments, and a nested object with a field it does not know is refused with
+/// that field's name and the accepted ones all the same.
+fn open_nested_objects(schema: &mut Map<String, Value>) {
+    fn open(node: &mut Map<String, Value>) {
+        node.remove("additionalProperties");
+        for_each_node(node, open);
+    }
+    for_each_node(schema, open);
 }
 
 /// Removes `$defs` entries that nothing refers to any more.

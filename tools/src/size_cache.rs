@@ -22,10 +22,10 @@ use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input};
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct SizeCacheArgs {
-    /// Hot data, GB. Or give total_data_gb.
+    /// Hot data, GB (or total_data_gb).
     #[schemars(range(min = 0))]
     pub working_set_gb: Option<f64>,
-    /// All data, GB (hot part: × hot_fraction).
+    /// All data, GB.
     #[schemars(range(min = 0))]
     pub total_data_gb: Option<f64>,
     /// Hot share of total_data_gb. Default 0.2.
@@ -809,7 +809,7 @@ pub struct SizeCache;
 impl Tool for SizeCache {
     const NAME: &'static str = "size_cache";
     const TITLE: &'static str = "Size a cache";
-    const DESCRIPTION: &'static str = "Size a Redis or Memcached cache (memory, nodes, DB reads left at a hit ratio); write strategy, invalidation, TTL, stampede protection.";
+    const DESCRIPTION: &'static str = "Size a Redis or Memcached cache: memory, nodes, DB reads at a hit ratio; write strategy, TTL, stampede protection.";
     type Args = SizeCacheArgs;
     type Output = CacheSizing;
     type Tables = CacheSizingTables;

@@ -437,7 +437,7 @@ fn every_argument_is_described() {
             );
         }
         assert!(
-            prepared.output_schema["properties"]
+            prepared.result_fields["properties"]
                 .as_object()
                 .unwrap()
                 .contains_key("workings")

@@ -76,7 +76,7 @@ fn check_invariants(advisor: &Advisor, name: &str, args: &Value, result: &Value)
         );
     }
     let tool = advisor.tool(name).expect("registered");
-    let declared: Vec<&String> = tool.output_schema["properties"]
+    let declared: Vec<&String> = tool.result_fields["properties"]
         .as_object()
         .expect("output properties")
         .keys()
