@@ -634,7 +634,8 @@ fn detail_refuses_any_other_value_naming_field_value_and_choices() {
 #[test]
 fn tools_list_fits_its_budget_and_says_which_answers_are_large() {
     let mut server = Server::start();
-    server.send_line(r#"{"jsonrpc":"2.0","id":"size","method":"tools/list"}"#);
+    let request = server.stamp_line(r#"{"jsonrpc":"2.0","id":"size","method":"tools/list"}"#);
+    server.send_line(&request);
     let line = loop {
         let line = server
             .read_line_within(Duration::from_secs(20))
