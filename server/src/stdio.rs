@@ -416,39 +416,7 @@ impl<R: Read> Input<R> {
         }
         let message = serde_json::from_value::<ClientJsonRpcMessage>(value);
         match message {
-            Ok(JsonRpcMessage::Request(request)) => {
-                if let ClientRequest::CustomRequest(custom) = &request.request {
-                    let method = clip(&custom.method, ECHO_LIMIT);
-                    let error = if KNOWN_METHODS.contains(&custom.method.as_str()) {
-                        ErrorData::invalid_params(
-                            format!(
-                                "Invalid params for `{method}`: check its parameters against the specification (e.g. tools/call takes `name` and an object `arguments`)"
-                            ),
-                            None,
-                        )
-                    } else {
-                        ErrorData::new(
-                            ErrorCode::METHOD_NOT_FOUND,
-                            format!("Method not found: `{method}`"),
-                            None,
-                        )
-                    };
-                    return Err(encode_error(Some(request.id), error));
-                }
-                match self
-                    .shared
-                    .open_request(&request.id, answer_kind(&request.request))
-                {
-                    Ok(true) => {}
-                    Ok(false) => return Err(duplicate_id(&request.id)),
-                    // stdout has failed: the reading loop stops at its next turn.
-                    Err(()) => return Ok(None),
-                }
-                if !self.session_started && starts_session(&request.request) {
-                    self.session_started = true;
-                }
-                Ok(Some(JsonRpcMessage::Request(request)))
-            }
+            Ok(JsonRpcMessage::Request(request)) => self.request(request),
             Ok(message) if !self.session_started => {
                 // rmcp's handshake stage ends the session on anything but a request; a stray
                 // notification or response from a client is no reason to stop serving it.
@@ -488,6 +456,45 @@ impl<R: Read> Input<R> {
                 }
             }
         }
+    }
+
+    /// A request rmcp can read: refused here when no handler would take it or its id is in
+    /// use, otherwise handed on.
+    fn request(
+        &mut self,
+        request: rmcp::model::JsonRpcRequest<ClientRequest>,
+    ) -> Result<Option<ClientJsonRpcMessage>, Vec<u8>> {
+        if let ClientRequest::CustomRequest(custom) = &request.request {
+            let method = clip(&custom.method, ECHO_LIMIT);
+            let error = if KNOWN_METHODS.contains(&custom.method.as_str()) {
+                ErrorData::invalid_params(
+                    format!(
+                        "Invalid params for `{method}`: check its parameters against the specification (e.g. tools/call takes `name` and an object `arguments`)"
+                    ),
+                    None,
+                )
+            } else {
+                ErrorData::new(
+                    ErrorCode::METHOD_NOT_FOUND,
+                    format!("Method not found: `{method}`"),
+                    None,
+                )
+            };
+            return Err(encode_error(Some(request.id), error));
+        }
+        match self
+            .shared
+            .open_request(&request.id, answer_kind(&request.request))
+        {
+            Ok(true) => {}
+            Ok(false) => return Err(duplicate_id(&request.id)),
+            // stdout has failed: the reading loop stops at its next turn.
+            Err(()) => return Ok(None),
+        }
+        if !self.session_started && starts_session(&request.request) {
+            self.session_started = true;
+        }
+        Ok(Some(JsonRpcMessage::Request(request)))
     }
 }
 
