@@ -49,7 +49,7 @@ const OUTPUT_BUDGET: usize = 128 * 1024;
 /// budget, rather than once a megabyte answer has been taken whole.
 const WRITE_PIECE: usize = 64 * 1024;
 
-/// A line or a batch of answers this large (a full reshard plan is half a megabyte) leaves
+/// A line or an answer this large (a full reshard plan is half a megabyte) leaves
 /// megabytes freed behind it, which the allocator keeps for reuse (mimalloc purges after a
 /// second, and only when it next runs). After one, the writer gives memory back at once
 /// ([`memory::give_back`]), so that an idle server stays at its idle size after the largest
@@ -74,8 +74,8 @@ struct Shared {
     /// Wakes `receive` to give memory back on rmcp's thread: the answer's parts were built and
     /// freed there, and mimalloc returns a thread's freed pages only when that thread collects.
     give_back_on_rmcp: Notify,
-    /// A line of more than [`LARGE_BYTES`] was read since memory was last given back: once
-    /// its answer is written, the request is gone and its memory can go back to the system.
+    /// A line or an answer of more than [`LARGE_BYTES`] came through since memory was last
+    /// given back: once the answer is written, its memory can go back to the system.
     large_since_give_back: AtomicBool,
 }
 
@@ -114,6 +114,9 @@ impl Shared {
             return;
         }
         state.queued.extend_from_slice(lines);
+        if lines.len() > LARGE_BYTES {
+            self.large_since_give_back.store(true, Ordering::Relaxed);
+        }
         self.to_writer.notify_one();
     }
 
@@ -223,12 +226,14 @@ fn write_loop(shared: &Shared, mut output: Box<dyn Write + Send>) {
             shared.to_input.notify_all();
         }
         written = written && output.flush().is_ok();
-        // After a large answer (a reshard plan is half a megabyte), give the memory back.
-        let large_batch = batch.capacity() > LARGE_BYTES;
+        // After a large answer (a reshard plan is half a megabyte) or a large request, give
+        // the memory back. A batch of many small answers is no reason: their memory is reused
+        // by the next ones (collecting after each such batch cost a tenth of the CPU under
+        // pipelined load, in page faults).
         if batch.capacity() > 4 * OUTPUT_BUDGET {
             batch = Vec::new();
         }
-        if shared.large_since_give_back.swap(false, Ordering::Relaxed) || large_batch {
+        if shared.large_since_give_back.swap(false, Ordering::Relaxed) {
             memory::give_back();
             shared.give_back_on_rmcp.notify_one();
         }
@@ -536,6 +541,9 @@ fn starts_session(request: &ClientRequest) -> bool {
 pub struct StdioTransport {
     from_input: mpsc::Receiver<ClientJsonRpcMessage>,
     shared: Arc<Shared>,
+    /// The line each answer is written into before it is queued, kept between answers so that
+    /// it is not grown again for each one.
+    line: Vec<u8>,
 }
 
 /// The end of the transport, for `main` once the service has stopped.
@@ -602,6 +610,7 @@ where
     let transport = StdioTransport {
         from_input,
         shared: shared.clone(),
+        line: Vec::new(),
     };
     Ok((transport, Finish { shared }))
 }
@@ -626,11 +635,12 @@ impl Transport<RoleServer> for StdioTransport {
                 .into_owned()
                 .into();
         }
-        let mut line = Vec::new();
+        let line = &mut self.line;
+        line.clear();
         let sent = if self.shared.is_broken() {
             Err(std::io::Error::from(std::io::ErrorKind::BrokenPipe))
-        } else if encode_line(&item, &mut line) {
-            self.shared.queue(&line);
+        } else if encode_line(&item, line) {
+            self.shared.queue(line);
             Ok(())
         } else {
             Err(std::io::Error::other("an answer could not be serialized"))
@@ -638,6 +648,10 @@ impl Transport<RoleServer> for StdioTransport {
         if let Some(id) = answered {
             self.shared
                 .close_request(&id, sent.is_ok().then_some(line.len()));
+        }
+        if line.capacity() > OUTPUT_BUDGET {
+            // A large answer's line is not kept for the small ones after it.
+            *line = Vec::new();
         }
         std::future::ready(sent)
     }
