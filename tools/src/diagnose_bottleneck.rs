@@ -413,6 +413,23 @@ fn vocabulary(findings: Vec<String>) -> Vocabulary {
 }
 
 impl DiagnosisRules {
+    /// The number arguments the findings compare, in the order the findings table first names
+    /// them: a system's metrics, as the knowledge base reads them.
+    pub(crate) fn metrics(&self) -> Vec<&str> {
+        let mut metrics = Vec::new();
+        for rule in &self.findings {
+            let critical = rule.critical.iter().flat_map(Condition::clauses);
+            for clause in rule.warning.clauses().chain(critical) {
+                if let Clause::Compare { field, .. } = clause
+                    && !metrics.contains(&field.as_str())
+                {
+                    metrics.push(field.as_str());
+                }
+            }
+        }
+        metrics
+    }
+
     pub(crate) fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
         // Findings first: their ids are the vocabulary of the graduation triggers.
         let table = knowledge.table("monitoring", "diagnostic-findings")?;

@@ -16,7 +16,8 @@ use crate::calculator::show;
 use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
 use crate::costs::{CostBand, CostTable, grouped, usd};
 use crate::diagnose_bottleneck::{
-    self, COMPONENTS, DiagnoseArgs, Diagnosis, Evidence, Observed, Severity, StageRef,
+    self, COMPONENTS, DiagnoseArgs, DiagnoseBottleneck, Diagnosis, Evidence, Observed, Severity,
+    StageRef,
 };
 use crate::forecast_growth::{self, Forecast, ForecastArgs, GrowthArgs};
 use crate::markdown::{push_unique, sources};
@@ -705,24 +706,6 @@ fn plain_text(root: &Node, extra: &[(String, String, &'static str)]) -> String {
 // ---------------------------------------------------------------------------------------------
 // The sections.
 
-const METRICS: [&str; 15] = [
-    "p95_latency_ms",
-    "p99_latency_ms",
-    "db_cpu_pct",
-    "app_cpu_pct",
-    "db_read_load_pct",
-    "db_write_load_pct",
-    "read_pct",
-    "cache_hit_rate_pct",
-    "replication_lag_ms",
-    "queue_depth",
-    "dlq_size",
-    "pool_utilization_pct",
-    "queries_per_request",
-    "slowest_query_ms",
-    "error_rate_pct",
-];
-
 /// A metric's value with its unit, read from the contract's name suffixes.
 fn with_unit(metric: &str, value: f64) -> String {
     let number = format_number(value);
@@ -749,6 +732,7 @@ fn list_or_none(items: &[String]) -> String {
 
 fn current_section(
     stages: &Stages,
+    metrics: &[&str],
     args: &DiagnoseArgs,
     diagnosis: &Diagnosis,
     presences: &[(&'static str, Presence)],
@@ -811,7 +795,7 @@ fn current_section(
         Ok(Value::Object(map)) => map,
         _ => Default::default(),
     };
-    let metrics: Vec<String> = METRICS
+    let metrics: Vec<String> = metrics
         .iter()
         .filter_map(|m| {
             let value = given.get(*m)?.as_f64()?;
@@ -1622,14 +1606,21 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         &mut sources,
     );
 
+    let metrics = advisor.tables::<DiagnoseBottleneck>()?.metrics();
     let metrics_given = match serde_json::to_value(&args.system) {
-        Ok(Value::Object(map)) => METRICS
+        Ok(Value::Object(map)) => metrics
             .iter()
             .any(|m| map.get(*m).is_some_and(|v| !v.is_null())),
         _ => false,
     } || !args.system.symptoms.is_empty();
     let bodies = [
-        current_section(&catalog.stages, &args.system, &diagnosis, &presences),
+        current_section(
+            &catalog.stages,
+            &metrics,
+            &args.system,
+            &diagnosis,
+            &presences,
+        ),
         bottlenecks_section(&diagnosis, metrics_given),
         recommended_section(
             &catalog.stages,
