@@ -37,26 +37,7 @@ pub(crate) fn bound_free_text(node: &mut Map<String, Value>) {
     {
         node.insert("maxLength".into(), Value::from(MAX_FREE_TEXT_CHARS));
     }
-    for (key, child) in node.iter_mut() {
-        match (key.as_str(), child) {
-            ("properties" | "$defs", Value::Object(children)) => {
-                for grandchild in children.values_mut() {
-                    if let Value::Object(field) = grandchild {
-                        bound_free_text(field);
-                    }
-                }
-            }
-            (_, Value::Object(field)) => bound_free_text(field),
-            (_, Value::Array(items)) => {
-                for item in items {
-                    if let Value::Object(field) = item {
-                        bound_free_text(field);
-                    }
-                }
-            }
-            _ => {}
-        }
-    }
+    for_each_node(node, bound_free_text);
 }
 
 /// The advertised input schema for `full`; `nested` maps a property to the tool whose
