@@ -436,6 +436,8 @@ const BY_MONTH_VALUES: usize = 2500;
 /// The forecast.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Forecast {
+    /// The answer: what breaks first, in which month, and by when to start.
+    pub summary: String,
     /// Load growth, % a month.
     pub monthly_growth_pct: f64,
     /// ln 2 / ln(1 + g); null when load does not grow.
@@ -460,7 +462,6 @@ pub struct Forecast {
     /// Every month through the horizon (detail full only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub by_month: Option<Vec<Checkpoint>>,
-    pub summary: String,
     /// What the forecast assumes.
     pub assumptions: Vec<String>,
     /// Every figure: formula, numbers substituted, value.
