@@ -300,6 +300,13 @@ fn every_tool_has_a_scenario_and_every_scenario_a_summary_and_missing_inputs() {
                 .as_str()
                 .unwrap_or_else(|| panic!("{what}: no summary"));
             assert!(!summary.trim().is_empty(), "{what}: an empty summary");
+            // The answer first, for a model that reads only `structuredContent`.
+            let first = result.as_object().and_then(|r| r.keys().next());
+            assert_eq!(
+                first.map(String::as_str),
+                Some("summary"),
+                "{what}: the result opens with another field"
+            );
             assert!(
                 summary.chars().count() <= SUMMARY_MAX_CHARS,
                 "{what}: the summary has {} characters: {summary}",
