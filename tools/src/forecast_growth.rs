@@ -135,8 +135,8 @@ pub struct ScalabilityArgs {
     pub current_rps: f64,
 }
 
-// How load grows, for `scaling_report`'s `growth`: applied there to the metrics and users of
-// its `system`.
+// How load grows: `forecast_growth`'s growth arguments, and `scaling_report`'s `growth`
+// (applied there to the metrics and users of its `system`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct GrowthArgs {
@@ -157,25 +157,15 @@ pub struct GrowthArgs {
     pub lead_time_months: Option<f64>,
 }
 
-// How load grows and what to follow as it does.
+// How load grows and what to follow as it does. Unknown fields are refused by the schema
+// (`args::parse` checks it before serde reads the map; serde's `deny_unknown_fields` does not
+// combine with `flatten`).
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
-#[serde(deny_unknown_fields)]
+#[schemars(deny_unknown_fields)]
 pub struct ForecastArgs {
-    /// Load growth per month, %. Or growth_multiple, over_months.
-    #[schemars(extend("exclusiveMinimum" = -100))]
-    pub monthly_growth_pct: Option<f64>,
-    /// Load multiple, e.g. 3, in over_months.
-    #[schemars(extend("exclusiveMinimum" = 0))]
-    pub growth_multiple: Option<f64>,
-    /// Months for growth_multiple.
-    #[schemars(extend("exclusiveMinimum" = 0))]
-    pub over_months: Option<f64>,
-    /// Months to forecast. Default 24.
-    #[schemars(range(min = 1, max = 120))]
-    pub horizon_months: Option<u32>,
-    /// Months to add capacity. Default 3.
-    #[schemars(range(min = 0, max = 120))]
-    pub lead_time_months: Option<f64>,
+    /// How load grows, as `scaling_report`'s `growth` takes it too.
+    #[serde(flatten)]
+    pub growth: GrowthArgs,
     /// Database CPU, %.
     #[schemars(range(min = 0, max = 100))]
     pub db_cpu_pct: Option<f64>,
@@ -820,14 +810,14 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     let mut missing_inputs = Vec::new();
     let mut assumptions = Vec::new();
 
-    let horizon = args.horizon_months.unwrap_or_else(|| {
+    let horizon = args.growth.horizon_months.unwrap_or_else(|| {
         defaults_applied.push(DefaultApplied {
             parameter: "horizon_months".into(),
             value: Figure::Count(u64::from(catalog.defaults.horizon_months)),
         });
         catalog.defaults.horizon_months
     });
-    let lead_time = args.lead_time_months.unwrap_or_else(|| {
+    let lead_time = args.growth.lead_time_months.unwrap_or_else(|| {
         defaults_applied.push(DefaultApplied {
             parameter: "lead_time_months".into(),
             value: Figure::Amount(catalog.defaults.lead_time_months),
@@ -838,9 +828,9 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
 
     // Growth: exactly one of the two forms.
     let rate = match (
-        args.monthly_growth_pct,
-        args.growth_multiple,
-        args.over_months,
+        args.growth.monthly_growth_pct,
+        args.growth.growth_multiple,
+        args.growth.over_months,
     ) {
         (Some(_), Some(multiple), _) => {
             return Err(ArgError::number(

@@ -1372,11 +1372,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
                 forecast_growth::run(
                     advisor,
                     ForecastArgs {
-                        monthly_growth_pct: growth.monthly_growth_pct,
-                        growth_multiple: growth.growth_multiple,
-                        over_months: growth.over_months,
-                        horizon_months: growth.horizon_months,
-                        lead_time_months: growth.lead_time_months,
+                        growth: growth.clone(),
                         db_cpu_pct: s.db_cpu_pct,
                         app_cpu_pct: s.app_cpu_pct,
                         db_read_load_pct: s.db_read_load_pct,
