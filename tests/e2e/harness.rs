@@ -369,13 +369,17 @@ impl Server {
 }
 
 /// Each tool's result fields and their JSON types, as `scale-advisor tools --json` prints them
-/// (`resultFields`; `tools/list` advertises only the fields every result carries).
+/// (`resultFields`; `tools/list` advertises only the fields every result carries). The
+/// listing is read once per test run.
 pub fn result_fields(tool: &str) -> serde_json::Map<String, Value> {
-    let output = Command::new(BINARY)
-        .args(["tools", "--json"])
-        .output()
-        .expect("tools --json runs");
-    let tools: Value = serde_json::from_slice(&output.stdout).expect("tools --json is JSON");
+    static LISTING: std::sync::OnceLock<Value> = std::sync::OnceLock::new();
+    let tools = LISTING.get_or_init(|| {
+        let output = Command::new(BINARY)
+            .args(["tools", "--json"])
+            .output()
+            .expect("tools --json runs");
+        serde_json::from_slice(&output.stdout).expect("tools --json is JSON")
+    });
     tools
         .as_array()
         .and_then(|tools| tools.iter().find(|t| t["name"] == tool))

@@ -269,6 +269,16 @@ fn assert_fits_output_schema(tool: &Value, result: &Value, what: &str) {
     }
 }
 
+/// The fields a result lists in `missing_inputs`.
+fn missing_fields(result: &Value) -> Vec<&str> {
+    result["missing_inputs"]
+        .as_array()
+        .expect("missing_inputs")
+        .iter()
+        .map(|m| m["field"].as_str().expect("a field"))
+        .collect()
+}
+
 fn bytes(value: &Value) -> usize {
     serde_json::to_vec(value).expect("serialises").len()
 }
@@ -460,12 +470,7 @@ fn missing_inputs_name_what_each_absent_argument_would_add() {
 
     // A diagnosis lists the metrics whose finding could not be tested, and only those.
     let d = server.call_ok("diagnose_bottleneck", json!({"db_cpu_pct": 50}));
-    let fields: Vec<&str> = d["missing_inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["field"].as_str().unwrap())
-        .collect();
+    let fields = missing_fields(&d);
     for field in [
         "users",
         "p95_latency_ms",
@@ -485,12 +490,7 @@ fn missing_inputs_name_what_each_absent_argument_would_add() {
 
     // The report names nested arguments by their path.
     let r = server.call_ok("scaling_report", json!({"system": {"users": 5000}}));
-    let fields: Vec<&str> = r["missing_inputs"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|m| m["field"].as_str().unwrap())
-        .collect();
+    let fields = missing_fields(&r);
     for field in [
         "system.db_cpu_pct",
         "requirements",
