@@ -33,7 +33,7 @@ esac
 
 mcpb="$here/node_modules/.bin/mcpb"
 if [ ! -x "$mcpb" ]; then
-    (cd "$here" && npm ci --no-audit --no-fund --silent)
+    "$root/tests/npm_ci.sh" "$here"
 fi
 
 stage="$root/target/mcpb"

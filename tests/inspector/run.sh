@@ -45,7 +45,7 @@ cd "$HERE"
 echo "installing the pinned Inspector (Node $(node --version))"
 # Inspector 2.x declares node >=22.19; its CLI mode runs on Node 20 (npm's EBADENGINE warnings
 # are hidden by --loglevel=error; an engine-strict npm config would refuse the install).
-npm install --no-audit --no-fund --loglevel=error
+"$HERE/../npm_ci.sh" "$HERE"
 echo "inspector $(node -p 'require("./node_modules/@modelcontextprotocol/inspector/package.json").version'), binary $BIN"
 
 # No OS keychain here: keep the Inspector's secrets in memory, and its catalog and client
