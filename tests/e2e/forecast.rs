@@ -312,6 +312,12 @@ fn every_refusal_names_the_field_and_what_is_accepted() {
             "horizon_months",
             "120",
         ),
+        // The growth arguments wrapped as scaling_report takes them.
+        (
+            json!({"growth": {"monthly_growth_pct": 10}, "db_cpu_pct": 50}),
+            "growth",
+            "(`growth` holds `monthly_growth_pct`, fields of this level: give them without `growth` around them)",
+        ),
     ];
     for (arguments, field, accepted) in cases {
         let text = server.call_err("forecast_growth", arguments.clone());

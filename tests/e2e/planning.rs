@@ -432,4 +432,23 @@ fn scaling_report_refusals_keep_the_nested_path() {
     }
     let text = server.call_err("scaling_report", json!({"system": {"db_cpu": 12}}));
     assert!(text.contains("db_cpu_pct"), "closest field: {text}");
+    // A metric given beside `system` instead of in it is pointed to its place; one that two
+    // objects take names both.
+    let text = server.call_err(
+        "scaling_report",
+        json!({"system": {"users": 10}, "db_cpu_pct": 40}),
+    );
+    assert!(
+        text.contains("invalid argument `db_cpu_pct`")
+            && text.contains("Did you mean `system.db_cpu_pct`?"),
+        "{text}"
+    );
+    let text = server.call_err(
+        "scaling_report",
+        json!({"system": {"users": 10}, "monthly_growth_pct": 4}),
+    );
+    assert!(
+        text.contains("Did you mean `system.monthly_growth_pct` or `growth.monthly_growth_pct`?"),
+        "{text}"
+    );
 }

@@ -153,6 +153,26 @@ struct Validator<'a> {
     root: &'a Map<String, Value>,
 }
 
+/// An unknown object whose fields all belong where it was given, as when `forecast_growth`'s
+/// growth arguments arrive wrapped in `growth` (the way `scaling_report` takes them): says
+/// to give them without the wrapper.
+fn fields_of_this_level(key: &str, value: &Value, known: &[&str]) -> Option<String> {
+    let inner = value.as_object().filter(|inner| !inner.is_empty())?;
+    if !inner.keys().all(|field| known.contains(&field.as_str())) {
+        return None;
+    }
+    let fields: Vec<String> = inner
+        .keys()
+        .map(|field| format!("`{}`", clip(field, 60)))
+        .collect();
+    Some(format!(
+        " (`{}` holds {}, fields of this level: give them without `{}` around them)",
+        clip(key, 60),
+        fields.join(", "),
+        clip(key, 60)
+    ))
+}
+
 fn join(path: &str, field: &str) -> String {
     if path.is_empty() {
         field.to_string()
@@ -201,8 +221,14 @@ impl<'a> Validator<'a> {
                         format!("an unknown field ({})", show(value)),
                         format!("only the fields {}", known.join(", ")),
                     );
-                    error.closest =
-                        knowledge::closest(key, known.iter().copied()).map(str::to_string);
+                    error.closest = knowledge::closest(key, known.iter().copied())
+                        .map(str::to_string)
+                        .or_else(|| self.field_one_level_down(properties?, key));
+                    if error.closest.is_none()
+                        && let Some(hint) = fields_of_this_level(key, value, &known)
+                    {
+                        error.expected.push_str(&hint);
+                    }
                     return Err(error);
                 }
                 None => {}
@@ -225,6 +251,28 @@ impl<'a> Validator<'a> {
             }
         }
         Ok(())
+    }
+
+    /// `object.key` when `key` is no field of this level but is one of an object beside it
+    /// (`db_cpu_pct` given to `scaling_report`, whose metrics go in `system`); every such
+    /// object, joined for the "Did you mean" line.
+    fn field_one_level_down(
+        &self,
+        properties: &'a Map<String, Value>,
+        key: &str,
+    ) -> Option<String> {
+        let places: Vec<String> = properties
+            .iter()
+            .filter(|(_, property)| {
+                property
+                    .as_object()
+                    .and_then(|property| self.resolve(property).get("properties"))
+                    .and_then(Value::as_object)
+                    .is_some_and(|inner| inner.contains_key(key))
+            })
+            .map(|(name, _)| format!("{name}.{}", clip(key, 60)))
+            .collect();
+        (!places.is_empty()).then(|| places.join("` or `"))
     }
 
     fn check(
