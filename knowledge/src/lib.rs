@@ -508,6 +508,52 @@ mod tests {
     }
 
     #[test]
+    fn a_user_count_changed_in_its_trigger_changes_the_reason_beside_it() {
+        let reasons = |knowledge: &Knowledge| -> Vec<String> {
+            let table = knowledge
+                .table("scaling-stages", "graduation-triggers")
+                .unwrap();
+            table
+                .rows()
+                .filter(|row| row.text("when").unwrap().starts_with("users"))
+                .map(|row| row.text("reason").unwrap().to_string())
+                .collect()
+        };
+        let embedded = Knowledge::embedded().unwrap();
+        assert!(
+            reasons(&embedded).contains(
+                &"1000000 users is the usual ceiling of one primary with replicas".into()
+            ),
+            "{:?}",
+            reasons(&embedded)
+        );
+        let dir = std::env::temp_dir().join(format!("knowledge-users-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (_, stages) = EMBEDDED
+            .iter()
+            .find(|(s, _)| *s == "scaling-stages")
+            .unwrap();
+        std::fs::write(
+            dir.join("scaling-stages.md"),
+            stages.replace("`users >= 1000000`", "`users >= 2500000`"),
+        )
+        .unwrap();
+        let knowledge = Knowledge::with_dir(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        let reasons = reasons(&knowledge.unwrap());
+        assert!(
+            reasons.contains(
+                &"2500000 users is the usual ceiling of one primary with replicas".into()
+            ),
+            "{reasons:?}"
+        );
+        assert!(
+            !reasons.iter().any(|r| r.contains("1000000 ")),
+            "{reasons:?}"
+        );
+    }
+
+    #[test]
     fn a_directory_replaces_and_extends_and_refuses_bad_names() {
         let dir = std::env::temp_dir().join(format!("knowledge-test-{}", std::process::id()));
         std::fs::create_dir_all(&dir).unwrap();

@@ -8,6 +8,10 @@
 //! A placeholder is `{{finding.level}}` or, when the condition compares several numbers,
 //! `{{finding.level.field}}`; `level` is `warning` (the `warning_when` cell) or `critical` (the
 //! `critical_when` cell). It stands for the number exactly as the cell writes it.
+//!
+//! Inside a table row, `{{column}}` (one word, a column of that table) stands for the one number
+//! that the row's own cell in that column compares: a `reason` that says "{{when}} users is the
+//! usual ceiling" beside `users >= 1000000` follows that cell when it changes.
 
 use crate::{Document, KnowledgeError, closest, resembling};
 
@@ -213,8 +217,19 @@ pub(crate) fn write(
 ) -> Result<String, KnowledgeError> {
     let (path, text) = (document.path(), document.text());
     let mut out = String::with_capacity(text.len());
+    // The header of the table the current line is a row of, if it is one.
+    let mut header: Option<Vec<&str>> = None;
+    let mut previous = "";
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let at = |message: String| KnowledgeError::new(path, index + 1, message);
+        if !line.trim_start().starts_with('|') {
+            header = None;
+        } else if cells(line)
+            .all(|cell| !cell.is_empty() && cell.chars().all(|c| "-: ".contains(c)))
+        {
+            header = Some(cells(previous).collect());
+        }
+        previous = line;
         let mut rest = line;
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
@@ -223,6 +238,11 @@ pub(crate) fn write(
                 at("a placeholder opened with `{{` is not closed with `}}` on its line".into())
             })?;
             let inside = &after[..end];
+            if !inside.contains('.') {
+                out.push_str(&row_number(inside, header.as_deref(), line).map_err(at)?);
+                rest = &after[end + 2..];
+                continue;
+            }
             let thresholds = thresholds.ok_or_else(|| {
                 let (slug, anchor) = THRESHOLDS_TABLE;
                 at(format!(
@@ -241,6 +261,51 @@ pub(crate) fn write(
         out.push_str(rest);
     }
     Ok(out)
+}
+
+/// The cells of a markdown table row, trimmed.
+fn cells(line: &str) -> impl Iterator<Item = &str> {
+    let line = line.trim();
+    let line = line.strip_prefix('|').unwrap_or(line);
+    let line = line.strip_suffix('|').unwrap_or(line);
+    line.split('|').map(str::trim)
+}
+
+/// The number that `row`'s own cell in `column` compares, for a `{{column}}` placeholder.
+fn row_number(column: &str, header: Option<&[&str]>, row: &str) -> Result<String, String> {
+    let column = column.trim();
+    let header = header.ok_or_else(|| {
+        format!(
+            "`{{{{{column}}}}}` is no placeholder here: outside a table row write \
+             `{{{{finding.warning}}}}`, `{{{{finding.critical}}}}` or `{{{{finding.warning.field}}}}`"
+        )
+    })?;
+    let index = header
+        .iter()
+        .position(|name| *name == column)
+        .ok_or_else(|| {
+            format!(
+                "`{{{{{column}}}}}` names no column of this table (its columns: {})",
+                header.join(", ")
+            )
+        })?;
+    let cell = cells(row).nth(index).unwrap_or("").trim_matches('`');
+    match numbers_of(cell).as_slice() {
+        [only] if crate::table::parse_number(&only.number).is_some() => Ok(only.number.clone()),
+        numbers => Err(format!(
+            "`{{{{{column}}}}}` stands for the one number this row's `{column}` cell compares, \
+             and `{cell}` compares {}",
+            if numbers.is_empty() {
+                "none".to_string()
+            } else {
+                numbers
+                    .iter()
+                    .map(|t| t.number.as_str())
+                    .collect::<Vec<_>>()
+                    .join(" and ")
+            }
+        )),
+    }
 }
 
 #[cfg(test)]
@@ -328,5 +393,30 @@ mod tests {
         let e = write(Some(&thresholds), &prose("{{db_cpu_saturation.warning}}")).unwrap_err();
         assert_eq!((e.path.as_str(), e.line), ("monitoring.md", 9));
         assert!(e.message.contains("found `sixty`"), "{e}");
+    }
+
+    #[test]
+    fn a_row_placeholder_takes_the_number_of_its_own_rows_cell() {
+        let table = "| when | reason |\n|---|---|\n| `users >= 10000` | {{when}} users is a lot |\n| `users >= 2000000` | past {{when}} users |\n";
+        assert_eq!(
+            write(None, &prose(table)).unwrap(),
+            "# Prose\n\n| when | reason |\n|---|---|\n| `users >= 10000` | 10000 users is a lot |\n| `users >= 2000000` | past 2000000 users |\n"
+        );
+        let error = |text: &str| write(None, &prose(text)).unwrap_err();
+        let e =
+            error("| when | reason |\n|---|---|\n| `users >= 1 and regions > 2` | {{when}} |\n");
+        assert_eq!(e.line, 5);
+        assert!(e.message.contains("compares 1 and 2"), "{e}");
+        let e = error("| when | reason |\n|---|---|\n| `has_cache` | {{when}} |\n");
+        assert!(e.message.contains("compares none"), "{e}");
+        let e = error("| when | reason |\n|---|---|\n| `users >= 1` | {{why}} |\n");
+        assert!(
+            e.message
+                .contains("no column of this table (its columns: when, reason)"),
+            "{e}"
+        );
+        // Outside a table, or after it, a one-word placeholder names nothing.
+        let e = error("| when |\n|---|\n| `users >= 1` |\n\nafter {{when}}\n");
+        assert!(e.message.contains("outside a table row"), "{e}");
     }
 }
