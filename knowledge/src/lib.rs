@@ -455,6 +455,19 @@ mod tests {
         assert_eq!(error.line, row.line());
     }
 
+    /// The knowledge base with a `--knowledge-dir` holding the embedded document `slug`, its
+    /// text `from` (which it must contain) replaced by `to`.
+    fn edited(slug: &str, from: &str, to: &str) -> Knowledge {
+        let (_, text) = EMBEDDED.iter().find(|(s, _)| *s == slug).unwrap();
+        assert!(text.contains(from), "{slug} lacks {from}");
+        let dir = std::env::temp_dir().join(format!("knowledge-{slug}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("{slug}.md")), text.replace(from, to)).unwrap();
+        let knowledge = Knowledge::with_dir(&dir);
+        std::fs::remove_dir_all(&dir).unwrap();
+        knowledge.unwrap()
+    }
+
     #[test]
     fn a_threshold_changed_in_its_cell_changes_every_sentence_that_states_it() {
         let embedded = Knowledge::embedded().unwrap();
@@ -475,18 +488,7 @@ mod tests {
         }
         assert_eq!(stating(&embedded, "CPU above 60%"), ["scaling-stages"]);
 
-        let dir = std::env::temp_dir().join(format!("knowledge-threshold-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (_, monitoring) = EMBEDDED.iter().find(|(s, _)| *s == "monitoring").unwrap();
-        assert!(monitoring.contains("`db_cpu_pct > 60`"));
-        std::fs::write(
-            dir.join("monitoring.md"),
-            monitoring.replace("`db_cpu_pct > 60`", "`db_cpu_pct > 65`"),
-        )
-        .unwrap();
-        let knowledge = Knowledge::with_dir(&dir);
-        std::fs::remove_dir_all(&dir).unwrap();
-        let knowledge = knowledge.unwrap();
+        let knowledge = edited("monitoring", "`db_cpu_pct > 60`", "`db_cpu_pct > 65`");
         // The embedded scaling-stages states the directory's threshold, and no document states
         // the old one.
         assert_eq!(stating(&knowledge, "CPU above 65%"), ["scaling-stages"]);
@@ -527,20 +529,11 @@ mod tests {
             "{:?}",
             reasons(&embedded)
         );
-        let dir = std::env::temp_dir().join(format!("knowledge-users-{}", std::process::id()));
-        std::fs::create_dir_all(&dir).unwrap();
-        let (_, stages) = EMBEDDED
-            .iter()
-            .find(|(s, _)| *s == "scaling-stages")
-            .unwrap();
-        std::fs::write(
-            dir.join("scaling-stages.md"),
-            stages.replace("`users >= 1000000`", "`users >= 2500000`"),
-        )
-        .unwrap();
-        let knowledge = Knowledge::with_dir(&dir);
-        std::fs::remove_dir_all(&dir).unwrap();
-        let reasons = reasons(&knowledge.unwrap());
+        let reasons = reasons(&edited(
+            "scaling-stages",
+            "`users >= 1000000`",
+            "`users >= 2500000`",
+        ));
         assert!(
             reasons.contains(
                 &"2500000 users is the usual ceiling of one primary with replicas".into()

@@ -13,6 +13,7 @@
 //! that the row's own cell in that column compares: a `reason` that says "{{when}} users is the
 //! usual ceiling" beside `users >= 1000000` follows that cell when it changes.
 
+use crate::table::Row;
 use crate::{Document, KnowledgeError, closest, resembling};
 
 /// Where the thresholds are written.
@@ -217,19 +218,8 @@ pub(crate) fn write(
 ) -> Result<String, KnowledgeError> {
     let (path, text) = (document.path(), document.text());
     let mut out = String::with_capacity(text.len());
-    // The header of the table the current line is a row of, if it is one.
-    let mut header: Option<Vec<&str>> = None;
-    let mut previous = "";
     for (index, line) in text.split_inclusive('\n').enumerate() {
         let at = |message: String| KnowledgeError::new(path, index + 1, message);
-        if !line.trim_start().starts_with('|') {
-            header = None;
-        } else if cells(line)
-            .all(|cell| !cell.is_empty() && cell.chars().all(|c| "-: ".contains(c)))
-        {
-            header = Some(cells(previous).collect());
-        }
-        previous = line;
         let mut rest = line;
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
@@ -239,7 +229,7 @@ pub(crate) fn write(
             })?;
             let inside = &after[..end];
             if !inside.contains('.') {
-                out.push_str(&row_number(inside, header.as_deref(), line).map_err(at)?);
+                out.push_str(&row_number(inside, row_at(document, index + 1)).map_err(at)?);
                 rest = &after[end + 2..];
                 continue;
             }
@@ -263,33 +253,37 @@ pub(crate) fn write(
     Ok(out)
 }
 
-/// The cells of a markdown table row, trimmed.
-fn cells(line: &str) -> impl Iterator<Item = &str> {
-    let line = line.trim();
-    let line = line.strip_prefix('|').unwrap_or(line);
-    let line = line.strip_suffix('|').unwrap_or(line);
-    line.split('|').map(str::trim)
+/// The table row that stands on `line` of `document`, with its table's columns.
+fn row_at(document: &Document, line: usize) -> Option<(&[String], &Row)> {
+    document
+        .sections()
+        .iter()
+        .flat_map(|section| section.tables())
+        .find_map(|table| {
+            let row = table.rows().iter().find(|row| row.line() == line)?;
+            Some((table.columns(), row))
+        })
 }
 
 /// The number that `row`'s own cell in `column` compares, for a `{{column}}` placeholder.
-fn row_number(column: &str, header: Option<&[&str]>, row: &str) -> Result<String, String> {
+fn row_number(column: &str, row: Option<(&[String], &Row)>) -> Result<String, String> {
     let column = column.trim();
-    let header = header.ok_or_else(|| {
+    let (columns, row) = row.ok_or_else(|| {
         format!(
             "`{{{{{column}}}}}` is no placeholder here: outside a table row write \
              `{{{{finding.warning}}}}`, `{{{{finding.critical}}}}` or `{{{{finding.warning.field}}}}`"
         )
     })?;
-    let index = header
+    let index = columns
         .iter()
-        .position(|name| *name == column)
+        .position(|name| name == column)
         .ok_or_else(|| {
             format!(
                 "`{{{{{column}}}}}` names no column of this table (its columns: {})",
-                header.join(", ")
+                columns.join(", ")
             )
         })?;
-    let cell = cells(row).nth(index).unwrap_or("").trim_matches('`');
+    let cell = row.cells().get(index).map_or("", String::as_str);
     match numbers_of(cell).as_slice() {
         [only] if crate::table::parse_number(&only.number).is_some() => Ok(only.number.clone()),
         numbers => Err(format!(
