@@ -3,7 +3,7 @@
 #
 #   tests/run.sh
 #
-# Stages: build the binary, the Rust tests (cargo test --workspace --locked, then the e2e suite
+# Stages: build the binary and the tests, the Rust tests (cargo test --workspace --locked, then the e2e suite
 # again on each other protocol revision), the official MCP
 # Python SDK 2.x as a client (both of its modes), the MCP Inspector 2.x CLI as a client, the
 # streamable HTTP tests (SDK over HTTP, nginx + wrk load), the MCP conformance suite, the report
@@ -20,11 +20,14 @@ START=$SECONDS
 
 stage() {
   echo
-  echo "==> [$1/8] $2 ($((SECONDS - START)) s elapsed)"
+  echo "==> [$1/8] $2 ($((SECONDS - START)) s elapsed, $(df -h --output=avail . | tail -n 1 | tr -d ' ') free on disk)"
 }
 
-stage 1 "build: cargo build -p scale-advisor --locked"
-cargo build -p scale-advisor --locked
+# One build for every stage: the tests' feature set, so that stage 2 builds nothing again (a
+# `cargo build -p scale-advisor` first resolves features differently and builds most
+# dependencies twice, twice the disk).
+stage 1 "build: cargo test --workspace --locked --no-run (the binary and every test)"
+cargo test --workspace --locked --no-run
 
 stage 2 "rust tests: cargo test --workspace --locked"
 LOGS=$(mktemp -d)
@@ -34,7 +37,7 @@ cargo test --workspace --locked 2>&1 | tee "$LOGS/cargo.log"
 # revisions served (tests/e2e/harness.rs reads SCALE_ADVISOR_E2E_REVISION).
 for revision in 2025-06-18 2026-07-28; do
   echo "--> e2e on $revision"
-  SCALE_ADVISOR_E2E_REVISION=$revision cargo test -p scale-advisor --test e2e --locked 2>&1 | tee -a "$LOGS/cargo.log"
+  SCALE_ADVISOR_E2E_REVISION=$revision cargo test --workspace --test e2e --locked 2>&1 | tee -a "$LOGS/cargo.log"
 done
 
 stage 3 "python: official MCP Python SDK client (tests/python/test_sdk_client.py)"
