@@ -451,4 +451,16 @@ fn scaling_report_refusals_keep_the_nested_path() {
         text.contains("Did you mean `system.monthly_growth_pct` or `growth.monthly_growth_pct`?"),
         "{text}"
     );
+    // The report's own `growth` given inside `system` is pointed to the top level, not told to
+    // unwrap its fields into `system`.
+    let text = server.call_err(
+        "scaling_report",
+        json!({"system": {"users": 10, "growth": {"monthly_growth_pct": 4}}}),
+    );
+    assert!(
+        text.contains("invalid argument `system.growth`")
+            && text.contains("Did you mean `growth`?")
+            && !text.contains("give them without"),
+        "{text}"
+    );
 }

@@ -223,7 +223,8 @@ impl<'a> Validator<'a> {
                     );
                     error.closest = knowledge::closest(key, known.iter().copied())
                         .map(str::to_string)
-                        .or_else(|| self.field_one_level_down(properties?, key));
+                        .or_else(|| self.field_one_level_down(properties?, key))
+                        .or_else(|| self.field_of_the_top_level(path, key));
                     if error.closest.is_none()
                         && let Some(hint) = fields_of_this_level(key, value, &known)
                     {
@@ -273,6 +274,14 @@ impl<'a> Validator<'a> {
             .map(|(name, _)| format!("{name}.{}", clip(key, 60)))
             .collect();
         (!places.is_empty()).then(|| places.join("` or `"))
+    }
+
+    /// `key`, a path from the top like every field named in a refusal, when the object at
+    /// `path` has no such field but the arguments' top level has (`system.growth` given to
+    /// `scaling_report`, whose `growth` sits beside `system`).
+    fn field_of_the_top_level(&self, path: &str, key: &str) -> Option<String> {
+        let top = self.root.get("properties").and_then(Value::as_object)?;
+        (!path.is_empty() && top.contains_key(key)).then(|| clip(key, 60))
     }
 
     fn check(
