@@ -417,6 +417,13 @@ fn summaries_lead_with_the_answer_and_its_numbers() {
                 "Cost:",
             ][..],
         ),
+        (
+            "scaling_report",
+            json!({"system": {"users": 50000, "has_cache": true}, "current_monthly_cost_usd": 4000}),
+            &[
+                "Cost: $1,000 to $3,000 per month (Load balanced + cache), −$3,000 to −$1,000 against today's $4,000.",
+            ][..],
+        ),
     ];
     for (tool, arguments, parts) in cases {
         let result = server.call_ok(tool, arguments);

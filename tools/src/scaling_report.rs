@@ -1128,6 +1128,15 @@ fn band_text(range: &CostRange) -> String {
     }
 }
 
+/// The projected band less today's cost ("−$800 to +$1,200"), when today's cost is given.
+fn change_text(cost: &CostImpact) -> Option<String> {
+    let low = cost.change_low_usd?;
+    Some(match cost.change_high_usd {
+        Some(high) => format!("{} to {}", signed(low), signed(high)),
+        None => format!("{} or more", signed(low)),
+    })
+}
+
 fn signed(amount: f64) -> String {
     if amount >= 0.0 {
         format!("+{}", usd(amount))
@@ -1303,12 +1312,8 @@ fn cost_section(cost: &CostImpact) -> String {
         band_text(&cost.projected),
         cost.projected_basis
     );
-    if let Some(low) = cost.change_low_usd {
-        let change = match cost.change_high_usd {
-            Some(high) => format!("{} to {} per month", signed(low), signed(high)),
-            None => format!("{} or more per month", signed(low)),
-        };
-        let _ = writeln!(out, "- Change: {change}.");
+    if let Some(change) = change_text(cost) {
+        let _ = writeln!(out, "- Change: {change} per month.");
     }
     let _ = writeln!(out, "- Return on investment: {}.", cost.justification);
     out
@@ -1804,8 +1809,10 @@ fn summary_of(report: &Report) -> String {
         let _ = write!(out, " Datastore: {}.", store.recommendation.name);
     }
     let _ = write!(out, " Cost: {}", band_text(&report.cost.projected));
-    if let Some(low) = report.cost.change_low_usd {
-        let _ = write!(out, " ({} at the low end)", signed(low));
+    if let (Some(change), Some(today)) =
+        (change_text(&report.cost), report.cost.current_monthly_usd)
+    {
+        let _ = write!(out, ", {change} against today's {}", usd(today));
     }
     out.push('.');
     crate::summary(out)
