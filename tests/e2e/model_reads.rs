@@ -424,6 +424,14 @@ fn summaries_lead_with_the_answer_and_its_numbers() {
                 "Cost: $1,000 to $3,000 per month (Load balanced + cache), −$3,000 to −$1,000 against today's $4,000.",
             ][..],
         ),
+        (
+            "forecast_growth",
+            json!({"growth_multiple": 3, "over_months": 12, "db_cpu_pct": 45}),
+            &[
+                "First to break: db_cpu_pct (warning month 3.1, critical month 6.9; act by month 3.9)",
+                "Load grows 9.59%/month (doubles every 7.6 months)",
+            ][..],
+        ),
     ];
     for (tool, arguments, parts) in cases {
         let result = server.call_ok(tool, arguments);

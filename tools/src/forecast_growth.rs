@@ -789,6 +789,15 @@ fn value_at(current: f64, rate: Rate, month: f64, percent: bool) -> (f64, bool) 
     }
 }
 
+/// `x` rounded to `digits` significant digits.
+fn significant(x: f64, digits: i32) -> f64 {
+    if x == 0.0 || !x.is_finite() {
+        return x;
+    }
+    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
+    (x * scale).round() / scale
+}
+
 fn fmt_months(months: Option<f64>) -> String {
     match months {
         Some(0.0) => "now".into(),
@@ -2088,7 +2097,8 @@ fn summarize(
         }
         None => "Nothing reaches a warning line at this growth. ".into(),
     };
-    let _ = write!(text, "Load grows {}%/month", show(rate.pct));
+    // Three significant digits: a summary says "9.59%", the field keeps 9.587269….
+    let _ = write!(text, "Load grows {}%/month", show(significant(rate.pct, 3)));
     if let Some(d) = doubling {
         let _ = write!(text, " (doubles every {d:.1} months)");
     }
