@@ -524,7 +524,7 @@ mod tests {
         let embedded = Knowledge::embedded().unwrap();
         assert!(
             reasons(&embedded).contains(
-                &"1000000 users is the usual ceiling of one primary with replicas".into()
+                &"1,000,000 users is the usual ceiling of one primary with replicas".into()
             ),
             "{:?}",
             reasons(&embedded)
@@ -536,12 +536,12 @@ mod tests {
         ));
         assert!(
             reasons.contains(
-                &"2500000 users is the usual ceiling of one primary with replicas".into()
+                &"2,500,000 users is the usual ceiling of one primary with replicas".into()
             ),
             "{reasons:?}"
         );
         assert!(
-            !reasons.iter().any(|r| r.contains("1000000 ")),
+            !reasons.iter().any(|r| r.contains("1,000,000 ")),
             "{reasons:?}"
         );
     }

@@ -245,12 +245,28 @@ pub(crate) fn write(
                     Refusal::Placeholder(message) => at(message),
                     Refusal::Cell(error) => error,
                 })?;
-            out.push_str(number);
+            out.push_str(&readable(number));
             rest = &after[end + 2..];
         }
         out.push_str(rest);
     }
     Ok(out)
+}
+
+/// A number for prose: a whole number of five digits or more with thousands separators
+/// (`1000000` reads `1,000,000`, as the tools write user counts); anything else as written.
+fn readable(number: &str) -> String {
+    if number.len() < 5 || !number.bytes().all(|b| b.is_ascii_digit()) {
+        return number.to_string();
+    }
+    let mut text = String::with_capacity(number.len() + number.len() / 3);
+    for (i, digit) in number.chars().enumerate() {
+        if i > 0 && (number.len() - i).is_multiple_of(3) {
+            text.push(',');
+        }
+        text.push(digit);
+    }
+    text
 }
 
 /// The table row that stands on `line` of `document`, with its table's columns.
@@ -285,7 +301,7 @@ fn row_number(column: &str, row: Option<(&[String], &Row)>) -> Result<String, St
         })?;
     let cell = row.cells().get(index).map_or("", String::as_str);
     match numbers_of(cell).as_slice() {
-        [only] if crate::table::parse_number(&only.number).is_some() => Ok(only.number.clone()),
+        [only] if crate::table::parse_number(&only.number).is_some() => Ok(readable(&only.number)),
         numbers => Err(format!(
             "`{{{{{column}}}}}` stands for the one number this row's `{column}` cell compares, \
              and `{cell}` compares {}",
@@ -318,15 +334,15 @@ mod tests {
     }
 
     #[test]
-    fn placeholders_take_the_number_as_written() {
+    fn placeholders_take_the_number_as_written_with_separators_from_five_digits() {
         let docs = documents(
-            "| db_cpu_saturation | `db_cpu_pct > 60` | `db_cpu_pct > 85` |\n| db_read_pressure | `db_read_load_pct > 70 or read_pct > 80` | |\n",
+            "| db_cpu_saturation | `db_cpu_pct > 60` | `db_cpu_pct > 85` |\n| db_read_pressure | `db_read_load_pct > 70 or read_pct > 80` | |\n| replication_lag | `replication_lag_ms > 1000` | `replication_lag_ms > 10000` |\n| high_error_rate | `error_rate_pct > 0.1` | |\n",
         );
         let thresholds = Thresholds::read(&docs).unwrap();
-        let text = "CPU above {{db_cpu_saturation.warning}}%, critical above {{db_cpu_saturation.critical}}%.\nReads over {{db_read_pressure.warning.read_pct}}%.\n";
+        let text = "CPU above {{db_cpu_saturation.warning}}%, critical above {{db_cpu_saturation.critical}}%.\nReads over {{db_read_pressure.warning.read_pct}}%.\nLag {{replication_lag.warning}} ms, {{replication_lag.critical}} ms; errors {{high_error_rate.warning}}%.\n";
         assert_eq!(
             write(Some(&thresholds), &prose(text)).unwrap(),
-            "# Prose\n\nCPU above 60%, critical above 85%.\nReads over 80%.\n"
+            "# Prose\n\nCPU above 60%, critical above 85%.\nReads over 80%.\nLag 1000 ms, 10,000 ms; errors 0.1%.\n"
         );
     }
 
@@ -394,7 +410,7 @@ mod tests {
         let table = "| when | reason |\n|---|---|\n| `users >= 10000` | {{when}} users is a lot |\n| `users >= 2000000` | past {{when}} users |\n";
         assert_eq!(
             write(None, &prose(table)).unwrap(),
-            "# Prose\n\n| when | reason |\n|---|---|\n| `users >= 10000` | 10000 users is a lot |\n| `users >= 2000000` | past 2000000 users |\n"
+            "# Prose\n\n| when | reason |\n|---|---|\n| `users >= 10000` | 10,000 users is a lot |\n| `users >= 2000000` | past 2,000,000 users |\n"
         );
         let error = |text: &str| write(None, &prose(text)).unwrap_err();
         let e =
