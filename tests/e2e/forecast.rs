@@ -238,6 +238,66 @@ fn missing_inputs_and_the_markdown() {
     assert!(text.contains("xychart-beta"), "{text}");
 }
 
+/// A line crossed by a model section (here the cache, already below its 80% line) is the
+/// answer when it comes first: never "nothing reaches a warning line" while a given cache is
+/// below its line, and ahead of a resource that warns later.
+#[test]
+fn the_answer_leads_with_whatever_crosses_first_resource_or_model() {
+    let mut server = Server::start();
+    let cold_cache = json!({"cache_items": 100000, "catalog_items": 10000000, "zipf_alpha": 0.8, "policy": "lru"});
+    let lead = |result: &Value| {
+        (
+            result["structuredContent"]["summary"]
+                .as_str()
+                .expect("summary")
+                .to_string(),
+            result["content"][0]["text"]
+                .as_str()
+                .expect("markdown")
+                .to_string(),
+        )
+    };
+    let (summary, text) = lead(&server.call_tool(
+        "forecast_growth",
+        json!({"monthly_growth_pct": 10, "cache": cold_cache}),
+    ));
+    assert!(
+        summary.starts_with("First to break: cache hit rate falls below 80% now.")
+            && summary.contains("cache hit rate 24.8% now, 13.2% in month 24")
+            && summary.contains("1 event on the timeline"),
+        "{summary}"
+    );
+    assert!(
+        text.starts_with("## Forecast: cache hit rate falls below 80% now\n"),
+        "{text}"
+    );
+    let (summary, text) = lead(&server.call_tool(
+        "forecast_growth",
+        json!({"monthly_growth_pct": 10, "db_cpu_pct": 45, "cache": cold_cache}),
+    ));
+    assert!(
+        summary.starts_with(
+            "First to break: cache hit rate falls below 80% now; then db_cpu_pct (warning month 3.0"
+        ),
+        "{summary}"
+    );
+    assert!(
+        text.contains("\n\nThen `db_cpu_pct`: warning month 3.0, critical month 6.7.\n"),
+        "{text}"
+    );
+    // A warm cache that falls below its line only near the horizon comes after the CPU.
+    let (summary, _) = lead(&server.call_tool(
+        "forecast_growth",
+        json!({"monthly_growth_pct": 10, "db_cpu_pct": 45,
+               "cache": {"cache_items": 5000000, "catalog_items": 10000000, "zipf_alpha": 1.0, "policy": "lru"}}),
+    ));
+    assert!(
+        summary.starts_with("First to break: db_cpu_pct (warning month 3.0")
+            && summary.contains("cache hit rate 94.1% now, 78.8% in month 24"),
+        "{summary}"
+    );
+}
+
 #[test]
 fn the_growth_models_document_is_a_resource() {
     let mut server = Server::start();

@@ -1586,15 +1586,6 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         format!("{}#lead-time-and-ordering", catalog.section_uri),
     );
 
-    let summary = summarize(
-        rate,
-        doubling_months,
-        horizon,
-        &resources,
-        first_to_break.as_ref(),
-        &timeline,
-    );
-
     let mut workings = book.workings;
     if args.detail == Detail::Concise && workings.len() > CONCISE_WORKINGS {
         truncated.push(Truncated {
@@ -1606,7 +1597,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         workings.truncate(CONCISE_WORKINGS);
     }
 
-    Ok(Forecast {
+    let mut forecast = Forecast {
         monthly_growth_pct: rate.pct,
         doubling_months,
         horizon_months: horizon,
@@ -1623,14 +1614,16 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         checkpoints,
         chart,
         by_month,
-        summary,
+        summary: String::new(),
         assumptions,
         workings,
         defaults_applied,
         missing_inputs,
         truncated,
         sources: book.sources,
-    })
+    };
+    forecast.summary = summarize(&forecast);
+    Ok(forecast)
 }
 
 fn order_by(
@@ -2070,47 +2063,125 @@ fn scalability_forecast(
     }
 }
 
-/// At most 400 characters, the answer first.
-fn summarize(
-    rate: Rate,
-    doubling: Option<f64>,
-    horizon: u32,
-    resources: &[ResourceForecast],
-    first: Option<&FirstToBreak>,
-    timeline: &[TimelineEvent],
-) -> String {
-    let mut text = match first {
-        Some(f) => {
-            let mut s = format!(
-                "First to break: {} (warning {}",
-                f.name,
-                fmt_months(f.months_to_warning)
-            );
-            if let Some(c) = f.months_to_critical {
-                let _ = write!(s, ", critical {}", fmt_months(Some(c)));
-            }
-            if let Some(o) = f.order_by_month {
-                let _ = write!(s, "; act by {}", fmt_months(Some(o)));
-            }
-            s.push_str("). ");
-            s
+/// The first line that a model section (latency, queueing, cache, scalability) crosses within
+/// the horizon, when it comes before the first resource's warning (`first_to_break`): its
+/// month and what crosses. The answer leads with whatever goes first.
+fn first_model_crossing(f: &Forecast) -> Option<(f64, String)> {
+    let crossings = [
+        f.latency.as_ref().and_then(|l| {
+            Some((
+                l.months_to_warning?,
+                format!("p95 latency reaches {} ms", show(l.warning_ms)),
+            ))
+        }),
+        f.queueing.as_ref().and_then(|q| {
+            Some((
+                q.months_to_target?,
+                format!(
+                    "queue utilization passes the {}% target",
+                    show(q.target_utilization_pct)
+                ),
+            ))
+        }),
+        f.cache.as_ref().and_then(|c| {
+            Some((
+                c.months_below_threshold?,
+                format!("cache hit rate falls below {}%", show(c.threshold_pct)),
+            ))
+        }),
+        f.scalability.as_ref().and_then(|s| {
+            Some((
+                s.months_to_ceiling?,
+                "load passes the peak throughput of any node count".to_string(),
+            ))
+        }),
+    ];
+    let resource = f
+        .first_to_break
+        .as_ref()
+        .and_then(|first| first.months_to_warning);
+    crossings
+        .into_iter()
+        .flatten()
+        .filter(|(month, _)| *month <= f64::from(f.horizon_months))
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .filter(|(month, _)| resource.is_none_or(|m| *month < m))
+}
+
+/// "now" or "in month 3.1".
+fn when(month: f64) -> String {
+    if month == 0.0 {
+        "now".into()
+    } else {
+        format!("in month {month:.1}")
+    }
+}
+
+fn plural(count: usize, one: &str, many: &str) -> String {
+    format!("{count} {}", if count == 1 { one } else { many })
+}
+
+/// At most 400 characters, the answer first: whatever crosses a line first, resource or model.
+fn summarize(f: &Forecast) -> String {
+    let resource = f.first_to_break.as_ref().map(|first| {
+        let mut s = format!(
+            "{} (warning {}",
+            first.name,
+            fmt_months(first.months_to_warning)
+        );
+        if let Some(c) = first.months_to_critical {
+            let _ = write!(s, ", critical {}", fmt_months(Some(c)));
         }
-        None => "Nothing reaches a warning line at this growth. ".into(),
+        if let Some(o) = first.order_by_month {
+            let _ = write!(s, "; act by {}", fmt_months(Some(o)));
+        }
+        s.push(')');
+        s
+    });
+    let mut text = match (first_model_crossing(f), resource) {
+        (Some((month, what)), Some(r)) => {
+            format!("First to break: {what} {}; then {r}. ", when(month))
+        }
+        (Some((month, what)), None) => format!("First to break: {what} {}. ", when(month)),
+        (None, Some(r)) => format!("First to break: {r}. "),
+        (None, None) => "Nothing reaches a warning line at this growth. ".into(),
     };
     // Three significant digits: a summary says "9.59%", the field keeps 9.587269….
-    let _ = write!(text, "Load grows {}%/month", show(significant(rate.pct, 3)));
-    if let Some(d) = doubling {
-        let _ = write!(text, " (doubles every {d:.1} months)");
-    }
-    let crossing = resources
-        .iter()
-        .filter(|r| r.months_to_warning.is_some_and(|m| m <= f64::from(horizon)))
-        .count();
     let _ = write!(
         text,
-        "; {crossing} of {} resources warn within {horizon} months; {} events on the timeline.",
-        resources.len(),
-        timeline.len()
+        "Load grows {}%/month",
+        show(significant(f.monthly_growth_pct, 3))
+    );
+    if let Some(d) = f.doubling_months {
+        let _ = write!(text, " (doubles every {d:.1} months)");
+    }
+    if let Some(c) = &f.cache {
+        let _ = write!(
+            text,
+            "; cache hit rate {:.1}% now, {:.1}% in month {}",
+            c.hit_rate_pct, c.hit_rate_at_horizon_pct, f.horizon_months
+        );
+    }
+    if !f.resources.is_empty() {
+        let crossing = f
+            .resources
+            .iter()
+            .filter(|r| {
+                r.months_to_warning
+                    .is_some_and(|m| m <= f64::from(f.horizon_months))
+            })
+            .count();
+        let _ = write!(
+            text,
+            "; {crossing} of {} resources warn within {} months",
+            f.resources.len(),
+            f.horizon_months
+        );
+    }
+    let _ = write!(
+        text,
+        "; {} on the timeline.",
+        plural(f.timeline.len(), "event", "events")
     );
     if text.len() > 400 {
         let mut cut = 397;
@@ -2134,18 +2205,23 @@ fn cell(x: Option<f64>) -> String {
 /// models, a chart, the workings, the sources.
 pub fn to_markdown(f: &Forecast) -> String {
     let mut out = String::with_capacity(4096);
+    let model = first_model_crossing(f);
+    if let Some((month, what)) = &model {
+        let _ = writeln!(out, "## Forecast: {what} {}", when(*month));
+    }
     match &f.first_to_break {
         Some(first) => {
-            let _ = write!(
-                out,
-                "## Forecast: `{}` breaks first, warning {}",
-                first.name,
-                fmt_months(first.months_to_warning)
-            );
+            // The heading, or the line under a model's heading that crossed earlier.
+            let _ = if model.is_none() {
+                write!(out, "## Forecast: `{}` breaks first, warning ", first.name)
+            } else {
+                write!(out, "\nThen `{}`: warning ", first.name)
+            };
+            out.push_str(&fmt_months(first.months_to_warning));
             if first.months_to_critical.is_some() {
                 let _ = write!(out, ", critical {}", fmt_months(first.months_to_critical));
             }
-            let _ = writeln!(out);
+            out.push_str(if model.is_none() { "\n" } else { ".\n" });
             if let Some(o) = first.order_by_month {
                 let _ = writeln!(
                     out,
@@ -2155,9 +2231,10 @@ pub fn to_markdown(f: &Forecast) -> String {
                 );
             }
         }
-        None => {
+        None if model.is_none() => {
             let _ = writeln!(out, "## Forecast: nothing reaches a warning line");
         }
+        None => {}
     }
     let _ = write!(out, "\nLoad grows {}% a month", show(f.monthly_growth_pct));
     if let Some(d) = f.doubling_months {
