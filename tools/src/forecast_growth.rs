@@ -2173,9 +2173,9 @@ fn summarize(f: &Forecast) -> String {
             .count();
         let _ = write!(
             text,
-            "; {crossing} of {} resources warn within {} months",
+            "; {crossing} of {} resources warn within {}",
             f.resources.len(),
-            f.horizon_months
+            plural(f.horizon_months as usize, "month", "months")
         );
     }
     let _ = write!(
