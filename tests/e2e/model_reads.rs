@@ -395,6 +395,11 @@ fn summaries_lead_with_the_answer_and_its_numbers() {
             ][..],
         ),
         (
+            "size_cache",
+            json!({"working_set_gb": 20, "node_memory_gb": 16}),
+            &["30 GB of memory for a 20 GB working set: 3 nodes; "][..],
+        ),
+        (
             "plan_capacity",
             json!({"peak_rps": 1000, "per_server_rps": 500}),
             &["Plan for 1500 req/s", "3 servers"][..],

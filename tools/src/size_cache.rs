@@ -724,9 +724,13 @@ fn summary_of(s: &CacheSizing) -> String {
     );
     if let (Some(nodes), Some(total)) = (s.nodes, s.total_nodes) {
         out.push_str(&format!(
-            ": {nodes} node{}, {total} with replicas",
+            ": {nodes} node{}",
             if nodes == 1 { "" } else { "s" }
         ));
+        // Without replicas the total is the same count: no "13 nodes, 13 with replicas".
+        if total != nodes {
+            out.push_str(&format!(", {total} with replicas"));
+        }
     }
     if let Some(reads) = s.db_reads_per_sec {
         out.push_str(&format!("; {} DB reads/s left", show(reads)));
