@@ -253,20 +253,28 @@ pub(crate) fn write(
     Ok(out)
 }
 
-/// A number for prose: a whole number of five digits or more with thousands separators
-/// (`1000000` reads `1,000,000`, as the tools write user counts); anything else as written.
-fn readable(number: &str) -> String {
-    if number.len() < 5 || !number.bytes().all(|b| b.is_ascii_digit()) {
-        return number.to_string();
-    }
-    let mut text = String::with_capacity(number.len() + number.len() / 3);
-    for (i, digit) in number.chars().enumerate() {
-        if i > 0 && (number.len() - i).is_multiple_of(3) {
+/// A whole number with thousands separators: `2,000,000`.
+pub fn grouped(number: u64) -> String {
+    let digits = number.to_string();
+    let mut text = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, digit) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             text.push(',');
         }
         text.push(digit);
     }
     text
+}
+
+/// A number for prose: a whole number of five digits or more with thousands separators
+/// (`1000000` reads `1,000,000`, as the tools write user counts); anything else as written.
+fn readable(number: &str) -> String {
+    match number.parse::<u64>() {
+        Ok(whole) if number.len() >= 5 && number.bytes().all(|b| b.is_ascii_digit()) => {
+            grouped(whole)
+        }
+        _ => number.to_string(),
+    }
 }
 
 /// The table row that stands on `line` of `document`, with its table's columns.
@@ -331,6 +339,18 @@ mod tests {
             "# Monitoring\n\nSummary.\n\n## Diagnostic findings\n\n| id | warning_when | critical_when |\n|---|---|---|\n{findings}"
         );
         vec![Document::parse("monitoring", "monitoring.md", &text).unwrap()]
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(grouped(0), "0");
+        assert_eq!(grouped(999), "999");
+        assert_eq!(grouped(1000), "1,000");
+        assert_eq!(grouped(2_000_000), "2,000,000");
+        assert_eq!(readable("1000"), "1000");
+        assert_eq!(readable("10000"), "10,000");
+        assert_eq!(readable("0.1"), "0.1");
+        assert_eq!(readable("12345.5"), "12345.5");
     }
 
     #[test]

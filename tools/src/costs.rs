@@ -2,7 +2,7 @@
 //! `plan_capacity` and `scaling_report`, and the one way an amount of dollars is written
 //! (`$10,000`, `$2,500.50`), rounded to the cent rather than cut.
 
-use knowledge::{Knowledge, KnowledgeError};
+use knowledge::{Knowledge, KnowledgeError, grouped};
 
 use crate::plan_capacity::{CostBasis, CostRange};
 
@@ -131,19 +131,6 @@ impl CostTable {
     }
 }
 
-/// A whole number with thousands separators: `2,000,000`.
-pub(crate) fn grouped(number: u64) -> String {
-    let digits = number.to_string();
-    let mut text = String::new();
-    for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i).is_multiple_of(3) {
-            text.push(',');
-        }
-        text.push(c);
-    }
-    text
-}
-
 /// Dollars as people write them: `$10,000`, `$2,500.50`, `−$3.20`. The amount is rounded to the
 /// cent first, so `2499.996` is `$2,500` (cutting the dollars first would give `$2,499`), and
 /// whole amounts carry no cents.
@@ -174,14 +161,6 @@ mod tests {
         assert_eq!(usd(-3.2), "−$3.20");
         assert_eq!(usd(-0.001), "$0");
         assert_eq!(usd(0.0), "$0");
-    }
-
-    #[test]
-    fn groups_thousands() {
-        assert_eq!(grouped(0), "0");
-        assert_eq!(grouped(999), "999");
-        assert_eq!(grouped(1000), "1,000");
-        assert_eq!(grouped(2_000_000), "2,000,000");
     }
 
     #[test]

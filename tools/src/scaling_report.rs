@@ -14,7 +14,7 @@ use serde_json::Value;
 use crate::args::format_number;
 use crate::calculator::show;
 use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
-use crate::costs::{CostBand, CostTable, grouped, usd};
+use crate::costs::{CostBand, CostTable, usd};
 use crate::diagnose_bottleneck::{
     self, COMPONENTS, DiagnoseArgs, DiagnoseBottleneck, Diagnosis, Evidence, Observed, Severity,
     StageRef,
@@ -25,6 +25,7 @@ use crate::plan_capacity::{self, CapacityPlan, CostBasis, CostRange, PlanCapacit
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan, Phase};
 use crate::stages::Stages;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
+use knowledge::grouped;
 
 // The system to review and whatever else is known about it.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
