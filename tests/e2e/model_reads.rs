@@ -405,6 +405,16 @@ fn summaries_lead_with_the_answer_and_its_numbers() {
             &["Plan for 1500 req/s", "3 servers"][..],
         ),
         (
+            "plan_capacity",
+            json!({"peak_rps": 250000, "per_server_rps": 800, "avg_latency_ms": 40}),
+            &["Plan for 375,000 req/s: 469 servers, 15,000 requests in flight"][..],
+        ),
+        (
+            "plan_capacity",
+            json!({"peak_rps": 100, "per_server_rps": 500}),
+            &["Plan for 150 req/s: 1 server"][..],
+        ),
+        (
             "plan_migration",
             json!({"kind": "reshard", "current_shards": 8, "target_shards": 12}),
             &[

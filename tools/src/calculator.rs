@@ -80,6 +80,16 @@ pub fn show(x: f64) -> String {
     trim_zeros(&format!("{x:.decimals$}")).to_string()
 }
 
+/// A number for a summary: as [`show`] writes it, but a whole number of five digits or more
+/// with thousands separators (`375,000 req/s`), as the knowledge's prose writes its numbers.
+pub(crate) fn prose(x: f64) -> String {
+    if x.fract() == 0.0 && (1e4..1e15).contains(&x) {
+        knowledge::grouped(x as u64)
+    } else {
+        show(x)
+    }
+}
+
 fn trim_zeros(text: &str) -> &str {
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.')

@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::calculator::{
-    DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
+    DefaultApplied, Figure, Formulas, Working, prose, push_workings, read_defaults, show,
 };
 use crate::costs::{CostTable, usd};
 use crate::diagnose_bottleneck::{DiagnoseBottleneck, StageRef};
@@ -386,7 +386,11 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
 fn summary_of(plan: &CapacityPlan) -> String {
     let mut figures = Vec::new();
     if let Some(servers) = plan.servers {
-        figures.push(format!("{servers} servers"));
+        figures.push(format!(
+            "{} server{}",
+            prose(servers as f64),
+            if servers == 1 { "" } else { "s" }
+        ));
     }
     if let Some(pool) = plan.pool_size {
         figures.push(format!("a pool of {pool} connections per database"));
@@ -398,9 +402,9 @@ fn summary_of(plan: &CapacityPlan) -> String {
         ));
     }
     if let Some(in_flight) = plan.in_flight_requests {
-        figures.push(format!("{} requests in flight", show(in_flight)));
+        figures.push(format!("{} requests in flight", prose(in_flight)));
     }
-    let mut out = format!("Plan for {} req/s", show(plan.required_rps));
+    let mut out = format!("Plan for {} req/s", prose(plan.required_rps));
     if !figures.is_empty() {
         out.push_str(": ");
         out.push_str(&figures.join(", "));

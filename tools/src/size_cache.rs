@@ -13,7 +13,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::calculator::{
-    DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
+    DefaultApplied, Figure, Formulas, Working, prose, push_workings, read_defaults, show,
 };
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input};
@@ -733,7 +733,7 @@ fn summary_of(s: &CacheSizing) -> String {
         }
     }
     if let Some(reads) = s.db_reads_per_sec {
-        out.push_str(&format!("; {} DB reads/s left", show(reads)));
+        out.push_str(&format!("; {} DB reads/s left", prose(reads)));
     }
     out.push_str(&format!(
         "; {}, {} invalidation, TTL {} s",
