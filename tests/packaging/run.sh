@@ -109,8 +109,21 @@ done
 cargo package --list --locked -p scale-advisor | grep -qx skill.md
 check "the packaged crates hold the $(ls knowledge/docs/*.md | wc -l) knowledge documents and skill.md"
 # One command for the three: cargo packs each against the others' packed sources, in order.
+# It unpacks them from a temporary registry into $CARGO_HOME/registry/src/<that registry>/ and
+# builds them. A later run from the same checkout would reuse both, what an earlier run unpacked
+# and what it built (same names and version: cargo takes registry sources to never change), and
+# build tools against an old knowledge crate. So the unpacked copies go first (crates.io's own
+# directory is left alone), and the check builds in a target directory of its own, removed after.
+for unpacked in "${CARGO_HOME:-$HOME/.cargo}"/registry/src/*/; do
+    case $unpacked in */index.crates.io-*/) continue ;; esac
+    rm -rf "$unpacked"scale-advisor-*
+done
+publish_target="$work/publish-target"
+rm -rf "$publish_target"
 # --allow-dirty: what is checked is the packing, not whether a developer has committed yet.
-cargo publish --dry-run --allow-dirty --locked --workspace --exclude scale-advisor-bench
+CARGO_TARGET_DIR="$publish_target" \
+    cargo publish --dry-run --allow-dirty --locked --workspace --exclude scale-advisor-bench
+rm -rf "$publish_target"
 check "cargo publish --dry-run --workspace"
 
 echo "== 5. config and skill install into a scratch HOME"
