@@ -21,7 +21,7 @@ pub use error::KnowledgeError;
 pub use formula::{Expression, FUNCTIONS, Formula, MissingValue};
 pub use names::{closest, resembling};
 pub use table::{Row, RowRef, Table, TableRef};
-pub use thresholds::{THRESHOLDS_TABLE, grouped};
+pub use thresholds::{THRESHOLDS_TABLE, grouped, readable};
 
 use std::path::Path;
 

@@ -268,7 +268,8 @@ pub fn grouped(number: u64) -> String {
 
 /// A number for prose: a whole number of five digits or more with thousands separators
 /// (`1000000` reads `1,000,000`, as the tools write user counts); anything else as written.
-fn readable(number: &str) -> String {
+/// The placeholders and the tools' summaries both write their numbers through it.
+pub fn readable(number: &str) -> String {
     match number.parse::<u64>() {
         Ok(whole) if number.len() >= 5 && number.bytes().all(|b| b.is_ascii_digit()) => {
             grouped(whole)

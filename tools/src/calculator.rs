@@ -80,14 +80,10 @@ pub fn show(x: f64) -> String {
     trim_zeros(&format!("{x:.decimals$}")).to_string()
 }
 
-/// A number for a summary: as [`show`] writes it, but a whole number of five digits or more
-/// with thousands separators (`375,000 req/s`), as the knowledge's prose writes its numbers.
+/// A number for a summary: as [`show`] writes it, with the knowledge's rule for prose
+/// (`375,000 req/s`: separators from five whole digits).
 pub(crate) fn prose(x: f64) -> String {
-    if x.fract() == 0.0 && (1e4..1e15).contains(&x) {
-        knowledge::grouped(x as u64)
-    } else {
-        show(x)
-    }
+    knowledge::readable(&show(x))
 }
 
 fn trim_zeros(text: &str) -> &str {

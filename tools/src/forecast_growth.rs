@@ -2108,12 +2108,13 @@ fn first_model_crossing(f: &Forecast) -> Option<(f64, String)> {
         .filter(|(month, _)| resource.is_none_or(|m| *month < m))
 }
 
-/// "now" or "in month 3.1".
+/// "now" or "in month 3.1": [`fmt_months`] as the end of a sentence.
 fn when(month: f64) -> String {
+    let months = fmt_months(Some(month));
     if month == 0.0 {
-        "now".into()
+        months
     } else {
-        format!("in month {month:.1}")
+        format!("in {months}")
     }
 }
 
