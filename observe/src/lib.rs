@@ -1,0 +1,251 @@
+//! The boundary between scale-advisor and the live systems it advises on (contract Part 3, §7).
+//!
+//! Everything here reads the world outside the process, so everything here is bounded: each
+//! source has a connect and a total timeout and a cap on the bytes it may return, a source that
+//! fails becomes a [`Connection`] with its [`Status`] (never an error that ends the call), and a
+//! secret never leaves through a URL ([`SourceUrl`] masks it at the edge). The pure tools behind
+//! it never read a source: a reading becomes an argument, and the tools stay what they were.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::Serialize;
+
+/// The three kinds of source (contract §7), as results name them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SourceKind {
+    Prometheus,
+    Postgres,
+    Redis,
+}
+
+impl SourceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceKind::Prometheus => "prometheus",
+            SourceKind::Postgres => "postgres",
+            SourceKind::Redis => "redis",
+        }
+    }
+}
+
+impl fmt::Display for SourceKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How reading a source went (contract §8 `connections[].status`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Ok,
+    NotConfigured,
+    Unreachable,
+    /// Authentication or permission refused.
+    Refused,
+    TimedOut,
+    Error,
+}
+
+/// One source's outcome, as a result shows it: the URL is always the masked one.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Connection {
+    pub source: SourceKind,
+    pub url: String,
+    pub status: Status,
+    pub detail: String,
+}
+
+/// One figure read from a source, in the advisor's vocabulary (contract §8 `metrics[]`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Reading {
+    /// A `diagnose_bottleneck` argument name or a `forecast_growth` resource name.
+    pub name: String,
+    pub value: f64,
+    pub unit: String,
+    pub source: SourceKind,
+    /// The PromQL, view or `INFO` field that gave the figure, and whether a counter is a rate
+    /// between two samples or since its last reset. Never a query text of the system's users.
+    pub query: String,
+    /// RFC 3339, UTC.
+    pub at: String,
+}
+
+/// What one source gave: its connection and the figures it could read.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct SourceReport {
+    pub connection: Connection,
+    pub readings: Vec<Reading>,
+}
+
+/// The bounds every source is read within (contract §7).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Limits {
+    pub connect_timeout: Duration,
+    /// The whole reading of the source, connection included.
+    pub total_timeout: Duration,
+    /// The most bytes a source may answer with; past it the answer is refused, not read.
+    pub max_bytes: usize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Limits {
+            connect_timeout: Duration::from_secs(5),
+            total_timeout: Duration::from_secs(5),
+            max_bytes: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// A refused source configuration: start-up stops with it (an unreachable server does not).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("{option}: {url} is not a URL ({reason}); expected for example {example}")]
+    Malformed {
+        option: &'static str,
+        /// Already masked.
+        url: String,
+        reason: String,
+        example: &'static str,
+    },
+    #[error("{option}: the scheme {scheme} is not accepted; expected {accepted}")]
+    Scheme {
+        option: &'static str,
+        scheme: String,
+        accepted: &'static str,
+    },
+}
+
+/// A source's URL, which may hold a password: it is shown only through [`SourceUrl::masked`],
+/// and `Debug`/`Display` print the masked form too, so a log line cannot leak it by accident.
+#[derive(Clone, PartialEq, Eq)]
+pub struct SourceUrl {
+    url: url::Url,
+}
+
+impl SourceUrl {
+    /// Parses `text` for the option `option` (for error messages), accepting only `schemes`.
+    pub fn parse(
+        option: &'static str,
+        text: &str,
+        schemes: &'static [&'static str],
+        example: &'static str,
+    ) -> Result<SourceUrl, ConfigError> {
+        let url = url::Url::parse(text.trim()).map_err(|e| ConfigError::Malformed {
+            option,
+            url: mask_text(text),
+            reason: e.to_string(),
+            example,
+        })?;
+        if !schemes.contains(&url.scheme()) {
+            return Err(ConfigError::Scheme {
+                option,
+                scheme: url.scheme().to_string(),
+                accepted: example,
+            });
+        }
+        if url.host_str().is_none_or(str::is_empty) {
+            return Err(ConfigError::Malformed {
+                option,
+                url: mask_text(text),
+                reason: "no host".to_string(),
+                example,
+            });
+        }
+        Ok(SourceUrl { url })
+    }
+
+    /// The URL with its password (if any) replaced by `***`: the only form that is shown.
+    pub fn masked(&self) -> String {
+        let mut shown = self.url.clone();
+        if shown.password().is_some() {
+            // Cannot fail: a URL that has a password can have it replaced.
+            let _ = shown.set_password(Some("***"));
+        }
+        shown.to_string()
+    }
+
+    /// The URL itself, secret included: for the client library only, never for a message.
+    pub fn expose(&self) -> &url::Url {
+        &self.url
+    }
+}
+
+impl fmt::Debug for SourceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "SourceUrl({})", self.masked())
+    }
+}
+
+impl fmt::Display for SourceUrl {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.masked())
+    }
+}
+
+/// Masks the password of text that may not even parse as a URL (`scheme://user:pass@host`):
+/// everything between the first `:` after `//` and the last `@` before the host goes.
+pub fn mask_text(text: &str) -> String {
+    let Some(start) = text.find("://").map(|i| i + 3) else {
+        return text.to_string();
+    };
+    let rest = &text[start..];
+    let authority_end = rest.find(['/', '?', '#']).unwrap_or(rest.len());
+    let authority = &rest[..authority_end];
+    let Some(at) = authority.rfind('@') else {
+        return text.to_string();
+    };
+    let Some(colon) = authority[..at].find(':') else {
+        return text.to_string();
+    };
+    format!(
+        "{}{}:***{}",
+        &text[..start],
+        &authority[..colon],
+        &text[start + at..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_never_shows() {
+        let url = SourceUrl::parse(
+            "--postgres",
+            "postgres://advisor:s3cret@db:5432/app",
+            &["postgres", "postgresql"],
+            "postgres://user:password@host:5432/db",
+        )
+        .unwrap();
+        assert_eq!(url.masked(), "postgres://advisor:***@db:5432/app");
+        assert!(!format!("{url:?} {url}").contains("s3cret"));
+        assert_eq!(
+            mask_text("redis://:pa:ss@cache:6379 and more"),
+            "redis://:***@cache:6379 and more"
+        );
+        assert_eq!(mask_text("http://host:9090"), "http://host:9090");
+    }
+
+    #[test]
+    fn a_malformed_url_is_named_with_its_secret_masked() {
+        let err = SourceUrl::parse(
+            "--prometheus",
+            "http://u:topsecret@",
+            &["http", "https"],
+            "http://prometheus:9090",
+        )
+        .unwrap_err()
+        .to_string();
+        assert!(err.starts_with("--prometheus:"), "{err}");
+        assert!(!err.contains("topsecret"), "{err}");
+        let err = SourceUrl::parse("--prometheus", "ftp://x", &["http", "https"], "http://p:9090")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("ftp"), "{err}");
+    }
+}
