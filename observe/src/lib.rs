@@ -6,6 +6,9 @@
 //! secret never leaves through a URL ([`SourceUrl`] masks it at the edge). The pure tools behind
 //! it never read a source: a reading becomes an argument, and the tools stay what they were.
 
+pub mod postgres;
+pub mod redis;
+
 use std::fmt;
 use std::time::Duration;
 
