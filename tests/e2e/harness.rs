@@ -443,7 +443,9 @@ pub fn record_sent(bytes: &[u8]) {
         return;
     }
     // One test thread at a time reads, merges and writes the file.
-    let _turn = CORPUS.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    let _turn = CORPUS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
     let mut corpus: std::collections::BTreeSet<String> = std::fs::read_to_string(CALL_CORPUS)
         .unwrap_or_default()
         .lines()

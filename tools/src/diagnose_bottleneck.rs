@@ -10,6 +10,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
+use crate::findings::{ForecastLines, MetricThresholds};
 use crate::markdown::{push_unique, sources};
 pub use crate::stages::COMPONENTS;
 use crate::stages::{Stages, components, stage_number};
@@ -332,17 +333,6 @@ struct FailureMode {
     sources: Vec<String>,
 }
 
-/// The warning and critical thresholds a finding applies to one metric (`db_cpu_pct > 60`,
-/// `> 85`), with the finding and the row they come from.
-#[derive(Debug, Clone)]
-pub(crate) struct MetricThresholds {
-    pub finding: String,
-    pub comparison: knowledge::Comparison,
-    pub warning: f64,
-    pub critical: Option<f64>,
-    pub uri: String,
-}
-
 /// The tables `diagnose_bottleneck` applies, read once from the knowledge base.
 pub struct DiagnosisRules {
     pub(crate) stages: Stages,
@@ -355,6 +345,8 @@ pub struct DiagnosisRules {
     failure_modes: Vec<FailureMode>,
     overrides: Vec<FixOverride>,
     overrides_uri: String,
+    /// The lines `forecast_growth` follows, read from the findings above once.
+    pub(crate) forecast_lines: ForecastLines,
 }
 
 /// The component each architecture argument says is in place, as (argument, component);
@@ -621,6 +613,8 @@ impl DiagnosisRules {
             })
             .collect::<Result<Vec<_>, KnowledgeError>>()?;
 
+        let forecast_lines =
+            ForecastLines::read(|metric| thresholds_in(&findings, metric), &findings_table)?;
         Ok(Self {
             stages,
             stages_uri,
@@ -632,6 +626,7 @@ impl DiagnosisRules {
             failure_modes,
             overrides,
             overrides_uri,
+            forecast_lines,
         })
     }
 
@@ -643,27 +638,32 @@ impl DiagnosisRules {
     /// The thresholds the first finding whose warning condition compares `metric` applies to
     /// it: so that `forecast_growth` forecasts against the same rows this tool fires on.
     pub(crate) fn thresholds(&self, metric: &str) -> Option<MetricThresholds> {
-        let on_metric = |condition: &Condition| {
-            condition.clauses().find_map(|clause| match clause {
-                Clause::Compare {
-                    field,
-                    comparison,
-                    threshold,
-                } if field == metric => Some((*comparison, *threshold)),
-                _ => None,
-            })
-        };
-        self.findings.iter().find_map(|rule| {
-            let (comparison, warning) = on_metric(&rule.warning)?;
-            Some(MetricThresholds {
-                finding: rule.id.clone(),
-                comparison,
-                warning,
-                critical: rule.critical.as_ref().and_then(on_metric).map(|(_, t)| t),
-                uri: rule.sources.first().cloned().unwrap_or_default(),
-            })
-        })
+        thresholds_in(&self.findings, metric)
     }
+}
+
+/// [`DiagnosisRules::thresholds`] in `findings`, before the rules are whole.
+fn thresholds_in(findings: &[FindingRule], metric: &str) -> Option<MetricThresholds> {
+    let on_metric = |condition: &Condition| {
+        condition.clauses().find_map(|clause| match clause {
+            Clause::Compare {
+                field,
+                comparison,
+                threshold,
+            } if field == metric => Some((*comparison, *threshold)),
+            _ => None,
+        })
+    };
+    findings.iter().find_map(|rule| {
+        let (comparison, warning) = on_metric(&rule.warning)?;
+        Some(MetricThresholds {
+            finding: rule.id.clone(),
+            comparison,
+            warning,
+            critical: rule.critical.as_ref().and_then(on_metric).map(|(_, t)| t),
+            uri: rule.sources.first().cloned().unwrap_or_default(),
+        })
+    })
 }
 
 /// The arguments as facts, plus the findings that fired (for graduation triggers).
@@ -1016,17 +1016,17 @@ pub(crate) fn diagnose(
             finding.months_to_critical = finding
                 .evidence
                 .iter()
-                .filter(|e| crate::forecast_growth::LOAD_DRIVEN.contains(&e.metric.as_str()))
+                .filter(|e| crate::findings::LOAD_DRIVEN.contains(&e.metric.as_str()))
                 .filter_map(|e| {
                     let Observed::Number(value) = e.value else {
                         return None;
                     };
                     let critical = catalog.thresholds(&e.metric)?.critical?;
-                    crate::forecast_growth::months_at_growth(value, critical, pct)
+                    crate::growth_models::months_at_growth(value, critical, pct)
                 })
                 .reduce(f64::min);
         }
-        crate::forecast_growth::LOAD_DRIVEN
+        crate::findings::LOAD_DRIVEN
             .iter()
             .filter_map(|metric| {
                 let value = arguments.number(metric)?;
@@ -1034,7 +1034,7 @@ pub(crate) fn diagnose(
                 let fired = findings.iter().any(|f| f.id == thresholds.finding);
                 (!fired).then(|| Headroom {
                     metric: (*metric).to_string(),
-                    months_to_warning: crate::forecast_growth::months_at_growth(
+                    months_to_warning: crate::growth_models::months_at_growth(
                         value,
                         thresholds.warning,
                         pct,

@@ -10,6 +10,7 @@ pub mod choose_message_queue;
 mod costs;
 mod decision;
 pub mod diagnose_bottleneck;
+mod findings;
 pub mod forecast_growth;
 pub mod growth_models;
 mod markdown;

@@ -32,8 +32,12 @@ fn folder() -> PathBuf {
 /// so that the test cannot pass on nothing.
 fn recorded_calls() -> Vec<(String, Map<String, Value>)> {
     let path = folder().join("e2e_calls.jsonl");
-    let text = std::fs::read_to_string(&path)
-        .unwrap_or_else(|e| panic!("{}: {e} (record it, see tests/e2e/harness.rs)", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| {
+        panic!(
+            "{}: {e} (record it, see tests/e2e/harness.rs)",
+            path.display()
+        )
+    });
     let calls: Vec<(String, Map<String, Value>)> = text
         .lines()
         .map(|line| {
@@ -42,7 +46,10 @@ fn recorded_calls() -> Vec<(String, Map<String, Value>)> {
             let (Some(tool), Some(Value::Object(arguments))) =
                 (call["tool"].as_str(), call.get("arguments"))
             else {
-                panic!("{}: a line without `tool` and object `arguments`: {line}", path.display());
+                panic!(
+                    "{}: a line without `tool` and object `arguments`: {line}",
+                    path.display()
+                );
             };
             (tool.to_string(), arguments.clone())
         })
@@ -108,7 +115,10 @@ fn golden_line(advisor: &Advisor, call: &Call) -> String {
                 .as_bytes()),
             fnv(output.markdown.as_bytes())
         ),
-        Err(refusal) => format!("{key:016x} refused {:016x}", fnv(refusal.to_string().as_bytes())),
+        Err(refusal) => format!(
+            "{key:016x} refused {:016x}",
+            fnv(refusal.to_string().as_bytes())
+        ),
     }
 }
 
@@ -152,9 +162,7 @@ fn golden_text(advisor: &Advisor, calls: &[Call]) -> String {
     let parts: Vec<Vec<String>> = std::thread::scope(|scope| {
         let handles: Vec<_> = calls
             .chunks(chunk)
-            .map(|part| {
-                scope.spawn(move || part.iter().map(|c| golden_line(advisor, c)).collect())
-            })
+            .map(|part| scope.spawn(move || part.iter().map(|c| golden_line(advisor, c)).collect()))
             .collect();
         handles
             .into_iter()
