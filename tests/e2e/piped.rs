@@ -214,7 +214,7 @@ impl Session {
             if started.elapsed() > SESSION_LIMIT {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(format!("no exit within {SESSION_LIMIT:?} of EOF"));
+                return Err(format!("no exit within {SESSION_LIMIT:?} of the start"));
             }
             std::thread::sleep(Duration::from_millis(5));
         };
@@ -229,11 +229,8 @@ impl Session {
             let message: Value = serde_json::from_str(line)
                 .map_err(|e| format!("stdout carried a non-JSON line ({e}): {line}"))?;
             if message["method"] == "notifications/message" {
-                events.push(
-                    message["params"]["data"]["event"]
-                        .to_string()
-                        .replace('"', ""),
-                );
+                let event = message["params"]["data"]["event"].as_str();
+                events.push(event.unwrap_or("(no event)").to_string());
             } else if let Some(id) = message["id"].as_i64() {
                 answers.push(id);
             } else {
