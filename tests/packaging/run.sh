@@ -125,7 +125,9 @@ rm -rf "$publish_target"
 CARGO_TARGET_DIR="$publish_target" \
     cargo publish --dry-run --allow-dirty --locked --workspace --exclude scale-advisor-bench
 # The server crate's skill.md is a symlink to the top-level one: the package holds its text.
-crate=$(ls "$publish_target"/package/scale-advisor-[0-9]*.crate)
+# (cargo publish leaves the packed crates in package/tmp-crate and package/tmp-registry.)
+crate=$(find "$publish_target/package" -name 'scale-advisor-[0-9]*.crate' | head -n 1)
+[ -n "$crate" ] || { echo "cargo publish --dry-run left no scale-advisor crate"; exit 1; }
 tar -xzOf "$crate" "$(basename "$crate" .crate)/skill.md" | cmp - "$root/skill.md"
 rm -rf "$publish_target"
 check "cargo publish --dry-run --workspace; the server crate packs the top-level skill.md"
