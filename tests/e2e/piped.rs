@@ -329,3 +329,85 @@ fn every_request_of_a_piped_session_is_answered_before_exit() {
         failures.join("\n")
     );
 }
+
+/// A client that reads slowly after closing stdin gets the last answers too: the server waits
+/// for them while bytes keep leaving, and gives up only on a client that stopped reading. The
+/// last request is the largest answer (a 4,096-shard reshard plan in `detail: full`, over half a
+/// megabyte), read 64 KiB at a time with a pause after each read.
+#[test]
+fn a_slow_reader_gets_the_last_answer_after_eof() {
+    const PAUSE: Duration = Duration::from_millis(250);
+    let handshake_free = revision() == HANDSHAKE_FREE;
+    let mut lines = Vec::new();
+    let mut ids = Vec::new();
+    if !handshake_free {
+        lines.push(json!({"jsonrpc": "2.0", "id": 0, "method": "initialize", "params": {"protocolVersion": revision(), "capabilities": {}, "clientInfo": {"name": "slow-reader", "version": "0"}}}));
+        lines.push(json!({"jsonrpc": "2.0", "method": "notifications/initialized"}));
+        ids.push(0);
+    }
+    let reshard = json!({"kind": "reshard", "current_shards": 1, "target_shards": 4096, "virtual_shards": 65536, "detail": "full"});
+    let calls = [
+        json!({"name": "diagnose_bottleneck", "arguments": {"db_cpu_pct": 75}}),
+        json!({"name": "plan_migration", "arguments": reshard}),
+    ];
+    for (id, mut params) in (1..).zip(calls) {
+        if handshake_free {
+            params["_meta"] = handshake_free_meta();
+        }
+        lines.push(json!({"jsonrpc": "2.0", "id": id, "method": "tools/call", "params": params}));
+        ids.push(id);
+    }
+    let mut child = Command::new(BINARY)
+        .arg("serve")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the binary starts");
+    let mut stdin = child.stdin.take().expect("stdin is piped");
+    let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+    stdin.write_all(text.as_bytes()).expect("write");
+    drop(stdin);
+
+    let mut stdout = child.stdout.take().expect("stdout is piped");
+    let started = Instant::now();
+    let mut out = Vec::new();
+    let mut piece = vec![0; 64 * 1024];
+    let mut reads = 0;
+    loop {
+        assert!(
+            started.elapsed() < SESSION_LIMIT,
+            "still reading after {SESSION_LIMIT:?}"
+        );
+        let read = stdout.read(&mut piece).expect("read stdout");
+        if read == 0 {
+            break;
+        }
+        out.extend_from_slice(&piece[..read]);
+        reads += 1;
+        std::thread::sleep(PAUSE);
+    }
+    let status = child.wait().expect("the server exits");
+    assert!(status.success(), "{status}");
+    let text = String::from_utf8(out).expect("UTF-8");
+    let answers: Vec<(i64, usize)> = text
+        .lines()
+        .map(|line| {
+            let message: Value = serde_json::from_str(line)
+                .unwrap_or_else(|e| panic!("an answer cut short after {} bytes: {e}", line.len()));
+            (message["id"].as_i64().unwrap_or(-1), line.len())
+        })
+        .collect();
+    eprintln!(
+        "a reader pausing {PAUSE:?} per 64 KiB: {} bytes in {reads} reads over {:?}",
+        text.len(),
+        started.elapsed()
+    );
+    assert_eq!(
+        answers.iter().map(|(id, _)| *id).collect::<Vec<_>>(),
+        ids,
+        "every request answered once, in order"
+    );
+    let last = answers.last().map_or(0, |(_, bytes)| *bytes);
+    assert!(last > 500_000, "the last answer is {last} bytes");
+}
