@@ -6,7 +6,7 @@ use knowledge::{Clause, Facts};
 use serde_json::{Map, Value};
 
 use super::rules::{DiagnosisRules, FailureMode, FindingRule, Horizon};
-use super::{Evidence, Finding, Observed, Severity, Symptom};
+use super::{ARCHITECTURE_FIELDS, Evidence, Finding, Observed, Severity, Symptom};
 use crate::absent_numbers;
 
 /// Every finding that fires, critical ones first: the threshold rules in table order, then
@@ -57,12 +57,16 @@ fn threshold_finding(
             _ => return None,
         },
     };
+    let summary = match (severity, &rule.critical_summary) {
+        (Severity::Critical, Some(critical)) => critical,
+        _ => &rule.summary,
+    };
     Some(Finding {
         id: rule.id.clone(),
         layer: rule.layer.clone(),
         severity,
-        evidence: evidence(clauses, facts, arguments),
-        summary: rule.summary.clone(),
+        evidence: evidence(clauses, arguments),
+        summary: summary.clone(),
         fixes: rule.fixes.clone(),
         sources: rule.sources.clone(),
         months_to_critical: None,
@@ -89,12 +93,10 @@ fn symptom_finding(mode: &FailureMode) -> Finding {
 }
 
 /// The clauses that made a finding fire, as evidence: a compared number with its threshold,
-/// a reported symptom, or a list argument with its items.
-fn evidence(
-    clauses: Vec<&Clause>,
-    facts: &dyn Facts,
-    arguments: &Map<String, Value>,
-) -> Vec<Evidence> {
+/// a reported symptom, a list argument with its items, or a need the caller stated. Only what
+/// the caller gave: a number the rules assumed (one region) is no evidence, and the
+/// architecture a need is tested against is its context, not its evidence.
+fn evidence(clauses: Vec<&Clause>, arguments: &Map<String, Value>) -> Vec<Evidence> {
     clauses
         .into_iter()
         .filter_map(|clause| match clause {
@@ -112,6 +114,14 @@ fn evidence(
                     comparison: None,
                     threshold: None,
                 }),
+                Some(Value::Bool(true)) if !ARCHITECTURE_FIELDS.contains(&field.as_str()) => {
+                    Some(Evidence {
+                        metric: field.clone(),
+                        value: Observed::Text("true".into()),
+                        comparison: None,
+                        threshold: None,
+                    })
+                }
                 _ => None,
             },
             Clause::Finding { id } if Symptom::ALL.iter().any(|s| s.id() == id) => Some(Evidence {
@@ -126,7 +136,7 @@ fn evidence(
                 threshold,
             } => Some(Evidence {
                 metric: field.clone(),
-                value: Observed::Number(facts.number(field)?),
+                value: Observed::Number(arguments.number(field)?),
                 comparison: Some(comparison.symbol().to_string()),
                 threshold: Some(*threshold),
             }),

@@ -229,7 +229,8 @@ pub struct Fixes {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Finding {
     pub id: String,
-    /// application, database, cache, replication, queue, or the failure mode's layer.
+    /// application, database, cache, replication, queue, architecture (a stated need the
+    /// system does not meet), or the failure mode's layer.
     pub layer: String,
     pub severity: Severity,
     pub evidence: Vec<Evidence>,
@@ -330,7 +331,12 @@ struct DiagnosisFacts<'a> {
 
 impl Facts for DiagnosisFacts<'_> {
     fn number(&self, field: &str) -> Option<f64> {
-        self.arguments.number(field)
+        // A system runs in at least one region: `regions` not given is one, as the stage rules
+        // and `present_components` read it, so a stated need for several is tested against it.
+        // Evidence shows only what was given (`findings::evidence`).
+        self.arguments
+            .number(field)
+            .or((field == "regions").then_some(1.0))
     }
     fn flag(&self, field: &str) -> bool {
         match self.arguments.get(field) {

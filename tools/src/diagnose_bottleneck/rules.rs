@@ -5,7 +5,7 @@
 use knowledge::{Clause, Condition, Knowledge, KnowledgeError, TableRef, Vocabulary, anchor};
 use serde_json::Value;
 
-use super::{DiagnoseArgs, Fixes, Severity, Symptom, Urgency};
+use super::{ARCHITECTURE_FIELDS, DiagnoseArgs, Fixes, Severity, Symptom, Urgency};
 use crate::markdown::push_unique;
 use crate::stages::{Stages, components, stage_number};
 
@@ -50,6 +50,9 @@ pub(super) struct FindingRule {
     pub(super) warning: Condition,
     pub(super) critical: Option<Condition>,
     pub(super) summary: String,
+    /// What the finding means when it fires at critical, where the row says more than
+    /// `summary` then (`critical_summary`).
+    pub(super) critical_summary: Option<String>,
     pub(super) fixes: Fixes,
     pub(super) sources: Vec<String>,
 }
@@ -154,6 +157,13 @@ fn load_findings(
             warning: row.condition("warning_when", vocabulary)?,
             critical: row.optional_condition("critical_when", vocabulary)?,
             summary: row.required("summary")?.into(),
+            // An optional column: a table without it (a `--knowledge-dir` copy written before
+            // it) has no critical summaries.
+            critical_summary: row
+                .text("critical_summary")
+                .ok()
+                .filter(|t| !t.is_empty())
+                .map(str::to_string),
             fixes: Fixes {
                 immediate: fix.required("immediate")?.into(),
                 short_term: fix.required("short_term")?.into(),
@@ -359,13 +369,15 @@ impl DiagnosisRules {
     }
 
     /// The number arguments the findings compare, in the order the findings table first names
-    /// them: a system's metrics, as the knowledge base reads them.
+    /// them: a system's metrics, as the knowledge base reads them (not `regions`, which a
+    /// stated need is compared with: it describes the architecture).
     pub(crate) fn metrics(&self) -> Vec<&str> {
         let mut metrics = Vec::new();
         for rule in &self.findings {
             let critical = rule.critical.iter().flat_map(Condition::clauses);
             for clause in rule.warning.clauses().chain(critical) {
                 if let Clause::Compare { field, .. } = clause
+                    && !ARCHITECTURE_FIELDS.contains(&field.as_str())
                     && !metrics.contains(&field.as_str())
                 {
                     metrics.push(field.as_str());
