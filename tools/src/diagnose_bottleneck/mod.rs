@@ -433,6 +433,7 @@ fn check_shard_facts(args: &DiagnoseArgs) -> Result<(), ArgError> {
     }
     Ok(())
 }
+
 /// The diagnosis, step by step: the symptoms reported, the stage, the findings, what was not
 /// given, the next stage and, with a growth rate, the months left.
 pub(crate) fn diagnose(
@@ -441,9 +442,7 @@ pub(crate) fn diagnose(
     arguments: &Map<String, Value>,
 ) -> Diagnosis {
     let mut sources = Vec::new();
-    let mut symptoms = args.symptoms.clone();
-    symptoms.sort();
-    symptoms.dedup();
+    let symptoms = reported_symptoms(args);
     // Thresholds may depend on a reported symptom (`finding cascade_failure`).
     let reported: Vec<&str> = symptoms.iter().map(|s| s.id()).collect();
     let plain = DiagnosisFacts {
@@ -456,10 +455,8 @@ pub(crate) fn diagnose(
     push_unique(&mut sources, rules.stages_uri.clone());
 
     let mut findings = findings::evaluate(rules, &symptoms, &plain, arguments);
-    for finding in &findings {
-        for uri in &finding.sources {
-            push_unique(&mut sources, uri.clone());
-        }
+    for uri in findings.iter().flat_map(|f| &f.sources) {
+        push_unique(&mut sources, uri.clone());
     }
 
     // What the absent arguments would have let the rules test: every number a finding rule
@@ -471,18 +468,10 @@ pub(crate) fn diagnose(
     for (field, finding) in findings::untested(rules, &findings, &plain) {
         missing_input(&mut missing_inputs, field, finding);
     }
-
-    // The next stage, when a graduation trigger of the current stage fires.
-    let fired: Vec<&str> = findings.iter().map(|f| &*f.id).collect();
-    let facts = DiagnosisFacts {
-        arguments,
-        fired: &fired,
-    };
-    let triggered = stage::triggered(rules, stage, &facts);
-    for field in stage::untested(rules, stage, &facts, &plain) {
+    let (next_stage, untested) = next_stage(rules, stage, args, &findings, &plain);
+    for field in untested {
         missing_input(&mut missing_inputs, field, "next_stage");
     }
-    let next_stage = stage::next(rules, stage, &triggered, &present_components(args));
     if next_stage.is_some() {
         push_unique(&mut sources, rules.triggers_uri.clone());
     }
@@ -508,6 +497,34 @@ pub(crate) fn diagnose(
     };
     diagnosis.summary = markdown::summary_of(&diagnosis);
     diagnosis
+}
+
+/// The symptoms reported, each once, in a fixed order.
+fn reported_symptoms(args: &DiagnoseArgs) -> Vec<Symptom> {
+    let mut symptoms = args.symptoms.clone();
+    symptoms.sort();
+    symptoms.dedup();
+    symptoms
+}
+
+/// The next stage, when a graduation trigger of `stage` fires on the arguments and the
+/// findings; with the numbers that the triggers which did not fire compare and `plain` lacks.
+fn next_stage<'r>(
+    rules: &'r DiagnosisRules,
+    stage: u8,
+    args: &DiagnoseArgs,
+    findings: &[Finding],
+    plain: &DiagnosisFacts<'_>,
+) -> (Option<NextStage>, Vec<&'r str>) {
+    let fired: Vec<&str> = findings.iter().map(|f| &*f.id).collect();
+    let facts = DiagnosisFacts {
+        arguments: plain.arguments,
+        fired: &fired,
+    };
+    let triggered = stage::triggered(rules, stage, &facts);
+    let untested = stage::untested(rules, stage, &facts, plain);
+    let next = stage::next(rules, stage, &triggered, &present_components(args));
+    (next, untested)
 }
 
 /// The `diagnose_bottleneck` tool.
