@@ -60,14 +60,15 @@ fn multi_region_needed_in_one_region_is_a_finding_with_its_trigger() {
             evidence.contains("needs_multi_region"),
             "{args}: {evidence}"
         );
-        for horizon in ["immediate", "short_term", "long_term"] {
-            assert!(
-                found["fixes"][horizon]
-                    .as_str()
-                    .is_some_and(|t| t.len() > 40),
-                "{args}: {horizon}"
-            );
-        }
+        let fixes = found["fixes"].as_object().cloned().unwrap_or_default();
+        let written = fixes
+            .values()
+            .filter(|t| t.as_str().is_some_and(|t| t.len() > 40));
+        assert_eq!(
+            written.count(),
+            3,
+            "{args}: three horizons, each a sentence: {fixes:?}"
+        );
         assert!(
             found["fixes"]["short_term"]
                 .as_str()
