@@ -10,7 +10,6 @@ pub mod choose_message_queue;
 mod costs;
 mod decision;
 pub mod diagnose_bottleneck;
-mod findings;
 pub mod forecast_growth;
 pub mod growth_models;
 mod markdown;
@@ -21,6 +20,7 @@ pub mod scaling_report;
 mod schema;
 pub mod size_cache;
 mod stages;
+mod thresholds;
 
 pub use args::ArgError;
 

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ArgError;
 use crate::calculator::show;
-use crate::findings::MetricThresholds;
 use crate::growth_models::{Bounded, HEAD_ITEMS, Rate, Zipf};
+use crate::thresholds::MetricThresholds;
 
 use super::book::Book;
 use super::growth::Growth;

@@ -8,8 +8,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::calculator::show;
-use crate::findings::MetricThresholds;
 use crate::growth_models::Rate;
+use crate::thresholds::MetricThresholds;
 use crate::{ArgError, MissingInput};
 
 use super::ForecastArgs;

@@ -10,8 +10,8 @@ use serde::{Deserialize, Serialize};
 
 use crate::ArgError;
 use crate::calculator::show;
-use crate::findings::{LOAD_DRIVEN, MetricThresholds};
 use crate::growth_models::Rate;
+use crate::thresholds::{LOAD_DRIVEN, MetricThresholds};
 
 use super::ForecastArgs;
 use super::book::Book;
