@@ -47,7 +47,7 @@ use crate::markdown::sources;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool};
 use book::Book;
 use scalability::Usl;
-use timeline::{Followed, Timeline};
+use timeline::Followed;
 
 // How load grows and what to follow as it does. Unknown fields are refused by the schema
 // (`args::parse` checks it before serde reads the map; serde's `deny_unknown_fields` does not
@@ -149,7 +149,8 @@ pub struct Forecast {
 }
 
 /// Forecasts the growth described by `args`: every argument refused before any work, then
-/// each model in turn (its workings and sources in this order), then what gathers them.
+/// each model in turn (its workings and sources in this order), then what gathers them: the
+/// checkpoints and the chart, the assumptions, the timeline and the summary.
 pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> {
     let tables = advisor.tables::<ForecastGrowth>()?;
     let rules = advisor.tables::<DiagnoseBottleneck>()?;
@@ -160,12 +161,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
 
     let growth = growth::Growth::from_args(&args.growth, tables, &mut defaults_applied, &mut book)?;
     let tracked = resources::tracked(&args, &lines.load_driven, &growth, &mut book)?;
-    latency::check(args.utilization_pct)?;
-    queueing::check(args.queueing.as_ref(), &growth)?;
-    cache::check(args.cache.as_ref(), &growth)?;
-    let usl = args.scalability.as_ref().map(Usl::from_args).transpose()?;
-    cost::check(args.current_monthly_cost_usd, &growth)?;
-    check_something_to_forecast(&args, &tracked)?;
+    let usl = check_models(&args, &growth, &tracked)?;
 
     let resources = resources::forecast(&tracked, &growth, &mut book);
     let latency = latency::forecast(
@@ -184,24 +180,9 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         .cache
         .as_ref()
         .map(|c| cache::forecast(c, &growth, &lines.hit_rate, tables, &mut book));
-    let scalability = match (&args.scalability, &usl) {
-        (Some(s), Some(usl)) => Some(scalability::forecast(
-            usl,
-            s.current_rps,
-            &growth,
-            tables,
-            &mut book,
-        )),
-        _ => None,
-    };
-    let stages = stages::forecast(
-        args.users,
-        &rules.stages,
-        rules.stages_uri(),
-        &growth,
-        &mut book,
-        &mut missing_inputs,
-    );
+    let scalability = (args.scalability.as_ref().zip(usl.as_ref()))
+        .map(|(s, usl)| scalability::forecast(usl, s.current_rps, &growth, tables, &mut book));
+    let stages = stages::forecast(args.users, rules, &growth, &mut book, &mut missing_inputs);
     let cost = cost::forecast(
         &args,
         rules,
@@ -210,14 +191,6 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         &mut book,
         &mut missing_inputs,
     );
-
-    let mut timeline = Timeline::new(growth.horizon);
-    resources::events(&resources, growth.lead_time, &mut timeline);
-    latency::events(latency.as_ref(), &mut timeline);
-    queueing::events(queueing.as_ref(), &mut timeline);
-    cache::events(cache.as_ref(), &mut timeline);
-    scalability::events(scalability.as_ref(), &mut timeline);
-    stages::events(&stages, &mut timeline);
 
     let followed = Followed {
         tracked: &tracked,
@@ -259,7 +232,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         scalability,
         stages,
         cost,
-        timeline: timeline.into_events(),
+        timeline: Vec::new(),
         checkpoints,
         chart,
         by_month,
@@ -271,8 +244,25 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         truncated,
         sources,
     };
+    forecast.timeline = timeline::of(&forecast);
     forecast.summary = summary::summarize(&forecast);
     Ok(forecast)
+}
+
+/// The models' refusals, before any work, in the order the arguments are listed; the USL
+/// coefficients when a curve is asked for (a fit can be refused too).
+fn check_models(
+    args: &ForecastArgs,
+    growth: &growth::Growth,
+    tracked: &[resources::Tracked],
+) -> Result<Option<Usl>, ArgError> {
+    latency::check(args.utilization_pct)?;
+    queueing::check(args.queueing.as_ref(), growth)?;
+    cache::check(args.cache.as_ref(), growth)?;
+    let usl = args.scalability.as_ref().map(Usl::from_args).transpose()?;
+    cost::check(args.current_monthly_cost_usd, growth)?;
+    check_something_to_forecast(args, tracked)?;
+    Ok(usl)
 }
 
 /// Refuses a growth rate with nothing to follow.

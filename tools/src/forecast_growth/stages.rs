@@ -5,8 +5,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::MissingInput;
-use crate::diagnose_bottleneck::StageRef;
-use crate::stages::Stages;
+use crate::diagnose_bottleneck::{DiagnosisRules, StageRef};
 
 use super::book::Book;
 use super::growth::Growth;
@@ -25,8 +24,7 @@ pub struct StageCrossing {
 /// a note that it would add them.
 pub(super) fn forecast(
     users: Option<u64>,
-    stages: &Stages,
-    stages_uri: &str,
+    rules: &DiagnosisRules,
     growth: &Growth,
     book: &mut Book<'_>,
     missing_inputs: &mut Vec<MissingInput>,
@@ -38,6 +36,7 @@ pub(super) fn forecast(
         });
         return Vec::new();
     };
+    let stages = &rules.stages;
     let users = users as f64;
     let now = stages.for_users(users);
     let mut crossings = Vec::new();
@@ -59,7 +58,7 @@ pub(super) fn forecast(
             });
         }
     }
-    book.cite(stages_uri.to_string());
+    book.cite(rules.stages_uri().to_string());
     crossings
 }
 

@@ -10,9 +10,9 @@ use serde::{Deserialize, Serialize};
 use crate::calculator::show;
 use crate::growth_models::Rate;
 
-use super::Truncated;
 use super::latency::{self, LatencyForecast};
-use super::resources::Tracked;
+use super::resources::{self, Tracked};
+use super::{Forecast, Truncated, cache, queueing, scalability, stages};
 
 /// Values (months × followed quantities) that `by_month` holds at most.
 const BY_MONTH_VALUES: usize = 2500;
@@ -61,6 +61,22 @@ pub struct Chart {
     pub series: Vec<ChartSeries>,
 }
 
+/// Every crossing the rooms of `forecast` know of within its horizon, in time order.
+pub(super) fn of(forecast: &Forecast) -> Vec<TimelineEvent> {
+    let mut timeline = Timeline::new(forecast.horizon_months);
+    resources::events(
+        &forecast.resources,
+        forecast.lead_time_months,
+        &mut timeline,
+    );
+    latency::events(forecast.latency.as_ref(), &mut timeline);
+    queueing::events(forecast.queueing.as_ref(), &mut timeline);
+    cache::events(forecast.cache.as_ref(), &mut timeline);
+    scalability::events(forecast.scalability.as_ref(), &mut timeline);
+    stages::events(&forecast.stages, &mut timeline);
+    timeline.into_events()
+}
+
 /// The crossings the rooms add, kept when they fall within the horizon.
 pub(super) struct Timeline {
     horizon: f64,
@@ -68,7 +84,7 @@ pub(super) struct Timeline {
 }
 
 impl Timeline {
-    pub(super) fn new(horizon: u32) -> Self {
+    fn new(horizon: u32) -> Self {
         Self {
             horizon: f64::from(horizon),
             events: Vec::new(),
@@ -87,7 +103,7 @@ impl Timeline {
     }
 
     /// The events in time order (a stable sort: the rooms' order within a month).
-    pub(super) fn into_events(mut self) -> Vec<TimelineEvent> {
+    fn into_events(mut self) -> Vec<TimelineEvent> {
         self.events.sort_by(|a, b| a.month.total_cmp(&b.month));
         self.events
     }
