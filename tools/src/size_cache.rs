@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::calculator::{
-    DefaultApplied, Figure, Formulas, Working, prose, push_workings, read_defaults, show,
+    DefaultApplied, Figure, Formulas, Ledger, Working, prose, push_workings, read_defaults, show,
 };
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool};
 
 // The cache to size: the data, optionally the node size and traffic, and what the data needs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -476,51 +476,73 @@ pub fn run(advisor: &Advisor, args: SizeCacheArgs) -> Result<CacheSizing, ArgErr
     size(advisor.tables::<SizeCache>()?, &args)
 }
 
+/// The steps of a sizing, in order: the working set, the memory, the nodes, the database
+/// reads left, and how to run the cache. Each step adds its figures to one ledger.
 fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError> {
-    let formulas = &catalog.formulas;
-    let mut workings = Vec::new();
-    let mut defaults_applied = Vec::new();
-    let mut notes = Vec::new();
-    let mut missing = Vec::new();
-    let mut sources = Vec::new();
-    let mut default = |parameter: &str, given: Option<f64>, default: f64| {
-        given.unwrap_or_else(|| {
-            defaults_applied.push(DefaultApplied {
-                parameter: parameter.to_string(),
-                value: Figure::Amount(default),
-            });
-            default
-        })
+    let mut ledger = Ledger::default();
+    let working_set_gb = working_set(catalog, args, &mut ledger)?;
+    let memory_gb = memory(catalog, args, working_set_gb, &mut ledger)?;
+    let (nodes, total_nodes) = match node_counts(catalog, args, memory_gb, &mut ledger)? {
+        Some((nodes, total)) => (Some(nodes), Some(total)),
+        None => (None, None),
     };
+    if !ledger.defaults_applied.is_empty() {
+        ledger.cite(&catalog.defaults_uri);
+    }
+    let db_reads_per_sec = db_reads(catalog, args, &mut ledger)?;
+    let practice = practice(catalog, args, &mut ledger.sources)?;
 
-    // The working set: given, or the hot part of the total.
-    let working_set_gb = match (args.working_set_gb, args.total_data_gb) {
-        (Some(_), Some(total)) => {
-            return Err(ArgError::number(
-                "total_data_gb",
-                total,
-                "no total_data_gb when working_set_gb is given (give exactly one of them)",
-            ));
-        }
-        (None, None) => {
-            return Err(ArgError::new(
-                "working_set_gb",
-                "neither working_set_gb nor total_data_gb",
-                "exactly one of working_set_gb (the hot data, GB) or total_data_gb (all the data, GB, with hot_fraction)",
-            ));
-        }
-        (Some(working_set), None) => {
-            if let Some(hot) = args.hot_fraction {
-                return Err(ArgError::number(
-                    "hot_fraction",
-                    hot,
-                    "no hot_fraction when working_set_gb is given (it applies to total_data_gb only)",
-                ));
-            }
-            working_set
-        }
+    let mut sizing = CacheSizing {
+        summary: String::new(),
+        working_set_gb,
+        memory_gb,
+        nodes,
+        total_nodes,
+        db_reads_per_sec,
+        strategy: practice.strategy,
+        strategy_details: practice.strategy_details,
+        invalidation: practice.invalidation,
+        invalidation_details: practice.invalidation_details,
+        ttl_seconds: practice.ttl_seconds,
+        ttl_details: practice.ttl_details,
+        stampede_protection: practice.stampede_protection,
+        workings: ledger.workings,
+        defaults_applied: ledger.defaults_applied,
+        notes: ledger.notes,
+        missing_inputs: ledger.missing,
+        sources: ledger.sources,
+    };
+    sizing.summary = summary_of(&sizing);
+    Ok(sizing)
+}
+
+/// The working set: given, or the hot part of the total (exactly one of the two).
+fn working_set(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    ledger: &mut Ledger,
+) -> Result<f64, ArgError> {
+    match (args.working_set_gb, args.total_data_gb) {
+        (Some(_), Some(total)) => Err(ArgError::number(
+            "total_data_gb",
+            total,
+            "no total_data_gb when working_set_gb is given (give exactly one of them)",
+        )),
+        (None, None) => Err(ArgError::new(
+            "working_set_gb",
+            "neither working_set_gb nor total_data_gb",
+            "exactly one of working_set_gb (the hot data, GB) or total_data_gb (all the data, GB, with hot_fraction)",
+        )),
+        (Some(working_set), None) => match args.hot_fraction {
+            Some(hot) => Err(ArgError::number(
+                "hot_fraction",
+                hot,
+                "no hot_fraction when working_set_gb is given (it applies to total_data_gb only)",
+            )),
+            None => Ok(working_set),
+        },
         (None, Some(total)) => {
-            let hot = default(
+            let hot = ledger.amount_or_default(
                 "hot_fraction",
                 args.hot_fraction,
                 catalog.defaults.hot_fraction,
@@ -529,19 +551,24 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
                 ("total_data_gb", Figure::Amount(total)),
                 ("hot_fraction", Figure::Amount(hot)),
             ];
-            let working_set =
-                formulas.amount("working_set_gb", &operands, "total_data_gb", total)?;
-            workings.push(formulas.working(
+            ledger.amount(
+                &catalog.formulas,
                 "working_set_gb",
                 &operands,
-                Figure::Amount(working_set),
-            ));
-            formulas.cite("working_set_gb", &mut sources);
-            working_set
+                ("total_data_gb", total),
+            )
         }
-    };
+    }
+}
 
-    let overhead = default(
+/// The cache memory: the working set times the overhead of the data structures.
+fn memory(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    working_set_gb: f64,
+    ledger: &mut Ledger,
+) -> Result<f64, ArgError> {
+    let overhead = ledger.amount_or_default(
         "overhead_factor",
         args.overhead_factor,
         catalog.defaults.overhead_factor,
@@ -551,96 +578,116 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
         ("overhead_factor", Figure::Amount(overhead)),
     ];
     // Too much memory is the fault of the data size the caller gave.
-    let memory_gb = match args.total_data_gb {
-        Some(total) => formulas.amount("memory_gb", &operands, "total_data_gb", total)?,
-        None => formulas.amount("memory_gb", &operands, "working_set_gb", working_set_gb)?,
+    let blamed = match args.total_data_gb {
+        Some(total) => ("total_data_gb", total),
+        None => ("working_set_gb", working_set_gb),
     };
-    workings.push(formulas.working("memory_gb", &operands, Figure::Amount(memory_gb)));
-    formulas.cite("memory_gb", &mut sources);
+    ledger.amount(&catalog.formulas, "memory_gb", &operands, blamed)
+}
 
-    // Nodes, with headroom, then replicas.
-    let (mut nodes, mut total_nodes) = (None, None);
-    match args.node_memory_gb {
-        Some(node_memory_gb) => {
-            let utilization = default(
-                "max_memory_utilization_pct",
-                args.max_memory_utilization_pct,
-                catalog.defaults.max_memory_utilization_pct,
-            );
-            let operands = [
-                ("memory_gb", Figure::Amount(memory_gb)),
-                ("node_memory_gb", Figure::Amount(node_memory_gb)),
-                ("max_memory_utilization_pct", Figure::Amount(utilization)),
-            ];
-            let count =
-                formulas.count("nodes", &operands, "node_memory_gb", show(node_memory_gb))?;
-            workings.push(formulas.working("nodes", &operands, Figure::Count(count)));
-            formulas.cite("nodes", &mut sources);
-            let replicas = args.replicas.unwrap_or_else(|| {
-                defaults_applied.push(DefaultApplied {
-                    parameter: "replicas".into(),
-                    value: Figure::Count(catalog.defaults.replicas),
-                });
-                catalog.defaults.replicas
-            });
-            let operands = [
-                ("nodes", Figure::Count(count)),
-                ("replicas", Figure::Count(replicas)),
-            ];
-            let total =
-                formulas.count("total_nodes", &operands, "replicas", replicas.to_string())?;
-            workings.push(formulas.working("total_nodes", &operands, Figure::Count(total)));
-            formulas.cite("total_nodes", &mut sources);
-            nodes = Some(count);
-            total_nodes = Some(total);
+/// The primary nodes, with headroom, and the nodes with replicas: `None` without a node
+/// size, which is then noted as missing.
+fn node_counts(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    memory_gb: f64,
+    ledger: &mut Ledger,
+) -> Result<Option<(u64, u64)>, ArgError> {
+    let Some(node_memory_gb) = args.node_memory_gb else {
+        ledger.missing("node_memory_gb", "nodes, total_nodes");
+        let mut note = "nodes and total_nodes need node_memory_gb".to_string();
+        if args.max_memory_utilization_pct.is_some() || args.replicas.is_some() {
+            note.push_str(" (max_memory_utilization_pct and replicas apply only with a node size)");
         }
-        None => {
-            missing_input(&mut missing, "node_memory_gb", "nodes, total_nodes");
-            let mut note = "nodes and total_nodes need node_memory_gb".to_string();
-            if args.max_memory_utilization_pct.is_some() || args.replicas.is_some() {
-                note.push_str(
-                    " (max_memory_utilization_pct and replicas apply only with a node size)",
-                );
-            }
-            notes.push(note);
-        }
-    }
-    if !defaults_applied.is_empty() {
-        push_unique(&mut sources, catalog.defaults_uri.clone());
-    }
+        ledger.notes.push(note);
+        return Ok(None);
+    };
+    let utilization = ledger.amount_or_default(
+        "max_memory_utilization_pct",
+        args.max_memory_utilization_pct,
+        catalog.defaults.max_memory_utilization_pct,
+    );
+    let operands = [
+        ("memory_gb", Figure::Amount(memory_gb)),
+        ("node_memory_gb", Figure::Amount(node_memory_gb)),
+        ("max_memory_utilization_pct", Figure::Amount(utilization)),
+    ];
+    let nodes = ledger.count(
+        &catalog.formulas,
+        "nodes",
+        &operands,
+        ("node_memory_gb", show(node_memory_gb)),
+    )?;
+    let replicas = ledger.count_or_default("replicas", args.replicas, catalog.defaults.replicas);
+    let operands = [
+        ("nodes", Figure::Count(nodes)),
+        ("replicas", Figure::Count(replicas)),
+    ];
+    let total = ledger.count(
+        &catalog.formulas,
+        "total_nodes",
+        &operands,
+        ("replicas", replicas.to_string()),
+    )?;
+    Ok(Some((nodes, total)))
+}
 
-    // Database reads the cache leaves.
-    let db_reads_per_sec = match (args.requests_per_sec, args.hit_rate_pct) {
+/// The reads per second the cache leaves to the database: `None` unless both the request
+/// rate and the hit rate are given, and then what is missing is noted.
+fn db_reads(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    ledger: &mut Ledger,
+) -> Result<Option<f64>, ArgError> {
+    let note = match (args.requests_per_sec, args.hit_rate_pct) {
         (Some(requests), Some(hit_rate)) => {
             let operands = [
                 ("requests_per_sec", Figure::Amount(requests)),
                 ("hit_rate_pct", Figure::Amount(hit_rate)),
             ];
-            let reads =
-                formulas.amount("db_reads_per_sec", &operands, "requests_per_sec", requests)?;
-            workings.push(formulas.working("db_reads_per_sec", &operands, Figure::Amount(reads)));
-            formulas.cite("db_reads_per_sec", &mut sources);
-            Some(reads)
+            let reads = ledger.amount(
+                &catalog.formulas,
+                "db_reads_per_sec",
+                &operands,
+                ("requests_per_sec", requests),
+            )?;
+            return Ok(Some(reads));
         }
         (None, None) => {
-            missing_input(&mut missing, "requests_per_sec", "db_reads_per_sec");
-            missing_input(&mut missing, "hit_rate_pct", "db_reads_per_sec");
-            notes.push("db_reads_per_sec needs requests_per_sec and hit_rate_pct".into());
-            None
+            ledger.missing("requests_per_sec", "db_reads_per_sec");
+            ledger.missing("hit_rate_pct", "db_reads_per_sec");
+            "db_reads_per_sec needs requests_per_sec and hit_rate_pct"
         }
         (Some(_), None) => {
-            missing_input(&mut missing, "hit_rate_pct", "db_reads_per_sec");
-            notes.push("db_reads_per_sec needs hit_rate_pct as well as requests_per_sec".into());
-            None
+            ledger.missing("hit_rate_pct", "db_reads_per_sec");
+            "db_reads_per_sec needs hit_rate_pct as well as requests_per_sec"
         }
         (None, Some(_)) => {
-            missing_input(&mut missing, "requests_per_sec", "db_reads_per_sec");
-            notes.push("db_reads_per_sec needs requests_per_sec as well as hit_rate_pct".into());
-            None
+            ledger.missing("requests_per_sec", "db_reads_per_sec");
+            "db_reads_per_sec needs requests_per_sec as well as hit_rate_pct"
         }
     };
+    ledger.notes.push(note.to_string());
+    Ok(None)
+}
 
-    // How to run it: the first matching rule of each table.
+/// How to run the cache: the write strategy, the invalidation, the TTL and the stampede
+/// protections, each from the first matching rule of its table (every protection that holds).
+struct Practice {
+    strategy: WriteStrategy,
+    strategy_details: StrategyDetails,
+    invalidation: Invalidation,
+    invalidation_details: InvalidationDetails,
+    ttl_seconds: u64,
+    ttl_details: TtlDetails,
+    stampede_protection: Vec<Protection>,
+}
+
+fn practice(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    sources: &mut Vec<String>,
+) -> Result<Practice, ArgError> {
     let facts = match serde_json::to_value(args) {
         Ok(Value::Object(map)) => map,
         _ => {
@@ -650,38 +697,31 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
         }
     };
     let strategy = first_match(&catalog.strategies, |r| &r.when, &facts)?;
-    push_unique(&mut sources, catalog.strategies_uri.clone());
+    push_unique(sources, catalog.strategies_uri.clone());
     let rule = first_match(&catalog.invalidation_rules, |r| &r.when, &facts)?;
     let invalidation = catalog
         .invalidations
         .iter()
         .find(|i| i.strategy == rule.strategy)
         .ok_or_else(|| ArgError::internal("an invalidation rule names no strategy row"))?;
-    push_unique(&mut sources, catalog.invalidation_rules_uri.clone());
-    push_unique(&mut sources, catalog.invalidations_uri.clone());
+    push_unique(sources, catalog.invalidation_rules_uri.clone());
+    push_unique(sources, catalog.invalidations_uri.clone());
     let ttl = first_match(&catalog.ttl_rules, |r| &r.when, &facts)?;
     for uri in &catalog.ttl_uris {
-        push_unique(&mut sources, uri.clone());
+        push_unique(sources, uri.clone());
     }
+    push_unique(sources, catalog.protections_uri.clone());
     let mut stampede_protection = Vec::new();
-    push_unique(&mut sources, catalog.protections_uri.clone());
     for protection in catalog.protections.iter().filter(|p| p.when.holds(&facts)) {
         stampede_protection.push(Protection {
             name: protection.name.clone(),
             how: protection.how.clone(),
         });
         for uri in &protection.sources {
-            push_unique(&mut sources, uri.clone());
+            push_unique(sources, uri.clone());
         }
     }
-
-    let mut sizing = CacheSizing {
-        summary: String::new(),
-        working_set_gb,
-        memory_gb,
-        nodes,
-        total_nodes,
-        db_reads_per_sec,
+    Ok(Practice {
         strategy: strategy.strategy,
         strategy_details: StrategyDetails {
             rule: strategy.when.to_string(),
@@ -704,14 +744,7 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
             reason: ttl.reason.clone(),
         },
         stampede_protection,
-        workings,
-        defaults_applied,
-        notes,
-        missing_inputs: missing,
-        sources,
-    };
-    sizing.summary = summary_of(&sizing);
-    Ok(sizing)
+    })
 }
 
 /// "30 GB of memory for a 20 GB working set: 1 node, 2 with replicas; 5,000 DB reads/s
