@@ -39,7 +39,7 @@ pub struct PlanCapacityArgs {
     pub db_cores: Option<u64>,
     /// DB disk spindles, SSD = 1. Default 1.
     pub effective_spindles: Option<u64>,
-    /// Reads/s incl. growth; gives replicas.
+    /// Reads/s incl. growth; gives replicas (with safety_margin).
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub reads_per_sec: Option<f64>,
     /// Reads/s one replica serves.
@@ -90,7 +90,7 @@ pub struct CapacityPlan {
     pub servers: Option<u64>,
     /// Connections per database instance, with `db_cores`: db_cores × 2 + effective_spindles.
     pub pool_size: Option<u64>,
-    /// Read replicas, with read figures: ceil(reads_per_sec / replica_read_capacity_per_sec).
+    /// Read replicas, with read figures: ceil(reads_per_sec × safety_margin / replica_read_capacity_per_sec), the same headroom as servers.
     pub read_replicas: Option<u64>,
     /// Requests in the system at once (Little's law), with `avg_latency_ms`: required_rps × avg_latency_ms / 1000.
     pub in_flight_requests: Option<f64>,
@@ -125,6 +125,8 @@ pub struct CapacityTables {
     formulas: Formulas,
     costs: CostTable,
     stages_uri: String,
+    /// The largest user count priced (`capacity-planning#plausible-inputs`), and why.
+    max_users: (f64, String),
 }
 
 /// The quantities `plan_capacity` computes, in order, and the quantities each formula may name
@@ -138,7 +140,11 @@ const FORMULAS: [(&str, &[&str]); 5] = [
     ("pool_size", &["db_cores", "effective_spindles"]),
     (
         "read_replicas",
-        &["reads_per_sec", "replica_read_capacity_per_sec"],
+        &[
+            "reads_per_sec",
+            "safety_margin",
+            "replica_read_capacity_per_sec",
+        ],
     ),
     ("in_flight_requests", &["required_rps", "avg_latency_ms"]),
 ];
@@ -162,12 +168,21 @@ impl CapacityTables {
         let costs = CostTable::load(knowledge)?;
         let stages_uri = knowledge.table("scaling-stages", "stages")?.uri();
 
+        let table = knowledge.table("capacity-planning", "plausible-inputs")?;
+        table.require_columns(&["argument", "max", "reason"])?;
+        let row = table
+            .rows()
+            .find(|r| r.text("argument").is_ok_and(|a| a == "users"))
+            .ok_or_else(|| table.error("the table needs a `users` row"))?;
+        let max_users = (row.number("max")?, row.required("reason")?.to_string());
+
         Ok(Self {
             defaults,
             defaults_uri,
             formulas,
             costs,
             stages_uri,
+            max_users,
         })
     }
 }
@@ -186,14 +201,24 @@ impl CapacityTables {
 /// arguments that figure needs, then the stage and cost band of the users.
 pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, ArgError> {
     let catalog = advisor.tables::<PlanCapacity>()?;
+    let (max_users, why) = &catalog.max_users;
+    if let Some(users) = args.users
+        && users as f64 > *max_users
+    {
+        return Err(ArgError::new(
+            "users",
+            users.to_string(),
+            format!("at most {} (beyond it: {why})", prose(*max_users)),
+        ));
+    }
     let mut ledger = crate::calculator::Ledger::default();
-    let required_rps = required_rps(catalog, &args, &mut ledger)?;
+    let (required_rps, safety) = required_rps(catalog, &args, &mut ledger)?;
     let servers = servers(catalog, &args, required_rps, &mut ledger)?;
     let pool_size = pool_size(catalog, &args, &mut ledger)?;
     if !ledger.defaults_applied.is_empty() {
         push_unique(&mut ledger.sources, catalog.defaults_uri.clone());
     }
-    let read_replicas = read_replicas(catalog, &args, &mut ledger)?;
+    let read_replicas = read_replicas(catalog, &args, safety, &mut ledger)?;
     let in_flight_requests = in_flight_requests(catalog, &args, required_rps, &mut ledger)?;
     let (stage, monthly_cost_usd) = stage_and_cost(advisor, catalog, &args, &mut ledger)?;
 
@@ -216,12 +241,13 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
     Ok(plan)
 }
 
-/// The capacity to plan for: today's peak times the growth and the safety margin.
+/// The capacity to plan for: today's peak times the growth and the safety margin (returned
+/// too, for the replicas).
 fn required_rps(
     catalog: &CapacityTables,
     args: &PlanCapacityArgs,
     ledger: &mut crate::calculator::Ledger,
-) -> Result<f64, ArgError> {
+) -> Result<(f64, f64), ArgError> {
     let growth = ledger.amount_or_default(
         "growth_factor",
         args.growth_factor,
@@ -237,12 +263,13 @@ fn required_rps(
         ("growth_factor", Figure::Amount(growth)),
         ("safety_margin", Figure::Amount(safety)),
     ];
-    ledger.amount(
+    let required = ledger.amount(
         &catalog.formulas,
         "required_rps",
         &operands,
         ("peak_rps", args.peak_rps),
-    )
+    )?;
+    Ok((required, safety))
 }
 
 /// Application servers for the required capacity, with a server's capacity.
@@ -306,17 +333,19 @@ fn pool_size(
     Ok(Some(pool))
 }
 
-/// Read replicas for the reads, with both the read rate and a replica's capacity; what is
-/// missing is noted.
+/// Read replicas for the reads, with the servers' safety margin, with both the read rate and a
+/// replica's capacity; what is missing is noted.
 fn read_replicas(
     catalog: &CapacityTables,
     args: &PlanCapacityArgs,
+    safety: f64,
     ledger: &mut crate::calculator::Ledger,
 ) -> Result<Option<u64>, ArgError> {
     let note = match (args.reads_per_sec, args.replica_read_capacity_per_sec) {
         (Some(reads), Some(capacity)) => {
             let operands = [
                 ("reads_per_sec", Figure::Amount(reads)),
+                ("safety_margin", Figure::Amount(safety)),
                 ("replica_read_capacity_per_sec", Figure::Amount(capacity)),
             ];
             let replicas = ledger.count(

@@ -42,6 +42,12 @@ pub struct SizeCacheArgs {
     pub max_memory_utilization_pct: Option<f64>,
     /// Replicas per primary. Default 0.
     pub replicas: Option<u64>,
+    /// redis (default) or memcached: sets a node's ops/s.
+    #[serde(default)]
+    pub engine: Engine,
+    /// Measured ops/s per node; overrides engine's.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub node_ops_per_sec: Option<f64>,
     /// Cache reads/s; gives DB reads.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub requests_per_sec: Option<f64>,
@@ -63,6 +69,26 @@ pub struct SizeCacheArgs {
     /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
+}
+
+/// The cache engine, whose row of `caching#node-throughput` gives the operations per second one
+/// node serves: a node count must carry the request rate as well as hold the memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    #[default]
+    Redis,
+    Memcached,
+}
+
+impl Engine {
+    const ALL: [Engine; 2] = [Self::Redis, Self::Memcached];
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Redis => "redis",
+            Self::Memcached => "memcached",
+        }
+    }
 }
 
 /// How writes reach the cache, as named in `caching#write-strategies`.
@@ -167,8 +193,14 @@ pub struct CacheSizing {
     pub working_set_gb: f64,
     /// Cache memory, GB: working_set_gb × overhead_factor.
     pub memory_gb: f64,
-    /// Primary nodes, with `node_memory_gb`: ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100)).
+    /// Primary nodes, with `node_memory_gb`: the larger of memory_nodes and throughput_nodes.
     pub nodes: Option<u64>,
+    /// Nodes the memory needs, with `node_memory_gb`: ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100)).
+    pub memory_nodes: Option<u64>,
+    /// Nodes the request rate needs, with `requests_per_sec`: ceil(requests_per_sec / node_ops_per_sec).
+    pub throughput_nodes: Option<u64>,
+    /// Operations per second one node serves: given, or the engine's row of `caching#node-throughput`.
+    pub node_ops_per_sec: f64,
     /// Nodes with replicas: nodes × (1 + replicas).
     pub total_nodes: Option<u64>,
     /// Reads per second still reaching the database, with `requests_per_sec` and `hit_rate_pct`.
@@ -257,17 +289,24 @@ pub struct CacheSizingTables {
     ttl_uris: [String; 2],
     protections: Vec<ProtectionRow>,
     protections_uri: String,
+    node_throughput: Vec<(Engine, f64)>,
+    node_throughput_uri: String,
 }
 
 /// The quantities `size_cache` computes, in order, and the quantities each formula may name
 /// (the values the calculator has at that point and substitutes).
-const FORMULAS: [(&str, &[&str]); 5] = [
+const FORMULAS: [(&str, &[&str]); 7] = [
     ("working_set_gb", &["total_data_gb", "hot_fraction"]),
     ("memory_gb", &["working_set_gb", "overhead_factor"]),
     (
-        "nodes",
+        "memory_nodes",
         &["memory_gb", "node_memory_gb", "max_memory_utilization_pct"],
     ),
+    (
+        "throughput_nodes",
+        &["requests_per_sec", "node_ops_per_sec"],
+    ),
+    ("nodes", &["memory_nodes", "throughput_nodes"]),
     ("total_nodes", &["nodes", "replicas"]),
     ("db_reads_per_sec", &["requests_per_sec", "hit_rate_pct"]),
 ];
@@ -323,123 +362,13 @@ impl CacheSizingTables {
         let defaults_uri = table.uri();
 
         let formulas = Formulas::load(knowledge, "caching", "sizing-formulas", &FORMULAS)?;
-
-        let table = knowledge.table("caching", "write-strategies")?;
-        table.require_columns(&["strategy", "when", "how", "pros", "cons"])?;
-        let strategies = table
-            .rows()
-            .map(|row| {
-                let name = row.one_of("strategy", &WriteStrategy::ALL.map(WriteStrategy::id))?;
-                Ok(StrategyRule {
-                    strategy: WriteStrategy::ALL
-                        .into_iter()
-                        .find(|s| s.id() == name)
-                        .unwrap_or(WriteStrategy::CacheAside),
-                    when: row.condition("when", &vocabulary)?,
-                    how: row.required("how")?.to_string(),
-                    pros: row.required("pros")?.to_string(),
-                    cons: row.required("cons")?.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        ordered_rules(&table, &strategies, |r| &r.when)?;
-        let strategies_uri = table.uri();
-
-        let table = knowledge.table("caching", "invalidation-strategies")?;
-        table.require_columns(&["strategy", "how", "pros", "cons"])?;
-        let invalidations = table
-            .rows()
-            .map(|row| {
-                let name = row.one_of("strategy", &Invalidation::ALL.map(Invalidation::id))?;
-                Ok(InvalidationRow {
-                    strategy: Invalidation::ALL
-                        .into_iter()
-                        .find(|s| s.id() == name)
-                        .unwrap_or(Invalidation::Ttl),
-                    how: row.required("how")?.to_string(),
-                    pros: row.required("pros")?.to_string(),
-                    cons: row.required("cons")?.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        let invalidations_uri = table.uri();
-
-        let table = knowledge.table("caching", "invalidation-rules")?;
-        table.require_columns(&["when", "strategy", "reason"])?;
-        let invalidation_rules = table
-            .rows()
-            .map(|row| {
-                let name = row.one_of("strategy", &Invalidation::ALL.map(Invalidation::id))?;
-                let strategy = invalidations
-                    .iter()
-                    .find(|i| i.strategy.id() == name)
-                    .map(|i| i.strategy)
-                    .ok_or_else(|| {
-                        row.error(format!(
-                            "`{name}` has no row in `caching#invalidation-strategies`"
-                        ))
-                    })?;
-                Ok(InvalidationRule {
-                    when: row.condition("when", &vocabulary)?,
-                    strategy,
-                    reason: row.required("reason")?.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        ordered_rules(&table, &invalidation_rules, |r| &r.when)?;
-        let invalidation_rules_uri = table.uri();
-
-        let what = knowledge.table("caching", "what-to-cache")?;
-        what.require_columns(&["data", "ttl_seconds_min", "ttl_seconds_max"])?;
-        let table = knowledge.table("caching", "ttl-rules")?;
-        table.require_columns(&["when", "data", "ttl_seconds", "reason"])?;
-        let ttl_rules = table
-            .rows()
-            .map(|row| {
-                let like = row.required("data")?;
-                let ttl_seconds = row.integer("ttl_seconds")?;
-                let data = what
-                    .rows()
-                    .find(|r| r.text("data").is_ok_and(|d| d == like))
-                    .ok_or_else(|| {
-                        row.error(format!("`{like}` is no row of `caching#what-to-cache`"))
-                    })?;
-                let (min, max) = (
-                    data.optional_number("ttl_seconds_min")?,
-                    data.optional_number("ttl_seconds_max")?,
-                );
-                let ttl = ttl_seconds as f64;
-                if min.is_none_or(|m| ttl < m) || max.is_none_or(|m| ttl > m) {
-                    return Err(row.error(format!(
-                        "ttl_seconds {ttl_seconds} lies outside the range of `{like}` in `caching#what-to-cache`"
-                    )));
-                }
-                Ok(TtlRule {
-                    when: row.condition("when", &vocabulary)?,
-                    like: like.to_string(),
-                    ttl_seconds,
-                    reason: row.required("reason")?.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        ordered_rules(&table, &ttl_rules, |r| &r.when)?;
-        let ttl_uris = [table.uri(), what.uri()];
-
-        let table = knowledge.table("caching", "stampede-protection")?;
-        table.require_columns(&["protection", "when", "how", "see"])?;
-        table.require_rows()?;
-        let protections = table
-            .rows()
-            .map(|row| {
-                Ok(ProtectionRow {
-                    name: row.required("protection")?.to_string(),
-                    when: row.condition("when", &vocabulary)?,
-                    how: row.required("how")?.to_string(),
-                    sources: knowledge.references(&row, "see")?,
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        let protections_uri = table.uri();
+        let (strategies, strategies_uri) = write_strategies(knowledge, &vocabulary)?;
+        let (invalidations, invalidations_uri) = invalidation_strategies(knowledge)?;
+        let (invalidation_rules, invalidation_rules_uri) =
+            invalidation_rules(knowledge, &vocabulary, &invalidations)?;
+        let (ttl_rules, ttl_uris) = ttl_rules(knowledge, &vocabulary)?;
+        let (protections, protections_uri) = stampede_protections(knowledge, &vocabulary)?;
+        let (node_throughput, node_throughput_uri) = node_throughput(knowledge)?;
 
         Ok(Self {
             defaults,
@@ -455,8 +384,185 @@ impl CacheSizingTables {
             ttl_uris,
             protections,
             protections_uri,
+            node_throughput,
+            node_throughput_uri,
         })
     }
+}
+
+/// `caching#write-strategies`: ordered rules, the last `otherwise`.
+fn write_strategies(
+    knowledge: &Knowledge,
+    vocabulary: &Vocabulary,
+) -> Result<(Vec<StrategyRule>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "write-strategies")?;
+    table.require_columns(&["strategy", "when", "how", "pros", "cons"])?;
+    let strategies = table
+        .rows()
+        .map(|row| {
+            let name = row.one_of("strategy", &WriteStrategy::ALL.map(WriteStrategy::id))?;
+            Ok(StrategyRule {
+                strategy: WriteStrategy::ALL
+                    .into_iter()
+                    .find(|s| s.id() == name)
+                    .unwrap_or(WriteStrategy::CacheAside),
+                when: row.condition("when", vocabulary)?,
+                how: row.required("how")?.to_string(),
+                pros: row.required("pros")?.to_string(),
+                cons: row.required("cons")?.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    ordered_rules(&table, &strategies, |r| &r.when)?;
+    Ok((strategies, table.uri()))
+}
+
+/// `caching#invalidation-strategies`: how each strategy works, with its trade-offs.
+fn invalidation_strategies(
+    knowledge: &Knowledge,
+) -> Result<(Vec<InvalidationRow>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "invalidation-strategies")?;
+    table.require_columns(&["strategy", "how", "pros", "cons"])?;
+    let invalidations = table
+        .rows()
+        .map(|row| {
+            let name = row.one_of("strategy", &Invalidation::ALL.map(Invalidation::id))?;
+            Ok(InvalidationRow {
+                strategy: Invalidation::ALL
+                    .into_iter()
+                    .find(|s| s.id() == name)
+                    .unwrap_or(Invalidation::Ttl),
+                how: row.required("how")?.to_string(),
+                pros: row.required("pros")?.to_string(),
+                cons: row.required("cons")?.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    Ok((invalidations, table.uri()))
+}
+
+/// `caching#invalidation-rules`: ordered rules, each naming a row of the strategies above.
+fn invalidation_rules(
+    knowledge: &Knowledge,
+    vocabulary: &Vocabulary,
+    invalidations: &[InvalidationRow],
+) -> Result<(Vec<InvalidationRule>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "invalidation-rules")?;
+    table.require_columns(&["when", "strategy", "reason"])?;
+    let rules = table
+        .rows()
+        .map(|row| {
+            let name = row.one_of("strategy", &Invalidation::ALL.map(Invalidation::id))?;
+            let strategy = invalidations
+                .iter()
+                .find(|i| i.strategy.id() == name)
+                .map(|i| i.strategy)
+                .ok_or_else(|| {
+                    row.error(format!(
+                        "`{name}` has no row in `caching#invalidation-strategies`"
+                    ))
+                })?;
+            Ok(InvalidationRule {
+                when: row.condition("when", vocabulary)?,
+                strategy,
+                reason: row.required("reason")?.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    ordered_rules(&table, &rules, |r| &r.when)?;
+    Ok((rules, table.uri()))
+}
+
+/// `caching#ttl-rules`: ordered rules, each taking its TTL from a row of
+/// `caching#what-to-cache`, inside that row's range.
+fn ttl_rules(
+    knowledge: &Knowledge,
+    vocabulary: &Vocabulary,
+) -> Result<(Vec<TtlRule>, [String; 2]), KnowledgeError> {
+    let what = knowledge.table("caching", "what-to-cache")?;
+    what.require_columns(&["data", "ttl_seconds_min", "ttl_seconds_max"])?;
+    let table = knowledge.table("caching", "ttl-rules")?;
+    table.require_columns(&["when", "data", "ttl_seconds", "reason"])?;
+    let rules = table
+        .rows()
+        .map(|row| {
+            let like = row.required("data")?;
+            let ttl_seconds = row.integer("ttl_seconds")?;
+            let data = what
+                .rows()
+                .find(|r| r.text("data").is_ok_and(|d| d == like))
+                .ok_or_else(|| {
+                    row.error(format!("`{like}` is no row of `caching#what-to-cache`"))
+                })?;
+            let (min, max) = (
+                data.optional_number("ttl_seconds_min")?,
+                data.optional_number("ttl_seconds_max")?,
+            );
+            let ttl = ttl_seconds as f64;
+            if min.is_none_or(|m| ttl < m) || max.is_none_or(|m| ttl > m) {
+                return Err(row.error(format!(
+                    "ttl_seconds {ttl_seconds} lies outside the range of `{like}` in `caching#what-to-cache`"
+                )));
+            }
+            Ok(TtlRule {
+                when: row.condition("when", vocabulary)?,
+                like: like.to_string(),
+                ttl_seconds,
+                reason: row.required("reason")?.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    ordered_rules(&table, &rules, |r| &r.when)?;
+    Ok((rules, [table.uri(), what.uri()]))
+}
+
+/// `caching#stampede-protection`: every row whose condition holds applies.
+fn stampede_protections(
+    knowledge: &Knowledge,
+    vocabulary: &Vocabulary,
+) -> Result<(Vec<ProtectionRow>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "stampede-protection")?;
+    table.require_columns(&["protection", "when", "how", "see"])?;
+    table.require_rows()?;
+    let protections = table
+        .rows()
+        .map(|row| {
+            Ok(ProtectionRow {
+                name: row.required("protection")?.to_string(),
+                when: row.condition("when", vocabulary)?,
+                how: row.required("how")?.to_string(),
+                sources: knowledge.references(&row, "see")?,
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    Ok((protections, table.uri()))
+}
+
+/// `caching#node-throughput`: the operations per second one node of each engine serves, a row
+/// for every engine `size_cache` accepts.
+fn node_throughput(knowledge: &Knowledge) -> Result<(Vec<(Engine, f64)>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "node-throughput")?;
+    table.require_columns(&["engine", "ops_per_sec"])?;
+    let mut rows = Vec::new();
+    for row in table.rows() {
+        let name = row.one_of("engine", &Engine::ALL.map(Engine::id))?;
+        let engine = Engine::ALL
+            .into_iter()
+            .find(|e| e.id() == name)
+            .unwrap_or_default();
+        let ops = row.number("ops_per_sec")?;
+        if !(ops.is_finite() && ops > 0.0) {
+            return Err(row.error(format!("ops_per_sec must be above 0, found {ops}")));
+        }
+        rows.push((engine, ops));
+    }
+    if let Some(engine) = Engine::ALL
+        .into_iter()
+        .find(|e| !rows.iter().any(|(r, _)| r == e))
+    {
+        return Err(table.error(format!("the table needs a row for `{}`", engine.id())));
+    }
+    Ok((rows, table.uri()))
 }
 
 fn first_match<'a, T>(
@@ -482,10 +588,8 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
     let mut ledger = Ledger::default();
     let working_set_gb = working_set(catalog, args, &mut ledger)?;
     let memory_gb = memory(catalog, args, working_set_gb, &mut ledger)?;
-    let (nodes, total_nodes) = match node_counts(catalog, args, memory_gb, &mut ledger)? {
-        Some((nodes, total)) => (Some(nodes), Some(total)),
-        None => (None, None),
-    };
+    let node_ops_per_sec = node_ops_per_sec(catalog, args);
+    let counts = node_counts(catalog, args, memory_gb, node_ops_per_sec, &mut ledger)?;
     if !ledger.defaults_applied.is_empty() {
         ledger.cite(&catalog.defaults_uri);
     }
@@ -496,8 +600,11 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
         summary: String::new(),
         working_set_gb,
         memory_gb,
-        nodes,
-        total_nodes,
+        nodes: counts.nodes,
+        memory_nodes: counts.memory_nodes,
+        throughput_nodes: counts.throughput_nodes,
+        node_ops_per_sec,
+        total_nodes: counts.total_nodes,
         db_reads_per_sec,
         strategy: practice.strategy,
         strategy_details: practice.strategy_details,
@@ -585,14 +692,94 @@ fn memory(
     ledger.amount(&catalog.formulas, "memory_gb", &operands, blamed)
 }
 
-/// The primary nodes, with headroom, and the nodes with replicas: `None` without a node
-/// size, which is then noted as missing.
+/// The node counts: what the memory needs (with a node size), what the request rate needs
+/// (with a rate), the larger of the two, and that with replicas.
+#[derive(Default)]
+struct NodeCounts {
+    memory_nodes: Option<u64>,
+    throughput_nodes: Option<u64>,
+    nodes: Option<u64>,
+    total_nodes: Option<u64>,
+}
+
+/// The node counts; what is missing for each is noted. A node holds memory and serves
+/// operations, so the count is the larger of the two needs, never the memory alone.
 fn node_counts(
     catalog: &CacheSizingTables,
     args: &SizeCacheArgs,
     memory_gb: f64,
+    node_ops_per_sec: f64,
     ledger: &mut Ledger,
-) -> Result<Option<(u64, u64)>, ArgError> {
+) -> Result<NodeCounts, ArgError> {
+    let memory_nodes = memory_nodes(catalog, args, memory_gb, ledger)?;
+    let throughput_nodes = match args.requests_per_sec {
+        Some(requests) => {
+            let operands = [
+                ("requests_per_sec", Figure::Amount(requests)),
+                ("node_ops_per_sec", Figure::Amount(node_ops_per_sec)),
+            ];
+            let count = ledger.count(
+                &catalog.formulas,
+                "throughput_nodes",
+                &operands,
+                ("requests_per_sec", show(requests)),
+            )?;
+            ledger.cite(&catalog.node_throughput_uri);
+            Some(count)
+        }
+        None => {
+            ledger.missing("requests_per_sec", "throughput_nodes");
+            None
+        }
+    };
+    let Some(memory) = memory_nodes else {
+        return Ok(NodeCounts {
+            throughput_nodes,
+            ..NodeCounts::default()
+        });
+    };
+    let nodes = match throughput_nodes {
+        Some(throughput) => {
+            let operands = [
+                ("memory_nodes", Figure::Count(memory)),
+                ("throughput_nodes", Figure::Count(throughput)),
+            ];
+            ledger.count(
+                &catalog.formulas,
+                "nodes",
+                &operands,
+                ("requests_per_sec", throughput.to_string()),
+            )?
+        }
+        None => memory,
+    };
+    let replicas = ledger.count_or_default("replicas", args.replicas, catalog.defaults.replicas);
+    let operands = [
+        ("nodes", Figure::Count(nodes)),
+        ("replicas", Figure::Count(replicas)),
+    ];
+    let total = ledger.count(
+        &catalog.formulas,
+        "total_nodes",
+        &operands,
+        ("replicas", replicas.to_string()),
+    )?;
+    Ok(NodeCounts {
+        memory_nodes,
+        throughput_nodes,
+        nodes: Some(nodes),
+        total_nodes: Some(total),
+    })
+}
+
+/// The nodes the memory needs, with headroom: `None` without a node size, which is then
+/// noted as missing.
+fn memory_nodes(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    memory_gb: f64,
+    ledger: &mut Ledger,
+) -> Result<Option<u64>, ArgError> {
     let Some(node_memory_gb) = args.node_memory_gb else {
         ledger.missing("node_memory_gb", "nodes, total_nodes");
         let mut note = "nodes and total_nodes need node_memory_gb".to_string();
@@ -614,22 +801,23 @@ fn node_counts(
     ];
     let nodes = ledger.count(
         &catalog.formulas,
-        "nodes",
+        "memory_nodes",
         &operands,
         ("node_memory_gb", show(node_memory_gb)),
     )?;
-    let replicas = ledger.count_or_default("replicas", args.replicas, catalog.defaults.replicas);
-    let operands = [
-        ("nodes", Figure::Count(nodes)),
-        ("replicas", Figure::Count(replicas)),
-    ];
-    let total = ledger.count(
-        &catalog.formulas,
-        "total_nodes",
-        &operands,
-        ("replicas", replicas.to_string()),
-    )?;
-    Ok(Some((nodes, total)))
+    Ok(Some(nodes))
+}
+
+/// The operations per second one node serves: given (measured), or the engine's row of
+/// `caching#node-throughput` (which `load` requires for every engine).
+fn node_ops_per_sec(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> f64 {
+    args.node_ops_per_sec.unwrap_or_else(|| {
+        catalog
+            .node_throughput
+            .iter()
+            .find(|(engine, _)| *engine == args.engine)
+            .map_or(f64::MAX, |(_, ops)| *ops)
+    })
 }
 
 /// The reads per second the cache leaves to the database: `None` unless both the request
@@ -760,10 +948,23 @@ fn summary_of(s: &CacheSizing) -> String {
             ": {nodes} node{}",
             if nodes == 1 { "" } else { "s" }
         ));
+        if let (Some(memory), Some(throughput)) = (s.memory_nodes, s.throughput_nodes)
+            && throughput > memory
+        {
+            out.push_str(&format!(
+                " for the request rate ({} ops/s each; memory alone needs {memory})",
+                prose(s.node_ops_per_sec)
+            ));
+        }
         // Without replicas the total is the same count: no "13 nodes, 13 with replicas".
         if total != nodes {
             out.push_str(&format!(", {total} with replicas"));
         }
+    } else if let Some(throughput) = s.throughput_nodes {
+        out.push_str(&format!(
+            ": at least {throughput} node{} for the request rate",
+            if throughput == 1 { "" } else { "s" }
+        ));
     }
     if let Some(reads) = s.db_reads_per_sec {
         out.push_str(&format!("; {} DB reads/s left", prose(reads)));
@@ -802,7 +1003,28 @@ pub fn to_markdown(s: &CacheSizing) -> String {
     let _ = writeln!(out, "- Working set: {} GB", show(s.working_set_gb));
     let _ = writeln!(out, "- Memory: {} GB", show(s.memory_gb));
     if let (Some(nodes), Some(total)) = (s.nodes, s.total_nodes) {
-        let _ = writeln!(out, "- Nodes: {nodes} primary, {total} with replicas");
+        let needs = match (s.memory_nodes, s.throughput_nodes) {
+            (Some(memory), Some(throughput)) => format!(
+                " (memory needs {memory}; the request rate, at {} operations a second per node, needs {throughput})",
+                prose(s.node_ops_per_sec)
+            ),
+            _ => String::new(),
+        };
+        // One count when there are no replicas: never "16 primary, 16 with replicas".
+        if total == nodes {
+            let _ = writeln!(out, "- Nodes: {nodes}{needs}, no replicas");
+        } else {
+            let _ = writeln!(
+                out,
+                "- Nodes: {nodes} primary{needs}, {total} with replicas"
+            );
+        }
+    } else if let Some(throughput) = s.throughput_nodes {
+        let _ = writeln!(
+            out,
+            "- Nodes for the request rate: at least {throughput}, at {} operations a second per node (the memory's count needs node_memory_gb)",
+            prose(s.node_ops_per_sec)
+        );
     }
     if let Some(reads) = s.db_reads_per_sec {
         let _ = writeln!(out, "- Database reads left: {} per second", show(reads));
