@@ -40,13 +40,13 @@ pub struct DatastoreArgs {
     /// Free-text or log search.
     #[serde(default)]
     pub full_text_search: bool,
-    /// OLAP scans and aggregates.
+    /// OLAP queries.
     #[serde(default)]
     pub analytics: bool,
     /// Multi-region reads and writes.
     #[serde(default)]
     pub multi_region: bool,
-    /// The app is serverless.
+    /// Serverless app.
     #[serde(default)]
     pub serverless: bool,
     /// Reads dominate.
@@ -55,10 +55,10 @@ pub struct DatastoreArgs {
     /// Peak reads/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub reads_per_sec: Option<f64>,
-    /// Peak writes/s; past one primary with ACID.
+    /// Peak writes/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub writes_per_sec: Option<f64>,
-    /// Data size, GB; past one primary with ACID.
+    /// Data size, GB.
     #[schemars(range(min = 0))]
     pub data_size_gb: Option<f64>,
     /// concise (default) or full.
@@ -464,6 +464,14 @@ fn summary_of(choice: &DatastoreChoice) -> String {
     let mut out = format!("{} ({})", store.name, store.category.id());
     if !choice.decided_by.is_empty() {
         out.push_str(&format!(", decided by {}", choice.decided_by.join(" and ")));
+    } else if choice
+        .missing_inputs
+        .iter()
+        .any(|m| m.field == "needs_acid")
+    {
+        out.push_str(
+            ", the default when no need is given (missing_inputs lists what would decide)",
+        );
     }
     if !choice.alternatives.is_empty() {
         let names: Vec<&str> = choice

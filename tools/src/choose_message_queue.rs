@@ -40,10 +40,10 @@ pub struct QueueArgs {
     /// Rule-based routing.
     #[serde(default)]
     pub complex_routing: bool,
-    /// The system is serverless.
+    /// Serverless.
     #[serde(default)]
     pub serverless: bool,
-    /// Each message to many consumers.
+    /// Fan-out to consumers.
     #[serde(default)]
     pub fan_out: bool,
     /// No message may be lost.
@@ -52,7 +52,7 @@ pub struct QueueArgs {
     /// Cloud in use.
     #[serde(default)]
     pub cloud: Cloud,
-    /// Peak messages/s (warnings).
+    /// Peak messages/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub messages_per_sec: Option<f64>,
     /// concise (default) or full.

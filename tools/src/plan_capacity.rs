@@ -39,7 +39,7 @@ pub struct PlanCapacityArgs {
     pub db_cores: Option<u64>,
     /// DB disk spindles, SSD = 1. Default 1.
     pub effective_spindles: Option<u64>,
-    /// Reads/s incl. growth; gives replicas (with safety_margin).
+    /// Reads/s incl. growth; gives replicas.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub reads_per_sec: Option<f64>,
     /// Reads/s one replica serves.

@@ -34,7 +34,7 @@ pub struct SizeCacheArgs {
     /// Memory per GB of data. Default 1.5.
     #[schemars(range(min = 1))]
     pub overhead_factor: Option<f64>,
-    /// Memory per node, GB; gives nodes.
+    /// Node memory, GB; gives nodes.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub node_memory_gb: Option<f64>,
     /// Node memory to fill, %. Default 75.
@@ -42,10 +42,10 @@ pub struct SizeCacheArgs {
     pub max_memory_utilization_pct: Option<f64>,
     /// Replicas per primary. Default 0.
     pub replicas: Option<u64>,
-    /// redis (default) or memcached: sets a node's ops/s.
+    /// Ops/s per node.
     #[serde(default)]
     pub engine: Engine,
-    /// Measured ops/s per node; overrides engine's.
+    /// Measured ops/s per node.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub node_ops_per_sec: Option<f64>,
     /// Cache reads/s; gives DB reads.
