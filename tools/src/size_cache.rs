@@ -712,26 +712,7 @@ fn node_counts(
     ledger: &mut Ledger,
 ) -> Result<NodeCounts, ArgError> {
     let memory_nodes = memory_nodes(catalog, args, memory_gb, ledger)?;
-    let throughput_nodes = match args.requests_per_sec {
-        Some(requests) => {
-            let operands = [
-                ("requests_per_sec", Figure::Amount(requests)),
-                ("node_ops_per_sec", Figure::Amount(node_ops_per_sec)),
-            ];
-            let count = ledger.count(
-                &catalog.formulas,
-                "throughput_nodes",
-                &operands,
-                ("requests_per_sec", show(requests)),
-            )?;
-            ledger.cite(&catalog.node_throughput_uri);
-            Some(count)
-        }
-        None => {
-            ledger.missing("requests_per_sec", "throughput_nodes");
-            None
-        }
-    };
+    let throughput_nodes = throughput_nodes(catalog, args, node_ops_per_sec, ledger)?;
     let Some(memory) = memory_nodes else {
         return Ok(NodeCounts {
             throughput_nodes,
@@ -770,6 +751,32 @@ fn node_counts(
         nodes: Some(nodes),
         total_nodes: Some(total),
     })
+}
+
+/// The nodes the request rate needs at a node's operations per second: `None` without a
+/// rate, which is then noted as missing.
+fn throughput_nodes(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    node_ops_per_sec: f64,
+    ledger: &mut Ledger,
+) -> Result<Option<u64>, ArgError> {
+    let Some(requests) = args.requests_per_sec else {
+        ledger.missing("requests_per_sec", "throughput_nodes");
+        return Ok(None);
+    };
+    let operands = [
+        ("requests_per_sec", Figure::Amount(requests)),
+        ("node_ops_per_sec", Figure::Amount(node_ops_per_sec)),
+    ];
+    let count = ledger.count(
+        &catalog.formulas,
+        "throughput_nodes",
+        &operands,
+        ("requests_per_sec", show(requests)),
+    )?;
+    ledger.cite(&catalog.node_throughput_uri);
+    Ok(Some(count))
 }
 
 /// The nodes the memory needs, with headroom: `None` without a node size, which is then
@@ -987,6 +994,31 @@ fn summary_of(s: &CacheSizing) -> String {
     crate::summary(out)
 }
 
+/// The markdown line of the node counts: why the count is what it is, and one count when there
+/// are no replicas (never "16 primary, 16 with replicas").
+fn nodes_line(s: &CacheSizing) -> Option<String> {
+    let Some((nodes, total)) = s.nodes.zip(s.total_nodes) else {
+        return s.throughput_nodes.map(|throughput| {
+            format!(
+                "- Nodes for the request rate: at least {throughput}, at {} operations a second per node (the memory's count needs node_memory_gb)",
+                prose(s.node_ops_per_sec)
+            )
+        });
+    };
+    let needs = match (s.memory_nodes, s.throughput_nodes) {
+        (Some(memory), Some(throughput)) => format!(
+            " (memory needs {memory}; the request rate, at {} operations a second per node, needs {throughput})",
+            prose(s.node_ops_per_sec)
+        ),
+        _ => String::new(),
+    };
+    Some(if total == nodes {
+        format!("- Nodes: {nodes}{needs}, no replicas")
+    } else {
+        format!("- Nodes: {nodes} primary{needs}, {total} with replicas")
+    })
+}
+
 /// The sizing as markdown: the figures, how to run the cache, the workings, the sources.
 pub fn to_markdown(s: &CacheSizing) -> String {
     let mut out = String::new();
@@ -1002,29 +1034,8 @@ pub fn to_markdown(s: &CacheSizing) -> String {
     );
     let _ = writeln!(out, "- Working set: {} GB", show(s.working_set_gb));
     let _ = writeln!(out, "- Memory: {} GB", show(s.memory_gb));
-    if let (Some(nodes), Some(total)) = (s.nodes, s.total_nodes) {
-        let needs = match (s.memory_nodes, s.throughput_nodes) {
-            (Some(memory), Some(throughput)) => format!(
-                " (memory needs {memory}; the request rate, at {} operations a second per node, needs {throughput})",
-                prose(s.node_ops_per_sec)
-            ),
-            _ => String::new(),
-        };
-        // One count when there are no replicas: never "16 primary, 16 with replicas".
-        if total == nodes {
-            let _ = writeln!(out, "- Nodes: {nodes}{needs}, no replicas");
-        } else {
-            let _ = writeln!(
-                out,
-                "- Nodes: {nodes} primary{needs}, {total} with replicas"
-            );
-        }
-    } else if let Some(throughput) = s.throughput_nodes {
-        let _ = writeln!(
-            out,
-            "- Nodes for the request rate: at least {throughput}, at {} operations a second per node (the memory's count needs node_memory_gb)",
-            prose(s.node_ops_per_sec)
-        );
+    if let Some(line) = nodes_line(s) {
+        let _ = writeln!(out, "{line}");
     }
     if let Some(reads) = s.db_reads_per_sec {
         let _ = writeln!(out, "- Database reads left: {} per second", show(reads));
