@@ -361,3 +361,59 @@ fn plan_capacity_refuses_more_users_than_people() {
     );
     assert_eq!(r["stage"]["number"], json!(5));
 }
+
+// ------------------------------------------------ hard needs are data
+
+/// The embedded `queues` document with `row` added to its hard-needs table, in a fresh
+/// `--knowledge-dir` folder.
+fn queues_with_hard_need(name: &str, row: &str) -> (std::path::PathBuf, String) {
+    let text = knowledge::Knowledge::embedded()
+        .unwrap()
+        .document("queues")
+        .unwrap()
+        .text()
+        .to_string();
+    let header = "| when | excludes | reason | source |\n|---|---|---|---|\n";
+    assert!(text.contains(header), "the hard-needs table");
+    let changed = text.replacen(header, &format!("{header}{row}\n"), 1);
+    let dir = std::env::temp_dir().join(format!("scale-advisor-hn-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("queues.md"), &changed).unwrap();
+    (dir, changed)
+}
+
+#[test]
+fn needs_no_broker_meets_are_refused_naming_the_need() {
+    let row = "| serverless | Kafka; RabbitMQ; AWS SQS; Google Pub/Sub; Amazon SNS to SQS; Redis | a team rule: nothing here runs serverless | seeds |";
+    let (dir, _) = queues_with_hard_need("all", row);
+    let advisor = Advisor::new(knowledge::Knowledge::with_dir(&dir).unwrap()).unwrap();
+    let args = json!({"serverless": true, "cloud": "aws"});
+    let refused = advisor.call("choose_message_queue", args.as_object().unwrap());
+    let _ = std::fs::remove_dir_all(&dir);
+    match refused {
+        Err(CallError::Arguments(e)) => {
+            let text = e.to_string();
+            assert!(text.contains("`serverless`"), "{text}");
+            assert!(text.contains("AWS SQS (a team rule"), "{text}");
+        }
+        other => panic!("accepted: {other:?}"),
+    }
+}
+
+#[test]
+fn a_hard_need_naming_an_unknown_broker_stops_start_up() {
+    let row = "| fan_out | Kafak | a typo | seeds |";
+    let (dir, _) = queues_with_hard_need("typo", row);
+    let loaded = knowledge::Knowledge::with_dir(&dir).and_then(Advisor::new);
+    let _ = std::fs::remove_dir_all(&dir);
+    let error = loaded
+        .err()
+        .expect("a typo in `excludes` is refused")
+        .to_string();
+    assert!(error.contains("queues.md"), "{error}");
+    assert!(
+        error.contains("`Kafak`") && error.contains("does not list"),
+        "{error}"
+    );
+}
