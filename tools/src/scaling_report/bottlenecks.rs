@@ -1,0 +1,59 @@
+//! Bottlenecks Identified: the findings of `diagnose_bottleneck`, each with its evidence.
+
+use std::fmt::Write;
+
+use super::words::with_unit;
+use crate::diagnose_bottleneck::{Diagnosis, Evidence, Observed, Severity};
+
+pub(super) fn show_evidence(e: &Evidence) -> String {
+    match (&e.value, &e.comparison, e.threshold) {
+        (Observed::Number(v), Some(op), Some(t)) => format!(
+            "{} {} {op} {}",
+            e.metric,
+            with_unit(&e.metric, *v),
+            with_unit(&e.metric, t)
+        ),
+        (Observed::Number(v), _, _) => format!("{} {}", e.metric, with_unit(&e.metric, *v)),
+        (Observed::Text(t), _, _) => format!("`{t}` reported"),
+    }
+}
+
+fn severity_word(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Critical => "Critical",
+        Severity::Warning => "Warning",
+    }
+}
+
+pub(super) fn bottlenecks_section(diagnosis: &Diagnosis, metrics_given: bool) -> String {
+    let mut out = String::new();
+    if diagnosis.findings.is_empty() {
+        let stage = &diagnosis.current_stage;
+        if metrics_given {
+            let _ = writeln!(
+                out,
+                "No bottleneck: no metric crosses its threshold and no failure mode was reported, so the system is healthy at stage {} · {}.",
+                stage.number, stage.name
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "No bottleneck can be named without metrics: give p95_latency_ms, db_cpu_pct, db_read_load_pct, db_write_load_pct, cache_hit_rate_pct or replication_lag_ms in `system`."
+            );
+        }
+        return out;
+    }
+    for f in &diagnosis.findings {
+        let evidence: Vec<String> = f.evidence.iter().map(show_evidence).collect();
+        let _ = writeln!(
+            out,
+            "- **{} · `{}`** ({}): {}. Evidence: {}.",
+            severity_word(f.severity),
+            f.id,
+            f.layer,
+            f.summary.trim_end_matches('.'),
+            evidence.join("; ")
+        );
+    }
+    out
+}
