@@ -6,6 +6,7 @@ use std::fmt::Write;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use super::roadmap::{Growth, RoadmapStep, month_words};
 use super::template::ReportTemplate;
 use super::words::{capitalized, component_words, lowercase_first};
 use crate::diagnose_bottleneck::Diagnosis;
@@ -46,80 +47,123 @@ pub(super) struct Components {
     pub(super) migrations: Vec<MigrationPlan>,
 }
 
-/// The components of the next stage that are not in place yet (`present` says which are), then
-/// what to consider; a `plan_migration` run for each added component that moves data.
+/// A component the report proposes, with the reason that opens its `why`.
+pub(super) struct Wanted {
+    pub(super) component: String,
+    pub(super) role: Role,
+    pub(super) reason: String,
+}
+
+/// Without growth: the components of the next stage, then what to consider there.
+pub(super) fn wanted_by_diagnosis(diagnosis: &Diagnosis) -> Vec<Wanted> {
+    let Some(next) = &diagnosis.next_stage else {
+        return Vec::new();
+    };
+    let add = next.add.iter().map(|c| Wanted {
+        component: c.clone(),
+        role: Role::Add,
+        reason: format!("{}.", next.reason.trim_end_matches('.')),
+    });
+    let consider = next.also_consider.iter().map(|c| Wanted {
+        component: c.clone(),
+        role: Role::Consider,
+        reason: format!("suggested at stage {} · {}.", next.number, next.name),
+    });
+    add.chain(consider).collect()
+}
+
+/// With growth: the roadmap's components in the order of its steps, then what the stages it
+/// reaches suggest.
+pub(super) fn wanted_by_roadmap(
+    steps: &[RoadmapStep],
+    consider: &[(String, String)],
+) -> Vec<Wanted> {
+    let add = steps.iter().flat_map(|step| {
+        step.adds.iter().map(|c| Wanted {
+            component: c.clone(),
+            role: Role::Add,
+            reason: format!(
+                "Start {}, done by {}: {}.",
+                month_words(step.start_month),
+                month_words(step.done_by_month),
+                step.because
+            ),
+        })
+    });
+    let consider = consider.iter().map(|(c, stage)| Wanted {
+        component: c.clone(),
+        role: Role::Consider,
+        reason: format!("suggested at {stage}."),
+    });
+    add.chain(consider).collect()
+}
+
+/// The components `wanted` that are not in place yet (`present` says which are), each once,
+/// with why and how; a `plan_migration` run for each added component that moves data.
 pub(super) fn components_to_add(
     advisor: &Advisor,
     catalog: &ReportTemplate,
-    diagnosis: &Diagnosis,
+    wanted: Vec<Wanted>,
     present: &dyn Fn(&str) -> bool,
     sources: &mut Vec<String>,
 ) -> Result<Components, ArgError> {
     let playbook = advisor.tables::<plan_migration::PlanMigration>()?;
     let mut components_to_add = Vec::new();
     let mut migrations = Vec::new();
-    if let Some(next) = &diagnosis.next_stage {
-        let wanted = next
-            .add
-            .iter()
-            .map(|c| (c, Role::Add))
-            .chain(next.also_consider.iter().map(|c| (c, Role::Consider)));
-        for (component, role) in wanted {
-            if present(component)
-                || components_to_add
-                    .iter()
-                    .any(|c: &ComponentToAdd| &c.component == component)
-            {
-                continue;
-            }
-            let change = playbook.component(component);
-            let addition = catalog.additions.iter().find(|a| &a.component == component);
-            let mut why = match role {
-                Role::Add => format!("{}.", next.reason.trim_end_matches('.')),
-                Role::Consider => format!("suggested at stage {} · {}.", next.number, next.name),
-            };
-            if let Some(a) = addition {
-                let _ = write!(
-                    why,
-                    " {}; add it when: {}.",
-                    a.purpose.trim_end_matches('.'),
-                    lowercase_first(a.when_to_add.trim_end_matches('.'))
-                );
-                push_unique(sources, catalog.additions_uri.clone());
-            }
-            let mut how = change.map_or(String::new(), |c| {
-                let mut text = c.how.clone();
-                if let Some(first) = text.get(..1) {
-                    text = format!("{}{}", first.to_uppercase(), &text[1..]);
-                }
-                format!("{}.", text.trim_end_matches('.'))
-            });
-            let migration = change.and_then(|c| c.kind);
-            if let Some(change) = change {
-                push_unique(sources, playbook.components_uri.clone());
-                for uri in &change.see {
-                    push_unique(sources, uri.clone());
-                }
-            }
-            if let (Role::Add, Some(kind)) = (role, migration) {
-                let plan = plan_migration::run(advisor, MigrationArgs::of(kind))?;
-                let _ = write!(
-                    how,
-                    " Plan: {}, {} phases over {} weeks (Migration Plan below).",
-                    kind.id(),
-                    plan.phases.len(),
-                    plan.total_weeks
-                );
-                migrations.push(plan);
-            }
-            components_to_add.push(ComponentToAdd {
-                component: component.clone(),
-                role,
-                why: capitalized(&why),
-                how,
-                migration,
-            });
+    for Wanted {
+        component,
+        role,
+        reason,
+    } in wanted
+    {
+        let component = &component;
+        if present(component)
+            || components_to_add
+                .iter()
+                .any(|c: &ComponentToAdd| &c.component == component)
+        {
+            continue;
         }
+        let change = playbook.component(component);
+        let addition = catalog.additions.iter().find(|a| &a.component == component);
+        let mut why = reason;
+        if let Some(a) = addition {
+            let _ = write!(
+                why,
+                " {}; add it when: {}.",
+                a.purpose.trim_end_matches('.'),
+                lowercase_first(a.when_to_add.trim_end_matches('.'))
+            );
+            push_unique(sources, catalog.additions_uri.clone());
+        }
+        let mut how = change.map_or(String::new(), |c| {
+            format!("{}.", capitalized(c.how.trim_end_matches('.')))
+        });
+        let migration = change.and_then(|c| c.kind);
+        if let Some(change) = change {
+            push_unique(sources, playbook.components_uri.clone());
+            for uri in &change.see {
+                push_unique(sources, uri.clone());
+            }
+        }
+        if let (Role::Add, Some(kind)) = (role, migration) {
+            let plan = plan_migration::run(advisor, MigrationArgs::of(kind))?;
+            let _ = write!(
+                how,
+                " Plan: {}, {} phases over {} weeks (Migration Plan below).",
+                kind.id(),
+                plan.phases.len(),
+                plan.total_weeks
+            );
+            migrations.push(plan);
+        }
+        components_to_add.push(ComponentToAdd {
+            component: component.clone(),
+            role,
+            why: capitalized(&why),
+            how,
+            migration,
+        });
     }
     Ok(Components {
         to_add: components_to_add,
@@ -127,8 +171,30 @@ pub(super) fn components_to_add(
     })
 }
 
-pub(super) fn components_section(diagnosis: &Diagnosis, components: &[ComponentToAdd]) -> String {
+pub(super) fn components_section(
+    diagnosis: &Diagnosis,
+    components: &[ComponentToAdd],
+    growth: Option<&Growth<'_>>,
+) -> String {
     let mut out = String::new();
+    if let (true, Some(g)) = (components.is_empty(), growth) {
+        if g.roadmap.steps.is_empty() {
+            let _ = writeln!(
+                out,
+                "None within the horizon, since {}.",
+                g.no_step_reason()
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "None: the roadmap's {} step{} work{} with what is in place (Recommended Architecture).",
+                g.roadmap.steps.len(),
+                if g.roadmap.steps.len() == 1 { "" } else { "s" },
+                if g.roadmap.steps.len() == 1 { "s" } else { "" }
+            );
+        }
+        return out;
+    }
     if components.is_empty() {
         let stage = &diagnosis.current_stage;
         match &diagnosis.next_stage {

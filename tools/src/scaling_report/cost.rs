@@ -9,13 +9,12 @@ use serde::{Deserialize, Serialize};
 
 use super::ReportArgs;
 use super::components::{ComponentToAdd, Role};
-use super::migration::first_break_sentence;
+use super::roadmap::{self, Growth, month_words, step_name};
 use super::template::ReportTemplate;
 use super::words::{capitalized, component_words};
 use crate::calculator::show;
 use crate::costs::{CostBand, usd};
 use crate::diagnose_bottleneck::{Diagnosis, Severity, StageRef};
-use crate::forecast_growth::Forecast;
 use crate::markdown::push_unique;
 use crate::plan_capacity::{CapacityPlan, CostBasis, CostRange};
 
@@ -37,6 +36,31 @@ pub struct CostImpact {
     /// Why the change is worth its cost (`detail: full`; the Cost Impact section says it too).
     #[serde(default, skip_serializing_if = "String::is_empty")]
     pub justification: String,
+    /// With `growth`: today's cost scaled by the load multiple at the horizon, US dollars per
+    /// month (with `current_monthly_cost_usd`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub at_horizon_usd: Option<f64>,
+    /// With `growth`: the monthly cost once each roadmap step is done, in the steps' order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub after_steps: Vec<CostAfterStep>,
+}
+
+/// The monthly cost when a roadmap step is done: the load then, today's cost scaled by it, and
+/// the band of the users then.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CostAfterStep {
+    /// Index of the step in `roadmap`, from 1.
+    pub step: usize,
+    /// The step's done_by_month.
+    pub month: f64,
+    /// Load then, as a multiple of today's.
+    pub load_multiple: f64,
+    /// Users then, with `system.users`.
+    pub users: Option<u64>,
+    /// Today's cost times the load multiple, with `current_monthly_cost_usd`.
+    pub scaled_usd: Option<f64>,
+    /// The cost band of the users then, with `system.users`.
+    pub band: Option<CostRange>,
 }
 
 pub(super) fn band_text(range: &CostRange) -> String {
@@ -79,6 +103,7 @@ pub(super) struct CostInputs<'a> {
     pub(super) target_min_users: f64,
     pub(super) target: &'a StageRef,
     pub(super) components: &'a [ComponentToAdd],
+    pub(super) growth: Option<&'a Growth<'a>>,
 }
 
 pub(super) fn cost_impact(
@@ -91,7 +116,25 @@ pub(super) fn cost_impact(
     // report and plan_capacity quote one band.
     let current_band =
         system_users.map(|u| catalog.costs.band(u, catalog.stages.for_users(u as f64)));
-    let (projected, basis) = projection(catalog, input);
+    let (projected, basis) = match (input.growth, system_users) {
+        (Some(g), Some(users)) => {
+            let horizon = f64::from(g.forecast.horizon_months);
+            let then = (users as f64 * g.multiple(horizon)).round() as u64;
+            (
+                catalog
+                    .costs
+                    .band(then, catalog.stages.for_users(then as f64)),
+                format!(
+                    "{} users at month {} (`system.users` {} growing {})",
+                    grouped(then),
+                    g.forecast.horizon_months,
+                    grouped(users),
+                    g.rate_words()
+                ),
+            )
+        }
+        _ => projection(catalog, input),
+    };
     push_unique(sources, catalog.costs.uri.clone());
     let current = input.args.current_monthly_cost_usd;
     let change_low_usd = current.map(|c| projected.low as f64 - c);
@@ -105,7 +148,41 @@ pub(super) fn cost_impact(
         change_low_usd,
         change_high_usd,
         justification,
+        at_horizon_usd: input
+            .growth
+            .zip(current)
+            .map(|(g, c)| c * g.multiple(f64::from(g.forecast.horizon_months))),
+        after_steps: input.growth.map_or(Vec::new(), |g| {
+            after_steps(catalog, g, system_users, current)
+        }),
     }
+}
+
+/// The cost once each roadmap step is done.
+fn after_steps(
+    catalog: &ReportTemplate,
+    growth: &Growth<'_>,
+    users: Option<u64>,
+    current: Option<f64>,
+) -> Vec<CostAfterStep> {
+    growth
+        .roadmap
+        .steps
+        .iter()
+        .enumerate()
+        .map(|(i, step)| {
+            let load_multiple = growth.multiple(step.done_by_month);
+            let users = users.map(|u| (u as f64 * load_multiple).round() as u64);
+            CostAfterStep {
+                step: i + 1,
+                month: step.done_by_month,
+                load_multiple,
+                users,
+                scaled_usd: current.map(|c| c * load_multiple),
+                band: users.map(|u| catalog.costs.band(u, catalog.stages.for_users(u as f64))),
+            }
+        })
+        .collect()
 }
 
 /// The band the change leads to and what it rests on: the capacity plan's users, else the
@@ -156,8 +233,23 @@ fn projection(catalog: &ReportTemplate, input: &CostInputs<'_>) -> (CostRange, S
 /// headroom it buys, and the cost per user.
 fn justification(input: &CostInputs<'_>, projected: &CostRange) -> String {
     let mut reasons: Vec<String> = Vec::new();
-    match &input.diagnosis.next_stage {
-        Some(next) => {
+    match (input.growth, &input.diagnosis.next_stage) {
+        (Some(g), _) if g.roadmap.steps.is_empty() => reasons.push(format!(
+            "no step is needed, so spending follows traffic, since {}",
+            g.no_step_reason()
+        )),
+        (Some(g), _) => {
+            let horizon = f64::from(g.forecast.horizon_months);
+            reasons.push(format!(
+                "the roadmap's {} step{} keep{} each crossing from becoming an outage while load grows {}× by month {}",
+                g.roadmap.steps.len(),
+                if g.roadmap.steps.len() == 1 { "" } else { "s" },
+                if g.roadmap.steps.len() == 1 { "s" } else { "" },
+                times(g.multiple(horizon)),
+                g.forecast.horizon_months
+            ));
+        }
+        (None, Some(next)) => {
             let added: Vec<String> = input
                 .components
                 .iter()
@@ -176,7 +268,7 @@ fn justification(input: &CostInputs<'_>, projected: &CostRange) -> String {
                 next.reason.trim_end_matches('.')
             ));
         }
-        None => reasons.push(
+        (None, None) => reasons.push(
             "no architecture change is proposed, so spending follows traffic within today's band"
                 .into(),
         ),
@@ -214,23 +306,72 @@ fn justification(input: &CostInputs<'_>, projected: &CostRange) -> String {
     capitalized(&reasons.join("; "))
 }
 
-/// The band per user per month. Cents are the useful precision for a cost per user.
+/// The band per user per month. Cents are the useful precision for a cost per user; an end
+/// under a cent says so without "about".
 fn per_user_text(projected: &CostRange, users: u64) -> String {
-    let per_user = |amount: u64| match amount as f64 / users as f64 {
-        x if x < 0.01 => "under $0.01".to_string(),
-        x => usd(x),
+    let cents = |amount: u64| {
+        let x = amount as f64 / users as f64;
+        (x >= 0.01).then(|| usd(x))
     };
-    match projected.high {
-        Some(high) => format!(
-            "about {} to {} per user per month",
-            per_user(projected.low),
-            per_user(high)
-        ),
-        None => format!("from {} per user per month", per_user(projected.low)),
+    match (cents(projected.low), projected.high.map(cents)) {
+        (Some(low), Some(Some(high))) => format!("about {low} to {high} per user per month"),
+        (None, Some(Some(high))) => format!("up to {high} per user per month"),
+        (_, Some(None)) => "under $0.01 per user per month".to_string(),
+        (Some(low), None) => format!("from {low} per user per month"),
+        (None, None) => "under $0.01 per user per month at the low end".to_string(),
     }
 }
 
-pub(super) fn cost_section(cost: &CostImpact) -> String {
+/// A load multiple as a person reads it: "×100", "×2.4".
+pub(super) fn times(multiple: f64) -> String {
+    if multiple >= 10.0 {
+        grouped(multiple.round() as u64)
+    } else {
+        format!("{multiple:.1}")
+    }
+}
+
+/// With growth: today's cost scaled to the horizon, and the cost once each step is done.
+fn growth_lines(cost: &CostImpact, growth: &Growth<'_>) -> String {
+    let mut out = String::new();
+    let horizon = growth.forecast.horizon_months;
+    if let (Some(now), Some(then)) = (cost.current_monthly_usd, cost.at_horizon_usd) {
+        let _ = writeln!(
+            out,
+            "- Today's cost scaled by load: {} now, {} per month by month {horizon} (load ×{}).",
+            usd(now),
+            usd(then),
+            times(growth.multiple(f64::from(horizon)))
+        );
+    }
+    if cost.after_steps.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "- After each step of the roadmap:");
+    for (after, step) in cost.after_steps.iter().zip(&growth.roadmap.steps) {
+        let mut parts = vec![format!("load ×{}", times(after.load_multiple))];
+        if let Some(scaled) = after.scaled_usd {
+            parts.push(format!(
+                "{} per month at today's cost per unit of load",
+                usd(scaled)
+            ));
+        }
+        if let (Some(band), Some(users)) = (&after.band, after.users) {
+            parts.push(format!("{} for {} users", band_text(band), grouped(users)));
+        }
+        let _ = writeln!(
+            out,
+            "  - Step {}, {}, done by {}: {}.",
+            after.step,
+            step_name(step),
+            month_words(after.month),
+            parts.join("; ")
+        );
+    }
+    out
+}
+
+pub(super) fn cost_section(cost: &CostImpact, growth: Option<&Growth<'_>>) -> String {
     let mut out = String::new();
     match (cost.current_monthly_usd, &cost.current_band) {
         (Some(current), _) => {
@@ -256,37 +397,13 @@ pub(super) fn cost_section(cost: &CostImpact) -> String {
         band_text(&cost.projected),
         cost.projected_basis
     );
+    if let Some(g) = growth {
+        out.push_str(&growth_lines(cost, g));
+        let _ = writeln!(out, "- {}", roadmap::timing(g));
+    }
     if let Some(change) = change_text(cost) {
         let _ = writeln!(out, "- Change: {change} per month.");
     }
     let _ = writeln!(out, "- Return on investment: {}.", cost.justification);
-    out
-}
-
-/// The Cost Impact's paragraph on growth: the cost as load grows, and by when it is needed.
-pub(super) fn growth_for_cost(forecast: Option<&Forecast>) -> String {
-    let Some(f) = forecast else {
-        return String::new();
-    };
-    let mut out = String::from("\n**As load grows (forecast_growth):** ");
-    if let Some(cost) = &f.cost {
-        let _ = write!(
-            out,
-            "the monthly cost scales from {} to {} by month {}. ",
-            usd(cost.current_monthly_cost_usd),
-            usd(cost.at_horizon_usd),
-            f.horizon_months
-        );
-    }
-    match (first_break_sentence(f), f.first_to_break.as_ref()) {
-        (Some(sentence), Some(first)) => {
-            let _ = write!(out, "{sentence}");
-            if let Some(m) = first.order_by_month {
-                let _ = write!(out, "; the spend is needed by month {m:.1}");
-            }
-            out.push_str(".\n");
-        }
-        _ => out.push_str("Nothing reaches a warning line within the horizon.\n"),
-    }
     out
 }

@@ -1,11 +1,10 @@
 //! Migration Plan: the migrations of the components added, phase by phase and week by week,
-//! and, with growth, by when to start so that the change lands before the first break.
+//! and, with growth, the roadmap's first structural step in full and when the later ones start.
 
 use std::fmt::Write;
 
 use super::components::ComponentToAdd;
-use crate::calculator::show;
-use crate::forecast_growth::Forecast;
+use super::roadmap::{self, Growth, month_words, step_name};
 use crate::plan_capacity::CapacityPlan;
 use crate::plan_migration::{MigrationKind, MigrationPlan, Phase};
 
@@ -49,6 +48,79 @@ fn steps_by_week(phase: &Phase, offset: u64) -> Vec<(u64, u64, Vec<&str>)> {
 }
 
 pub(super) fn migration_section(
+    migrations: &[MigrationPlan],
+    components: &[ComponentToAdd],
+    capacity: Option<&CapacityPlan>,
+    growth: Option<&Growth<'_>>,
+) -> String {
+    match growth {
+        Some(g) => roadmap_migrations(migrations, capacity, g),
+        None => phases_section(migrations, components, capacity),
+    }
+}
+
+/// With growth: the roadmap's first structural step phase by phase, then when the later
+/// migrations start.
+fn roadmap_migrations(
+    migrations: &[MigrationPlan],
+    capacity: Option<&CapacityPlan>,
+    growth: &Growth<'_>,
+) -> String {
+    let mut out = format!("{}\n\n", roadmap::timing(growth));
+    let steps = &growth.roadmap.steps;
+    let step_of = |kind| steps.iter().find(|s| s.migration == Some(kind));
+    let Some((first, later)) = migrations.split_first() else {
+        if steps.is_empty() {
+            let _ = writeln!(
+                out,
+                "The architecture does not change within the horizon, since {}.",
+                growth.no_step_reason()
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "The roadmap's steps move no data: each is deployed in place or switched on (see the roadmap under Recommended Architecture)."
+            );
+        }
+        return out;
+    };
+    if let Some(step) = step_of(first.kind) {
+        let _ = writeln!(
+            out,
+            "The roadmap's first structural step, {}: start {}, done by {}{}; {}.\n",
+            step_name(step),
+            month_words(step.start_month),
+            month_words(step.done_by_month),
+            if step.late { " (late)" } else { "" },
+            step.because
+        );
+    }
+    out.push_str(&phases_section(std::slice::from_ref(first), &[], capacity));
+    if !later.is_empty() {
+        let _ = writeln!(out, "\n**Later in the roadmap:**\n");
+        for m in later {
+            let timing = step_of(m.kind).map_or(String::new(), |s| {
+                format!(
+                    ": start {}, done by {}",
+                    month_words(s.start_month),
+                    month_words(s.done_by_month)
+                )
+            });
+            let _ = writeln!(
+                out,
+                "- {} ({} weeks, {} phases){timing}; `plan_migration` kind `{}` has its phases.",
+                m.kind.title(),
+                m.total_weeks,
+                m.phases.len(),
+                m.kind.id()
+            );
+        }
+    }
+    out
+}
+
+/// The migrations phase by phase and week by week, one after the other.
+fn phases_section(
     migrations: &[MigrationPlan],
     components: &[ComponentToAdd],
     capacity: Option<&CapacityPlan>,
@@ -118,52 +190,4 @@ pub(super) fn migration_section(
         offset += m.total_weeks;
     }
     out
-}
-
-/// What breaks first as load grows, in which month, and when to start, as a sentence.
-pub(super) fn first_break_sentence(f: &Forecast) -> Option<String> {
-    let first = f.first_to_break.as_ref()?;
-    let at = |m: Option<f64>| match m {
-        Some(0.0) => "now".to_string(),
-        Some(m) => format!("in month {m:.1}"),
-        None => "never".to_string(),
-    };
-    let mut text = format!(
-        "At {}% growth a month, `{}` breaks first: warning {}",
-        show(f.monthly_growth_pct),
-        first.name,
-        at(first.months_to_warning)
-    );
-    if first.months_to_critical.is_some() {
-        let _ = write!(text, ", critical {}", at(first.months_to_critical));
-    }
-    Some(text)
-}
-
-/// The Migration Plan's paragraph on growth: by when to start so that the change lands first.
-pub(super) fn growth_for_migration(forecast: Option<&Forecast>) -> String {
-    let Some(f) = forecast else {
-        return String::new();
-    };
-    match (first_break_sentence(f), f.first_to_break.as_ref()) {
-        (Some(sentence), Some(first)) => {
-            let start = match first.order_by_month {
-                Some(0.0) => "start now".to_string(),
-                Some(m) => format!("start by month {m:.1}"),
-                None => format!(
-                    "start before month {:.1}, its warning month",
-                    first.months_to_warning.unwrap_or(0.0)
-                ),
-            };
-            format!(
-                "\n**Timing (forecast_growth):** {sentence}. With a lead time of {} months, {start} so that the change is in place before it turns critical.\n",
-                show(f.lead_time_months)
-            )
-        }
-        _ => format!(
-            "\n**Timing (forecast_growth):** at {}% growth a month nothing reaches a warning line within {} months.\n",
-            show(f.monthly_growth_pct),
-            f.horizon_months
-        ),
-    }
 }

@@ -18,6 +18,7 @@ mod current;
 mod migration;
 mod recommended;
 mod risk;
+mod roadmap;
 mod summary;
 mod template;
 mod words;
@@ -31,7 +32,8 @@ use serde_json::Value;
 
 pub use architecture::{Architecture, ArchitectureBox, ArchitectureLink, Mark, Shape};
 pub use components::{ComponentToAdd, Role};
-pub use cost::CostImpact;
+pub use cost::{CostAfterStep, CostImpact};
+pub use roadmap::{Crossing, RoadmapStep};
 pub use template::ReportTemplate;
 
 use crate::choose_datastore::{self, DatastoreArgs, DatastoreChoice};
@@ -82,10 +84,15 @@ pub struct Report {
     /// Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation.
     pub sections: Vec<ReportSection>,
     pub current_stage: StageRef,
-    /// The next stage when a graduation trigger fired, else the current stage.
+    /// The next stage when a graduation trigger fired, else the current stage; with `growth`,
+    /// the stage at the horizon when it is later.
     pub target_stage: StageRef,
     pub components_to_add: Vec<ComponentToAdd>,
     pub cost: CostImpact,
+    /// With `growth`: the steps that get the system through the horizon, ordered by
+    /// `start_month`, each done before the crossings it pre-empts (contract §10).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub roadmap: Option<Vec<RoadmapStep>>,
     /// The result of diagnose_bottleneck on `system`.
     pub diagnosis: Diagnosis,
     /// The result of choose_datastore; null without `requirements`.
@@ -116,7 +123,8 @@ pub const SECTION_TITLES: [&str; 7] = [
     "Risk Mitigation",
 ];
 
-/// Writes the report for `args`: the advisors' answers, then each section from them.
+/// Writes the report for `args`: the advisors' answers, with growth the roadmap, then each
+/// section from them.
 pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     let catalog = advisor.tables::<ScalingReport>()?;
     let mut missing_inputs = Vec::new();
@@ -129,33 +137,48 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     } = consulted;
 
     let current = diagnosis.current_stage.clone();
-    let target = diagnosis
-        .next_stage
-        .as_ref()
-        .map_or(current.clone(), |n| StageRef {
-            number: n.number,
-            name: n.name.clone(),
-        });
-    let target_min_users = catalog
-        .stages
-        .iter()
-        .find(|s| s.number == target.number)
-        .map_or(0.0, |s| s.min_users);
     let presences = architecture::presences(&catalog.stages, &args.system, current.number);
     let present = |c: &str| {
         presences
             .iter()
             .any(|(n, p)| *n == c && architecture::is_present(*p))
     };
-
     let mut sources = vec![catalog.sections_uri.clone()];
     for uri in &diagnosis.sources {
         push_unique(&mut sources, uri.to_string());
     }
+    let roadmap = match &forecast {
+        Some(f) => Some(roadmap::plan(
+            advisor,
+            &catalog.roadmap,
+            &roadmap::RoadmapInputs {
+                forecast: f,
+                diagnosis: &diagnosis,
+                system: &args.system,
+                stages: &catalog.stages,
+                present: &present,
+            },
+            &mut sources,
+        )?),
+        None => None,
+    };
+    let growth = forecast
+        .as_ref()
+        .zip(roadmap.as_ref())
+        .map(|(forecast, roadmap)| roadmap::Growth { forecast, roadmap });
+    let target = target_stage(catalog, &diagnosis, growth.as_ref());
+    let target_min_users = catalog.stages.get(target.number).min_users;
+
+    let wanted = match &growth {
+        Some(g) => {
+            components::wanted_by_roadmap(&g.roadmap.steps, &considered(catalog, &diagnosis, g))
+        }
+        None => components::wanted_by_diagnosis(&diagnosis),
+    };
     let components::Components {
         to_add: components_to_add,
         migrations,
-    } = components::components_to_add(advisor, catalog, &diagnosis, &present, &mut sources)?;
+    } = components::components_to_add(advisor, catalog, wanted, &present, &mut sources)?;
     let diagram = architecture::diagram(
         &presences,
         &components_to_add,
@@ -185,6 +208,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             target_min_users,
             target: &target,
             components: &components_to_add,
+            growth: growth.as_ref(),
         },
         &mut sources,
     );
@@ -205,12 +229,17 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
             &target,
             &diagram,
             datastore.as_ref(),
+            growth.as_ref(),
         ),
-        components::components_section(&diagnosis, &components_to_add),
-        migration::migration_section(&migrations, &components_to_add, capacity.as_ref())
-            + &migration::growth_for_migration(forecast.as_ref()),
-        cost::cost_section(&cost) + &cost::growth_for_cost(forecast.as_ref()),
-        risk::risk_section(&diagnosis, &migrations),
+        components::components_section(&diagnosis, &components_to_add, growth.as_ref()),
+        migration::migration_section(
+            &migrations,
+            &components_to_add,
+            capacity.as_ref(),
+            growth.as_ref(),
+        ),
+        cost::cost_section(&cost, growth.as_ref()),
+        risk::risk_section(&diagnosis, &migrations, growth.as_ref()),
     ];
     let sections = catalog
         .titles
@@ -229,6 +258,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         target_stage: target,
         components_to_add,
         cost,
+        roadmap: roadmap.map(|r| r.steps),
         diagnosis,
         datastore,
         capacity,
@@ -240,6 +270,81 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     };
     report.summary = summary::summary_of(&report);
     Ok(report)
+}
+
+/// The stage to aim for: the next stage when a graduation trigger fired, else today's; with
+/// growth, the stage at the horizon (the last stage the users enter, and the stage that brings
+/// each component the roadmap adds), when it is later.
+fn target_stage(
+    catalog: &ReportTemplate,
+    diagnosis: &Diagnosis,
+    growth: Option<&roadmap::Growth<'_>>,
+) -> StageRef {
+    let today = diagnosis
+        .next_stage
+        .as_ref()
+        .map_or(diagnosis.current_stage.clone(), |n| StageRef {
+            number: n.number,
+            name: n.name.clone(),
+        });
+    let Some(g) = growth else {
+        return today;
+    };
+    let horizon = f64::from(g.forecast.horizon_months);
+    let entered = g
+        .forecast
+        .stages
+        .iter()
+        .filter(|s| s.month <= horizon)
+        .map(|s| s.stage.number);
+    let brought = g.roadmap.steps.iter().flat_map(|step| {
+        step.adds.iter().filter_map(|c| {
+            catalog
+                .stages
+                .iter()
+                .find(|s| s.add.contains(c))
+                .map(|s| s.number)
+        })
+    });
+    match entered.chain(brought).max() {
+        Some(number) if number > today.number => {
+            let stage = catalog.stages.get(number);
+            StageRef {
+                number: stage.number,
+                name: stage.name.clone(),
+            }
+        }
+        _ => today,
+    }
+}
+
+/// What the stages the roadmap reaches suggest besides their own components, with the stage
+/// that suggests each.
+fn considered(
+    catalog: &ReportTemplate,
+    diagnosis: &Diagnosis,
+    growth: &roadmap::Growth<'_>,
+) -> Vec<(String, String)> {
+    let horizon = f64::from(growth.forecast.horizon_months);
+    let reached = diagnosis.next_stage.iter().map(|n| n.number).chain(
+        growth
+            .forecast
+            .stages
+            .iter()
+            .filter(|s| s.month <= horizon)
+            .map(|s| s.stage.number),
+    );
+    let mut out = Vec::new();
+    for number in reached {
+        let stage = catalog.stages.get(number);
+        for c in &stage.also_consider {
+            out.push((
+                c.clone(),
+                format!("stage {} · {}", stage.number, stage.name),
+            ));
+        }
+    }
+    out
 }
 
 /// The sources of the other advisors' answers, after the report's own.

@@ -4,6 +4,7 @@
 use std::fmt::Write;
 
 use super::architecture::{Node, mermaid, plain_text};
+use super::roadmap::{self, Growth};
 use crate::choose_datastore::DatastoreChoice;
 use crate::diagnose_bottleneck::{Diagnosis, StageRef};
 use crate::stages::Stages;
@@ -40,6 +41,7 @@ pub(super) fn recommended_section(
     target: &StageRef,
     diagram: &(Node, Vec<(String, String, &'static str)>),
     datastore: Option<&DatastoreChoice>,
+    growth: Option<&Growth<'_>>,
 ) -> String {
     let mut out = String::new();
     let description = stages
@@ -47,8 +49,19 @@ pub(super) fn recommended_section(
         .find(|s| s.number == target.number)
         .map(|s| s.architecture.trim_end_matches('.').to_string())
         .unwrap_or_default();
-    match &diagnosis.next_stage {
-        Some(next) => {
+    match (growth, &diagnosis.next_stage) {
+        (Some(g), next) => {
+            let _ = write!(
+                out,
+                "**Target: stage {} · {} by month {}**, the stage at the horizon: {description}.",
+                target.number, target.name, g.forecast.horizon_months
+            );
+            if let Some(next) = next {
+                let _ = write!(out, " Due today: {}.", next.reason.trim_end_matches('.'));
+            }
+            let _ = writeln!(out, "\n\n### Roadmap\n\n{}", roadmap::to_markdown(g));
+        }
+        (None, Some(next)) => {
             let _ = writeln!(
                 out,
                 "**Target: stage {} · {}**: {description}. Why now: {}.\n",
@@ -57,7 +70,7 @@ pub(super) fn recommended_section(
                 next.reason.trim_end_matches('.')
             );
         }
-        None => {
+        (None, None) => {
             let _ = writeln!(
                 out,
                 "**Target: stay at stage {} · {}**: {description}. No graduation trigger fired.\n",

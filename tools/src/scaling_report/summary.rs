@@ -7,13 +7,21 @@ use super::Report;
 use super::bottlenecks::show_evidence;
 use super::components::Role;
 use super::cost::{band_text, change_text};
+use super::roadmap::{RoadmapStep, at_month, month_words, step_name};
+use super::words::lowercase_first;
 use crate::costs::usd;
 use crate::diagnose_bottleneck::finding_counts;
+use crate::forecast_growth::Forecast;
 
 /// "Stage 2 · Caching → stage 3 · Read Replicas: add read_replicas (add_read_replicas, 5
 /// phases, 6 weeks). 3 warnings, worst: … Datastore: PostgreSQL. Cost: $10,000–30,000/month."
 pub(super) fn summary_of(report: &Report) -> String {
-    let mut out = format!(
+    let mut out = match (&report.roadmap, &report.forecast) {
+        (Some(steps), Some(forecast)) => plan_first(steps, forecast),
+        _ => String::new(),
+    };
+    let _ = write!(
+        out,
         "Stage {} · {}",
         report.current_stage.number, report.current_stage.name
     );
@@ -44,7 +52,16 @@ pub(super) fn summary_of(report: &Report) -> String {
             }
         })
         .collect();
-    if added.is_empty() {
+    if report.roadmap.is_some() {
+        if report.target_stage != report.current_stage {
+            let _ = write!(
+                out,
+                " by month {}",
+                report.forecast.as_ref().map_or(0, |f| f.horizon_months)
+            );
+        }
+        out.push('.');
+    } else if added.is_empty() {
         out.push_str(": nothing to add.");
     } else {
         let _ = write!(out, ": add {}.", added.join(", "));
@@ -73,4 +90,53 @@ pub(super) fn summary_of(report: &Report) -> String {
     }
     out.push('.');
     crate::summary(out)
+}
+
+/// With growth, the answer leads with the plan: the first step and its month, then how many.
+fn plan_first(steps: &[RoadmapStep], forecast: &Forecast) -> String {
+    let rate = format!("{:.1}% a month", forecast.monthly_growth_pct);
+    let Some(first) = steps.first() else {
+        return format!(
+            "No step needed within {} months at {rate}: nothing crosses a line. ",
+            forecast.horizon_months
+        );
+    };
+    let what = if first.adds.is_empty() {
+        // The action's first clause: "put a connection pooler", "add more read replicas".
+        let action = &first.action;
+        let end = [" (", ",", ";", " and "]
+            .iter()
+            .filter_map(|stop| action.find(stop))
+            .min()
+            .unwrap_or(action.len());
+        lowercase_first(action[..end].trim())
+    } else {
+        format!("add {}", step_name(first))
+    };
+    let start = if first.start_month < 0.05 {
+        "Start now".to_string()
+    } else {
+        format!("Start by {}", month_words(first.start_month))
+    };
+    let mut out = format!(
+        "{start}: {what}, done by {}",
+        month_words(first.done_by_month)
+    );
+    if let Some(crossing) = first.pre_empts.first() {
+        let _ = write!(
+            out,
+            ", {} {} {}",
+            if first.late { "late for" } else { "before" },
+            crossing.event,
+            at_month(crossing.month)
+        );
+    }
+    let _ = write!(
+        out,
+        ". Roadmap: {} step{} over {} months at {rate}. ",
+        steps.len(),
+        if steps.len() == 1 { "" } else { "s" },
+        forecast.horizon_months
+    );
+    out
 }

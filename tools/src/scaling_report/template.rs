@@ -4,6 +4,7 @@
 use knowledge::{Knowledge, KnowledgeError};
 
 use super::SECTION_TITLES;
+use super::roadmap::RoadmapRules;
 use crate::costs::CostTable;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::stages::Stages;
@@ -24,6 +25,7 @@ pub struct ReportTemplate {
     pub(super) stages: Stages,
     pub(super) additions: Vec<Addition>,
     pub(super) additions_uri: String,
+    pub(super) roadmap: RoadmapRules,
 }
 
 impl ReportTemplate {
@@ -77,6 +79,7 @@ impl ReportTemplate {
             stages,
             additions_uri: table.uri(),
             additions,
+            roadmap: RoadmapRules::load(knowledge)?,
         })
     }
 }
