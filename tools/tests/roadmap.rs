@@ -181,11 +181,13 @@ fn a_step_that_cannot_finish_in_time_is_late() {
     close(shard.done_by_month, NINE_WEEKS);
     close(shard.pre_empts[0].month, (85f64 / 84.0).ln() / 1.08f64.ln());
     assert!(
-        shard.because.starts_with("late for `db_cpu_pct`"),
+        shard
+            .because
+            .starts_with("late: `db_cpu_pct` reaches its critical line (85) in month 0.2"),
         "{}",
         shard.because
     );
-    assert!(r.summary.contains("late for `db_cpu_pct`"), "{}", r.summary);
+    assert!(r.summary.contains("late: `db_cpu_pct`"), "{}", r.summary);
 }
 
 #[test]

@@ -210,10 +210,8 @@ fn crossings(input: &RoadmapInputs<'_>) -> Vec<(Crossing, Need)> {
                 month: 0.0,
                 subject: "diagnosis".into(),
                 event: format!(
-                    "stage {} · {} is due today: {}",
-                    next.number,
-                    next.name,
-                    next.reason.trim_end_matches('.')
+                    "today's diagnosis calls for stage {} · {}",
+                    next.number, next.name
                 ),
             },
             Need::Components(next.add.clone()),
@@ -441,7 +439,7 @@ fn because(step: &RoadmapStep) -> String {
     match events.split_first() {
         Some((first, rest)) if step.late => {
             let mut text = format!(
-                "late for {first}: it takes {:.1} months even if started now",
+                "late: {first}, and it takes {:.1} months even if started now",
                 step.duration_months
             );
             if !rest.is_empty() {

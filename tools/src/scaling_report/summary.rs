@@ -126,7 +126,7 @@ fn plan_first(steps: &[RoadmapStep], forecast: &Forecast) -> String {
         let _ = write!(
             out,
             ", {} {} {}",
-            if first.late { "late for" } else { "before" },
+            if first.late { "late:" } else { "before" },
             crossing.event,
             at_month(crossing.month)
         );
