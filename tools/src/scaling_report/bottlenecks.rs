@@ -2,7 +2,8 @@
 
 use std::fmt::Write;
 
-use super::words::with_unit;
+use super::roadmap::{Growth, at_month};
+use super::words::{capitalized, with_unit};
 use crate::diagnose_bottleneck::{Diagnosis, Evidence, Observed, Severity};
 
 pub(super) fn show_evidence(e: &Evidence) -> String {
@@ -25,15 +26,51 @@ fn severity_word(severity: Severity) -> &'static str {
     }
 }
 
-pub(super) fn bottlenecks_section(diagnosis: &Diagnosis, metrics_given: bool) -> String {
+pub(super) fn bottlenecks_section(
+    diagnosis: &Diagnosis,
+    metrics_given: bool,
+    growth: Option<&Growth<'_>>,
+) -> String {
+    let mut out = findings(diagnosis, metrics_given, growth.is_some());
+    if let Some(g) = growth {
+        out.push_str(&ahead(g));
+    }
+    out
+}
+
+/// What crosses a line as load grows, after today's findings: a bottleneck of tomorrow is one
+/// too, and the roadmap answers it.
+fn ahead(growth: &Growth<'_>) -> String {
+    let coming: Vec<String> = growth
+        .roadmap
+        .crossings
+        .iter()
+        .filter(|c| c.subject != "diagnosis")
+        .map(|c| format!("- {} {}", capitalized(&c.event), at_month(c.month)))
+        .collect();
+    if coming.is_empty() {
+        return format!("\nAhead: {}.\n", growth.no_step_reason());
+    }
+    format!(
+        "\n**Ahead, as load grows {}** (each answered by a step of the roadmap, Recommended Architecture):\n\n{}\n",
+        growth.rate_words(),
+        coming.join("\n")
+    )
+}
+
+/// Today's findings, each with its evidence.
+fn findings(diagnosis: &Diagnosis, metrics_given: bool, growing: bool) -> String {
     let mut out = String::new();
     if diagnosis.findings.is_empty() {
         let stage = &diagnosis.current_stage;
         if metrics_given {
             let _ = writeln!(
                 out,
-                "No bottleneck: no metric crosses its threshold and no failure mode was reported, so the system is healthy at stage {} · {}.",
-                stage.number, stage.name
+                "No bottleneck{}: no metric crosses its threshold and no failure mode was reported, so the system is healthy at stage {} · {}{}.",
+                if growing { " today" } else { "" },
+                stage.number,
+                stage.name,
+                if growing { " for now" } else { "" }
             );
         } else {
             let _ = writeln!(

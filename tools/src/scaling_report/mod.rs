@@ -148,18 +148,21 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         push_unique(&mut sources, uri.to_string());
     }
     let roadmap = match &forecast {
-        Some(f) => Some(roadmap::plan(
-            advisor,
-            &catalog.roadmap,
-            &roadmap::RoadmapInputs {
-                forecast: f,
+        Some(forecast) => {
+            let inputs = roadmap::RoadmapInputs {
+                forecast,
                 diagnosis: &diagnosis,
                 system: &args.system,
                 stages: &catalog.stages,
                 present: &present,
-            },
-            &mut sources,
-        )?),
+            };
+            Some(roadmap::plan(
+                advisor,
+                &catalog.roadmap,
+                &inputs,
+                &mut sources,
+            )?)
+        }
         None => None,
     };
     let growth = forecast
@@ -213,43 +216,23 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         &mut sources,
     );
 
-    let metrics = advisor.tables::<DiagnoseBottleneck>()?.metrics();
-    let bodies = [
-        current::current_section(
-            &catalog.stages,
-            &metrics,
-            &args.system,
-            &diagnosis,
-            &presences,
-        ),
-        bottlenecks::bottlenecks_section(&diagnosis, metrics_given(&metrics, &args.system)),
-        recommended::recommended_section(
-            &catalog.stages,
-            &diagnosis,
-            &target,
-            &diagram,
-            datastore.as_ref(),
-            growth.as_ref(),
-        ),
-        components::components_section(&diagnosis, &components_to_add, growth.as_ref()),
-        migration::migration_section(
-            &migrations,
-            &components_to_add,
-            capacity.as_ref(),
-            growth.as_ref(),
-        ),
-        cost::cost_section(&cost, growth.as_ref()),
-        risk::risk_section(&diagnosis, &migrations, growth.as_ref()),
-    ];
-    let sections = catalog
-        .titles
-        .iter()
-        .zip(bodies)
-        .map(|(title, markdown)| ReportSection {
-            title: title.clone(),
-            markdown,
-        })
-        .collect();
+    let sections = write_sections(
+        catalog,
+        &Written {
+            metrics: &advisor.tables::<DiagnoseBottleneck>()?.metrics(),
+            args: &args,
+            diagnosis: &diagnosis,
+            presences: &presences,
+            target: &target,
+            diagram: &diagram,
+            datastore: datastore.as_ref(),
+            capacity: capacity.as_ref(),
+            components: &components_to_add,
+            migrations: &migrations,
+            cost: &cost,
+            growth: growth.as_ref(),
+        },
+    );
 
     let mut report = Report {
         summary: String::new(),
@@ -270,6 +253,52 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     };
     report.summary = summary::summary_of(&report);
     Ok(report)
+}
+
+/// What the sections are written from.
+struct Written<'a> {
+    metrics: &'a [&'a str],
+    args: &'a ReportArgs,
+    diagnosis: &'a Diagnosis,
+    presences: &'a [(&'static str, architecture::Presence)],
+    target: &'a StageRef,
+    diagram: &'a (architecture::Node, Vec<(String, String, &'static str)>),
+    datastore: Option<&'a DatastoreChoice>,
+    capacity: Option<&'a CapacityPlan>,
+    components: &'a [ComponentToAdd],
+    migrations: &'a [MigrationPlan],
+    cost: &'a CostImpact,
+    growth: Option<&'a roadmap::Growth<'a>>,
+}
+
+/// The seven sections in the template's order, each written by its room.
+fn write_sections(catalog: &ReportTemplate, w: &Written<'_>) -> Vec<ReportSection> {
+    let system = &w.args.system;
+    let bodies = [
+        current::current_section(&catalog.stages, w.metrics, system, w.diagnosis, w.presences),
+        bottlenecks::bottlenecks_section(w.diagnosis, metrics_given(w.metrics, system), w.growth),
+        recommended::recommended_section(
+            &catalog.stages,
+            w.diagnosis,
+            w.target,
+            w.diagram,
+            w.datastore,
+            w.growth,
+        ),
+        components::components_section(w.diagnosis, w.components, w.growth),
+        migration::migration_section(w.migrations, w.components, w.capacity, w.growth),
+        cost::cost_section(w.cost, w.growth),
+        risk::risk_section(w.diagnosis, w.migrations, w.growth),
+    ];
+    catalog
+        .titles
+        .iter()
+        .zip(bodies)
+        .map(|(title, markdown)| ReportSection {
+            title: title.clone(),
+            markdown,
+        })
+        .collect()
 }
 
 /// The stage to aim for: the next stage when a graduation trigger fired, else today's; with
