@@ -32,6 +32,43 @@ pub(super) fn summary_of(report: &Report) -> String {
             report.target_stage.number, report.target_stage.name
         );
     }
+    out.push_str(&what_to_add(report));
+    out.push_str(&worst_finding(report));
+    if let Some(store) = &report.datastore {
+        let _ = write!(out, " Datastore: {}.", store.recommendation.name);
+    }
+    match &report.forecast {
+        Some(f) => {
+            let _ = write!(
+                out,
+                " Cost by month {}: {}",
+                f.horizon_months,
+                band_text(&report.cost.projected)
+            );
+        }
+        None => {
+            let _ = write!(out, " Cost: {}", band_text(&report.cost.projected));
+        }
+    }
+    if let (Some(change), Some(today)) =
+        (change_text(&report.cost), report.cost.current_monthly_usd)
+    {
+        let _ = write!(out, ", {change} against today's {}", usd(today));
+    }
+    out.push('.');
+    crate::summary(out)
+}
+
+/// Without growth, the components to add and their migrations; with growth (the roadmap leads
+/// the summary) only the month the target stage is reached.
+fn what_to_add(report: &Report) -> String {
+    if let Some(f) = report.roadmap.as_ref().and(report.forecast.as_ref()) {
+        return if report.target_stage == report.current_stage {
+            ".".to_string()
+        } else {
+            format!(" by month {}.", f.horizon_months)
+        };
+    }
     let added: Vec<String> = report
         .components_to_add
         .iter()
@@ -52,44 +89,28 @@ pub(super) fn summary_of(report: &Report) -> String {
             }
         })
         .collect();
-    if report.roadmap.is_some() {
-        if report.target_stage != report.current_stage {
-            let _ = write!(
-                out,
-                " by month {}",
-                report.forecast.as_ref().map_or(0, |f| f.horizon_months)
-            );
-        }
-        out.push('.');
-    } else if added.is_empty() {
-        out.push_str(": nothing to add.");
+    if added.is_empty() {
+        ": nothing to add.".to_string()
     } else {
-        let _ = write!(out, ": add {}.", added.join(", "));
+        format!(": add {}.", added.join(", "))
     }
+}
+
+/// " No finding." or " 1 critical, 2 warnings, worst: … (evidence)."
+fn worst_finding(report: &Report) -> String {
     let d = &report.diagnosis;
     if d.healthy {
-        out.push_str(" No finding.");
-    } else {
-        let _ = write!(out, " {}", finding_counts(&d.findings));
-        if let Some(worst) = d.findings.first() {
-            let _ = write!(out, ", worst: {}", worst.id);
-            if let Some(e) = worst.evidence.first() {
-                let _ = write!(out, " ({})", show_evidence(e));
-            }
+        return " No finding.".to_string();
+    }
+    let mut out = format!(" {}", finding_counts(&d.findings));
+    if let Some(worst) = d.findings.first() {
+        let _ = write!(out, ", worst: {}", worst.id);
+        if let Some(e) = worst.evidence.first() {
+            let _ = write!(out, " ({})", show_evidence(e));
         }
-        out.push('.');
-    }
-    if let Some(store) = &report.datastore {
-        let _ = write!(out, " Datastore: {}.", store.recommendation.name);
-    }
-    let _ = write!(out, " Cost: {}", band_text(&report.cost.projected));
-    if let (Some(change), Some(today)) =
-        (change_text(&report.cost), report.cost.current_monthly_usd)
-    {
-        let _ = write!(out, ", {change} against today's {}", usd(today));
     }
     out.push('.');
-    crate::summary(out)
+    out
 }
 
 /// With growth, the answer leads with the plan: the first step and its month, then how many.
