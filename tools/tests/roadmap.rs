@@ -257,21 +257,30 @@ fn system() -> impl Strategy<Value = Value> {
         proptest::option::of(1.0..99.0f64),
         any::<(bool, bool, bool)>(),
         proptest::option::of(10.0..100_000.0f64),
+        proptest::option::of((1.0..99.0f64, 1.0..99.0f64, 1.0..99.0f64)),
     )
-        .prop_map(|(users, cpu, writes, (cache, replicas, sharded), cost)| {
-            let mut system = json!({
-                "users": users, "db_cpu_pct": cpu,
-                "has_cache": cache, "has_read_replicas": replicas, "sharded": sharded
-            });
-            if let Some(w) = writes {
-                system["db_write_load_pct"] = json!(w);
-            }
-            let mut args = json!({"system": system});
-            if let Some(c) = cost {
-                args["current_monthly_cost_usd"] = json!(c);
-            }
-            args
-        })
+        .prop_map(
+            |(users, cpu, writes, (cache, replicas, sharded), cost, others)| {
+                let mut system = json!({
+                    "users": users, "db_cpu_pct": cpu,
+                    "has_cache": cache, "has_read_replicas": replicas, "sharded": sharded
+                });
+                if let Some(w) = writes {
+                    system["db_write_load_pct"] = json!(w);
+                }
+                // Steps in place: more replicas, more servers, a pooler.
+                if let Some((reads, app, pool)) = others {
+                    system["db_read_load_pct"] = json!(reads);
+                    system["app_cpu_pct"] = json!(app);
+                    system["pool_utilization_pct"] = json!(pool);
+                }
+                let mut args = json!({"system": system});
+                if let Some(c) = cost {
+                    args["current_monthly_cost_usd"] = json!(c);
+                }
+                args
+            },
+        )
 }
 
 proptest! {
