@@ -503,7 +503,18 @@ fn cell(text: &str) -> String {
 /// One step's name: its components and migration, or "in place".
 pub(super) fn step_name(step: &RoadmapStep) -> String {
     let what = if step.adds.is_empty() {
-        "in place".to_string()
+        // A step in place is named by the resource it acts on.
+        let on: Vec<&str> = step
+            .pre_empts
+            .iter()
+            .map(|c| c.subject.as_str())
+            .filter(|s| *s != "users" && *s != "diagnosis")
+            .collect();
+        if on.is_empty() {
+            "in place".to_string()
+        } else {
+            format!("in place on {}", on.join(", "))
+        }
     } else {
         step.adds.join(" + ")
     };
