@@ -78,7 +78,8 @@ pub struct ReportSection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Report {
     /// The answer in one to three sentences: stage and target, the worst finding, what to add,
-    /// the datastore and the cost band.
+    /// the datastore and the cost band; with `growth`, the roadmap's first step and its month
+    /// first.
     pub summary: String,
     /// Exactly seven: Current Architecture Analysis, Bottlenecks Identified, Recommended
     /// Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation.

@@ -531,7 +531,7 @@ pub(super) fn to_markdown(growth: &Growth<'_>) -> String {
         return format!("No step is needed, since {}.\n", growth.no_step_reason());
     }
     let mut out = format!(
-        "{} step{} at {} over {} months, each done before the crossing it pre-empts:\n\n| # | Start | Done by | Step | What to do | Pre-empts |\n|---|---|---|---|---|---|\n",
+        "{} step{} at {} over {} months, each timed to be done before the crossings it pre-empts (late when even starting now is too late):\n\n| # | Start | Done by | Step | What to do | Pre-empts |\n|---|---|---|---|---|---|\n",
         steps.len(),
         if steps.len() == 1 { "" } else { "s" },
         growth.rate_words(),
