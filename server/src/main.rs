@@ -280,7 +280,7 @@ fn serve_stdio(offer: Arc<Offer>, limits: stdio::Limits) -> anyhow::Result<()> {
         }
     });
     // Let the last answers reach stdout, but never hang on a client that stopped reading.
-    finish.flush_within(std::time::Duration::from_millis(500));
+    finish.flush(stdio::STALLED_OUTPUT_LIMIT);
     // The stdin thread may be parked on a read; returning from main ends it with the process.
     runtime.shutdown_background();
     Ok(())

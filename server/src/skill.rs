@@ -1,10 +1,25 @@
-//! The agent skill `scale-advisor` (`server/skill.md`, kept inside the crate so that the
-//! published package carries it), compiled in and served through the skills extension:
+//! The agent skill `scale-advisor`, compiled in and served through the skills extension:
 //! `skills/list`, `skills/get`, and its file through `resources/read`; `skill install` writes it.
+//!
+//! The one file is `skill.md` at the top of the repository, where people and skill installers
+//! look for it. `server/skill.md` is a symlink to it: a crate package holds only files inside
+//! the crate's folder, and `cargo package` stores a symlinked file's contents, so the published
+//! crate carries the same text the binary embeds (`tests/packaging/run.sh` checks both).
 
 use rmcp::model::{Skill, SkillFrontmatter, SkillResource, SkillResources};
 
 const SKILL_MD: &str = include_str!("../skill.md");
+
+// A checkout without symlinks (git on Windows without `core.symlinks`) leaves `server/skill.md`
+// as a one-line file naming its target; the build stops there rather than embed that line.
+const _: () = assert!(
+    opens_with_frontmatter(SKILL_MD.as_bytes()),
+    "server/skill.md is not the skill: it must be a symlink to ../skill.md (git config core.symlinks true, then check it out again)"
+);
+
+const fn opens_with_frontmatter(text: &[u8]) -> bool {
+    text.len() >= 3 && text[0] == b'-' && text[1] == b'-' && text[2] == b'-'
+}
 
 /// The skill file with its parsed frontmatter.
 pub struct SkillFile {

@@ -6,7 +6,9 @@
 //!   more than `max_in_flight` requests are read ahead of their responses, and reading pauses
 //!   while more than `OUTPUT_BUDGET` bytes of answers wait for a client that reads slowly (one
 //!   tool answer can be megabytes: a reshard plan's shard map);
-//! - stdout carries nothing but protocol messages, written whole and one at a time.
+//! - stdout carries nothing but protocol messages, written whole and one at a time;
+//! - every request read is answered before the process exits, however soon stdin closes after
+//!   it: the end of input reaches rmcp only once it has answered every request it was handed.
 //!
 //! Every valid message goes to rmcp, which answers it through [`Transport::send`]; this module
 //! answers only the lines rmcp never sees. Two threads of its own do the blocking I/O: the
@@ -56,6 +58,15 @@ const WRITE_PIECE: usize = 64 * 1024;
 /// request and the largest answer.
 const LARGE_BYTES: usize = 256 * 1024;
 
+/// After stdin ends, how long rmcp may go without answering any of the requests it still holds
+/// before the session ends anyway. Handlers answer in milliseconds, so this is reached only if
+/// rmcp dropped a request, and then the process still exits.
+const UNANSWERED_LIMIT: Duration = Duration::from_secs(5);
+
+/// How long the last answers may go without a byte reaching stdout before the process exits
+/// without them: a client that stopped reading is not waited for, one that reads slowly is.
+pub const STALLED_OUTPUT_LIMIT: Duration = Duration::from_millis(500);
+
 /// The longest text of a client's that an error message repeats (a method or tool name).
 const ECHO_LIMIT: usize = 120;
 
@@ -71,6 +82,8 @@ struct Shared {
     to_input: Condvar,
     /// Wakes `receive` when stdout fails, so that rmcp ends while stdin is still open.
     gone: Notify,
+    /// Wakes `receive` when a request is answered, which after the end of stdin it waits for.
+    answered: Notify,
     /// Wakes `receive` to give memory back on rmcp's thread: the answer's parts were built and
     /// freed there, and mimalloc returns a thread's freed pages only when that thread collects.
     give_back_on_rmcp: Notify,
@@ -94,6 +107,8 @@ struct State {
     queued: Vec<u8>,
     /// Bytes taken by the writer thread and not written yet.
     writing: usize,
+    /// Bytes written to stdout so far: how `Finish` tells a slow client from one that stopped.
+    written: u64,
     /// No more answers will be queued: the writer thread leaves once the queue is empty.
     ending: bool,
     /// The writer thread has left.
@@ -163,7 +178,13 @@ impl Shared {
                 *size = bytes.max(*size - *size / 8);
             }
             self.to_input.notify_all();
+            self.answered.notify_one();
         }
+    }
+
+    /// How many requests rmcp holds that it has not answered yet.
+    fn unanswered(&self) -> usize {
+        self.lock().open.len()
     }
 
     /// Waits until another line may be read: fewer than `max_in_flight` requests open and the
@@ -222,7 +243,11 @@ fn write_loop(shared: &Shared, mut output: Box<dyn Write + Send>) {
             if !written {
                 break;
             }
-            shared.lock().writing -= piece.len();
+            {
+                let mut state = shared.lock();
+                state.writing -= piece.len();
+                state.written += piece.len() as u64;
+            }
             shared.to_input.notify_all();
         }
         written = written && output.flush().is_ok();
@@ -304,7 +329,8 @@ impl<R: Read> Input<R> {
                 }
             }
         }
-        // Dropping `to_rmcp` now ends rmcp's session once it has answered what it holds.
+        // Dropping `to_rmcp` tells `receive` that input has ended; rmcp hears it once it has
+        // answered every request it holds.
     }
 
     /// Handles one line; false once rmcp has stopped taking messages.
@@ -540,6 +566,8 @@ fn starts_session(request: &ClientRequest) -> bool {
 /// rmcp's side of the transport: messages from the input thread, answers into the queue.
 pub struct StdioTransport {
     from_input: mpsc::Receiver<ClientJsonRpcMessage>,
+    /// Set when stdin has ended: the time of the last answer since (or of the end itself).
+    input_ended: Option<Instant>,
     shared: Arc<Shared>,
     /// The line each answer is written into before it is queued, kept between answers so that
     /// it is not grown again for each one.
@@ -552,16 +580,25 @@ pub struct Finish {
 }
 
 impl Finish {
-    /// Lets the last answers reach stdout, waiting at most `limit` for a client that reads
-    /// slowly or not at all.
-    pub fn flush_within(self, limit: Duration) {
+    /// Lets the last answers reach stdout, as long as the client reads them: gives up once
+    /// `stalled` passes with no byte written (a client that stopped reading).
+    pub fn flush(self, stalled: Duration) {
         let mut state = self.shared.lock();
         state.ending = true;
         self.shared.to_writer.notify_one();
-        let deadline = Instant::now() + limit;
+        let mut written = state.written;
+        let mut deadline = Instant::now() + stalled;
         while !state.writer_done {
+            if state.written != written {
+                written = state.written;
+                deadline = Instant::now() + stalled;
+            }
             let left = deadline.saturating_duration_since(Instant::now());
             if left.is_zero() {
+                tracing::warn!(
+                    unwritten = state.queued.len() + state.writing,
+                    "the client stopped reading; exiting without the last answers"
+                );
                 return;
             }
             state = self
@@ -584,6 +621,7 @@ where
         to_writer: Condvar::new(),
         to_input: Condvar::new(),
         gone: Notify::new(),
+        answered: Notify::new(),
         give_back_on_rmcp: Notify::new(),
         large_since_give_back: AtomicBool::new(false),
     });
@@ -611,6 +649,7 @@ where
         .spawn(move || write_loop(&writer, output))?;
     let transport = StdioTransport {
         from_input,
+        input_ended: None,
         shared: shared.clone(),
         line: Vec::new(),
     };
@@ -658,15 +697,47 @@ impl Transport<RoleServer> for StdioTransport {
         std::future::ready(sent)
     }
 
+    /// The next message from stdin; `None` ends rmcp's session. At the end of stdin, `None`
+    /// waits until rmcp has answered every request it holds: rmcp stops sending a handler's
+    /// notifications once it hears the end (its drain takes only answers), so a handler that
+    /// notifies before it answers (a refused call heard at `warning`, the start-up notes of
+    /// `logging/setLevel`) would wait on its notification until rmcp gave up on it, and the
+    /// client would get neither. Until then rmcp's loop runs as usual and sends both.
     async fn receive(&mut self) -> Option<RxJsonRpcMessage<RoleServer>> {
-        if self.shared.is_broken() {
-            return None;
-        }
         // Every branch is cancel-safe: rmcp drops this future whenever another branch wins (a
-        // give-back request left unread then waits as a permit for the next call).
+        // give-back request or an answer left unread then waits as a permit for the next
+        // call), and each call looks at the state afresh.
         loop {
+            if self.shared.is_broken() {
+                return None;
+            }
+            let last_answer = match self.input_ended {
+                Some(last_answer) => {
+                    let unanswered = self.shared.unanswered();
+                    if unanswered == 0 {
+                        return None;
+                    }
+                    if last_answer.elapsed() >= UNANSWERED_LIMIT {
+                        tracing::warn!(
+                            unanswered,
+                            "stdin ended and requests stayed unanswered; ending the session"
+                        );
+                        return None;
+                    }
+                    last_answer
+                }
+                None => Instant::now(),
+            };
+            let give_up = tokio::time::Instant::from_std(last_answer + UNANSWERED_LIMIT);
             tokio::select! {
-                message = self.from_input.recv() => return message,
+                message = self.from_input.recv(), if self.input_ended.is_none() => match message {
+                    Some(message) => return Some(message),
+                    None => self.input_ended = Some(Instant::now()),
+                },
+                () = self.shared.answered.notified(), if self.input_ended.is_some() => {
+                    self.input_ended = Some(Instant::now());
+                }
+                () = tokio::time::sleep_until(give_up), if self.input_ended.is_some() => {}
                 () = self.shared.gone.notified() => return None,
                 () = self.shared.give_back_on_rmcp.notified() => memory::give_back(),
             }

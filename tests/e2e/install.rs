@@ -5,9 +5,10 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output, Stdio};
 
-use serde_json::Value;
+use rmcp::model::SkillResource;
+use serde_json::{Value, json};
 
-use crate::harness::BINARY;
+use crate::harness::{BINARY, Server};
 
 fn root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -157,7 +158,7 @@ fn config_refuses_an_unknown_client_and_names_the_known_ones() {
 #[test]
 fn skill_install_writes_keeps_refuses_and_forces() {
     let home = ScratchHome::new("skill");
-    let skill = std::fs::read_to_string(root().join("server/skill.md")).expect("server/skill.md");
+    let skill = std::fs::read_to_string(root().join("skill.md")).expect("skill.md");
     let path = home.skill_path();
 
     let first = stdout(&home.run(&["skill", "install"]));
@@ -184,6 +185,71 @@ fn skill_install_writes_keeps_refuses_and_forces() {
     stdout(&home.run(&["skill", "install", "--dir", &other.to_string_lossy()]));
     let elsewhere = other.join("scale-advisor/SKILL.md");
     assert_eq!(std::fs::read_to_string(elsewhere).expect("--dir"), skill);
+}
+
+/// The skill is one file, `skill.md` at the top of the repository: the server crate's
+/// `server/skill.md` is a symlink to it (a copy could drift), the binary serves it (`skills/get`
+/// describes it by size and digest, `resources/read` returns it), `skill install` writes it
+/// (above), and the crate's package lists it (`tests/packaging/run.sh` compares the packed text).
+#[test]
+fn the_top_level_skill_is_served_and_packed() {
+    let top = root().join("skill.md");
+    let text = std::fs::read_to_string(&top).expect("skill.md at the top of the repository");
+    let linked = root().join("server/skill.md");
+    assert!(
+        std::fs::symlink_metadata(&linked).is_ok_and(|m| m.file_type().is_symlink()),
+        "server/skill.md must be a symlink to ../skill.md"
+    );
+    assert_eq!(
+        linked.canonicalize().expect("server/skill.md resolves"),
+        top.canonicalize().expect("skill.md"),
+        "server/skill.md must point at the top-level skill.md"
+    );
+
+    let mut server = Server::start();
+    let uri = "skill://scale-advisor/SKILL.md";
+    let got = server.request("skills/get", json!({"uri": uri}));
+    let file: SkillResource =
+        serde_json::from_value(got["result"]["skill"]["resources"][0].clone())
+            .unwrap_or_else(|e| panic!("skills/get lists the skill's file ({e}): {got}"));
+    assert_eq!(file.uri, uri);
+    if let Err(error) = file.verify(text.as_bytes()) {
+        panic!("skills/get describes another file than skill.md: {error}");
+    }
+    let read = server.read_resource(uri);
+    assert_eq!(
+        read["result"]["contents"][0]["text"].as_str(),
+        Some(text.as_str()),
+        "resources/read {uri} serves skill.md"
+    );
+
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let listed = Command::new(cargo)
+        .args([
+            "package",
+            "--list",
+            // What is listed is the packing, not whether a developer has committed yet.
+            "--allow-dirty",
+            "--locked",
+            "--offline",
+            "-p",
+            "scale-advisor",
+        ])
+        .current_dir(root())
+        .stdin(Stdio::null())
+        .output()
+        .expect("cargo runs");
+    assert!(
+        listed.status.success(),
+        "cargo package --list: {}",
+        stderr(&listed)
+    );
+    assert!(
+        String::from_utf8_lossy(&listed.stdout)
+            .lines()
+            .any(|line| line == "skill.md"),
+        "the server crate's package lacks skill.md"
+    );
 }
 
 #[test]
@@ -241,7 +307,7 @@ fn binary_tools() -> Vec<(String, String)> {
 #[test]
 fn the_readme_and_the_skill_name_every_tool() {
     let readme = std::fs::read_to_string(root().join("README.md")).expect("README.md");
-    let skill = std::fs::read_to_string(root().join("server/skill.md")).expect("server/skill.md");
+    let skill = std::fs::read_to_string(root().join("skill.md")).expect("skill.md");
     for (name, _) in binary_tools() {
         let row = format!("| `{name}` |");
         assert!(
@@ -250,7 +316,7 @@ fn the_readme_and_the_skill_name_every_tool() {
         );
         assert!(
             skill.contains(&format!("| `{name}` |")),
-            "server/skill.md does not say when to call `{name}`"
+            "skill.md does not say when to call `{name}`"
         );
     }
 }

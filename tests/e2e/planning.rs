@@ -380,7 +380,8 @@ fn scaling_report_sections_in_order_with_the_tools_it_ran() {
     assert_eq!(report["target_stage"]["number"], 3);
     assert_eq!(report["diagnosis"]["current_stage"]["number"], 2);
     assert_eq!(report["datastore"]["recommendation"]["name"], "PostgreSQL");
-    assert_eq!(report["capacity"]["read_replicas"], 4);
+    // 12,000 reads/s × the 1.5 safety margin / 3,000 per replica.
+    assert_eq!(report["capacity"]["read_replicas"], 6);
     assert_eq!(report["migrations"][0]["kind"], "add_read_replicas");
     assert_eq!(report["components_to_add"][0]["component"], "read_replicas");
     // 150K users are stage 3: the band runs up to the 1M row without naming its sharding.

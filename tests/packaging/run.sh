@@ -6,7 +6,8 @@
 #      checks that this list and the README's commands are the same);
 #   3. the MCP bundle packed and validated from the same release binary, and unpacked to check it
 #      holds the manifest and a binary that runs;
-#   4. `cargo publish --dry-run` for the three crates, in dependency order;
+#   4. `cargo publish --dry-run` for the three crates, in dependency order, and the top-level
+#      skill.md in the server crate's package;
 #   5. `config` and `skill install` of the installed binary into a scratch HOME.
 # Needs cargo, python3 (>= 3.10) and npm; PyPI, npm and crates.io reachable the first time.
 #
@@ -123,8 +124,13 @@ rm -rf "$publish_target"
 # --allow-dirty: what is checked is the packing, not whether a developer has committed yet.
 CARGO_TARGET_DIR="$publish_target" \
     cargo publish --dry-run --allow-dirty --locked --workspace --exclude scale-advisor-bench
+# The server crate's skill.md is a symlink to the top-level one: the package holds its text.
+# (cargo publish leaves the packed crates in package/tmp-crate and package/tmp-registry.)
+crate=$(find "$publish_target/package" -name 'scale-advisor-[0-9]*.crate' | head -n 1)
+[ -n "$crate" ] || { echo "cargo publish --dry-run left no scale-advisor crate"; exit 1; }
+tar -xzOf "$crate" "$(basename "$crate" .crate)/skill.md" | cmp - "$root/skill.md"
 rm -rf "$publish_target"
-check "cargo publish --dry-run --workspace"
+check "cargo publish --dry-run --workspace; the server crate packs the top-level skill.md"
 
 echo "== 5. config and skill install into a scratch HOME"
 scratch="$work/scratch-home"
@@ -140,7 +146,7 @@ assert entry == {"command": binary, "args": ["serve"]}, entry
 line = open(sys.argv[3]).read().strip()
 assert line == f"claude mcp add --scope user scale-advisor -- {binary} serve", line
 PY
-cmp "$scratch/.claude/skills/scale-advisor/SKILL.md" "$root/server/skill.md"
+cmp "$scratch/.claude/skills/scale-advisor/SKILL.md" "$root/skill.md"
 check "config names the installed binary; skill install wrote SKILL.md"
 
 echo

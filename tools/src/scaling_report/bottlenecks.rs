@@ -15,7 +15,9 @@ pub(super) fn show_evidence(e: &Evidence) -> String {
             with_unit(&e.metric, t)
         ),
         (Observed::Number(v), _, _) => format!("{} {}", e.metric, with_unit(&e.metric, *v)),
-        (Observed::Text(t), _, _) => format!("`{t}` reported"),
+        (Observed::Text(t), _, _) if e.metric == "symptoms" => format!("`{t}` reported"),
+        // A list given (`shared_across_shards`) or a need stated (`needs_multi_region`).
+        (Observed::Text(t), _, _) => format!("`{}`: {t}", e.metric),
     }
 }
 
