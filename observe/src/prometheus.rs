@@ -417,25 +417,28 @@ fn describe(
     faults: &[(&str, Fault)],
     without_data: &[&str],
 ) -> String {
-    let mut detail =
-        format!("read {read} of {asked} figures, with up to {window_days} daily peaks each");
-    if let Some((_, first)) = faults.first() {
-        if faults.iter().all(|(_, f)| f.detail == first.detail) {
-            detail.push_str(&format!("; every query failed alike: {}", first.detail));
-            if faults.len() < asked {
-                detail = format!(
-                    "read {read} of {asked} figures; {} queries failed: {}",
-                    faults.len(),
-                    first.detail
-                );
-            }
-        } else {
-            let each: Vec<String> = faults
-                .iter()
-                .map(|(metric, fault)| format!("{metric}: {}", fault.detail))
-                .collect();
-            detail.push_str(&format!("; failed: {}", each.join("; ")));
+    let mut detail = match faults.first() {
+        Some((_, first))
+            if faults.len() == asked && faults.iter().all(|(_, f)| f.detail == first.detail) =>
+        {
+            format!("every query failed alike: {}", first.detail)
         }
+        _ => format!("read {read} of {asked} figures, with up to {window_days} daily peaks each"),
+    };
+    if !faults.is_empty() && !detail.starts_with("every") {
+        // Metrics that failed for the same reason are named together.
+        let mut reasons: Vec<(Vec<&str>, &str)> = Vec::new();
+        for (metric, fault) in faults {
+            match reasons.iter_mut().find(|(_, d)| *d == fault.detail) {
+                Some((metrics, _)) => metrics.push(metric),
+                None => reasons.push((vec![metric], &fault.detail)),
+            }
+        }
+        let each: Vec<String> = reasons
+            .iter()
+            .map(|(metrics, reason)| format!("{}: {reason}", metrics.join(", ")))
+            .collect();
+        detail.push_str(&format!("; failed: {}", each.join("; ")));
     }
     if !without_data.is_empty() {
         detail.push_str(&format!(

@@ -1,0 +1,493 @@
+//! The Prometheus reader when the source misbehaves (contract §7): each fault is answered
+//! within the deadline with the source's status, the other sources still answer, memory stays
+//! bounded whatever the source sends, and a secret never shows.
+
+mod support;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use knowledge::Knowledge;
+use observe::prometheus::read_at;
+use observe::{
+    Limits, ObserveRequest, PrometheusAuth, PrometheusConfig, PrometheusQueries, PrometheusQuery,
+    SourceUrl, Sources, Status, observe,
+};
+use support::{Prometheus, Series, now_aligned, openmetrics};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+
+fn limits() -> Limits {
+    Limits {
+        connect_timeout: Duration::from_millis(500),
+        total_timeout: Duration::from_millis(1500),
+        max_bytes: 1024 * 1024,
+    }
+}
+
+fn queries() -> PrometheusQueries {
+    PrometheusQueries::load(&Knowledge::embedded().unwrap()).unwrap()
+}
+
+fn config(url: &str, auth: Option<PrometheusAuth>) -> PrometheusConfig {
+    PrometheusConfig {
+        url: SourceUrl::parse("--prometheus", url, &["http", "https"], "http://p:9090").unwrap(),
+        auth,
+    }
+}
+
+fn request(selector: &[(&str, &str)]) -> ObserveRequest {
+    ObserveRequest {
+        selector: selector
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect(),
+        window_days: 30,
+    }
+}
+
+/// The requests a fake source received, head and body.
+type Received = Arc<Mutex<Vec<String>>>;
+
+/// A fake Prometheus on a loopback port: reads each request, then lets `answer` write (or not
+/// write) whatever the fault needs.
+async fn fake<F, Fut>(answer: F) -> (u16, Received)
+where
+    F: Fn(TcpStream, String) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let received: Received = Arc::default();
+    let log = received.clone();
+    let answer = Arc::new(answer);
+    tokio::spawn(async move {
+        while let Ok((mut stream, _)) = listener.accept().await {
+            let answer = answer.clone();
+            let log = log.clone();
+            tokio::spawn(async move {
+                let request = read_request(&mut stream).await;
+                log.lock().unwrap().push(request.clone());
+                answer(stream, request).await;
+            });
+        }
+    });
+    (port, received)
+}
+
+async fn read_request(stream: &mut TcpStream) -> String {
+    let mut bytes = Vec::new();
+    let mut buffer = [0u8; 4096];
+    loop {
+        let Ok(n) = stream.read(&mut buffer).await else {
+            break;
+        };
+        if n == 0 {
+            break;
+        }
+        bytes.extend_from_slice(&buffer[..n]);
+        let text = String::from_utf8_lossy(&bytes).to_string();
+        if let Some((head, body)) = text.split_once("\r\n\r\n") {
+            let length = head
+                .lines()
+                .find_map(|l| {
+                    l.to_ascii_lowercase()
+                        .strip_prefix("content-length:")
+                        .map(|v| v.trim().parse::<usize>().unwrap_or(0))
+                })
+                .unwrap_or(0);
+            if body.len() >= length {
+                return text;
+            }
+        }
+    }
+    String::from_utf8_lossy(&bytes).to_string()
+}
+
+const EMPTY_MATRIX: &str = r#"{"status":"success","data":{"resultType":"matrix","result":[]}}"#;
+
+async fn respond(mut stream: TcpStream, status: &str, body: &str) {
+    let answer = format!(
+        "HTTP/1.1 {status}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    );
+    let _ = stream.write_all(answer.as_bytes()).await;
+    let _ = stream.shutdown().await;
+}
+
+fn peak_memory_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap()
+        .lines()
+        .find_map(|l| l.strip_prefix("VmHWM:"))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap()
+}
+
+fn now() -> f64 {
+    now_aligned(300.0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn prometheus_down_is_unreachable_and_the_other_sources_still_answer() {
+    let port = support::free_port();
+    let sources = Sources {
+        prometheus: Some(config(
+            &format!("http://advisor:hunter2@127.0.0.1:{port}"),
+            None,
+        )),
+        postgres: None,
+        redis: None,
+        limits: limits(),
+    };
+    let started = Instant::now();
+    let observation = observe(&sources, &queries(), &request(&[])).await;
+    assert!(
+        started.elapsed() < limits().total_timeout,
+        "{:?}",
+        started.elapsed()
+    );
+    let statuses: Vec<Status> = observation.connections.iter().map(|c| c.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            Status::Unreachable,
+            Status::NotConfigured,
+            Status::NotConfigured
+        ]
+    );
+    let prometheus = &observation.connections[0];
+    assert_eq!(
+        prometheus.url,
+        format!("http://advisor:***@127.0.0.1:{port}/")
+    );
+    assert!(
+        prometheus.detail.contains("cannot connect"),
+        "{}",
+        prometheus.detail
+    );
+    assert!(observation.connections[1].detail.contains("--postgres"));
+    let shown = format!(
+        "{observation:?} {}",
+        serde_json::to_string(&observation).unwrap()
+    );
+    assert!(!shown.contains("hunter2"), "{shown}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_listener_that_never_answers_times_out_within_the_deadline() {
+    let (port, received) = fake(|stream, _| async move {
+        // Holds the connection open and says nothing.
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        drop(stream);
+    })
+    .await;
+    let started = Instant::now();
+    let report = read_at(
+        &config(&format!("http://127.0.0.1:{port}"), None),
+        &queries(),
+        &request(&[]),
+        limits(),
+        now(),
+    )
+    .await;
+    let elapsed = started.elapsed();
+    assert!(
+        elapsed >= limits().total_timeout
+            && elapsed < limits().total_timeout + Duration::from_millis(500),
+        "{elapsed:?}"
+    );
+    assert_eq!(
+        report.connection.status,
+        Status::TimedOut,
+        "{:?}",
+        report.connection
+    );
+    assert!(
+        report.connection.detail.contains("1500 ms"),
+        "{}",
+        report.connection.detail
+    );
+    assert!(!received.lock().unwrap().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_200_mb_garbage_answer_is_refused_without_being_read() {
+    const GARBAGE: usize = 200 * 1024 * 1024;
+    // Announced: refused on its Content-Length, before a byte of the body is read.
+    let (announced, _) = fake(|mut stream, _| async move {
+        let head = format!(
+            "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {GARBAGE}\r\n\r\n"
+        );
+        let _ = stream.write_all(head.as_bytes()).await;
+        let chunk = vec![b'x'; 64 * 1024];
+        for _ in 0..GARBAGE / chunk.len() {
+            if stream.write_all(&chunk).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    // Unannounced (chunked): read until the byte budget of the source is spent, then dropped.
+    let (streamed, _) = fake(|mut stream, _| async move {
+        let head = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nTransfer-Encoding: chunked\r\n\r\n";
+        let _ = stream.write_all(head.as_bytes()).await;
+        let chunk = vec![b'{'; 64 * 1024];
+        let framed = [format!("{:x}\r\n", chunk.len()).into_bytes(), chunk, b"\r\n".to_vec()].concat();
+        for _ in 0..GARBAGE / (64 * 1024) {
+            if stream.write_all(&framed).await.is_err() {
+                return;
+            }
+        }
+    })
+    .await;
+    let before = peak_memory_kb();
+    for (port, expected) in [
+        (announced, "of 209715200 bytes"),
+        (streamed, "refused an answer"),
+    ] {
+        let started = Instant::now();
+        let report = read_at(
+            &config(&format!("http://127.0.0.1:{port}"), None),
+            &queries(),
+            &request(&[]),
+            limits(),
+            now(),
+        )
+        .await;
+        assert!(
+            started.elapsed() < limits().total_timeout,
+            "{:?}",
+            started.elapsed()
+        );
+        assert_eq!(
+            report.connection.status,
+            Status::Error,
+            "{:?}",
+            report.connection
+        );
+        assert!(
+            report.connection.detail.contains(expected),
+            "{}",
+            report.connection.detail
+        );
+        assert!(report.connection.detail.contains("cap of 1048576 bytes"));
+    }
+    let grown_mb = (peak_memory_kb().saturating_sub(before)) / 1024;
+    assert!(grown_mb < 32, "peak memory grew by {grown_mb} MB");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_401_is_refused_and_the_credentials_are_sent_but_never_shown() {
+    let (port, received) = fake(|stream, request| async move {
+        let authorized = request.contains("authorization: Bearer t0ken-s3cret")
+            || request.contains("authorization: Basic YWR2aXNvcjpodW50ZXIy");
+        if authorized {
+            respond(stream, "200 OK", EMPTY_MATRIX).await;
+        } else {
+            respond(stream, "401 Unauthorized", "Unauthorized").await;
+        }
+    })
+    .await;
+    let url = format!("http://127.0.0.1:{port}");
+    // No credentials: refused.
+    let report = read_at(
+        &config(&url, None),
+        &queries(),
+        &request(&[]),
+        limits(),
+        now(),
+    )
+    .await;
+    assert_eq!(
+        report.connection.status,
+        Status::Refused,
+        "{:?}",
+        report.connection
+    );
+    assert!(
+        report.connection.detail.contains("401"),
+        "{}",
+        report.connection.detail
+    );
+    // A bearer token: accepted, and nowhere in what is shown.
+    let auth = PrometheusAuth::Bearer("t0ken-s3cret".into());
+    let report = read_at(
+        &config(&url, Some(auth.clone())),
+        &queries(),
+        &request(&[]),
+        limits(),
+        now(),
+    )
+    .await;
+    assert_eq!(
+        report.connection.status,
+        Status::Ok,
+        "{:?}",
+        report.connection
+    );
+    assert!(!format!("{report:?} {auth:?}").contains("t0ken-s3cret"));
+    // A password in the URL: sent as basic auth (advisor:hunter2), shown masked.
+    let with_password = format!("http://advisor:hunter2@127.0.0.1:{port}/");
+    let report = read_at(
+        &config(&with_password, None),
+        &queries(),
+        &request(&[]),
+        limits(),
+        now(),
+    )
+    .await;
+    assert_eq!(
+        report.connection.status,
+        Status::Ok,
+        "{:?}",
+        report.connection
+    );
+    assert_eq!(
+        report.connection.url,
+        format!("http://advisor:***@127.0.0.1:{port}/")
+    );
+    assert!(!format!("{report:?}").contains("hunter2"));
+    // Only POSTs of the query API were sent.
+    for sent in received.lock().unwrap().iter() {
+        assert!(
+            sent.starts_with("POST /api/v1/query_range HTTP/1.1\r\n"),
+            "{sent}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_query_error_and_a_selector_of_quotes_and_braces_against_a_real_prometheus() {
+    // Two instances whose names differ only by quotes, braces and a backslash: an exact match
+    // picks one, and a regex-looking value matches nothing.
+    let now = now_aligned(900.0);
+    let weird = r#"db"}{x\ or 1=1"#;
+    let samples = |value: f64| -> Vec<(f64, f64)> {
+        (0..96)
+            .map(|i| (now - 86_400.0 + 150.0 + 900.0 * f64::from(i), value))
+            .collect()
+    };
+    let labels_weird = format!(
+        r#"instance="{}",job="postgres""#,
+        weird.replace('\\', r"\\").replace('"', r#"\""#)
+    );
+    let text = openmetrics(&[
+        Series {
+            name: "pg_stat_activity_count",
+            labels: &labels_weird,
+            samples: samples(70.0),
+        },
+        Series {
+            name: "pg_stat_activity_count",
+            labels: r#"instance="db",job="postgres""#,
+            samples: samples(10.0),
+        },
+        Series {
+            name: "pg_settings_max_connections",
+            labels: &labels_weird,
+            samples: samples(100.0),
+        },
+        Series {
+            name: "pg_settings_max_connections",
+            labels: r#"instance="db",job="postgres""#,
+            samples: samples(100.0),
+        },
+    ]);
+    let prometheus = Prometheus::start(Some(&text), &[]);
+    let url = prometheus.url();
+    let connections = |report: &observe::prometheus::PrometheusReport| {
+        report
+            .readings
+            .iter()
+            .find(|r| r.name == "connections_pct")
+            .map(|r| r.value)
+    };
+    let report = read_at(
+        &config(&url, None),
+        &queries(),
+        &request(&[("instance", weird)]),
+        limits(),
+        now,
+    )
+    .await;
+    assert_eq!(
+        report.connection.status,
+        Status::Ok,
+        "{:?}",
+        report.connection
+    );
+    assert_eq!(connections(&report), Some(70.0), "{:?}", report);
+    let report = read_at(
+        &config(&url, None),
+        &queries(),
+        &request(&[("instance", "db")]),
+        limits(),
+        now,
+    )
+    .await;
+    assert_eq!(connections(&report), Some(10.0));
+    let report = read_at(
+        &config(&url, None),
+        &queries(),
+        &request(&[("instance", ".*")]),
+        limits(),
+        now,
+    )
+    .await;
+    assert_eq!(connections(&report), None, "a value is never a regex");
+    // A label name that is not one is refused before anything is sent.
+    let report = read_at(
+        &config(&url, None),
+        &queries(),
+        &request(&[("inst\"ance", "x")]),
+        limits(),
+        now,
+    )
+    .await;
+    assert_eq!(report.connection.status, Status::Error);
+    assert!(
+        report
+            .connection
+            .detail
+            .contains("not a Prometheus label name")
+    );
+
+    // A row whose PromQL Prometheus refuses: that row fails with Prometheus's reason, the
+    // others still read.
+    let mut broken = queries();
+    broken.queries.push(PrometheusQuery {
+        metric: "broken".into(),
+        query: "rate(pg_stat_activity_count{{{selector}}})".into(),
+        unit: "%".into(),
+        scale: 1.0,
+    });
+    let report = read_at(
+        &config(&url, None),
+        &broken,
+        &request(&[("instance", "db")]),
+        limits(),
+        now,
+    )
+    .await;
+    assert_eq!(
+        report.connection.status,
+        Status::Error,
+        "{:?}",
+        report.connection
+    );
+    assert!(
+        report
+            .connection
+            .detail
+            .contains("failed: broken: Prometheus answered 400"),
+        "{}",
+        report.connection.detail
+    );
+    assert!(
+        report.connection.detail.contains("bad_data"),
+        "{}",
+        report.connection.detail
+    );
+    assert_eq!(connections(&report), Some(10.0));
+}
