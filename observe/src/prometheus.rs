@@ -290,21 +290,37 @@ pub async fn read_at(
         Ok(client) => client,
         Err(fault) => return failed(fault.status, fault.detail),
     };
-    let resolution = queries.peak_resolution_s as f64;
-    let end = (now / resolution).floor() * resolution;
+    // Whole seconds: the daily windows end now, so today's peak includes the last minutes.
+    let end = now.floor();
     let days = f64::from(request.window_days.max(1));
     let start = end - (days - 1.0) * DAY_SECONDS;
     let asked = queries.queries.iter().map(|row| {
         let promql = row.daily_peak(&matchers, queries.peak_resolution_s);
         let client = &client;
+        let matchers = &matchers;
         async move {
-            let answer = tokio::time::timeout_at(
+            let range = tokio::time::timeout_at(
                 client.deadline,
                 client.query_range(&promql, start, end, DAY_SECONDS),
             )
             .await
             .unwrap_or_else(|_| Err(Fault::timed_out(limits)));
-            (row, promql, answer)
+            // No peak for the last day (a Prometheus younger than one resolution step, or a
+            // metric that just appeared): the current value, as the contract's fallback.
+            let current = match &range {
+                Ok(series) if !has_point_at(series, end) => {
+                    let instant = row.with_selector(matchers);
+                    let value = tokio::time::timeout_at(
+                        client.deadline,
+                        client.query_instant(&instant, end),
+                    )
+                    .await
+                    .unwrap_or_else(|_| Err(Fault::timed_out(limits)));
+                    Some((instant, value))
+                }
+                _ => None,
+            };
+            (row, promql, range, current)
         }
     });
     let answers = futures_util::future::join_all(asked).await;
@@ -313,8 +329,8 @@ pub async fn read_at(
     let mut histories = Vec::new();
     let mut faults: Vec<(&str, Fault)> = Vec::new();
     let mut without_data: Vec<&str> = Vec::new();
-    for (row, promql, answer) in answers {
-        let series = match answer {
+    for (row, promql, range, current) in answers {
+        let series = match range {
             Ok(series) => series,
             Err(fault) => {
                 faults.push((&row.metric, fault));
@@ -322,19 +338,27 @@ pub async fn read_at(
             }
         };
         let peaks = daily_peaks(&series, row.scale, start);
-        if peaks.is_empty() {
-            without_data.push(&row.metric);
-            continue;
+        let reading = |value: f64, query: String| Reading {
+            name: row.metric.clone(),
+            value,
+            unit: row.unit.clone(),
+            source: SourceKind::Prometheus,
+            query,
+            at: rfc3339(end),
+        };
+        match (series_at(&peaks, end), current) {
+            (Some(value), _) => readings.push(reading(value, promql.clone())),
+            (None, Some((instant, Ok(Some(value))))) => {
+                readings.push(reading(value * row.scale, instant));
+            }
+            (None, Some((_, Err(fault)))) => faults.push((&row.metric, fault)),
+            (None, _) => {}
         }
-        if let Some((at, value)) = series_at(&peaks, end) {
-            readings.push(Reading {
-                name: row.metric.clone(),
-                value,
-                unit: row.unit.clone(),
-                source: SourceKind::Prometheus,
-                query: promql.clone(),
-                at,
-            });
+        if peaks.is_empty() {
+            if !readings.iter().any(|r| r.name == row.metric) {
+                without_data.push(&row.metric);
+            }
+            continue;
         }
         histories.push(History {
             name: row.metric.clone(),
@@ -362,12 +386,18 @@ pub async fn read_at(
     }
 }
 
-/// The figure of the last daily peak when it is the one at `end`: no figure from a metric that
+/// The last daily peak when it is the one ending at `end`: no figure from a metric that
 /// stopped reporting more than a day ago.
-fn series_at(peaks: &[DailyPeak], end: f64) -> Option<(String, f64)> {
+fn series_at(peaks: &[DailyPeak], end: f64) -> Option<f64> {
     let last = peaks.last()?;
-    let last_day_end = rfc3339(end);
-    (last.at == last_day_end).then(|| (last.at.clone(), last.value))
+    (last.at == rfc3339(end)).then_some(last.value)
+}
+
+fn has_point_at(series: &[Vec<(f64, f64)>], end: f64) -> bool {
+    series
+        .iter()
+        .flatten()
+        .any(|(at, value)| at.round() == end.round() && value.is_finite())
 }
 
 /// One number per day: a row's query should aggregate to one series, and where it gives
@@ -477,15 +507,17 @@ impl Fault {
 }
 
 /// The only endpoints the client can name (contract §7 allows `query`, `query_range`, `series`
-/// and `labels`; the reader needs one).
+/// and `labels`; the reader needs two).
 #[derive(Debug, Clone, Copy)]
 enum Api {
+    Query,
     QueryRange,
 }
 
 impl Api {
     fn path(self) -> &'static str {
         match self {
+            Api::Query => "/api/v1/query",
             Api::QueryRange => "/api/v1/query_range",
         }
     }
@@ -602,6 +634,35 @@ impl Client {
                     .collect()
             })
             .collect())
+    }
+
+    /// An instant query's value at `at`: the highest of the series it gives (each row should
+    /// give one), or `None` when it gives none.
+    async fn query_instant(&self, promql: &str, at: f64) -> Result<Option<f64>, Fault> {
+        let form = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("query", promql)
+            .append_pair("time", &format!("{at}"))
+            .finish();
+        let data = self.post(Api::Query, form).await?;
+        let answer: InstantAnswer = serde_json::from_value(data).map_err(|e| {
+            Fault::new(
+                Status::Error,
+                format!("the answer is not a Prometheus instant-query result ({e})"),
+            )
+        })?;
+        let values: Vec<f64> = match answer {
+            InstantAnswer::Vector { result } => result
+                .into_iter()
+                .filter_map(|sample| sample.value.1.parse::<f64>().ok())
+                .collect(),
+            InstantAnswer::Scalar { result } => result.1.parse::<f64>().ok().into_iter().collect(),
+        };
+        Ok(values
+            .into_iter()
+            .filter(|v| v.is_finite())
+            .fold(None, |most: Option<f64>, v| {
+                Some(most.map_or(v, |m| m.max(v)))
+            }))
     }
 
     /// `POST`s `form` to `api` and returns the `data` of a successful answer.
@@ -804,6 +865,18 @@ struct RangeAnswer {
     #[serde(rename = "resultType")]
     result_type: String,
     result: Vec<RangeSeries>,
+}
+
+#[derive(Deserialize)]
+#[serde(tag = "resultType", rename_all = "lowercase")]
+enum InstantAnswer {
+    Vector { result: Vec<InstantSample> },
+    Scalar { result: (f64, String) },
+}
+
+#[derive(Deserialize)]
+struct InstantSample {
+    value: (f64, String),
 }
 
 #[derive(Deserialize)]

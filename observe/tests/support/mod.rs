@@ -3,6 +3,8 @@
 //! (Debian's `prometheus` package) started on one, with a history backfilled by `promtool`.
 #![allow(dead_code)]
 
+pub mod fake;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
