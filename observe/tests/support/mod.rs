@@ -45,6 +45,9 @@ impl Drop for Scratch {
 pub struct Child {
     pub name: String,
     child: std::process::Child,
+    /// Asked to stop with SIGINT first, for a server (PostgreSQL) that must stop its own
+    /// children: killed outright, it would leave them behind.
+    graceful: bool,
 }
 
 impl Child {
@@ -60,7 +63,14 @@ impl Child {
         Child {
             name: name.to_string(),
             child,
+            graceful: false,
         }
+    }
+
+    /// Stops with SIGINT (PostgreSQL's fast shutdown), then SIGKILL after five seconds.
+    pub fn graceful(mut self) -> Child {
+        self.graceful = true;
+        self
     }
 
     pub fn id(&self) -> u32 {
@@ -69,6 +79,17 @@ impl Child {
 
     /// Stops it now (a test of a source that went down).
     pub fn stop(&mut self) {
+        if self.graceful && matches!(self.child.try_wait(), Ok(None)) {
+            let _ = Command::new("kill")
+                .args(["-s", "INT", &self.child.id().to_string()])
+                .status();
+            let stopped = wait_until(Duration::from_secs(5), || {
+                matches!(self.child.try_wait(), Ok(Some(_)))
+            });
+            if stopped {
+                return;
+            }
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
