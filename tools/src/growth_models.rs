@@ -570,6 +570,11 @@ impl LogLinearFit {
     }
 }
 
+/// The spread of ln(value) below which a series counts as constant: 1e-9 is a relative
+/// difference of one part in a billion, far below any measurement and far above the rounding
+/// of double-precision arithmetic (1e-16).
+const CONSTANT_SPREAD: f64 = 1e-9;
+
 /// Ordinary least squares of ln(value) on day over `points` `(day, value)`, or `None` with
 /// fewer than three usable points or when every point falls on one day (the slope is then
 /// undefined). Sums are taken about the means, which keeps them exact enough for any window.
@@ -594,6 +599,23 @@ pub fn fit_log_linear(points: &[(f64, f64)]) -> Option<LogLinearFit> {
     }
     if sxx <= 0.0 {
         return None;
+    }
+    // Peaks equal to nine significant digits are a constant series: what is left is the
+    // rounding of the arithmetic that produced them (a rate, a quantile), not growth, and a
+    // line through it would have an interval narrow enough to exclude 0 by accident.
+    let spread = usable
+        .iter()
+        .map(|&(_, y)| (y - mean_y).abs())
+        .fold(0.0, f64::max);
+    if spread < CONSTANT_SPREAD {
+        return Some(LogLinearFit {
+            slope_per_day: 0.0,
+            intercept: mean_y,
+            slope_standard_error: 0.0,
+            r_squared: 0.0,
+            points: n,
+            dropped: points.len() - n,
+        });
     }
     let slope = sxy / sxx;
     let intercept = mean_y - slope * mean_x;

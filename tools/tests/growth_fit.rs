@@ -108,6 +108,14 @@ fn a_flat_noisy_history_is_not_significant() {
     );
     assert!(!fit.significant);
     assert!(fit.why_not_significant.unwrap().contains("holds 0"));
+    // Peaks equal but for the rounding of the arithmetic behind them are constant: no
+    // interval that excludes 0 by a hair.
+    let rounding: Vec<(f64, f64)> = (0..30)
+        .map(|d| (f64::from(d), 0.2375 * (1.0 + 1e-15 * f64::from(d % 3))))
+        .collect();
+    let fit = rules().fit(&rounding).unwrap();
+    assert_eq!((fit.monthly_growth_pct, fit.ci95_pct), (0.0, [0.0, 0.0]));
+    assert!(!fit.significant);
     // A constant series has nothing to explain.
     let constant: Vec<(f64, f64)> = (0..30).map(|d| (f64::from(d), 42.0)).collect();
     let fit = rules().fit(&constant).unwrap();
