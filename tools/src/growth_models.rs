@@ -645,7 +645,8 @@ pub fn fit_log_linear(points: &[(f64, f64)]) -> Option<LogLinearFit> {
 /// freedom, for `probability` in (0, 1): the inverse of its distribution function, found by
 /// bisection to 1e-12. `NaN` outside those ranges.
 pub fn student_t_quantile(probability: f64, degrees_of_freedom: f64) -> f64 {
-    if !(probability > 0.0 && probability < 1.0) || !(degrees_of_freedom >= 1.0) {
+    let valid = probability > 0.0 && probability < 1.0 && degrees_of_freedom >= 1.0;
+    if !valid {
         return f64::NAN;
     }
     if probability < 0.5 {
@@ -750,6 +751,8 @@ fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
 /// ln Γ(x) for x > 0 by the Lanczos approximation (g = 7, nine coefficients), accurate to
 /// about 1e-15 relative.
 fn ln_gamma(x: f64) -> f64 {
+    // The published coefficients, to the digits they are published with.
+    #[allow(clippy::excessive_precision)]
     const COEFFICIENTS: [f64; 9] = [
         0.999_999_999_999_809_93,
         676.520_368_121_885_1,
