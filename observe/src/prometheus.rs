@@ -202,7 +202,7 @@ fn unbalanced(query: &str) -> Option<String> {
 /// A selector that cannot be sent: a label name Prometheus does not accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "selector: `{name}` is not a Prometheus label name; expected letters, digits and `_`, not starting with a digit (for example `instance` or `job`)"
+    "selector: `{name}` is not a label name a selector may use; expected letters, digits and `_`, not starting with a digit or with `__` (Prometheus's own), for example `instance` or `job`"
 )]
 pub struct SelectorError {
     pub name: String,
@@ -214,7 +214,9 @@ pub struct SelectorError {
 pub fn selector_matchers(selector: &BTreeMap<String, String>) -> Result<String, SelectorError> {
     let mut matchers = Vec::with_capacity(selector.len());
     for (name, value) in selector {
+        // `__`-names are Prometheus's own (`__name__` would swap the metric a row reads).
         let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && !name.starts_with("__")
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(SelectorError { name: name.clone() });
@@ -902,8 +904,10 @@ mod tests {
             selector_matchers(&selector).unwrap(),
             r#"instance="db\"}) or vector(1) #\\",job="api""#
         );
-        let bad = BTreeMap::from([("in stance".to_string(), "x".to_string())]);
-        assert_eq!(selector_matchers(&bad).unwrap_err().name, "in stance");
+        for bad in ["in stance", "__name__", "9th", ""] {
+            let selector = BTreeMap::from([(bad.to_string(), "x".to_string())]);
+            assert_eq!(selector_matchers(&selector).unwrap_err().name, bad);
+        }
     }
 
     #[test]
