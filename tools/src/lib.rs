@@ -20,6 +20,7 @@ pub mod scaling_report;
 mod schema;
 pub mod size_cache;
 mod stages;
+pub mod trend;
 
 pub use args::ArgError;
 
