@@ -8,6 +8,7 @@
 
 pub mod postgres;
 pub mod redis;
+mod sampling;
 
 use std::fmt;
 use std::time::Duration;
@@ -246,9 +247,14 @@ mod tests {
         .to_string();
         assert!(err.starts_with("--prometheus:"), "{err}");
         assert!(!err.contains("topsecret"), "{err}");
-        let err = SourceUrl::parse("--prometheus", "ftp://x", &["http", "https"], "http://p:9090")
-            .unwrap_err()
-            .to_string();
+        let err = SourceUrl::parse(
+            "--prometheus",
+            "ftp://x",
+            &["http", "https"],
+            "http://p:9090",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("ftp"), "{err}");
     }
 }
