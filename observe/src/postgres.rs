@@ -607,7 +607,15 @@ fn connect_fault(error: &tokio_postgres::Error) -> Fault {
 
 /// A failure once connected, by the server's SQLSTATE where it gave one.
 fn fault(error: &tokio_postgres::Error) -> Fault {
-    let text = error.to_string();
+    // The server's own words: tokio-postgres's Display of a server error is only "db error".
+    let text = match error.as_db_error() {
+        Some(db) => format!(
+            "PostgreSQL said: {} (SQLSTATE {})",
+            db.message(),
+            db.code().code()
+        ),
+        None => error.to_string(),
+    };
     match error.code() {
         Some(code)
             if *code == SqlState::INVALID_PASSWORD
