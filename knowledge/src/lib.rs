@@ -57,8 +57,8 @@ documents!(
         "pipelines",
         "report-template",
     ],
-    // `growth-models`, for `forecast_growth`.
-    extra: ["growth-models"],
+    // `growth-models`, for `forecast_growth`; `observation`, how the live sources are read.
+    extra: ["growth-models", "observation"],
 );
 
 /// The URI scheme of every knowledge resource.

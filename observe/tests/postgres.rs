@@ -334,6 +334,68 @@ async fn figures_agree_with_what_postgres_reports_itself_and_the_role_writes_not
         );
     }
     drop(load);
+    let mut emitted: std::collections::BTreeSet<String> = got.keys().cloned().collect();
+
+    // A streaming standby: the primary reports its replay lag, the standby its own.
+    let standby = server.start_standby();
+    let until = Instant::now() + Duration::from_secs(10);
+    loop {
+        let streaming: i64 = admin
+            .query_one(
+                "SELECT count(*) FROM pg_stat_replication WHERE state = 'streaming'",
+                &[],
+            )
+            .await
+            .expect("pg_stat_replication")
+            .get(0);
+        if streaming == 1 {
+            break;
+        }
+        assert!(Instant::now() < until, "the standby did not stream");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let primary = observe::postgres::read(&url, limits(5000)).await;
+    let server_lag: f64 = admin
+        .query_one(
+            "SELECT coalesce(max(extract(epoch FROM replay_lag)) * 1000, 0)::float8 \
+             FROM pg_stat_replication",
+            &[],
+        )
+        .await
+        .expect("replay_lag")
+        .get(0);
+    assert_eq!(primary.connection.status, Status::Ok, "{primary:?}");
+    let lag = &by_name(&primary)["replication_lag_ms"];
+    eprintln!(
+        "replication lag: {} ms read, {server_lag} ms by the server after",
+        lag.value
+    );
+    assert!(
+        lag.query.contains("pg_stat_replication") && lag.query.contains("1 replicas"),
+        "{lag:?}"
+    );
+    assert!(
+        lag.value >= 0.0 && (lag.value - server_lag).abs() < 1000.0,
+        "{lag:?}"
+    );
+    let on_standby =
+        observe::postgres::read(&advisor_url(&standby, ADVISOR_PASSWORD), limits(5000)).await;
+    assert_eq!(on_standby.connection.status, Status::Ok, "{on_standby:?}");
+    let standby_lag = &by_name(&on_standby)["replication_lag_ms"];
+    assert!(
+        standby_lag.query.contains("this standby"),
+        "{standby_lag:?}"
+    );
+    assert!(
+        standby_lag.value >= 0.0 && standby_lag.value < 1000.0,
+        "{standby_lag:?}"
+    );
+    emitted.extend(primary.readings.iter().map(|r| r.name.clone()));
+    emitted.extend(on_standby.readings.iter().map(|r| r.name.clone()));
+    drop(standby);
+
+    // Every figure the reader gives is a row of the mapping table, and every row was given.
+    assert_eq!(emitted, services::documented("postgres-views"));
 
     // The role wrote nothing and ran nothing but the reader's fixed statements, by the
     // server's own record.

@@ -113,6 +113,7 @@ async fn figures_agree_with_what_redis_reports_itself() {
     );
     assert_no_secret(&report, ADVISOR_PASSWORD);
     let got = by_name(&report);
+    let mut emitted: std::collections::BTreeSet<String> = got.keys().cloned().collect();
 
     // No lookup between the samples: the hit rate since the reset, and it says so.
     let hits = admin.info_field("keyspace_hits");
@@ -242,6 +243,10 @@ async fn figures_agree_with_what_redis_reports_itself() {
     let lag = by_name(&report)["cache_replication_lag_bytes"].value;
     assert_eq!(lag, (field("master_repl_offset") - slave_offset).max(0.0));
     drop(replica);
+    emitted.extend(report.readings.iter().map(|r| r.name.clone()));
+
+    // Every figure the reader gives is a row of the mapping table, and every row was given.
+    assert_eq!(emitted, services::documented("redis-info"));
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

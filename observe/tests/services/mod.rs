@@ -152,7 +152,7 @@ impl Postgres {
 
         let port = free_port();
         let settings = format!(
-            "\nport = {port}\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
+            "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
              shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n\
              fsync = off\nmax_connections = 20\n",
             scratch.0.display()
@@ -161,7 +161,16 @@ impl Postgres {
         let mut text = std::fs::read_to_string(&conf).expect("postgresql.conf");
         text.push_str(&settings);
         std::fs::write(&conf, text).expect("postgresql.conf");
+        Postgres::launch(scratch, data, port)
+    }
 
+    /// Starts the cluster in `data` on `port` with `pg_ctl -w`, which returns once it accepts
+    /// connections.
+    fn launch(scratch: Scratch, data: PathBuf, port: u16) -> Postgres {
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).expect("postgresql.conf");
+        text.push_str(&format!("\nport = {port}\n"));
+        std::fs::write(&conf, text).expect("postgresql.conf");
         let started = Instant::now();
         let mut pg_ctl = postgres_command("pg_ctl");
         pg_ctl
@@ -184,6 +193,39 @@ impl Postgres {
             .and_then(|t| t.lines().next().and_then(|l| l.trim().parse().ok()));
         assert!(server.pid.is_some(), "postmaster.pid names the server");
         server
+    }
+
+    /// A streaming standby of this server (`pg_basebackup -R`), on a port of its own.
+    pub fn start_standby(&self) -> Postgres {
+        let scratch = Scratch::new("pg-standby");
+        if am_root() {
+            run(
+                {
+                    let mut c = Command::new("chown");
+                    c.args(["-R", "postgres:postgres"]).arg(&scratch.0);
+                    c
+                },
+                "chown",
+            );
+        }
+        let data = scratch.0.join("data");
+        let mut backup = postgres_command("pg_basebackup");
+        backup
+            .args(["-h", "127.0.0.1", "-U", "postgres", "-R", "-X", "stream"])
+            .args(["--checkpoint=fast", "-p"])
+            .arg(self.port.to_string())
+            .arg("-D")
+            .arg(&data)
+            .env("PGPASSWORD", Self::SUPERUSER_PASSWORD);
+        run(backup, "pg_basebackup");
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).expect("postgresql.conf");
+        text.push_str(&format!(
+            "\nunix_socket_directories = '{}'\n",
+            scratch.0.display()
+        ));
+        std::fs::write(&conf, text).expect("postgresql.conf");
+        Postgres::launch(scratch, data, free_port())
     }
 
     pub fn superuser_url(&self) -> String {
@@ -215,9 +257,16 @@ impl Postgres {
             let _ = Command::new("kill")
                 .args(["-QUIT", &pid.to_string()])
                 .status();
-            let until = Instant::now() + Duration::from_secs(10);
-            while Instant::now() < until && Path::new(&format!("/proc/{pid}")).exists() {
+            // The postmaster waits for its children; a standby's may take seconds. Past one
+            // second it is killed outright, and its children exit when they see it gone.
+            let until = Instant::now() + Duration::from_secs(1);
+            while Instant::now() < until && alive(pid) {
                 std::thread::sleep(Duration::from_millis(20));
+            }
+            if alive(pid) {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
             }
         }
     }
@@ -228,6 +277,36 @@ impl Drop for Postgres {
         self.kill();
         let _ = &self.data;
     }
+}
+
+/// The `metric` column of a table of `knowledge://observation`: the names a reader documents.
+pub fn documented(anchor: &str) -> std::collections::BTreeSet<String> {
+    let knowledge = knowledge::Knowledge::embedded().expect("the embedded knowledge base");
+    let table = knowledge
+        .table("observation", anchor)
+        .expect("the observation table");
+    let names: std::collections::BTreeSet<String> = table
+        .rows()
+        .map(|row| row.text("metric").expect("a metric cell").to_string())
+        .collect();
+    assert!(
+        names.len() >= 5,
+        "observation#{anchor} has {} rows",
+        names.len()
+    );
+    names
+}
+
+/// Whether a process is still running: a zombie (state `Z`, left for a parent that may never
+/// reap it, as the postmaster `pg_ctl` detached is) has stopped.
+fn alive(pid: u32) -> bool {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|stat| {
+            stat.rsplit_once(')')
+                .map(|(_, rest)| !rest.trim_start().starts_with('Z'))
+        })
+        .unwrap_or(false)
 }
 
 /// A child process killed by its pid when dropped.
