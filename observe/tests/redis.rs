@@ -145,7 +145,7 @@ async fn figures_agree_with_what_redis_reports_itself() {
     assert_eq!(got["cache_evictions_per_sec"].value, 0.0);
     assert!(!got.contains_key("cache_replication_lag_bytes"));
     for reading in &report.readings {
-        assert_eq!(reading.unit.is_empty(), false);
+        assert!(!reading.unit.is_empty());
         assert!(
             reading.at.ends_with('Z') && reading.at.len() == 20,
             "{reading:?}"

@@ -6,7 +6,7 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
@@ -347,10 +347,10 @@ impl Redis {
         };
         let until = Instant::now() + Duration::from_secs(10);
         loop {
-            if let Ok(mut admin) = server.admin() {
-                if admin.call(&["PING"]).starts_with("+PONG") {
-                    break;
-                }
+            if let Ok(mut admin) = server.admin()
+                && admin.call(&["PING"]).starts_with("+PONG")
+            {
+                break;
             }
             assert!(Instant::now() < until, "redis-server did not answer PING");
             std::thread::sleep(Duration::from_millis(10));
