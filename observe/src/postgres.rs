@@ -176,9 +176,11 @@ async fn read_views(
             Err(e) => format!("the connection was lost during the read: {e}"),
         })),
     };
-    // Closing politely (a Terminate message) takes the connection future one more poll.
+    // Closing politely (a Terminate message) takes the connection future one more poll; it is
+    // polled once and no more, so that a server that stopped answering cannot hold a result
+    // that is already read.
     drop(client);
-    let _ = tokio::time::timeout_at(deadline, connection).await;
+    let _ = futures_util::FutureExt::now_or_never(connection);
     outcome
 }
 

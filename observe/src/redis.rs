@@ -502,6 +502,21 @@ mod tests {
         assert_eq!(got["cache_replication_lag_bytes"], 1000.0);
     }
 
+    #[tokio::test]
+    async fn tls_is_said_plainly_never_read_in_clear() {
+        let url = SourceUrl::parse(
+            "--redis",
+            "rediss://advisor:pw-never-shown@127.0.0.1:1",
+            &["redis", "rediss"],
+            "redis://host:6379",
+        )
+        .unwrap();
+        let report = read(&url, Limits::default()).await;
+        assert_eq!(report.connection.status, crate::Status::Error);
+        assert!(report.connection.detail.contains("rediss://"));
+        assert_eq!(report.connection.url, "rediss://advisor:***@127.0.0.1:1");
+    }
+
     #[test]
     fn a_hit_rate_with_no_lookups_between_samples_is_since_the_reset_and_says_so() {
         let same = "keyspace_hits:300\r\nkeyspace_misses:100\r\nuptime_in_seconds:60\r\n";
