@@ -9,13 +9,13 @@
 //! and neither is `pg_stat_activity.query`.
 //!
 //! The views' counters are cumulative since their last reset, so they are sampled twice, in
-//! two transactions [`sampling::sample_interval`] apart, and a figure is the rate between the
-//! samples; a ratio whose samples saw no activity falls back to its value since the reset, and
-//! its `query` says which it is. The mapping, with the PostgreSQL documentation each row relies
+//! two transactions a third of the total timeout (at most two seconds) apart, and a figure is
+//! the rate between the samples; a ratio whose samples saw no activity falls back to its value
+//! since the reset, and its `query` says which it is. The mapping, with the PostgreSQL documentation each row relies
 //! on, is the table `knowledge://observation#postgres-views`.
 //!
 //! What the statistics views cannot give, which `observe_system` lists in `missing_inputs`
-//! (the table `knowledge://observation#what-postgresql-cannot-give`): `db_cpu_pct` (an
+//! (the table `knowledge://observation#what-postgresql-cannot-give`, read by [`cannot_give`]): `db_cpu_pct` (an
 //! operating-system figure: node_exporter on the database host, or the cloud provider's
 //! metric), `p95_latency_ms` (`pg_stat_statements` keeps means, not percentiles: the
 //! application's request histogram), `db_read_load_pct` and `db_write_load_pct` (shares of a
@@ -30,6 +30,7 @@ use tokio_postgres::config::SslMode;
 use tokio_postgres::error::SqlState;
 use tokio_postgres::{Client, NoTls};
 
+pub use crate::sampling::Unobservable;
 use crate::sampling::{self, Fault, increase, reading, seconds};
 use crate::{Limits, Reading, SourceKind, SourceReport, SourceUrl};
 
@@ -113,6 +114,14 @@ pub const STATEMENTS: &[&str] = &[
 /// and their lengths), so that a server tracking more statements than the byte cap allows is
 /// refused row by row instead of read whole.
 const STATEMENT_ROW_BYTES: usize = 6 * (8 + 4);
+
+/// What PostgreSQL cannot give, and where to get it: the table
+/// `knowledge://observation#what-postgresql-cannot-give`, for `observe_system`'s `missing_inputs`.
+pub fn cannot_give(
+    knowledge: &knowledge::Knowledge,
+) -> Result<Vec<Unobservable>, knowledge::KnowledgeError> {
+    sampling::unobservable(knowledge, "what-postgresql-cannot-give")
+}
 
 /// Reads the source at `url` within `limits`; a failure is a connection status, never a panic.
 pub async fn read(url: &SourceUrl, limits: Limits) -> SourceReport {

@@ -6,12 +6,12 @@
 //! commands it can send are `AUTH` (when the URL carries credentials) and `INFO`, so no tool
 //! argument can ever become a Redis command, and it reads a bulk reply's announced length
 //! before its body, so an answer past [`Limits::max_bytes`] is refused without being read.
-//! `INFO` is sent twice, [`sampling::sample_interval`] apart: counters are rates between the
-//! two samples (the mapping, with the documentation each row relies on, is the table
-//! `knowledge://observation#redis-info`).
+//! `INFO` is sent twice, a third of the total timeout (at most two seconds) apart: counters
+//! are rates between the two samples (the mapping, with the documentation each row relies on,
+//! is the table `knowledge://observation#redis-info`).
 //!
 //! What `INFO` cannot give (so `observe_system` lists it in `missing_inputs` rather than
-//! estimate it): the request latency seen by clients (`p95_latency_ms`: the application's
+//! estimate it; [`cannot_give`] reads it from `knowledge://observation#what-redis-cannot-give`): the request latency seen by clients (`p95_latency_ms`: the application's
 //! request histogram), and `cache_memory_pct` when no `maxmemory` is set (the node's memory,
 //! from node_exporter). TLS (`rediss://`) is not spoken yet: such a URL is reported as an
 //! `error` with that reason, never silently read in clear.
@@ -22,6 +22,7 @@ use std::time::Instant;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
+pub use crate::sampling::Unobservable;
 use crate::sampling::{self, Fault, increase, reading, seconds};
 use crate::{Limits, Reading, SourceKind, SourceReport, SourceUrl};
 
@@ -33,6 +34,14 @@ const DEFAULT_PORT: u16 = 6379;
 /// The longest line a RESP header (`+OK`, `-ERR …`, `$4922`) may take before the answer is
 /// taken for garbage: an error message is a sentence, not a page.
 const MAX_HEADER_BYTES: u64 = 4096;
+
+/// What Redis cannot give, and where to get it: the table
+/// `knowledge://observation#what-redis-cannot-give`, for `observe_system`'s `missing_inputs`.
+pub fn cannot_give(
+    knowledge: &knowledge::Knowledge,
+) -> Result<Vec<Unobservable>, knowledge::KnowledgeError> {
+    sampling::unobservable(knowledge, "what-redis-cannot-give")
+}
 
 /// Reads the source at `url` within `limits`; a failure is a connection status, never a panic.
 pub async fn read(url: &SourceUrl, limits: Limits) -> SourceReport {

@@ -11,6 +11,41 @@ use std::time::Duration;
 
 use crate::{Connection, Limits, Reading, SourceKind, SourceReport, SourceUrl, Status};
 
+/// A figure a source cannot give, and where to get it instead: a row of the `observation`
+/// document's "cannot give" tables, for `observe_system`'s `missing_inputs`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+pub struct Unobservable {
+    /// The argument's name in the tools' vocabulary (`db_cpu_pct`).
+    pub field: String,
+    /// What the figure would have enabled (a finding, a forecast).
+    pub enables: String,
+    /// Where to read it instead.
+    pub where_to_get_it: String,
+    /// `knowledge://observation#<anchor>`, for a result's `sources`.
+    pub uri: String,
+}
+
+/// Reads the table at `observation#anchor` (validated at start-up, like every table: an empty
+/// cell stops the server with the file and line).
+pub(crate) fn unobservable(
+    knowledge: &knowledge::Knowledge,
+    anchor: &str,
+) -> Result<Vec<Unobservable>, knowledge::KnowledgeError> {
+    let table = knowledge.table("observation", anchor)?;
+    let uri = format!("{}observation#{anchor}", knowledge::URI_SCHEME);
+    table
+        .rows()
+        .map(|row| {
+            Ok(Unobservable {
+                field: row.required("field")?.to_string(),
+                enables: row.required("enables")?.to_string(),
+                where_to_get_it: row.required("where_to_get_it")?.to_string(),
+                uri: uri.clone(),
+            })
+        })
+        .collect()
+}
+
 /// Why a source gave no answer, as its connection status will say (contract §8).
 #[derive(Debug, Clone, PartialEq)]
 pub(crate) enum Fault {
@@ -158,6 +193,21 @@ mod tests {
         assert_eq!(rfc3339_utc(951_782_400.0), "2000-02-29T00:00:00Z");
         assert_eq!(rfc3339_utc(1_796_652_849.76), "2026-12-07T14:14:09Z");
         assert_eq!(rfc3339_utc(4_107_542_399.0), "2100-02-28T23:59:59Z");
+    }
+
+    #[test]
+    fn what_each_source_cannot_give_is_read_from_the_document() {
+        let knowledge = knowledge::Knowledge::embedded().unwrap();
+        let postgres = crate::postgres::cannot_give(&knowledge).unwrap();
+        let fields: Vec<&str> = postgres.iter().map(|u| u.field.as_str()).collect();
+        assert!(fields.contains(&"db_cpu_pct") && fields.contains(&"p95_latency_ms"));
+        assert_eq!(
+            postgres[0].uri,
+            "knowledge://observation#what-postgresql-cannot-give"
+        );
+        let redis = crate::redis::cannot_give(&knowledge).unwrap();
+        assert!(redis.iter().any(|u| u.field == "p95_latency_ms"));
+        assert!(redis.iter().all(|u| !u.where_to_get_it.is_empty()));
     }
 
     #[test]
