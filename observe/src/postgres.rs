@@ -6,7 +6,9 @@
 //! `lock_timeout` set to what is left of the deadline, and none needs more than the
 //! `pg_monitor` role. `pg_stat_statements` is read for its numbers only (`queryid`, `calls`,
 //! `total_exec_time`): its `query` column, which can hold customers' data, is never selected,
-//! and neither is `pg_stat_activity.query`.
+//! and neither is `pg_stat_activity.query`. With `sslmode=require` the connection is TLS
+//! (rustls), encrypted without checking the certificate against an authority, as libpq's
+//! `require` does; otherwise it is in clear.
 //!
 //! The views' counters are cumulative since their last reset, so they are sampled twice, in
 //! two transactions a third of the total timeout (at most two seconds) apart, and a figure is
@@ -151,27 +153,19 @@ async fn read_views(
             "the URL is not a PostgreSQL connection string: {e}"
         ))
     })?;
-    if config.get_ssl_mode() == SslMode::Require {
-        return Err(Fault::Error(
-            "sslmode=require: this reader does not speak TLS yet; connect on a trusted network \
-             with sslmode=disable or prefer, or read PostgreSQL through postgres_exporter and \
-             --prometheus"
-                .to_string(),
-        ));
-    }
     config.connect_timeout(limits.connect_timeout);
     if config.get_application_name().is_none() {
         config.application_name("scale-advisor");
     }
     let (client, connection) =
-        match tokio::time::timeout(limits.connect_timeout, config.connect(NoTls)).await {
+        match tokio::time::timeout(limits.connect_timeout, connect(&config)).await {
             Err(_) => {
                 return Err(Fault::TimedOut(format!(
                     "no answer to the connection within the connect timeout of {} ms",
                     limits.connect_timeout.as_millis()
                 )));
             }
-            Ok(Err(e)) => return Err(connect_fault(&e)),
+            Ok(Err(fault)) => return Err(fault),
             Ok(Ok(pair)) => pair,
         };
 
@@ -191,6 +185,105 @@ async fn read_views(
     drop(client);
     let _ = futures_util::FutureExt::now_or_never(connection);
     outcome
+}
+
+/// The connection, in TLS when the URL asks for it with `sslmode=require`, otherwise in clear
+/// (`prefer` with no TLS connector is a clear connection in tokio-postgres, one that libpq's
+/// `prefer` also settles for).
+async fn connect(
+    config: &tokio_postgres::Config,
+) -> Result<
+    (
+        Client,
+        impl std::future::Future<Output = Result<(), tokio_postgres::Error>> + use<>,
+    ),
+    Fault,
+> {
+    use futures_util::future::Either;
+    if config.get_ssl_mode() == SslMode::Require {
+        let tls = tls::encrypt_only()
+            .map_err(|e| Fault::Error(format!("TLS could not be set up: {e}")))?;
+        let (client, connection) = config.connect(tls).await.map_err(|e| connect_fault(&e))?;
+        Ok((client, Either::Left(connection)))
+    } else {
+        let (client, connection) = config.connect(NoTls).await.map_err(|e| connect_fault(&e))?;
+        Ok((client, Either::Right(connection)))
+    }
+}
+
+/// `sslmode=require` as libpq defines it: the connection is encrypted and the handshake's
+/// signatures are checked, but the certificate is not checked against an authority (libpq
+/// does that only for `verify-ca` and `verify-full`, which tokio-postgres does not accept), so
+/// a managed database's private CA and a self-signed certificate both work.
+mod tls {
+    use std::sync::Arc;
+
+    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
+    use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
+    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
+    use rustls::{DigitallySignedStruct, SignatureScheme};
+
+    #[derive(Debug)]
+    struct EncryptOnly(Arc<CryptoProvider>);
+
+    impl ServerCertVerifier for EncryptOnly {
+        fn verify_server_cert(
+            &self,
+            _end_entity: &CertificateDer<'_>,
+            _intermediates: &[CertificateDer<'_>],
+            _server_name: &ServerName<'_>,
+            _ocsp_response: &[u8],
+            _now: UnixTime,
+        ) -> Result<ServerCertVerified, rustls::Error> {
+            Ok(ServerCertVerified::assertion())
+        }
+
+        fn verify_tls12_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls12_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn verify_tls13_signature(
+            &self,
+            message: &[u8],
+            cert: &CertificateDer<'_>,
+            dss: &DigitallySignedStruct,
+        ) -> Result<HandshakeSignatureValid, rustls::Error> {
+            verify_tls13_signature(
+                message,
+                cert,
+                dss,
+                &self.0.signature_verification_algorithms,
+            )
+        }
+
+        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
+            self.0.signature_verification_algorithms.supported_schemes()
+        }
+    }
+
+    pub(super) fn encrypt_only() -> Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::Error>
+    {
+        // ring, not aws-lc-rs: it builds with a C compiler alone (no CMake, no OpenSSL);
+        // rustls 0.23.48 deprecates it only for lacking post-quantum key exchange.
+        #[allow(deprecated)]
+        let provider = Arc::new(rustls::crypto::ring::default_provider());
+        let config = rustls::ClientConfig::builder_with_provider(provider.clone())
+            .with_safe_default_protocol_versions()?
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
+            .with_no_client_auth();
+        Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
+    }
 }
 
 /// Two samples, the interval apart, and the readings between them.
@@ -610,9 +703,17 @@ const GIB: f64 = 1024.0 * 1024.0 * 1024.0;
 
 /// A failure to connect: a refusal of the role or its password, or nothing to connect to.
 fn connect_fault(error: &tokio_postgres::Error) -> Fault {
+    let text = error.to_string();
     match error.as_db_error() {
         Some(_) => fault(error),
-        None => Fault::Unreachable(error.to_string()),
+        // A server that answers but will not (or cannot) speak TLS is there: not unreachable.
+        None if text.contains("TLS") => Fault::Error(format!(
+            "{text}{}",
+            std::error::Error::source(error)
+                .map(|s| format!(": {s}"))
+                .unwrap_or_default()
+        )),
+        None => Fault::Unreachable(text),
     }
 }
 

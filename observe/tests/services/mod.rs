@@ -150,9 +150,45 @@ impl Postgres {
             .arg(format!("--pwfile={}", pwfile.display()));
         run(initdb, "initdb");
 
+        // A self-signed certificate, so that a client can ask for TLS (`sslmode=require`).
+        let mut certificate = Command::new("openssl");
+        certificate
+            .args([
+                "req",
+                "-new",
+                "-x509",
+                "-days",
+                "1",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+            ])
+            .args([
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-keyout",
+            ])
+            .arg(data.join("server.key"))
+            .arg("-out")
+            .arg(data.join("server.crt"));
+        run(certificate, "openssl req (the server's certificate)");
+        if am_root() {
+            run(
+                {
+                    let mut c = Command::new("chown");
+                    c.args(["postgres:postgres"])
+                        .arg(data.join("server.key"))
+                        .arg(data.join("server.crt"));
+                    c
+                },
+                "chown",
+            );
+        }
         let port = free_port();
         let settings = format!(
-            "\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
+            "\nssl = on\nlisten_addresses = '127.0.0.1'\nunix_socket_directories = '{}'\n\
              shared_preload_libraries = 'pg_stat_statements'\npg_stat_statements.track = all\n\
              fsync = off\nmax_connections = 20\n",
             scratch.0.display()
