@@ -9,6 +9,7 @@
 pub mod postgres;
 pub mod redis;
 mod sampling;
+mod tls;
 
 use std::fmt;
 use std::time::Duration;

@@ -201,88 +201,17 @@ async fn connect(
 > {
     use futures_util::future::Either;
     if config.get_ssl_mode() == SslMode::Require {
-        let tls = tls::encrypt_only()
+        // `sslmode=require` as libpq defines it: encrypted, the certificate not checked
+        // against an authority (libpq checks it only for verify-ca and verify-full, which
+        // tokio-postgres does not accept), so a managed database's private authority works.
+        let tls = crate::tls::encrypt_only()
+            .map(tokio_postgres_rustls::MakeRustlsConnect::new)
             .map_err(|e| Fault::Error(format!("TLS could not be set up: {e}")))?;
         let (client, connection) = config.connect(tls).await.map_err(|e| connect_fault(&e))?;
         Ok((client, Either::Left(connection)))
     } else {
         let (client, connection) = config.connect(NoTls).await.map_err(|e| connect_fault(&e))?;
         Ok((client, Either::Right(connection)))
-    }
-}
-
-/// `sslmode=require` as libpq defines it: the connection is encrypted and the handshake's
-/// signatures are checked, but the certificate is not checked against an authority (libpq
-/// does that only for `verify-ca` and `verify-full`, which tokio-postgres does not accept), so
-/// a managed database's private CA and a self-signed certificate both work.
-mod tls {
-    use std::sync::Arc;
-
-    use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
-    use rustls::crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature};
-    use rustls::pki_types::{CertificateDer, ServerName, UnixTime};
-    use rustls::{DigitallySignedStruct, SignatureScheme};
-
-    #[derive(Debug)]
-    struct EncryptOnly(Arc<CryptoProvider>);
-
-    impl ServerCertVerifier for EncryptOnly {
-        fn verify_server_cert(
-            &self,
-            _end_entity: &CertificateDer<'_>,
-            _intermediates: &[CertificateDer<'_>],
-            _server_name: &ServerName<'_>,
-            _ocsp_response: &[u8],
-            _now: UnixTime,
-        ) -> Result<ServerCertVerified, rustls::Error> {
-            Ok(ServerCertVerified::assertion())
-        }
-
-        fn verify_tls12_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            verify_tls12_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-
-        fn verify_tls13_signature(
-            &self,
-            message: &[u8],
-            cert: &CertificateDer<'_>,
-            dss: &DigitallySignedStruct,
-        ) -> Result<HandshakeSignatureValid, rustls::Error> {
-            verify_tls13_signature(
-                message,
-                cert,
-                dss,
-                &self.0.signature_verification_algorithms,
-            )
-        }
-
-        fn supported_verify_schemes(&self) -> Vec<SignatureScheme> {
-            self.0.signature_verification_algorithms.supported_schemes()
-        }
-    }
-
-    pub(super) fn encrypt_only() -> Result<tokio_postgres_rustls::MakeRustlsConnect, rustls::Error>
-    {
-        // ring, not aws-lc-rs: it builds with a C compiler alone (no CMake, no OpenSSL);
-        // rustls 0.23.48 deprecates it only for lacking post-quantum key exchange.
-        #[allow(deprecated)]
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let config = rustls::ClientConfig::builder_with_provider(provider.clone())
-            .with_safe_default_protocol_versions()?
-            .dangerous()
-            .with_custom_certificate_verifier(Arc::new(EncryptOnly(provider)))
-            .with_no_client_auth();
-        Ok(tokio_postgres_rustls::MakeRustlsConnect::new(config))
     }
 }
 

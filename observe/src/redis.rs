@@ -13,13 +13,14 @@
 //! What `INFO` cannot give (so `observe_system` lists it in `missing_inputs` rather than
 //! estimate it; [`cannot_give`] reads it from `knowledge://observation#what-redis-cannot-give`): the request latency seen by clients (`p95_latency_ms`: the application's
 //! request histogram), and `cache_memory_pct` when no `maxmemory` is set (the node's memory,
-//! from node_exporter). TLS (`rediss://`) is not spoken yet: such a URL is reported as an
-//! `error` with that reason, never silently read in clear.
+//! from node_exporter). A `rediss://` URL is read over TLS (rustls), its certificate checked
+//! against the public roots and the host's name, or only encrypted when the URL ends in
+//! `#insecure`, as the redis crate reads that URL.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
 
-use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt, BufReader};
+use tokio::io::{AsyncBufReadExt, AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::net::TcpStream;
 
 pub use crate::sampling::Unobservable;
@@ -63,18 +64,13 @@ pub async fn read(url: &SourceUrl, limits: Limits) -> SourceReport {
 /// Connects, authenticates when the URL says how, and reads `INFO` twice.
 async fn read_info(url: &SourceUrl, limits: Limits) -> Result<(String, Vec<Reading>), Fault> {
     let address = url.expose();
-    if address.scheme() == "rediss" {
-        return Err(Fault::Error(
-            "rediss:// (TLS) is not supported by this reader yet; use redis:// on a trusted \
-             network, or read Redis through redis_exporter and --prometheus"
-                .to_string(),
-        ));
-    }
     let host = address.host_str().unwrap_or_default().to_string();
+    // `[::1]` is how a URL writes an IPv6 host; a socket address wants it bare.
+    let bare_host = host.trim_matches(['[', ']']).to_string();
     let port = address.port().unwrap_or(DEFAULT_PORT);
-    let stream = match tokio::time::timeout(
+    let tcp = match tokio::time::timeout(
         limits.connect_timeout,
-        TcpStream::connect((host.trim_matches(['[', ']']), port)),
+        TcpStream::connect((bare_host.as_str(), port)),
     )
     .await
     {
@@ -86,6 +82,42 @@ async fn read_info(url: &SourceUrl, limits: Limits) -> Result<(String, Vec<Readi
         }
         Ok(Err(e)) => return Err(Fault::Unreachable(format!("{host}:{port}: {e}"))),
         Ok(Ok(stream)) => stream,
+    };
+    let stream: Box<dyn Stream> = if address.scheme() == "rediss" {
+        // The certificate is checked against the public roots and the host's name, unless the
+        // URL ends in `#insecure` (the redis crate's convention): then encrypted only.
+        let insecure = address.fragment() == Some("insecure");
+        let config = if insecure {
+            crate::tls::encrypt_only()
+        } else {
+            crate::tls::verified()
+        }
+        .map_err(|e| Fault::Error(format!("TLS could not be set up: {e}")))?;
+        let name = rustls::pki_types::ServerName::try_from(bare_host.clone()).map_err(|_| {
+            Fault::Error(format!("{host} is not a name a TLS certificate can hold"))
+        })?;
+        let connector = tokio_rustls::TlsConnector::from(std::sync::Arc::new(config));
+        match tokio::time::timeout(limits.connect_timeout, connector.connect(name, tcp)).await {
+            Err(_) => {
+                return Err(Fault::TimedOut(format!(
+                    "no TLS handshake with {host}:{port} within the connect timeout of {} ms",
+                    limits.connect_timeout.as_millis()
+                )));
+            }
+            Ok(Err(e)) => {
+                return Err(Fault::Error(format!(
+                    "the TLS handshake with {host}:{port} failed: {e}{}",
+                    if insecure {
+                        ""
+                    } else {
+                        " (a private or self-signed certificate needs #insecure at the end of the URL)"
+                    }
+                )));
+            }
+            Ok(Ok(stream)) => Box::new(stream),
+        }
+    } else {
+        Box::new(tcp)
     };
     let mut wire = Wire {
         stream: BufReader::new(stream),
@@ -369,9 +401,14 @@ enum Reply {
     Bulk(Vec<u8>),
 }
 
+/// A connection in clear or in TLS.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
 /// The connection: a buffered stream and the most bytes one answer may take.
 struct Wire {
-    stream: BufReader<TcpStream>,
+    stream: BufReader<Box<dyn Stream>>,
     max_bytes: usize,
 }
 
@@ -509,21 +546,6 @@ mod tests {
         assert_eq!(got["cache_memory_gb"], 0.5);
         assert_eq!(got["cache_connections_pct"], 10.0);
         assert_eq!(got["cache_replication_lag_bytes"], 1000.0);
-    }
-
-    #[tokio::test]
-    async fn tls_is_said_plainly_never_read_in_clear() {
-        let url = SourceUrl::parse(
-            "--redis",
-            "rediss://advisor:pw-never-shown@127.0.0.1:1",
-            &["redis", "rediss"],
-            "redis://host:6379",
-        )
-        .unwrap();
-        let report = read(&url, Limits::default()).await;
-        assert_eq!(report.connection.status, crate::Status::Error);
-        assert!(report.connection.detail.contains("rediss://"));
-        assert_eq!(report.connection.url, "rediss://advisor:***@127.0.0.1:1");
     }
 
     #[test]

@@ -1,8 +1,9 @@
 //! The Redis reader against a real Redis 7 (`redis-server`, started on a free loopback port):
-//! its figures agree with what the server reports itself under a known hit/miss mix, and its
-//! faults (a refused password, `INFO` denied by an ACL, an answer past the byte cap, a listener
-//! that never answers, nothing listening, a server that goes away mid-read) are statuses, while
-//! the other source is still read.
+//! its figures agree with what the server reports itself under a known hit/miss mix, it reads
+//! `rediss://` over TLS and checks the certificate unless told not to, and its faults (a
+//! refused password, `INFO` denied by an ACL, an answer past the byte cap, a listener that
+//! never answers, nothing listening, a server that goes away mid-read) are statuses, while the
+//! other source is still read.
 
 mod services;
 
@@ -323,5 +324,38 @@ async fn faults_are_statuses_and_the_other_source_is_still_read() {
         "{report:?}"
     );
     assert!(clock.elapsed() < Duration::from_secs(5));
+    assert!(report.readings.is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn rediss_is_read_over_tls_and_its_certificate_is_checked() {
+    let (redis, tls_port) = Redis::start_tls();
+    create_users(&redis);
+
+    // `#insecure`: encrypted, the self-signed certificate accepted. The TLS port speaks
+    // nothing but TLS, so an answer there was read over TLS.
+    let insecure = redis_url(&format!(
+        "rediss://advisor:{ADVISOR_PASSWORD}@127.0.0.1:{tls_port}/0#insecure"
+    ));
+    let report = observe::redis::read(&insecure, limits(5000)).await;
+    assert_eq!(report.connection.status, Status::Ok, "{report:?}");
+    assert!(
+        by_name(&report).contains_key("cache_memory_gb"),
+        "{report:?}"
+    );
+    assert_no_secret(&report, ADVISOR_PASSWORD);
+
+    // Without it the certificate is checked, and a self-signed one is refused, saying how to
+    // accept it.
+    let verified = redis_url(&format!(
+        "rediss://advisor:{ADVISOR_PASSWORD}@localhost:{tls_port}/0"
+    ));
+    let report = observe::redis::read(&verified, limits(5000)).await;
+    assert_eq!(report.connection.status, Status::Error, "{report:?}");
+    assert!(
+        report.connection.detail.contains("TLS handshake"),
+        "{report:?}"
+    );
+    assert!(report.connection.detail.contains("#insecure"), "{report:?}");
     assert!(report.readings.is_empty());
 }

@@ -112,6 +112,34 @@ fn run(mut command: Command, what: &str) {
     );
 }
 
+/// A self-signed certificate for `localhost` and its key (`openssl`, which Debian's
+/// `postgresql-common` brings through `ssl-cert`).
+pub fn self_signed(certificate: &std::path::Path, key: &std::path::Path) {
+    let mut openssl = Command::new("openssl");
+    openssl
+        .args([
+            "req",
+            "-new",
+            "-x509",
+            "-days",
+            "1",
+            "-nodes",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args([
+            "-newkey",
+            "ec",
+            "-pkeyopt",
+            "ec_paramgen_curve:prime256v1",
+            "-keyout",
+        ])
+        .arg(key)
+        .arg("-out")
+        .arg(certificate);
+    run(openssl, "openssl req (a self-signed certificate)");
+}
+
 /// A PostgreSQL 15 cluster with `pg_stat_statements` loaded, listening on 127.0.0.1 only, whose
 /// superuser `postgres` has the password [`Postgres::SUPERUSER_PASSWORD`] over TCP.
 pub struct Postgres {
@@ -151,29 +179,7 @@ impl Postgres {
         run(initdb, "initdb");
 
         // A self-signed certificate, so that a client can ask for TLS (`sslmode=require`).
-        let mut certificate = Command::new("openssl");
-        certificate
-            .args([
-                "req",
-                "-new",
-                "-x509",
-                "-days",
-                "1",
-                "-nodes",
-                "-subj",
-                "/CN=localhost",
-            ])
-            .args([
-                "-newkey",
-                "ec",
-                "-pkeyopt",
-                "ec_paramgen_curve:prime256v1",
-                "-keyout",
-            ])
-            .arg(data.join("server.key"))
-            .arg("-out")
-            .arg(data.join("server.crt"));
-        run(certificate, "openssl req (the server's certificate)");
+        self_signed(&data.join("server.crt"), &data.join("server.key"));
         if am_root() {
             run(
                 {
@@ -360,6 +366,7 @@ pub struct Redis {
     pub port: u16,
     process: Option<Process>,
     scratch: Scratch,
+    certificates: Option<Scratch>,
 }
 
 impl Redis {
@@ -380,6 +387,7 @@ impl Redis {
             port,
             process: Some(Process(child)),
             scratch,
+            certificates: None,
         };
         let until = Instant::now() + Duration::from_secs(10);
         loop {
@@ -396,6 +404,30 @@ impl Redis {
 
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    /// A Redis that also listens for TLS, with a self-signed certificate, on the port it
+    /// returns (the plain port stays open for the test's own commands).
+    pub fn start_tls() -> (Redis, u16) {
+        let certificates = Scratch::new("redis-tls");
+        let (certificate, key) = (
+            certificates.0.join("cert.pem"),
+            certificates.0.join("key.pem"),
+        );
+        self_signed(&certificate, &key);
+        let tls_port = free_port();
+        let mut server = Redis::start(&[
+            "--tls-port",
+            &tls_port.to_string(),
+            "--tls-cert-file",
+            &certificate.display().to_string(),
+            "--tls-key-file",
+            &key.display().to_string(),
+            "--tls-auth-clients",
+            "no",
+        ]);
+        server.certificates = Some(certificates);
+        (server, tls_port)
     }
 
     /// A plain connection for the test's own commands (load, ACLs, what the server reports).
@@ -417,7 +449,7 @@ impl Redis {
 impl Drop for Redis {
     fn drop(&mut self) {
         self.kill();
-        let _ = &self.scratch;
+        let _ = (&self.scratch, &self.certificates);
     }
 }
 
