@@ -13,16 +13,17 @@
 //! The views' counters are cumulative since their last reset, so they are sampled twice, in
 //! two transactions a third of the total timeout (at most two seconds) apart, and a figure is
 //! the rate between the samples; a ratio whose samples saw no activity falls back to its value
-//! since the reset, and its `query` says which it is. The mapping, with the PostgreSQL documentation each row relies
-//! on, is the table `knowledge://observation#postgres-views`.
+//! since the reset, and its `query` says which it is. The mapping, with the PostgreSQL
+//! documentation each row relies on, is the table `knowledge://observation#postgres-views`.
 //!
 //! What the statistics views cannot give, which `observe_system` lists in `missing_inputs`
-//! (the table `knowledge://observation#what-postgresql-cannot-give`, read by [`cannot_give`]): `db_cpu_pct` (an
-//! operating-system figure: node_exporter on the database host, or the cloud provider's
-//! metric), `p95_latency_ms` (`pg_stat_statements` keeps means, not percentiles: the
-//! application's request histogram), `db_read_load_pct` and `db_write_load_pct` (shares of a
-//! capacity the views do not know), `pool_utilization_pct` (the application's pool or
-//! PgBouncer's `SHOW POOLS`), and `disk_used_pct` (the filesystem's size: node_exporter).
+//! (the table `knowledge://observation#what-postgresql-cannot-give`, read by
+//! [`cannot_give`]): `db_cpu_pct` (an operating-system figure: node_exporter on the database
+//! host, or the cloud provider's metric), `p95_latency_ms` (`pg_stat_statements` keeps
+//! means, not percentiles: the application's request histogram), `db_read_load_pct` and
+//! `db_write_load_pct` (shares of a capacity the views do not know), `pool_utilization_pct`
+//! (the application's pool or PgBouncer's `SHOW POOLS`), `disk_used_pct` (the filesystem's
+//! size: node_exporter) and `queries_per_request` (the application's request rate).
 
 use std::collections::HashMap;
 use std::time::Duration;
@@ -59,7 +60,8 @@ const DATABASE_COUNTERS: &str = "SELECT \
 
 /// Client connections (the reader's own left out) against `max_connections`.
 const CONNECTIONS: &str = "SELECT \
-     count(*) FILTER (WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())::float8 AS clients, \
+     count(*) FILTER (WHERE backend_type = 'client backend' \
+     AND pid <> pg_backend_pid())::float8 AS clients, \
      current_setting('max_connections')::float8 AS max_connections \
      FROM pg_stat_activity";
 
@@ -68,7 +70,8 @@ const CONNECTIONS: &str = "SELECT \
 const REPLICATION: &str = "SELECT \
      pg_is_in_recovery() AS standby, \
      (SELECT count(*) FROM pg_stat_replication)::float8 AS replicas, \
-     (SELECT max(extract(epoch FROM replay_lag)) * 1000 FROM pg_stat_replication)::float8 AS replay_lag_ms, \
+     (SELECT max(extract(epoch FROM replay_lag)) * 1000 \
+     FROM pg_stat_replication)::float8 AS replay_lag_ms, \
      CASE WHEN NOT pg_is_in_recovery() THEN NULL \
           WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0 \
           ELSE extract(epoch FROM clock_timestamp() - pg_last_xact_replay_timestamp()) * 1000 \
@@ -227,13 +230,13 @@ async fn sample_twice(
     let second = sample(client, deadline, &mut notes, true, limits.max_bytes).await?;
     let window = (second.epoch - first.epoch).max(0.0);
     let mut detail = format!(
-        "read pg_stat_database, pg_stat_activity, pg_stat_replication, {} and the database \
-         sizes twice, {} apart, in read-only transactions (PostgreSQL {}); counters are rates \
+        "read pg_stat_database, pg_stat_activity, pg_stat_replication{} and the database \
+         sizes, twice, {} apart, in read-only transactions (PostgreSQL {}); counters are rates \
          between the two samples",
         if second.statements.is_some() {
-            "pg_stat_statements (figures only)"
+            ", pg_stat_statements (figures only)"
         } else {
-            "not pg_stat_statements"
+            ""
         },
         seconds(window),
         second.version

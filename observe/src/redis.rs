@@ -11,11 +11,12 @@
 //! is the table `knowledge://observation#redis-info`).
 //!
 //! What `INFO` cannot give (so `observe_system` lists it in `missing_inputs` rather than
-//! estimate it; [`cannot_give`] reads it from `knowledge://observation#what-redis-cannot-give`): the request latency seen by clients (`p95_latency_ms`: the application's
-//! request histogram), and `cache_memory_pct` when no `maxmemory` is set (the node's memory,
-//! from node_exporter). A `rediss://` URL is read over TLS (rustls), its certificate checked
-//! against the public roots and the host's name, or only encrypted when the URL ends in
-//! `#insecure`, as the redis crate reads that URL.
+//! estimate it; [`cannot_give`] reads it from
+//! `knowledge://observation#what-redis-cannot-give`): the request latency seen by clients
+//! (`p95_latency_ms`: the application's request histogram), and `cache_memory_pct` when no
+//! `maxmemory` is set (the node's memory, from node_exporter). A `rediss://` URL is read over
+//! TLS (rustls), its certificate checked against the public roots and the host's name, or only
+//! encrypted when the URL ends in `#insecure`, as the redis crate reads that URL.
 
 use std::collections::BTreeMap;
 use std::time::Instant;
@@ -110,7 +111,8 @@ async fn read_info(url: &SourceUrl, limits: Limits) -> Result<(String, Vec<Readi
                     if insecure {
                         ""
                     } else {
-                        " (a private or self-signed certificate needs #insecure at the end of the URL)"
+                        " (a private or self-signed certificate needs #insecure at the end of \
+                         the URL)"
                     }
                 )));
             }
