@@ -135,7 +135,7 @@ async fn read_info(url: &SourceUrl, limits: Limits) -> Result<(String, Vec<Readi
             wire.command(&["AUTH", &user, &password]).await?
         };
         if let Reply::Error(message) = answer {
-            return Err(Fault::Refused(format!("AUTH was refused: {message}")));
+            return Err(answered_with("AUTH", message, true));
         }
     }
 
@@ -419,7 +419,7 @@ impl Wire {
     async fn info(&mut self) -> Result<Info, Fault> {
         match self.command(&["INFO"]).await? {
             Reply::Bulk(body) => Ok(Info::parse(&String::from_utf8_lossy(&body))),
-            Reply::Error(message) => Err(Fault::Refused(format!("INFO was refused: {message}"))),
+            Reply::Error(message) => Err(answered_with("INFO", message, false)),
             Reply::Status => Err(Fault::Error(
                 "INFO answered with a status line, not the text of its sections".to_string(),
             )),
@@ -496,6 +496,20 @@ impl Wire {
     }
 }
 
+/// An error reply: a refusal (`refused`) when it is about who is asking (a wrong password, an
+/// ACL that denies the command, authentication required; any error to `AUTH` but a busy
+/// server's), else the server's trouble (`error`: still loading its data, busy with a script).
+fn answered_with(command: &str, message: String, authenticating: bool) -> Fault {
+    let code = message.split_whitespace().next().unwrap_or_default();
+    let busy = ["LOADING", "BUSY", "MASTERDOWN", "TRYAGAIN"].contains(&code);
+    let refusal = ["NOAUTH", "WRONGPASS", "NOPERM"].contains(&code);
+    if refusal || (authenticating && !busy) {
+        Fault::Refused(format!("{command} was refused: {message}"))
+    } else {
+        Fault::Error(format!("{command} failed: {message}"))
+    }
+}
+
 /// The connection failed after it was made: the server went away mid-read.
 fn lost(command: &str, error: &std::io::Error) -> Fault {
     Fault::Error(format!(
@@ -548,6 +562,44 @@ mod tests {
         assert_eq!(got["cache_memory_gb"], 0.5);
         assert_eq!(got["cache_connections_pct"], 10.0);
         assert_eq!(got["cache_replication_lag_bytes"], 1000.0);
+    }
+
+    #[test]
+    fn a_refusal_is_told_from_a_server_in_trouble() {
+        let status =
+            |command, message: &str, auth| match answered_with(command, message.into(), auth) {
+                Fault::Refused(_) => "refused",
+                Fault::Error(_) => "error",
+                _ => "other",
+            };
+        assert_eq!(
+            status("INFO", "NOPERM this user has no permissions", false),
+            "refused"
+        );
+        assert_eq!(
+            status("INFO", "NOAUTH Authentication required.", false),
+            "refused"
+        );
+        assert_eq!(
+            status("INFO", "LOADING Redis is loading the dataset", false),
+            "error"
+        );
+        assert_eq!(
+            status("AUTH", "WRONGPASS invalid username-password pair", true),
+            "refused"
+        );
+        assert_eq!(
+            status(
+                "AUTH",
+                "ERR AUTH <password> called without any password",
+                true
+            ),
+            "refused"
+        );
+        assert_eq!(
+            status("AUTH", "LOADING Redis is loading the dataset", true),
+            "error"
+        );
     }
 
     #[test]
