@@ -333,6 +333,17 @@ async fn figures_agree_with_what_postgres_reports_itself_and_the_role_writes_not
             "{reading:?}"
         );
     }
+
+    // pg_stat_statements past the byte cap: refused row by row, and the rest still read.
+    let capped = observe::Limits {
+        max_bytes: 100,
+        ..limits(5000)
+    };
+    let report = observe::postgres::read(&url, capped).await;
+    assert_eq!(report.connection.status, Status::Ok, "{report:?}");
+    assert!(report.connection.detail.contains("byte cap"), "{report:?}");
+    let capped = by_name(&report);
+    assert!(!capped.contains_key("slowest_query_ms") && capped.contains_key("connections_pct"));
     drop(load);
     let mut emitted: std::collections::BTreeSet<String> = got.keys().cloned().collect();
 
