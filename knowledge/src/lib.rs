@@ -57,7 +57,7 @@ documents!(
         "pipelines",
         "report-template",
     ],
-    // `growth-models`, for `forecast_growth`; `observation`, for reading live sources.
+    // `growth-models`, for `forecast_growth`; `observation`, how the live sources are read.
     extra: ["growth-models", "observation"],
 );
 

@@ -9,7 +9,9 @@
 pub mod postgres;
 pub mod prometheus;
 pub mod redis;
+mod sampling;
 mod time;
+mod tls;
 
 use std::collections::BTreeMap;
 use std::fmt;
