@@ -21,6 +21,7 @@ mod schema;
 pub mod size_cache;
 mod stages;
 mod thresholds;
+pub mod trend;
 
 pub use args::ArgError;
 

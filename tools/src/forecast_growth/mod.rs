@@ -38,6 +38,7 @@ pub use queueing::{QueueState, QueueingArgs, QueueingForecast};
 pub use resources::{FirstToBreak, ResourceArgs, ResourceForecast, Status};
 pub use scalability::{Measurement, ScalabilityArgs, ScalabilityForecast};
 pub use stages::StageCrossing;
+pub(crate) use tables::FORMULAS;
 pub use tables::GrowthTables;
 pub use timeline::{Chart, ChartSeries, Checkpoint, CheckpointValue, TimelineEvent};
 
