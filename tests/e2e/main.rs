@@ -16,6 +16,7 @@ mod http;
 mod install;
 mod logging;
 mod model_reads;
+mod observe;
 mod planning;
 mod protocol;
 mod readme;
