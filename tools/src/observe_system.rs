@@ -361,6 +361,45 @@ pub struct ObservationSections {
     /// Each source's mapping section, when the knowledge holds it.
     cited: Vec<(SourceName, String)>,
     trend: TrendRules,
+    /// The lines a resource is forecast against (`capacity-planning#resource-limits`).
+    limits: Vec<ResourceLimit>,
+    limits_uri: Option<String>,
+}
+
+/// A resource's warning and critical line, as `forecast_growth` takes them.
+struct ResourceLimit {
+    resource: String,
+    warning: f64,
+    critical: Option<f64>,
+}
+
+/// Reads `capacity-planning#resource-limits`: the lines a resource read from the live system
+/// is forecast against. A knowledge base without the section forecasts no observed resource.
+fn resource_limits(
+    knowledge: &Knowledge,
+) -> Result<(Vec<ResourceLimit>, Option<String>), KnowledgeError> {
+    let Some(uri) = uri_if_present(knowledge, "capacity-planning#resource-limits") else {
+        return Ok((Vec::new(), None));
+    };
+    let table = knowledge.table("capacity-planning", "resource-limits")?;
+    table.require_columns(&["resource", "warning", "critical", "source"])?;
+    let mut limits = Vec::new();
+    for row in table.rows() {
+        let warning = row.number("warning")?;
+        let critical = row.optional_number("critical")?;
+        if !(warning > 0.0 && warning.is_finite()) || critical.is_some_and(|c| c < warning) {
+            return Err(row.error(
+                "`warning` must be above 0 and `critical`, when given, at least `warning`"
+                    .to_string(),
+            ));
+        }
+        limits.push(ResourceLimit {
+            resource: row.required("resource")?.to_string(),
+            warning,
+            critical,
+        });
+    }
+    Ok((limits, Some(uri)))
 }
 
 fn uri_if_present(knowledge: &Knowledge, section: &str) -> Option<String> {
@@ -370,12 +409,15 @@ fn uri_if_present(knowledge: &Knowledge, section: &str) -> Option<String> {
 
 impl ObservationSections {
     fn load(knowledge: &Knowledge) -> Result<Self, KnowledgeError> {
+        let (limits, limits_uri) = resource_limits(knowledge)?;
         Ok(Self {
             cited: SourceName::ALL
                 .iter()
                 .filter_map(|&s| uri_if_present(knowledge, s.section()).map(|uri| (s, uri)))
                 .collect(),
             trend: TrendRules::load(knowledge)?,
+            limits,
+            limits_uri,
         })
     }
 }
@@ -537,6 +579,58 @@ pub fn compose(advisor: &Advisor, live: &LiveObservation, detail: Detail) -> Obs
             arguments.forecast_growth.insert(metric.name.clone(), value);
         }
     }
+    // A resource with a line to forecast against goes to forecast_growth's `resources`, with
+    // its own rate where its history gives a significant one.
+    let mut resources = Vec::new();
+    let mut resources_cited = false;
+    for metric in &live.metrics {
+        let Some(limit) =
+            sections.and_then(|s| s.limits.iter().find(|l| l.resource == metric.name))
+        else {
+            continue;
+        };
+        if resources
+            .iter()
+            .any(|r: &Value| r["name"] == metric.name.as_str())
+        {
+            continue;
+        }
+        let mut resource = Map::new();
+        resource.insert("name".into(), Value::from(metric.name.clone()));
+        resource.insert(
+            "current".into(),
+            Value::from(rounded(metric.value.max(0.0))),
+        );
+        resource.insert("warning".into(), Value::from(limit.warning));
+        if let Some(critical) = limit.critical {
+            resource.insert("critical".into(), Value::from(critical));
+        }
+        if let Some(own) = trends
+            .iter()
+            .find(|t| t.name == metric.name && t.significant)
+            .filter(|t| t.monthly_growth_pct > -100.0)
+        {
+            resource.insert(
+                "monthly_growth_pct".into(),
+                Value::from(own.monthly_growth_pct),
+            );
+        }
+        let resource = Value::Object(resource);
+        provenance.forecast_growth.push(ObservedField {
+            field: format!("resources.{}", metric.name),
+            value: resource.clone(),
+            source: metric.source,
+            query: metric.query.clone(),
+            at: metric.at.clone(),
+        });
+        resources.push(resource);
+        resources_cited = true;
+    }
+    if !resources.is_empty() {
+        arguments
+            .forecast_growth
+            .insert("resources".into(), Value::Array(resources));
+    }
     // The load's rate is passed on only when the fit is significant (contract §8).
     if let Some(load) = trends.iter().find(|t| t.name == LOAD && t.significant) {
         let history = live.histories.iter().find(|h| h.name == LOAD);
@@ -572,6 +666,9 @@ pub fn compose(advisor: &Advisor, live: &LiveObservation, detail: Detail) -> Obs
             for uri in sections.trend.sources() {
                 push_unique(&mut cited, uri);
             }
+        }
+        if resources_cited && let Some(uri) = &sections.limits_uri {
+            push_unique(&mut cited, uri.clone());
         }
     }
     let missing_inputs = live

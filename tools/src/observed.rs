@@ -30,6 +30,9 @@ pub enum Fill {
     Report,
 }
 
+/// How a resource's provenance names it: `resources.disk_used_pct`.
+const RESOURCES_PREFIX: &str = "resources.";
+
 /// The growth forms of `forecast_growth`: any one given means the caller chose the growth.
 const GROWTH_FORMS: [&str; 3] = ["monthly_growth_pct", "growth_multiple", "over_months"];
 
@@ -108,6 +111,25 @@ pub(crate) struct Filled {
     pub history: Option<FittedHistory>,
 }
 
+/// Puts each of `fields` the target does not hold into it, and records it in `observed` under
+/// its dotted name.
+fn fill_into(
+    observed: &mut Vec<ObservedField>,
+    target: &mut Map<String, Value>,
+    prefix: &str,
+    fields: &[ObservedField],
+) {
+    for field in fields {
+        if !target.contains_key(&field.field) {
+            target.insert(field.field.clone(), field.value.clone());
+            observed.push(ObservedField {
+                field: format!("{prefix}{}", field.field),
+                ..field.clone()
+            });
+        }
+    }
+}
+
 /// Fills `arguments` (without `observe`) from `system`: every observed figure the caller did
 /// not give, in the tool's own argument names.
 pub(crate) fn fill(
@@ -116,32 +138,49 @@ pub(crate) fn fill(
     system: &ObservedSystem,
 ) -> Filled {
     let mut observed = Vec::new();
-    let mut fill_into =
-        |target: &mut Map<String, Value>, prefix: &str, fields: &[ObservedField]| {
-            for field in fields {
-                if !target.contains_key(&field.field) {
-                    target.insert(field.field.clone(), field.value.clone());
-                    observed.push(ObservedField {
-                        field: format!("{prefix}{}", field.field),
-                        ..field.clone()
-                    });
-                }
-            }
-        };
     let growth_given =
         |target: &Map<String, Value>| GROWTH_FORMS.iter().any(|f| target.contains_key(*f));
-    let (metrics, rate): (Vec<ObservedField>, Vec<ObservedField>) = system
+    let (rate, rest): (Vec<ObservedField>, Vec<ObservedField>) = system
         .provenance
         .forecast_growth
         .iter()
         .cloned()
-        .partition(|f| f.field != "monthly_growth_pct");
+        .partition(|f| f.field == "monthly_growth_pct");
+    let (resources, metrics): (Vec<ObservedField>, Vec<ObservedField>) = rest
+        .into_iter()
+        .partition(|f| f.field.starts_with(RESOURCES_PREFIX));
     match fill {
-        Fill::Diagnose => fill_into(&mut arguments, "", &system.provenance.diagnose_bottleneck),
+        Fill::Diagnose => fill_into(
+            &mut observed,
+            &mut arguments,
+            "",
+            &system.provenance.diagnose_bottleneck,
+        ),
         Fill::Forecast => {
-            fill_into(&mut arguments, "", &metrics);
+            fill_into(&mut observed, &mut arguments, "", &metrics);
+            // A resource the caller lists keeps the caller's figures; the others are added.
+            let mut listed = match arguments.remove("resources") {
+                Some(Value::Array(listed)) => listed,
+                Some(other) => {
+                    arguments.insert("resources".into(), other);
+                    Vec::new()
+                }
+                None => Vec::new(),
+            };
+            if !arguments.contains_key("resources") {
+                for resource in &resources {
+                    let name = &resource.field[RESOURCES_PREFIX.len()..];
+                    if !listed.iter().any(|r| r["name"] == name) {
+                        listed.push(resource.value.clone());
+                        observed.push(resource.clone());
+                    }
+                }
+                if !listed.is_empty() {
+                    arguments.insert("resources".into(), Value::Array(listed));
+                }
+            }
             if !growth_given(&arguments) {
-                fill_into(&mut arguments, "", &rate);
+                fill_into(&mut observed, &mut arguments, "", &rate);
             }
         }
         Fill::Report => {
@@ -156,6 +195,7 @@ pub(crate) fn fill(
             };
             if !arguments.contains_key("system") {
                 fill_into(
+                    &mut observed,
                     &mut system_arguments,
                     "system.",
                     &system.provenance.diagnose_bottleneck,
@@ -165,14 +205,14 @@ pub(crate) fn fill(
             match arguments.get_mut("growth") {
                 Some(Value::Object(growth)) => {
                     if !growth_given(growth) {
-                        fill_into(growth, "growth.", &rate);
+                        fill_into(&mut observed, growth, "growth.", &rate);
                     }
                 }
                 Some(_) => {}
                 None => {
                     if !rate.is_empty() {
                         let mut growth = Map::new();
-                        fill_into(&mut growth, "growth.", &rate);
+                        fill_into(&mut observed, &mut growth, "growth.", &rate);
                         arguments.insert("growth".into(), Value::Object(growth));
                     }
                 }

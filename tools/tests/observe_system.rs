@@ -165,6 +165,24 @@ fn readings_become_arguments_within_each_tools_ranges() {
             .forecast_growth
             .contains_key("cache_hit_rate_pct")
     );
+    // A resource goes to the forecast with the lines of `capacity-planning#resource-limits`.
+    assert_eq!(
+        observed.arguments.forecast_growth["resources"],
+        json!([{"name": "disk_used_pct", "current": 40.0, "warning": 95.0, "critical": 97.0}])
+    );
+    assert!(
+        observed
+            .sources
+            .iter()
+            .any(|s| s == "knowledge://capacity-planning#resource-limits"),
+        "{:?}",
+        observed.sources
+    );
+    let mut forecast = observed.arguments.forecast_growth.clone();
+    forecast.insert("monthly_growth_pct".into(), json!(3));
+    ADVISOR
+        .call("forecast_growth", &forecast)
+        .expect("forecast_growth takes the observed arguments");
     // The arguments pass as they are.
     ADVISOR
         .call(
