@@ -570,6 +570,11 @@ impl LogLinearFit {
     }
 }
 
+/// The spread of ln(value) below which a series counts as constant: 1e-9 is a relative
+/// difference of one part in a billion, far below any measurement and far above the rounding
+/// of double-precision arithmetic (1e-16).
+const CONSTANT_SPREAD: f64 = 1e-9;
+
 /// Ordinary least squares of ln(value) on day over `points` `(day, value)`, or `None` with
 /// fewer than three usable points or when every point falls on one day (the slope is then
 /// undefined). Sums are taken about the means, which keeps them exact enough for any window.
@@ -594,6 +599,23 @@ pub fn fit_log_linear(points: &[(f64, f64)]) -> Option<LogLinearFit> {
     }
     if sxx <= 0.0 {
         return None;
+    }
+    // Peaks equal to nine significant digits are a constant series: what is left is the
+    // rounding of the arithmetic that produced them (a rate, a quantile), not growth, and a
+    // line through it would have an interval narrow enough to exclude 0 by accident.
+    let spread = usable
+        .iter()
+        .map(|&(_, y)| (y - mean_y).abs())
+        .fold(0.0, f64::max);
+    if spread < CONSTANT_SPREAD {
+        return Some(LogLinearFit {
+            slope_per_day: 0.0,
+            intercept: mean_y,
+            slope_standard_error: 0.0,
+            r_squared: 0.0,
+            points: n,
+            dropped: points.len() - n,
+        });
     }
     let slope = sxy / sxx;
     let intercept = mean_y - slope * mean_x;
@@ -623,7 +645,8 @@ pub fn fit_log_linear(points: &[(f64, f64)]) -> Option<LogLinearFit> {
 /// freedom, for `probability` in (0, 1): the inverse of its distribution function, found by
 /// bisection to 1e-12. `NaN` outside those ranges.
 pub fn student_t_quantile(probability: f64, degrees_of_freedom: f64) -> f64 {
-    if !(probability > 0.0 && probability < 1.0) || !(degrees_of_freedom >= 1.0) {
+    let valid = probability > 0.0 && probability < 1.0 && degrees_of_freedom >= 1.0;
+    if !valid {
         return f64::NAN;
     }
     if probability < 0.5 {
@@ -728,6 +751,8 @@ fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
 /// ln Γ(x) for x > 0 by the Lanczos approximation (g = 7, nine coefficients), accurate to
 /// about 1e-15 relative.
 fn ln_gamma(x: f64) -> f64 {
+    // The published coefficients, to the digits they are published with.
+    #[allow(clippy::excessive_precision)]
     const COEFFICIENTS: [f64; 9] = [
         0.999_999_999_999_809_93,
         676.520_368_121_885_1,

@@ -38,10 +38,7 @@ where
 async fn read_request(stream: &mut TcpStream) -> String {
     let mut bytes = Vec::new();
     let mut buffer = [0u8; 4096];
-    loop {
-        let Ok(n) = stream.read(&mut buffer).await else {
-            break;
-        };
+    while let Ok(n) = stream.read(&mut buffer).await {
         if n == 0 {
             break;
         }
