@@ -166,6 +166,14 @@ fn contract_fields(tool: &str) -> &'static [&'static str] {
             "assumptions",
             "sources",
         ],
+        "observe_system" => &[
+            "connections",
+            "metrics",
+            "trends",
+            "arguments.diagnose_bottleneck",
+            "arguments.forecast_growth",
+            "sources",
+        ],
         other => panic!("no contract fields written down for `{other}`: add them here"),
     }
 }

@@ -518,3 +518,47 @@ fn without_a_source_nothing_is_read_and_the_tools_stay_closed_world() {
         .collect();
     assert_eq!(statuses, ["not_configured"; 3]);
 }
+
+#[test]
+fn config_carries_the_sources_and_names_the_secrets_it_leaves_behind() {
+    let home = scratch("config-sources");
+    let output = Command::new(BINARY)
+        .args([
+            "config",
+            "claude-desktop",
+            "--prometheus",
+            "http://prometheus:9090",
+            "--postgres",
+            "postgres://advisor@db:5432/app",
+        ])
+        .env("HOME", &home)
+        .env("SCALE_ADVISOR_POSTGRES_PASSWORD", SECRET)
+        .output()
+        .expect("the binary runs");
+    assert!(output.status.success());
+    let printed = String::from_utf8_lossy(&output.stdout);
+    let entry: Value = serde_json::from_str(&printed).expect("the entry is JSON");
+    let env = &entry["mcpServers"]["scale-advisor"]["env"];
+    assert_eq!(
+        env["SCALE_ADVISOR_PROMETHEUS_URL"],
+        "http://prometheus:9090"
+    );
+    assert_eq!(
+        env["SCALE_ADVISOR_POSTGRES_URL"],
+        "postgres://advisor@db:5432/app"
+    );
+    let hint = String::from_utf8_lossy(&output.stderr);
+    assert!(hint.contains("SCALE_ADVISOR_POSTGRES_PASSWORD"), "{hint}");
+    assert!(!printed.contains(SECRET) && !hint.contains(SECRET));
+    let code = Command::new(BINARY)
+        .args(["config", "claude-code", "--redis", "redis://cache:6379"])
+        .env("HOME", &home)
+        .output()
+        .expect("the binary runs");
+    let line = String::from_utf8_lossy(&code.stdout);
+    assert!(
+        line.contains("-e SCALE_ADVISOR_REDIS_URL=redis://cache:6379 scale-advisor --"),
+        "{line}"
+    );
+    let _ = std::fs::remove_dir_all(&home);
+}

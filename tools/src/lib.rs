@@ -419,7 +419,23 @@ fn invoke<T: Tool>(
         Some((rest, report)) => (std::borrow::Cow::Owned(rest), report),
         None => (std::borrow::Cow::Borrowed(arguments), None),
     };
-    let mut output = run_typed::<T>(advisor, &arguments, live)?;
+    let mut output = match run_typed::<T>(advisor, &arguments, live) {
+        Ok(output) => output,
+        Err(mut error) => {
+            // A refusal of a figure `observe` was asked to fill says why it is still missing.
+            if let Some((filled, _)) = &report
+                && !filled
+                    .observed
+                    .iter()
+                    .any(|o| o.field.ends_with(&error.field))
+            {
+                error
+                    .expected
+                    .push_str(&observed::why_not_filled(&filled.connections));
+            }
+            return Err(error);
+        }
+    };
     let mut markdown = T::to_markdown(&output);
     T::shape(&mut output, detail);
     let mut structured =

@@ -159,9 +159,9 @@ impl SourceName {
     /// The option that configures the source, for a reader who wants to add it.
     fn option(self) -> &'static str {
         match self {
-            SourceName::Prometheus => "--prometheus (SCALE_ADVISOR_PROMETHEUS_URL)",
-            SourceName::Postgres => "--postgres (SCALE_ADVISOR_POSTGRES_URL)",
-            SourceName::Redis => "--redis (SCALE_ADVISOR_REDIS_URL)",
+            SourceName::Prometheus => "--prometheus, SCALE_ADVISOR_PROMETHEUS_URL",
+            SourceName::Postgres => "--postgres, SCALE_ADVISOR_POSTGRES_URL",
+            SourceName::Redis => "--redis, SCALE_ADVISOR_REDIS_URL",
         }
     }
 
@@ -263,7 +263,7 @@ impl LiveObservation {
                     source,
                     url: String::new(),
                     status: ConnectionStatus::NotConfigured,
-                    detail: "not configured".to_string(),
+                    detail: format!("not configured ({})", source.option()),
                 })
                 .collect(),
             metrics: Vec::new(),
@@ -671,20 +671,9 @@ pub fn compose(advisor: &Advisor, live: &LiveObservation, detail: Detail) -> Obs
             push_unique(&mut cited, uri.clone());
         }
     }
-    let missing_inputs = live
-        .connections
-        .iter()
-        .filter(|c| c.status == ConnectionStatus::NotConfigured)
-        .map(|c| MissingInput {
-            field: c.source.option().to_string(),
-            enables: match c.source {
-                SourceName::Prometheus => "today's figures and their growth trends",
-                SourceName::Postgres => "PostgreSQL's figures read directly",
-                SourceName::Redis => "Redis's figures read directly",
-            }
-            .to_string(),
-        })
-        .collect();
+    // The only arguments are the selector and the window, and neither adds a figure: a source
+    // that is not configured is the operator's to add, which its connection says.
+    let missing_inputs = Vec::new();
     let mut system = ObservedSystem {
         summary: String::new(),
         connections: live.connections.clone(),
@@ -838,16 +827,6 @@ pub fn to_markdown(system: &ObservedSystem) -> String {
                 serde_json::to_string(arguments).unwrap_or_default()
             );
         }
-    }
-    if !system.missing_inputs.is_empty() {
-        out.push_str("\nNot configured: ");
-        let names: Vec<&str> = system
-            .missing_inputs
-            .iter()
-            .map(|m| m.field.as_str())
-            .collect();
-        out.push_str(&names.join(", "));
-        out.push('\n');
     }
     sources(&mut out, &system.sources);
     out

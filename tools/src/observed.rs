@@ -239,6 +239,24 @@ pub(crate) fn fill(
     }
 }
 
+/// Why `observe` could not fill a figure a tool then refused: the sources that failed, or that
+/// none gave it (a growth rate, for one, is passed on only when its fit is significant).
+pub(crate) fn why_not_filled(failed: &[SourceConnection]) -> String {
+    let failed: Vec<String> = failed
+        .iter()
+        .map(|c| format!("{} {}", c.source.as_str(), c.status.as_str()))
+        .collect();
+    if failed.is_empty() {
+        " (`observe` read no such figure, or none significant: see observe_system's trends; give it)"
+            .to_string()
+    } else {
+        format!(
+            " (`observe` could not fill it: {}; give it)",
+            failed.join(", ")
+        )
+    }
+}
+
 /// Adds `observed`, `connections` and the fitted history to a structured result, and the
 /// observation's knowledge sections to its `sources`.
 pub(crate) fn annotate_structured(structured: &mut Value, filled: &Filled, cited: &[String]) {

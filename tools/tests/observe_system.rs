@@ -377,7 +377,11 @@ fn without_sources_every_source_is_not_configured() {
         "{}",
         observed.summary
     );
-    assert_eq!(observed.missing_inputs.len(), 3);
+    assert!(
+        observed.missing_inputs.is_empty(),
+        "no argument adds a source"
+    );
+    assert!(observed.connections[1].detail.contains("--postgres"));
 }
 
 #[test]
