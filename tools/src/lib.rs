@@ -246,6 +246,15 @@ pub struct ToolOutput {
     pub markdown: String,
 }
 
+/// How a prepared tool is run: on the arguments, what `observe` composed from the reading
+/// (for a tool that takes `observe`) and the reading itself (for `observe_system`).
+type Invoke = fn(
+    &Advisor,
+    &Map<String, Value>,
+    Option<&observe_system::ObservedSystem>,
+    Option<&observe_system::LiveObservation>,
+) -> Result<ToolOutput, ArgError>;
+
 /// A tool ready to be listed and called: schemas generated once, at start-up.
 pub struct PreparedTool {
     pub name: &'static str,
@@ -265,12 +274,7 @@ pub struct PreparedTool {
     pub reads_live: bool,
     /// The full derived input schema that arguments are validated against.
     validation_schema: Map<String, Value>,
-    invoke: fn(
-        &Advisor,
-        &Map<String, Value>,
-        Option<&observe_system::ObservedSystem>,
-        Option<&observe_system::LiveObservation>,
-    ) -> Result<ToolOutput, ArgError>,
+    invoke: Invoke,
     /// The tool's [`Tool::Tables`].
     tables: Box<dyn Any + Send + Sync>,
 }
