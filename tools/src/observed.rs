@@ -43,7 +43,7 @@ pub(crate) fn request_of(value: Option<&Value>) -> Result<Option<ObserveRequest>
         return Ok(None);
     };
     match value {
-        Value::Bool(false) | Value::Null => Ok(None),
+        Value::Bool(false) => Ok(None),
         Value::Bool(true) => Ok(Some(ObserveRequest::everything())),
         Value::Object(fields) => {
             if let Some(unknown) = fields
@@ -57,7 +57,7 @@ pub(crate) fn request_of(value: Option<&Value>) -> Result<Option<ObserveRequest>
                 ));
             }
             let selector = match fields.get("selector") {
-                None | Some(Value::Null) => Default::default(),
+                None => Default::default(),
                 Some(Value::Object(labels)) => {
                     let mut selector = std::collections::BTreeMap::new();
                     for (label, value) in labels {
@@ -81,7 +81,7 @@ pub(crate) fn request_of(value: Option<&Value>) -> Result<Option<ObserveRequest>
                 }
             };
             let window_days = match fields.get("window_days") {
-                None | Some(Value::Null) => None,
+                None => None,
                 Some(value) => match value.as_u64() {
                     Some(days) => Some(u32::try_from(days).unwrap_or(u32::MAX)),
                     None => {

@@ -349,6 +349,8 @@ fn a_bad_selector_or_window_is_refused_naming_the_field() {
     assert_eq!(field, "observe.window_days");
     let (field, _) = refused("diagnose_bottleneck", json!({"observe": "yes"}));
     assert_eq!(field, "observe");
+    let (field, _) = refused("diagnose_bottleneck", json!({"observe": null}));
+    assert_eq!(field, "observe");
     // A label value with quotes and braces is a value like any other: matched exactly by the
     // reader, never refused here.
     assert!(
