@@ -2,7 +2,8 @@
 //! `observation#prometheus-queries`, one range query that has Prometheus compute the daily
 //! peaks, so a 90-day history arrives as 90 numbers and no raw sample ever leaves Prometheus.
 //!
-//! The client is deliberately small and driven by hand: one HTTP/1.1 connection per query,
+//! The client is deliberately small and driven by hand: one HTTP/1.1 connection per query
+//! (over rustls for `https`),
 //! `POST` of a form to a path from [`Api`] (the only endpoints it can name), a connect timeout,
 //! a deadline for the whole reading, and a byte budget for the whole source that refuses an
 //! answer announced larger without reading it and stops reading one that grows past it. No
@@ -20,9 +21,14 @@ use hyper::header::{ACCEPT, AUTHORIZATION, CONTENT_LENGTH, CONTENT_TYPE, HOST, U
 use hyper::{Request, StatusCode};
 use hyper_util::rt::TokioIo;
 use knowledge::{Knowledge, KnowledgeError};
+use rustls_pki_types::pem::PemObject;
+use rustls_pki_types::{CertificateDer, ServerName};
 use serde::Deserialize;
+use tokio::io::{AsyncRead, AsyncWrite};
 use tokio::net::TcpStream;
 use tokio::time::Instant;
+use tokio_rustls::TlsConnector;
+use tokio_rustls::rustls::{self, RootCertStore};
 
 use crate::time::{now_unix, rfc3339};
 use crate::{
@@ -202,7 +208,7 @@ fn unbalanced(query: &str) -> Option<String> {
 /// A selector that cannot be sent: a label name Prometheus does not accept.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error(
-    "selector: `{name}` is not a Prometheus label name; expected letters, digits and `_`, not starting with a digit (for example `instance` or `job`)"
+    "selector: `{name}` is not a label name a selector may use; expected letters, digits and `_`, not starting with a digit or with `__` (Prometheus's own), for example `instance` or `job`"
 )]
 pub struct SelectorError {
     pub name: String,
@@ -214,7 +220,9 @@ pub struct SelectorError {
 pub fn selector_matchers(selector: &BTreeMap<String, String>) -> Result<String, SelectorError> {
     let mut matchers = Vec::with_capacity(selector.len());
     for (name, value) in selector {
+        // `__`-names are Prometheus's own (`__name__` would swap the metric a row reads).
         let valid = name.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_')
+            && !name.starts_with("__")
             && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_');
         if !valid {
             return Err(SelectorError { name: name.clone() });
@@ -526,6 +534,8 @@ impl Api {
 /// One source's client for one reading: where to connect, how to log in, the deadline shared
 /// by every query and the bytes they have read together.
 struct Client {
+    /// For `https`: the TLS client and the name the certificate must carry.
+    tls: Option<(TlsConnector, ServerName<'static>)>,
     host: HostName,
     port: u16,
     host_header: String,
@@ -544,13 +554,10 @@ enum HostName {
 impl Client {
     fn new(config: &PrometheusConfig, limits: Limits) -> Result<Client, Fault> {
         let url = config.url.expose();
-        if url.scheme() != "http" {
+        if !matches!(url.scheme(), "http" | "https") {
             return Err(Fault::new(
                 Status::Error,
-                format!(
-                    "the scheme {} is not supported by this build: give the plain-HTTP address of Prometheus (a TLS proxy in front of it can stay, with scale-advisor pointed at its backend)",
-                    url.scheme()
-                ),
+                format!("the scheme {} is not one of http, https", url.scheme()),
             ));
         }
         let host = match url.host() {
@@ -581,7 +588,22 @@ impl Client {
             }
             None => None,
         };
+        let tls = if url.scheme() == "https" {
+            let name = match &host {
+                HostName::Domain(domain) => ServerName::try_from(domain.clone()).map_err(|e| {
+                    Fault::new(
+                        Status::Error,
+                        format!("the host is not a TLS server name: {e}"),
+                    )
+                })?,
+                HostName::Address(ip) => ServerName::IpAddress((*ip).into()),
+            };
+            Some((TlsConnector::from(tls_config()?), name))
+        } else {
+            None
+        };
         Ok(Client {
+            tls,
             host,
             port,
             host_header,
@@ -667,7 +689,15 @@ impl Client {
 
     /// `POST`s `form` to `api` and returns the `data` of a successful answer.
     async fn post(&self, api: Api, form: String) -> Result<serde_json::Value, Fault> {
-        let stream = self.connect().await?;
+        let tcp = self.connect().await?;
+        let stream: Box<dyn Stream> = match &self.tls {
+            None => Box::new(tcp),
+            Some((connector, name)) => {
+                Box::new(connector.connect(name.clone(), tcp).await.map_err(|e| {
+                    Fault::new(Status::Error, format!("the TLS handshake failed: {e}"))
+                })?)
+            }
+        };
         let (mut sender, connection) = hyper::client::conn::http1::handshake(TokioIo::new(stream))
             .await
             .map_err(|e| Fault::new(Status::Unreachable, format!("HTTP handshake failed: {e}")))?;
@@ -822,6 +852,43 @@ impl Client {
     }
 }
 
+/// What a query's HTTP/1.1 connection runs over: TCP, or TLS over TCP.
+trait Stream: AsyncRead + AsyncWrite + Unpin + Send {}
+
+impl<T: AsyncRead + AsyncWrite + Unpin + Send> Stream for T {}
+
+/// TLS for `https` sources: rustls on ring, trusting the Mozilla roots and, when the operator
+/// sets `SSL_CERT_FILE` (the variable OpenSSL-based tools read), the certificates of that PEM
+/// file, for a Prometheus behind the organisation's own CA.
+fn tls_config() -> Result<std::sync::Arc<rustls::ClientConfig>, Fault> {
+    let mut roots = RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    if let Some(path) = std::env::var_os("SSL_CERT_FILE") {
+        let shown = std::path::Path::new(&path).display().to_string();
+        let refused =
+            |reason: String| Fault::new(Status::Error, format!("SSL_CERT_FILE {shown}: {reason}"));
+        let certificates =
+            CertificateDer::pem_file_iter(&path).map_err(|e| refused(e.to_string()))?;
+        for certificate in certificates {
+            let certificate = certificate.map_err(|e| refused(e.to_string()))?;
+            roots.add(certificate).map_err(|e| refused(e.to_string()))?;
+        }
+    }
+    // rustls 0.23.48 deprecates ring's provider for lacking post-quantum key exchange, which
+    // only aws-lc-rs offers, at the price of a CMake build of a C library; reading metrics
+    // over TLS 1.2/1.3 with X25519 does not need it.
+    #[allow(deprecated)]
+    let provider = std::sync::Arc::new(rustls::crypto::ring::default_provider());
+    let mut config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| Fault::new(Status::Error, format!("TLS cannot be set up: {e}")))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    config.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(std::sync::Arc::new(config))
+}
+
 fn basic(username: &str, password: &str) -> String {
     format!(
         "Basic {}",
@@ -902,8 +969,10 @@ mod tests {
             selector_matchers(&selector).unwrap(),
             r#"instance="db\"}) or vector(1) #\\",job="api""#
         );
-        let bad = BTreeMap::from([("in stance".to_string(), "x".to_string())]);
-        assert_eq!(selector_matchers(&bad).unwrap_err().name, "in stance");
+        for bad in ["in stance", "__name__", "9th", ""] {
+            let selector = BTreeMap::from([(bad.to_string(), "x".to_string())]);
+            assert_eq!(selector_matchers(&selector).unwrap_err().name, bad);
+        }
     }
 
     #[test]

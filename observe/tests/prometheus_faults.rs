@@ -136,7 +136,11 @@ async fn a_401_is_refused_and_the_credentials_are_sent_but_never_shown() {
     let (port, received) = fake(|stream, request| async move {
         let authorized = request.contains("authorization: Bearer t0ken-s3cret")
             || request.contains("authorization: Basic YWR2aXNvcjpodW50ZXIy");
-        if authorized && request.starts_with("POST /api/v1/query_range ") {
+        let range = request
+            .split(' ')
+            .nth(1)
+            .is_some_and(|path| path.ends_with("/api/v1/query_range"));
+        if authorized && range {
             respond(stream, "200 OK", EMPTY_MATRIX).await;
         } else if authorized {
             respond(stream, "200 OK", EMPTY_VECTOR).await;
@@ -212,6 +216,27 @@ async fn a_401_is_refused_and_the_credentials_are_sent_but_never_shown() {
                 || sent.starts_with("POST /api/v1/query HTTP/1.1\r\n"),
             "{sent}"
         );
+    }
+    // Behind a path prefix (a proxy, Thanos Query or Mimir under `/prometheus`), the API paths
+    // follow it.
+    received.lock().unwrap().clear();
+    let prefixed = format!("http://127.0.0.1:{port}/prom/");
+    let report = read_at(
+        &config(&prefixed, Some(auth)),
+        &queries(),
+        &request(&[]),
+        limits(),
+        now(),
+    )
+    .await;
+    assert_eq!(
+        report.connection.status,
+        Status::Ok,
+        "{:?}",
+        report.connection
+    );
+    for sent in received.lock().unwrap().iter() {
+        assert!(sent.starts_with("POST /prom/api/v1/query"), "{sent}");
     }
 }
 
@@ -308,7 +333,7 @@ async fn a_query_error_and_a_selector_of_quotes_and_braces_against_a_real_promet
         report
             .connection
             .detail
-            .contains("not a Prometheus label name")
+            .contains("is not a label name a selector may use")
     );
 
     // A row whose PromQL Prometheus refuses: that row fails with Prometheus's reason, the

@@ -158,6 +158,24 @@ impl Prometheus {
     /// Starts Prometheus on the history in `openmetrics` (backfilled into blocks by `promtool`
     /// first: no waiting for scrapes), scraping `targets` (`(job, host:port)`) every second.
     pub fn start(openmetrics: Option<&str>, targets: &[(&str, String)]) -> Prometheus {
+        Prometheus::start_with(openmetrics, targets, None)
+    }
+
+    /// Starts Prometheus serving HTTPS with the certificate and key (PEM files) given.
+    pub fn start_tls(certificate: &Path, key: &Path) -> Prometheus {
+        let web = format!(
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+            certificate.display(),
+            key.display()
+        );
+        Prometheus::start_with(None, &[], Some(&web))
+    }
+
+    fn start_with(
+        openmetrics: Option<&str>,
+        targets: &[(&str, String)],
+        web_config: Option<&str>,
+    ) -> Prometheus {
         let scratch = Scratch::new("prometheus");
         let data = scratch.path("data");
         std::fs::create_dir_all(&data).unwrap();
@@ -179,17 +197,28 @@ impl Prometheus {
         let config_path = scratch.path("prometheus.yml");
         std::fs::write(&config_path, config).unwrap();
         let port = free_port();
-        let process = Child::spawn(
-            "prometheus",
-            Command::new("prometheus")
-                .arg(format!("--config.file={}", config_path.display()))
-                .arg(format!("--storage.tsdb.path={}", data.display()))
-                .arg("--storage.tsdb.retention.time=3650d")
-                .arg(format!("--web.listen-address=127.0.0.1:{port}")),
-        );
+        let mut command = Command::new("prometheus");
+        command
+            .arg(format!("--config.file={}", config_path.display()))
+            .arg(format!("--storage.tsdb.path={}", data.display()))
+            .arg("--storage.tsdb.retention.time=3650d")
+            .arg(format!("--web.listen-address=127.0.0.1:{port}"));
+        if let Some(web) = web_config {
+            let path = scratch.path("web.yml");
+            std::fs::write(&path, web).unwrap();
+            command.arg(format!("--web.config.file={}", path.display()));
+        }
+        let process = Child::spawn("prometheus", &mut command);
+        // Over TLS, a plain request gets Go's "client sent an HTTP request to an HTTPS server"
+        // 400: an answer all the same, once Prometheus listens.
+        let ready = |status: Option<u16>| match web_config {
+            None => status == Some(200),
+            Some(_) => status.is_some(),
+        };
         assert!(
-            wait_until(Duration::from_secs(30), || http_status(port, "/-/ready")
-                == Some(200)),
+            wait_until(Duration::from_secs(30), || ready(http_status(
+                port, "/-/ready"
+            ))),
             "Prometheus did not become ready on port {port}"
         );
         Prometheus {
