@@ -332,13 +332,12 @@ pub(crate) fn annotate_markdown(markdown: &mut String, filled: &Filled) {
         );
     }
     for c in &filled.connections {
-        let _ = writeln!(
-            section,
-            "\n{} {}: {}",
-            c.source.as_str(),
-            c.status.as_str(),
-            c.detail
-        );
+        // A source not configured says so in its detail; a failure leads with its status.
+        let status = match c.status {
+            ConnectionStatus::NotConfigured => String::new(),
+            other => format!(" {}", other.as_str()),
+        };
+        let _ = writeln!(section, "\n{}{status}: {}", c.source.as_str(), c.detail);
     }
     match markdown.rfind("\nSources: ") {
         Some(at) => markdown.insert_str(at, &section),
