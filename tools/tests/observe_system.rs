@@ -420,3 +420,23 @@ fn nine_metrics_over_ninety_days_stay_under_four_kilobytes() {
     assert_eq!(observed.trends.len(), 10);
     assert_eq!(observed.metrics.len(), 9);
 }
+
+#[test]
+fn a_malformed_resource_line_stops_start_up_with_its_file_and_line() {
+    let embedded = knowledge::Knowledge::embedded().unwrap();
+    let text = embedded
+        .document("capacity-planning")
+        .expect("the document is embedded")
+        .text()
+        .replace("| disk_used_pct | 95 | 97 |", "| disk_used_pct | 95 | 90 |");
+    let dir = std::env::temp_dir().join(format!("sa-resource-limits-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("capacity-planning.md"), text).unwrap();
+    let error = knowledge::Knowledge::with_dir(&dir)
+        .map_err(|e| e.to_string())
+        .and_then(|k| Advisor::new(k).map(|_| ()).map_err(|e| e.to_string()))
+        .expect_err("a critical line below the warning is refused");
+    assert!(error.contains("capacity-planning.md"), "{error}");
+    assert!(error.contains("critical"), "{error}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
