@@ -626,13 +626,15 @@ fn instructions(advisor: &Advisor) -> String {
         .map(|t| format!("{} ({})", t.name, t.title.to_lowercase()))
         .collect();
     let first = advisor.tools().first().map_or("", |t| t.name);
+    let observe = <tools::observe_system::ObserveSystem as tools::Tool>::NAME;
     format!(
         "scale-advisor gives deterministic, sourced advice for scaling a system's data \
 infrastructure: slow pages, high p95 or p99 latency, database CPU, low cache hit ratio, replica lag, queue \
 backlog, which database or message queue to pick (Postgres vs DynamoDB, Kafka vs RabbitMQ), consistency and \
 quorums, cache sizing, capacity planning, sharding and resharding, migrations and growth forecasts. \
 Start with {first} on whatever metrics and architecture facts are at hand; its findings say which tool \
-to call next. The tools: {}. Each result opens with a one-line `summary`, lists in `missing_inputs` the \
+to call next. Where the operator configured a live source (Prometheus, PostgreSQL, Redis), call \
+{observe} first, or pass `observe: true`, before asking for figures: it reads them, read-only. The tools: {}. Each result opens with a one-line `summary`, lists in `missing_inputs` the \
 arguments that would add an answer, and takes `detail: full` for the explanations and long lists; its \
 sources are knowledge:// resources. The {} prompt runs a full review.",
         tools.join(", "),

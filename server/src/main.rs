@@ -297,7 +297,21 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let advisor = load_advisor(knowledge_dir.as_ref())?;
     // A malformed source URL or an unreadable secret stops start-up here, masked; a server
     // that cannot be reached is each call's to report.
-    let live = live::LiveSources::new(cli.sources.settings()?, advisor.knowledge())?;
+    let settings = cli.sources.settings()?;
+    for (source, url) in [
+        (
+            "prometheus",
+            settings.prometheus.as_ref().map(|(url, _)| url),
+        ),
+        ("postgres", settings.postgres.as_ref()),
+        ("redis", settings.redis.as_ref()),
+    ] {
+        if let Some(url) = url {
+            // Masked by `SourceUrl`'s Display: a password never reaches a log line.
+            tracing::info!(source, %url, "live source configured (read-only)");
+        }
+    }
+    let live = live::LiveSources::new(settings, advisor.knowledge())?;
     match cli.command {
         Command::Serve {
             max_message_bytes,
