@@ -77,7 +77,7 @@ out = ["# What a model reads: bytes per tool result", "",
        "(`bench/sizes/baseline.json`); `structured` is `structuredContent` as compact JSON,",
        "`text` the markdown block, both in bytes.", "",
        f"`tools/list`: {tools_list_bytes:,} bytes for {tool_count} tools "
-       f"(before: {baseline['tools_list_bytes']:,} for {baseline['tools']}; limit 18,432).", "",
+       f"(before: {baseline['tools_list_bytes']:,} for {baseline['tools']}; limit 20,480).", "",
        "| scenario | tool | before structured | before text | concise structured | concise text | full structured | full text | concise / before |",
        "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
 total_before = total_concise = 0
