@@ -58,7 +58,8 @@ pub struct Server {
     /// Added to every request's params that has none of its own (a 2026-07-28 session).
     meta: Option<Value>,
     /// Whether its tool calls are recorded for the byte-identity test (see [`record_sent`]):
-    /// not for a server on a `--knowledge-dir`, whose answers the embedded advisor does not give.
+    /// not for a server on a `--knowledge-dir` or a live source, whose answers the embedded
+    /// advisor does not give.
     recorded: bool,
 }
 
@@ -93,6 +94,14 @@ impl Server {
 
     /// Starts a command of the binary, without any handshake.
     pub fn raw_command(mut command: Command) -> Self {
+        // Not a server on a `--knowledge-dir` or with a live source: the embedded advisor
+        // alone does not give its answers.
+        let recorded = !command.get_args().any(|arg| {
+            let arg = arg.to_string_lossy();
+            ["--knowledge-dir", "--prometheus", "--postgres", "--redis"]
+                .iter()
+                .any(|option| arg.starts_with(option))
+        });
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -106,7 +115,7 @@ impl Server {
             lines: spawn_reader(stdout),
             next_id: 1,
             meta: None,
-            recorded: !args.contains(&"--knowledge-dir"),
+            recorded,
         }
     }
 
