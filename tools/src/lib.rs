@@ -7,6 +7,7 @@ mod args;
 pub mod calculator;
 pub mod choose_datastore;
 pub mod choose_message_queue;
+mod concise;
 mod costs;
 mod decision;
 pub mod diagnose_bottleneck;
@@ -22,6 +23,7 @@ pub mod size_cache;
 mod stages;
 
 pub use args::ArgError;
+pub use concise::Budget;
 
 use std::any::Any;
 
@@ -206,6 +208,18 @@ pub trait Tool: 'static {
     /// in both it cuts a list that would take the answer past the detail's byte cap, and says
     /// so in a `truncated` note. Most results are small and need neither.
     fn shape(_output: &mut Self::Output, _detail: Detail) {}
+
+    /// Explanatory fields that `concise` leaves out, as paths in the result
+    /// (`findings[].fixes.short_term`; `[]` for every item of a list): never a field the
+    /// contract names. Applied after [`Tool::shape`], with the folding every result gets
+    /// (nested `sources` cited by position in the result's own list, a nested result's
+    /// `missing_inputs` that the result's list already names, nested nulls).
+    const CONCISE_OMITS: &'static [&'static str] = &[];
+
+    /// The most bytes a concise answer of this tool should take (issue 26), and the field of
+    /// a list's items that gives way, from the last item back, when it would not; the cut is
+    /// stated in `truncated`.
+    const CONCISE_BUDGET: Option<Budget> = None;
 }
 
 /// The `detail` the arguments ask for; they were validated against the schema, so anything
@@ -267,7 +281,10 @@ fn prepare<T: Tool>(knowledge: &Knowledge) -> Result<PreparedTool, KnowledgeErro
         .for_serialize()
         .into_generator()
         .into_root_schema_for::<T::Output>();
-    let output = schema_object(output);
+    let mut output = schema_object(output);
+    if T::CONCISE_BUDGET.is_some() {
+        concise::declare_truncated(&mut output);
+    }
     Ok(PreparedTool {
         name: T::NAME,
         title: T::TITLE,
@@ -342,9 +359,13 @@ fn invoke<T: Tool>(
 ) -> Result<ToolOutput, ArgError> {
     let mut output = run_typed::<T>(advisor, arguments)?;
     let markdown = T::to_markdown(&output);
-    T::shape(&mut output, requested_detail(arguments));
-    let structured =
+    let detail = requested_detail(arguments);
+    T::shape(&mut output, detail);
+    let mut structured =
         serde_json::to_value(&output).map_err(|e| ArgError::internal(&e.to_string()))?;
+    if !detail.is_full() {
+        concise::compact(&mut structured, T::CONCISE_OMITS, T::CONCISE_BUDGET);
+    }
     Ok(ToolOutput {
         structured,
         markdown,
