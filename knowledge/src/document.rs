@@ -97,186 +97,210 @@ fn heading_level(level: HeadingLevel) -> usize {
     }
 }
 
+/// A heading being read: where it starts, and its text so far.
+struct OpenHeading {
+    level: usize,
+    line: usize,
+    start: usize,
+    text: String,
+}
+
+/// A table being read: its rows so far, the row being read and the cell being read.
+struct OpenTable {
+    table: Table,
+    row: Vec<String>,
+    row_line: usize,
+    cell: Option<String>,
+}
+
+impl OpenTable {
+    /// Reads one event inside the table; the table's own end is the caller's.
+    fn read(&mut self, event: Event, line: usize) {
+        match event {
+            Event::Start(Tag::TableHead | Tag::TableRow) => {
+                self.row.clear();
+                self.row_line = line;
+            }
+            Event::Start(Tag::TableCell) => self.cell = Some(String::new()),
+            Event::End(TagEnd::TableCell) => {
+                let cell = self.cell.take().unwrap_or_default();
+                self.row.push(cell.trim().to_string());
+            }
+            Event::Text(t) | Event::Code(t) => {
+                if let Some(cell) = &mut self.cell {
+                    cell.push_str(&t);
+                }
+            }
+            Event::SoftBreak | Event::HardBreak => {
+                if let Some(cell) = &mut self.cell {
+                    cell.push(' ');
+                }
+            }
+            Event::End(TagEnd::TableHead) => self.table.set_columns(std::mem::take(&mut self.row)),
+            Event::End(TagEnd::TableRow) => {
+                let row = Row::new(self.row_line, std::mem::take(&mut self.row));
+                self.table.push_row(row);
+            }
+            _ => {}
+        }
+    }
+}
+
 /// What the parser is in the middle of.
 enum Open {
     Nothing,
-    Heading {
-        level: usize,
-        line: usize,
-        start: usize,
-        text: String,
-    },
-    Table {
-        table: Table,
-        in_head: bool,
-        row: Vec<String>,
-        row_line: usize,
-        cell: Option<String>,
-    },
+    Heading(OpenHeading),
+    Table(OpenTable),
+}
+
+/// The sections of one document as its markdown events arrive: a heading opens a section, a
+/// table joins the section it sits in. Only headings and tables matter; the prose between
+/// them is kept as the text the sections' spans point into.
+struct Outline<'a> {
+    path: &'a str,
+    text: &'a str,
+    lines: LineIndex,
+    sections: Vec<Section>,
+    open: Open,
+}
+
+impl<'a> Outline<'a> {
+    fn new(path: &'a str, text: &'a str) -> Self {
+        Self {
+            path,
+            text,
+            lines: LineIndex::new(text),
+            sections: Vec::new(),
+            open: Open::Nothing,
+        }
+    }
+
+    fn error(&self, line: usize, message: impl Into<String>) -> KnowledgeError {
+        KnowledgeError::new(self.path, line, message)
+    }
+
+    /// Reads one markdown event, with the byte range it covers.
+    fn read(&mut self, event: Event, range: Range<usize>) -> Result<(), KnowledgeError> {
+        let line = self.lines.line(range.start);
+        match &mut self.open {
+            Open::Nothing => match event {
+                Event::Start(Tag::Heading { level, .. }) => {
+                    self.open = Open::Heading(OpenHeading {
+                        level: heading_level(level),
+                        line,
+                        start: range.start,
+                        text: String::new(),
+                    });
+                }
+                Event::Start(Tag::Table(_)) => {
+                    if self.sections.is_empty() {
+                        return Err(self.error(line, "a table must come after a heading"));
+                    }
+                    self.open = Open::Table(OpenTable {
+                        table: Table::new(line),
+                        row: Vec::new(),
+                        row_line: 0,
+                        cell: None,
+                    });
+                }
+                _ => {}
+            },
+            Open::Heading(heading) => match event {
+                Event::Text(t) | Event::Code(t) => heading.text.push_str(&t),
+                Event::End(TagEnd::Heading(_)) => {
+                    if let Open::Heading(heading) = std::mem::replace(&mut self.open, Open::Nothing)
+                    {
+                        self.open_section(heading)?;
+                    }
+                }
+                _ => {}
+            },
+            Open::Table(table) => match event {
+                Event::End(TagEnd::Table) => {
+                    if let Open::Table(open) = std::mem::replace(&mut self.open, Open::Nothing)
+                        && let Some(section) = self.sections.last_mut()
+                    {
+                        section.tables.push(open.table);
+                    }
+                }
+                event => table.read(event, line),
+            },
+        }
+        Ok(())
+    }
+
+    /// A heading read whole becomes a section, once its anchor is known to be usable and free.
+    fn open_section(&mut self, heading: OpenHeading) -> Result<(), KnowledgeError> {
+        let title = heading.text.trim().to_string();
+        let anchor = anchor(&title);
+        if anchor.is_empty() {
+            return Err(self.error(heading.line, "a heading must contain a letter or digit"));
+        }
+        if let Some(previous) = self.sections.iter().find(|s| s.anchor == anchor) {
+            return Err(self.error(
+                heading.line,
+                format!(
+                    "the anchor `{anchor}` is already used by the heading on line {}; anchors must be unique",
+                    previous.line
+                ),
+            ));
+        }
+        self.sections.push(Section {
+            anchor,
+            heading: title,
+            level: heading.level,
+            line: heading.line,
+            span: heading.start..self.text.len(),
+            tables: Vec::new(),
+        });
+        Ok(())
+    }
+
+    /// The sections, each ending where the next heading of the same or a higher level starts.
+    fn finish(mut self) -> Vec<Section> {
+        for i in 0..self.sections.len() {
+            let level = self.sections[i].level;
+            if let Some(next) = self.sections[i + 1..].iter().find(|s| s.level <= level) {
+                self.sections[i].span.end = next.span.start;
+            }
+        }
+        self.sections
+    }
+}
+
+/// The document's title: its one level-1 heading, which must open the document.
+fn title(sections: &[Section], path: &str, text: &str) -> Result<String, KnowledgeError> {
+    let title = match sections.first() {
+        Some(first) if first.level == 1 && first.line == first_content_line(text) => {
+            first.heading.clone()
+        }
+        _ => {
+            return Err(KnowledgeError::new(
+                path,
+                1,
+                "a document must start with its title as a level-1 heading (`# Title`)",
+            ));
+        }
+    };
+    if let Some(second) = sections.iter().skip(1).find(|s| s.level == 1) {
+        return Err(KnowledgeError::new(
+            path,
+            second.line,
+            "a document has one level-1 heading, its title; use `##` for sections",
+        ));
+    }
+    Ok(title)
 }
 
 impl Document {
     /// Parses `text`, the document with this `slug`, read from `path` (used in errors).
     pub fn parse(slug: &str, path: &str, text: &str) -> Result<Self, KnowledgeError> {
-        let lines = LineIndex::new(text);
-        let err = |line: usize, message: String| KnowledgeError::new(path, line, message);
-        let mut sections: Vec<Section> = Vec::new();
-        let mut open = Open::Nothing;
-        let parser = Parser::new_ext(text, Options::ENABLE_TABLES).into_offset_iter();
-        for (event, range) in parser {
-            match (&mut open, event) {
-                (Open::Nothing, Event::Start(Tag::Heading { level, .. })) => {
-                    open = Open::Heading {
-                        level: heading_level(level),
-                        line: lines.line(range.start),
-                        start: range.start,
-                        text: String::new(),
-                    };
-                }
-                (
-                    Open::Heading {
-                        level,
-                        line,
-                        start,
-                        text: heading,
-                    },
-                    Event::End(TagEnd::Heading(_)),
-                ) => {
-                    let heading = heading.trim().to_string();
-                    let anchor = anchor(&heading);
-                    if anchor.is_empty() {
-                        return Err(err(
-                            *line,
-                            "a heading must contain a letter or digit".into(),
-                        ));
-                    }
-                    if let Some(previous) = sections.iter().find(|s| s.anchor == anchor) {
-                        return Err(err(
-                            *line,
-                            format!(
-                                "the anchor `{anchor}` is already used by the heading on line {}; anchors must be unique",
-                                previous.line
-                            ),
-                        ));
-                    }
-                    sections.push(Section {
-                        anchor,
-                        heading,
-                        level: *level,
-                        line: *line,
-                        span: *start..text.len(),
-                        tables: Vec::new(),
-                    });
-                    open = Open::Nothing;
-                }
-                (Open::Heading { text, .. }, Event::Text(t) | Event::Code(t)) => text.push_str(&t),
-                (Open::Nothing, Event::Start(Tag::Table(_))) => {
-                    if sections.is_empty() {
-                        return Err(err(
-                            lines.line(range.start),
-                            "a table must come after a heading".into(),
-                        ));
-                    }
-                    open = Open::Table {
-                        table: Table::new(lines.line(range.start)),
-                        in_head: false,
-                        row: Vec::new(),
-                        row_line: 0,
-                        cell: None,
-                    };
-                }
-                (
-                    Open::Table {
-                        in_head,
-                        row,
-                        row_line,
-                        ..
-                    },
-                    Event::Start(Tag::TableHead),
-                ) => {
-                    *in_head = true;
-                    row.clear();
-                    *row_line = lines.line(range.start);
-                }
-                (Open::Table { row, row_line, .. }, Event::Start(Tag::TableRow)) => {
-                    row.clear();
-                    *row_line = lines.line(range.start);
-                }
-                (Open::Table { cell, .. }, Event::Start(Tag::TableCell)) => {
-                    *cell = Some(String::new())
-                }
-                (Open::Table { cell, row, .. }, Event::End(TagEnd::TableCell)) => {
-                    row.push(cell.take().unwrap_or_default().trim().to_string());
-                }
-                (
-                    Open::Table {
-                        cell: Some(cell), ..
-                    },
-                    Event::Text(t) | Event::Code(t),
-                ) => cell.push_str(&t),
-                (
-                    Open::Table {
-                        cell: Some(cell), ..
-                    },
-                    Event::SoftBreak | Event::HardBreak,
-                ) => cell.push(' '),
-                (
-                    Open::Table {
-                        table,
-                        in_head,
-                        row,
-                        ..
-                    },
-                    Event::End(TagEnd::TableHead),
-                ) => {
-                    table.set_columns(std::mem::take(row));
-                    *in_head = false;
-                }
-                (
-                    Open::Table {
-                        table,
-                        row,
-                        row_line,
-                        ..
-                    },
-                    Event::End(TagEnd::TableRow),
-                ) => {
-                    table.push_row(Row::new(*row_line, std::mem::take(row)));
-                }
-                (Open::Table { .. }, Event::End(TagEnd::Table)) => {
-                    if let Open::Table { table, .. } = std::mem::replace(&mut open, Open::Nothing)
-                        && let Some(section) = sections.last_mut()
-                    {
-                        section.tables.push(table);
-                    }
-                }
-                _ => {}
-            }
+        let mut outline = Outline::new(path, text);
+        for (event, range) in Parser::new_ext(text, Options::ENABLE_TABLES).into_offset_iter() {
+            outline.read(event, range)?;
         }
-        // A section ends where the next heading of the same or a higher level starts.
-        for i in 0..sections.len() {
-            let level = sections[i].level;
-            if let Some(next) = sections[i + 1..].iter().find(|s| s.level <= level) {
-                sections[i].span.end = next.span.start;
-            }
-        }
-        let title = match sections.first() {
-            Some(first) if first.level == 1 && first.line == first_content_line(text) => {
-                first.heading.clone()
-            }
-            _ => {
-                return Err(err(
-                    1,
-                    "a document must start with its title as a level-1 heading (`# Title`)".into(),
-                ));
-            }
-        };
-        if let Some(second) = sections.iter().skip(1).find(|s| s.level == 1) {
-            return Err(err(
-                second.line,
-                "a document has one level-1 heading, its title; use `##` for sections".into(),
-            ));
-        }
+        let sections = outline.finish();
+        let title = title(&sections, path, text)?;
         Ok(Self {
             slug: slug.to_string(),
             path: path.to_string(),

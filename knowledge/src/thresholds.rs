@@ -210,6 +210,11 @@ impl Thresholds {
     }
 }
 
+/// Placeholders that are not numbers of the knowledge base but slots a reader fills at run
+/// time, kept as written: `{{selector}}`, the label matchers of `observation#prometheus-queries`
+/// (contract §8).
+pub const LITERAL_PLACEHOLDERS: &[&str] = &["selector"];
+
 /// The text of `document` with every placeholder replaced by its number; an error names the
 /// file and line.
 pub(crate) fn write(
@@ -222,12 +227,24 @@ pub(crate) fn write(
         let at = |message: String| KnowledgeError::new(path, index + 1, message);
         let mut rest = line;
         while let Some(start) = rest.find("{{") {
+            // PromQL writes a selector's braces around a placeholder (`metric{{{selector}}}`):
+            // a brace before the pair is text.
+            if rest[start + 2..].starts_with('{') {
+                out.push_str(&rest[..=start]);
+                rest = &rest[start + 1..];
+                continue;
+            }
             out.push_str(&rest[..start]);
             let after = &rest[start + 2..];
             let end = after.find("}}").ok_or_else(|| {
                 at("a placeholder opened with `{{` is not closed with `}}` on its line".into())
             })?;
             let inside = &after[..end];
+            if LITERAL_PLACEHOLDERS.contains(&inside) {
+                out.push_str(&rest[start..start + 2 + end + 2]);
+                rest = &after[end + 2..];
+                continue;
+            }
             if !inside.contains('.') {
                 out.push_str(&row_number(inside, row_at(document, index + 1)).map_err(at)?);
                 rest = &after[end + 2..];

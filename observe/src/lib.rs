@@ -7,12 +7,19 @@
 //! it never read a source: a reading becomes an argument, and the tools stay what they were.
 
 pub mod postgres;
+pub mod prometheus;
 pub mod redis;
+mod sampling;
+mod time;
+mod tls;
 
+use std::collections::BTreeMap;
 use std::fmt;
 use std::time::Duration;
 
 use serde::Serialize;
+
+pub use prometheus::{PrometheusQueries, PrometheusQuery};
 
 /// The three kinds of source (contract §7), as results name them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
@@ -189,6 +196,197 @@ impl fmt::Display for SourceUrl {
     }
 }
 
+/// How scale-advisor proves to Prometheus who is asking, when the URL's own `user:password@`
+/// is not the way. `Debug` never shows the secret.
+#[derive(Clone, PartialEq, Eq)]
+pub enum PrometheusAuth {
+    /// `Authorization: Bearer <token>`.
+    Bearer(String),
+    /// `Authorization: Basic`, as a reverse proxy in front of Prometheus asks.
+    Basic { username: String, password: String },
+}
+
+impl fmt::Debug for PrometheusAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            PrometheusAuth::Bearer(_) => f.write_str("Bearer(***)"),
+            PrometheusAuth::Basic { username, .. } => {
+                write!(f, "Basic {{ username: {username:?}, password: *** }}")
+            }
+        }
+    }
+}
+
+/// Where Prometheus (or Thanos, Mimir: anything that speaks its HTTP API) is, and how to log in.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PrometheusConfig {
+    pub url: SourceUrl,
+    pub auth: Option<PrometheusAuth>,
+}
+
+/// Every source the operator configured (contract §7), and the bounds they are read within.
+/// A source left `None` is reported `not_configured`, never guessed.
+#[derive(Debug, Clone, Default)]
+pub struct Sources {
+    pub prometheus: Option<PrometheusConfig>,
+    pub postgres: Option<SourceUrl>,
+    pub redis: Option<SourceUrl>,
+    pub limits: Limits,
+}
+
+impl Sources {
+    /// Whether any source is configured: the tools that can observe are open-world only then.
+    pub fn any(&self) -> bool {
+        self.prometheus.is_some() || self.postgres.is_some() || self.redis.is_some()
+    }
+}
+
+/// What a caller asks to observe (contract §8): label matchers added to every Prometheus query,
+/// each matched as an exact string, and how many days of history the growth fits read.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ObserveRequest {
+    pub selector: BTreeMap<String, String>,
+    pub window_days: u32,
+}
+
+/// One day's highest value of a metric, as Prometheus computed it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DailyPeak {
+    /// The end of the day it covers (the 24 hours up to this instant), RFC 3339, UTC.
+    pub at: String,
+    /// Days since the first day the reader asked for: the time axis of a growth fit.
+    pub day: f64,
+    pub value: f64,
+}
+
+/// A metric's daily peaks over the window, the input of its growth fit. Never raw samples.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct History {
+    /// The metric's name in the advisor's vocabulary, or `load`.
+    pub name: String,
+    pub source: SourceKind,
+    /// The PromQL that gave the peaks, selector included.
+    pub query: String,
+    pub daily_peaks: Vec<DailyPeak>,
+}
+
+/// Everything one call read: how each source went, today's figures, and the histories.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Observation {
+    /// One per source kind, configured or not, in the order Prometheus, PostgreSQL, Redis.
+    pub connections: Vec<Connection>,
+    pub readings: Vec<Reading>,
+    pub histories: Vec<History>,
+}
+
+/// Reads every configured source at once, each within its own deadline, and reports each one's
+/// status; a source that fails costs only its own figures. The queries are the knowledge
+/// base's (`observation#prometheus-queries`), loaded and checked at start-up.
+pub async fn observe(
+    sources: &Sources,
+    queries: &PrometheusQueries,
+    request: &ObserveRequest,
+) -> Observation {
+    let limits = sources.limits;
+    let prometheus = async {
+        match &sources.prometheus {
+            Some(config) => {
+                within_deadline(
+                    SourceKind::Prometheus,
+                    &config.url,
+                    limits,
+                    prometheus::read(config, queries, request, limits),
+                )
+                .await
+            }
+            None => (
+                not_configured(SourceKind::Prometheus),
+                Vec::new(),
+                Vec::new(),
+            ),
+        }
+    };
+    let postgres = async {
+        match &sources.postgres {
+            Some(url) => {
+                within_deadline(SourceKind::Postgres, url, limits, async {
+                    let report = postgres::read(url, limits).await;
+                    (report.connection, report.readings, Vec::new())
+                })
+                .await
+            }
+            None => (not_configured(SourceKind::Postgres), Vec::new(), Vec::new()),
+        }
+    };
+    let redis = async {
+        match &sources.redis {
+            Some(url) => {
+                within_deadline(SourceKind::Redis, url, limits, async {
+                    let report = redis::read(url, limits).await;
+                    (report.connection, report.readings, Vec::new())
+                })
+                .await
+            }
+            None => (not_configured(SourceKind::Redis), Vec::new(), Vec::new()),
+        }
+    };
+    let (prometheus, postgres, redis) = tokio::join!(prometheus, postgres, redis);
+    let mut observation = Observation {
+        connections: Vec::new(),
+        readings: Vec::new(),
+        histories: Vec::new(),
+    };
+    for (connection, readings, histories) in [prometheus, postgres, redis] {
+        observation.connections.push(connection);
+        observation.readings.extend(readings);
+        observation.histories.extend(histories);
+    }
+    observation
+}
+
+/// A reader's figures, or `timed_out` once its deadline has passed: each reader keeps its own
+/// deadline, and this is the guard that holds the call's even for a reader that does not.
+async fn within_deadline(
+    source: SourceKind,
+    url: &SourceUrl,
+    limits: Limits,
+    read: impl Future<Output = (Connection, Vec<Reading>, Vec<History>)>,
+) -> (Connection, Vec<Reading>, Vec<History>) {
+    // A little past the reader's own deadline, so that a reader that keeps it reports its own
+    // (more precise) status.
+    let guard = limits.total_timeout + Duration::from_millis(250);
+    match tokio::time::timeout(guard, read).await {
+        Ok(read) => read,
+        Err(_) => (
+            Connection {
+                source,
+                url: url.masked(),
+                status: Status::TimedOut,
+                detail: format!(
+                    "no answer within the {} ms deadline",
+                    limits.total_timeout.as_millis()
+                ),
+            },
+            Vec::new(),
+            Vec::new(),
+        ),
+    }
+}
+
+fn not_configured(source: SourceKind) -> Connection {
+    let (option, variable) = match source {
+        SourceKind::Prometheus => ("--prometheus", "SCALE_ADVISOR_PROMETHEUS_URL"),
+        SourceKind::Postgres => ("--postgres", "SCALE_ADVISOR_POSTGRES_URL"),
+        SourceKind::Redis => ("--redis", "SCALE_ADVISOR_REDIS_URL"),
+    };
+    Connection {
+        source,
+        url: String::new(),
+        status: Status::NotConfigured,
+        detail: format!("not configured: start the server with {option} URL or {variable}"),
+    }
+}
+
 /// Masks the password of text that may not even parse as a URL (`scheme://user:pass@host`):
 /// everything between the first `:` after `//` and the last `@` before the host goes.
 pub fn mask_text(text: &str) -> String {
@@ -246,9 +444,14 @@ mod tests {
         .to_string();
         assert!(err.starts_with("--prometheus:"), "{err}");
         assert!(!err.contains("topsecret"), "{err}");
-        let err = SourceUrl::parse("--prometheus", "ftp://x", &["http", "https"], "http://p:9090")
-            .unwrap_err()
-            .to_string();
+        let err = SourceUrl::parse(
+            "--prometheus",
+            "ftp://x",
+            &["http", "https"],
+            "http://p:9090",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(err.contains("ftp"), "{err}");
     }
 }

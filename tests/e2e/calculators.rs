@@ -124,7 +124,7 @@ fn size_cache_figures_defaults_and_workings() {
             json!({"working_set_gb": 10, "node_memory_gb": 16}),
             vec![("/nodes", json!(2)), ("/total_nodes", json!(2))],
             vec![
-                ("nodes", "ceil(15 / (16 × 75 / 100))", 2.0),
+                ("memory_nodes", "ceil(15 / (16 × 75 / 100))", 2.0),
                 ("total_nodes", "2 × (1 + 0)", 2.0),
             ],
             vec![
@@ -137,7 +137,7 @@ fn size_cache_figures_defaults_and_workings() {
             json!({"working_set_gb": 8, "node_memory_gb": 16, "replicas": 2}),
             vec![("/nodes", json!(1)), ("/total_nodes", json!(3))],
             vec![
-                ("nodes", "ceil(12 / (16 × 75 / 100))", 1.0),
+                ("memory_nodes", "ceil(12 / (16 × 75 / 100))", 1.0),
                 ("total_nodes", "1 × (1 + 2)", 3.0),
             ],
             vec![
@@ -148,7 +148,7 @@ fn size_cache_figures_defaults_and_workings() {
         (
             json!({"working_set_gb": 10, "overhead_factor": 2, "node_memory_gb": 10, "max_memory_utilization_pct": 50}),
             vec![("/memory_gb", json!(20)), ("/nodes", json!(4))],
-            vec![("nodes", "ceil(20 / (10 × 50 / 100))", 4.0)],
+            vec![("memory_nodes", "ceil(20 / (10 × 50 / 100))", 4.0)],
             vec![("replicas", 0.0)],
         ),
         (
@@ -202,9 +202,14 @@ fn size_cache_formulas_are_the_documents() {
         ),
         ("memory_gb", "memory_gb = working_set_gb × overhead_factor"),
         (
-            "nodes",
-            "nodes = ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100))",
+            "memory_nodes",
+            "memory_nodes = ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100))",
         ),
+        (
+            "throughput_nodes",
+            "throughput_nodes = ceil(requests_per_sec / node_ops_per_sec)",
+        ),
+        ("nodes", "nodes = max(memory_nodes, throughput_nodes)"),
         ("total_nodes", "total_nodes = nodes × (1 + replicas)"),
         (
             "db_reads_per_sec",
@@ -366,7 +371,7 @@ fn plan_capacity_figures_defaults_and_workings() {
         (
             json!({"peak_rps": 1, "growth_factor": 1, "safety_margin": 1, "reads_per_sec": 10000, "replica_read_capacity_per_sec": 3000}),
             vec![("/read_replicas", json!(4))],
-            vec![("read_replicas", "ceil(10000 / 3000)", 4.0)],
+            vec![("read_replicas", "ceil(10000 × 1 / 3000)", 4.0)],
             vec![],
         ),
         (
@@ -421,7 +426,7 @@ fn plan_capacity_formulas_stage_and_cost() {
         ("pool_size", "pool_size = db_cores × 2 + effective_spindles"),
         (
             "read_replicas",
-            "read_replicas = ceil(reads_per_sec / replica_read_capacity_per_sec)",
+            "read_replicas = ceil(reads_per_sec × safety_margin / replica_read_capacity_per_sec)",
         ),
         (
             "in_flight_requests",

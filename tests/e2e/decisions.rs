@@ -106,26 +106,33 @@ fn choose_message_queue_every_rule_and_its_precedence() {
             "{args}"
         );
         assert_eq!(policy["dead_letter_queue"], true, "{args}");
+        // Every other broker is an alternative or ruled out by a hard need.
         assert_eq!(
-            result["alternatives"].as_array().unwrap().len(),
-            4,
+            result["alternatives"].as_array().unwrap().len()
+                + result["excluded"].as_array().unwrap().len(),
+            5,
             "{args}"
+        );
+        assert_eq!(
+            policy["dead_letter_after_failures"], 6,
+            "{args}: one number, the first attempt and every retry"
         );
     }
 }
 
 #[test]
-fn at_most_once_warns_when_a_message_cannot_be_lost() {
+fn a_message_that_cannot_be_lost_rules_at_most_once_out() {
     let mut server = Server::start();
     let result = server.call_ok(
         "choose_message_queue",
         json!({"cannot_lose_messages": true}),
     );
-    assert_eq!(result["recommendation"]["delivery"], "at_most_once");
-    let warning = &result["warnings"][0];
-    assert_eq!(warning["triggered_by"], json!(["cannot_lose_messages"]));
+    assert_eq!(result["recommendation"]["delivery"], "at_least_once");
+    let excluded = &result["excluded"][0];
+    assert_eq!(excluded["name"], "Redis");
+    assert_eq!(excluded["because_of"], json!(["cannot_lose_messages"]));
     assert!(
-        warning["message"]
+        excluded["reason"]
             .as_str()
             .unwrap()
             .contains("at most once")

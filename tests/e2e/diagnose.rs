@@ -399,7 +399,20 @@ fn stage_cases() -> Vec<(Value, u64, Option<u64>, Vec<&'static str>)> {
             vec!["multi_region"],
         ),
         (json!({"sharded": true, "users": 9999999}), 4, None, vec![]),
-        (json!({"needs_multi_region": true}), 1, None, vec![]),
+        // A stated need the architecture does not meet is a finding and its trigger, at any
+        // stage (issue 28).
+        (
+            json!({"needs_multi_region": true}),
+            1,
+            Some(5),
+            vec!["multi_region"],
+        ),
+        (
+            json!({"has_cache": true, "has_read_replicas": true, "needs_multi_region": true}),
+            3,
+            Some(5),
+            vec!["multi_region"],
+        ),
     ]
 }
 

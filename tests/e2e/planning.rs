@@ -380,7 +380,8 @@ fn scaling_report_sections_in_order_with_the_tools_it_ran() {
     assert_eq!(report["target_stage"]["number"], 3);
     assert_eq!(report["diagnosis"]["current_stage"]["number"], 2);
     assert_eq!(report["datastore"]["recommendation"]["name"], "PostgreSQL");
-    assert_eq!(report["capacity"]["read_replicas"], 4);
+    // 12,000 reads/s × the 1.5 safety margin / 3,000 per replica.
+    assert_eq!(report["capacity"]["read_replicas"], 6);
     assert_eq!(report["migrations"][0]["kind"], "add_read_replicas");
     assert_eq!(report["components_to_add"][0]["component"], "read_replicas");
     // 150K users are stage 3: the band runs up to the 1M row without naming its sharding.
@@ -463,4 +464,44 @@ fn scaling_report_refusals_keep_the_nested_path() {
             && !text.contains("give them without"),
         "{text}"
     );
+}
+
+/// Contract §10 through the binary: with `growth` the report carries a roadmap that a model
+/// reading only `structuredContent` can act on, its summary leads with the first step, and
+/// every section and source follows it.
+#[test]
+fn scaling_report_with_growth_plans_a_roadmap() {
+    let mut server = Server::start();
+    let args = json!({
+        "system": {"users": 8000, "db_cpu_pct": 45},
+        "growth": {"growth_multiple": 10, "over_months": 12},
+        "current_monthly_cost_usd": 400
+    });
+    let result = server.call_tool("scaling_report", args);
+    assert_ne!(result["isError"], true, "{result}");
+    let report = &result["structuredContent"];
+    let steps = report["roadmap"].as_array().expect("a roadmap");
+    // 10× a year: stage 2 at ln(10000 / 8000) / (ln 10 / 12) = 1.16 months, stage 3 at 13.16.
+    assert_eq!(steps.len(), 2, "{steps:?}");
+    assert_eq!(steps[0]["adds"], json!(["cache"]));
+    assert_eq!(steps[0]["migration"], "add_cache");
+    assert_eq!(steps[1]["adds"], json!(["read_replicas"]));
+    for step in steps {
+        for field in ["start_month", "done_by_month", "action", "because", "late"] {
+            assert!(!step[field].is_null(), "{field} in {step}");
+        }
+    }
+    let summary = report["summary"].as_str().unwrap_or_default();
+    assert!(summary.starts_with("Start now: add cache"), "{summary}");
+    assert_eq!(report["target_stage"]["number"], 3);
+    let text = result["content"][0]["text"].as_str().unwrap_or_default();
+    assert!(text.contains("### Roadmap"), "{text}");
+    for snapshot in ["nothing to add", "No migration", "nothing to mitigate"] {
+        assert!(!text.contains(snapshot), "{snapshot} in {text}");
+    }
+    assert!(
+        text.contains("$40,000 per month by month 24"),
+        "today's $400 scaled ×100: {text}"
+    );
+    assert_sources_resolve(&mut server, report);
 }

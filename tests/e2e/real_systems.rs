@@ -262,7 +262,7 @@ fn the_binding_constraint_decides_the_target() {
                "capacity": {"peak_rps": 100, "reads_per_sec": 9000, "replica_read_capacity_per_sec": 2000}}),
     );
     let text = replicas.to_string();
-    assert!(text.contains("ceil(9000 / 2000)"), "{text}");
+    assert!(text.contains("ceil(9000 × 1.5 / 2000)"), "{text}");
     assert!(!text.contains("10000 reads per second at 3000"), "{text}");
 }
 

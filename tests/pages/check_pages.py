@@ -259,6 +259,13 @@ INSPECT = """
     lineLabels: q("#forecast-chart .resource-panel > text:first-of-type").map((t) => t.textContent),
     crossings: q("#forecast-chart .crossing").map((c) => c.getAttribute("data-resource") + ":" + c.getAttribute("data-threshold")),
     thresholds: q("#forecast-chart line.threshold").length,
+    roadmapBars: q("#roadmap-chart rect.roadmap-bar").length,
+    lateBars: q("#roadmap-chart rect.roadmap-bar.late").length,
+    lateStroke: q("#roadmap-chart rect.roadmap-bar.late").map((b) => doc.defaultView.getComputedStyle(b).stroke),
+    warningColour: doc.defaultView.getComputedStyle(doc.documentElement).getPropertyValue("--warning").trim(),
+    roadmapMarks: q("#roadmap-chart .roadmap-crossing").length,
+    roadmapRows: q("#roadmap-table tr[data-step]").length,
+    roadmapWidth: (doc.getElementById("roadmap-chart") || {getBoundingClientRect: () => ({width: 0})}).getBoundingClientRect().width,
     chartWidth: (doc.getElementById("forecast-chart") || {getBoundingClientRect: () => ({width: 0})}).getBoundingClientRect().width,
     scrollWidth: root.scrollWidth,
     innerWidth: doc.defaultView.innerWidth,
@@ -297,6 +304,17 @@ def check_dom(name, dom, result, width):
         for severity in ["critical", "warning"]:
             count = len([f for f in findings if f["severity"] == severity])
             check(dom[severity] == count, f"{name}: {count} {severity} findings shown ({dom[severity]})")
+    steps = structured.get("roadmap")
+    if isinstance(steps, list):
+        late = [s for s in steps if s["late"]]
+        crossings = {(c["subject"], c["month"]) for s in steps for c in s["pre_empts"]}
+        check(dom["roadmapBars"] == len(steps), f"{name}: one bar per roadmap step ({dom['roadmapBars']} of {len(steps)})")
+        check(dom["roadmapRows"] == len(steps), f"{name}: one table row per roadmap step ({dom['roadmapRows']})")
+        check(dom["lateBars"] == len(late), f"{name}: the late steps marked late ({dom['lateBars']} of {len(late)})")
+        check(all(stroke != "none" and stroke != "" for stroke in dom["lateStroke"]), f"{name}: late bars drawn in the warning colour ({dom['lateStroke']}, {dom['warningColour']})")
+        check(dom["roadmapMarks"] == len(crossings), f"{name}: one mark per crossing the steps pre-empt ({dom['roadmapMarks']} of {len(crossings)})")
+        if steps:
+            check(0 < dom["roadmapWidth"] <= width, f"{name}: the roadmap fits the viewport ({dom['roadmapWidth']}px)")
     forecast = structured.get("forecast") if "sections" in structured else structured
     if forecast:
         if "sections" not in structured:
@@ -403,6 +421,13 @@ def main():
         result = server.request("tools/call", {"name": "scaling_report", "arguments": json.loads(path.read_text())})
         check(not result.get("isError"), f"{path.name}: scaling_report with growth answers ({result.get('content')})")
         check(isinstance(result.get("structuredContent", {}).get("forecast"), dict), f"{path.name}: the report holds its forecast")
+        calls.append((path.stem, "scaling_report", path, result))
+        # A roadmap of four steps, one of them late: a bar each, the late one in the warning colour.
+        path = HERE / "scenarios" / "roadmap-four-steps.json"
+        result = server.request("tools/call", {"name": "scaling_report", "arguments": json.loads(path.read_text())})
+        steps = result.get("structuredContent", {}).get("roadmap") or []
+        check(len(steps) == 4 and sum(1 for s in steps if s["late"]) == 1,
+              f"{path.name}: four steps, one late ({[(s['adds'], s['late']) for s in steps]})")
         calls.append((path.stem, "scaling_report", path, result))
     forecast_args = HERE / "scenarios" / "forecast-three-resources.json"
     if "forecast_growth" in tools:

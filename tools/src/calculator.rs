@@ -11,8 +11,8 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::ArgError;
 use crate::markdown::push_unique;
+use crate::{ArgError, MissingInput};
 
 /// A computed number: a whole count (nodes, servers) or an amount (GB, per second).
 #[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -59,6 +59,95 @@ pub struct Working {
 pub struct DefaultApplied {
     pub parameter: String,
     pub value: Figure,
+}
+
+/// What a calculation has recorded so far: the workings of the figures computed, the defaults
+/// used, the figures left out (in words and as the arguments that would add them) and the
+/// sections cited. A calculator's steps each add to one ledger, so that the order of the
+/// workings and sources is the order of the steps.
+#[derive(Debug, Default)]
+pub(crate) struct Ledger {
+    pub workings: Vec<Working>,
+    pub defaults_applied: Vec<DefaultApplied>,
+    pub notes: Vec<String>,
+    pub missing: Vec<MissingInput>,
+    pub sources: Vec<String>,
+}
+
+impl Ledger {
+    /// `given`, or else `default`, recorded as applied to `parameter`.
+    pub(crate) fn amount_or_default(
+        &mut self,
+        parameter: &str,
+        given: Option<f64>,
+        default: f64,
+    ) -> f64 {
+        given.unwrap_or_else(|| {
+            self.defaults_applied.push(DefaultApplied {
+                parameter: parameter.to_string(),
+                value: Figure::Amount(default),
+            });
+            default
+        })
+    }
+
+    /// A whole `given`, or else `default`, recorded as applied to `parameter`.
+    pub(crate) fn count_or_default(
+        &mut self,
+        parameter: &str,
+        given: Option<u64>,
+        default: u64,
+    ) -> u64 {
+        given.unwrap_or_else(|| {
+            self.defaults_applied.push(DefaultApplied {
+                parameter: parameter.to_string(),
+                value: Figure::Count(default),
+            });
+            default
+        })
+    }
+
+    /// The amount `quantity` by its formula ([`Formulas::amount`]), with its working and
+    /// sources recorded.
+    pub(crate) fn amount(
+        &mut self,
+        formulas: &Formulas,
+        quantity: &str,
+        operands: &[(&str, Figure)],
+        (field, given): (&str, f64),
+    ) -> Result<f64, ArgError> {
+        let value = formulas.amount(quantity, operands, field, given)?;
+        self.workings
+            .push(formulas.working(quantity, operands, Figure::Amount(value)));
+        formulas.cite(quantity, &mut self.sources);
+        Ok(value)
+    }
+
+    /// The count `quantity` by its formula ([`Formulas::count`]), with its working and
+    /// sources recorded.
+    pub(crate) fn count(
+        &mut self,
+        formulas: &Formulas,
+        quantity: &str,
+        operands: &[(&str, Figure)],
+        (field, given): (&str, String),
+    ) -> Result<u64, ArgError> {
+        let value = formulas.count(quantity, operands, field, given)?;
+        self.workings
+            .push(formulas.working(quantity, operands, Figure::Count(value)));
+        formulas.cite(quantity, &mut self.sources);
+        Ok(value)
+    }
+
+    /// Cites `uri` once.
+    pub(crate) fn cite(&mut self, uri: &str) {
+        push_unique(&mut self.sources, uri.to_string());
+    }
+
+    /// Notes that `field` would have added `enables` ([`crate::missing_input`]).
+    pub(crate) fn missing(&mut self, field: &str, enables: &str) {
+        crate::missing_input(&mut self.missing, field, enables);
+    }
 }
 
 /// The largest finite number, as refusals quote it.

@@ -10,7 +10,7 @@ use knowledge::{Condition, Facts, Knowledge, KnowledgeError, RowRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
+use crate::decision::{self, Excluded, Exclusions, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, absent_numbers, missing_input};
 
@@ -40,25 +40,25 @@ pub struct DatastoreArgs {
     /// Free-text or log search.
     #[serde(default)]
     pub full_text_search: bool,
-    /// OLAP scans and aggregates.
+    /// OLAP queries.
     #[serde(default)]
     pub analytics: bool,
     /// Multi-region reads and writes.
     #[serde(default)]
     pub multi_region: bool,
-    /// The app is serverless.
+    /// Serverless app.
     #[serde(default)]
     pub serverless: bool,
     /// Reads dominate.
     #[serde(default)]
     pub read_heavy: bool,
-    /// Peak reads/s (warnings).
+    /// Peak reads/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub reads_per_sec: Option<f64>,
-    /// Peak writes/s (warnings).
+    /// Peak writes/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub writes_per_sec: Option<f64>,
-    /// Data size, GB (warnings).
+    /// Data size, GB.
     #[schemars(range(min = 0))]
     pub data_size_gb: Option<f64>,
     /// concise (default) or full.
@@ -153,14 +153,17 @@ pub struct DatastoreChoice {
     pub decided_by: Vec<String>,
     /// The questions in the order asked, up to the first `yes`.
     pub decision_path: Vec<Step>,
-    /// Other products of the same rule, with their grades.
+    /// Other products of the same rule, with their grades (none that a hard need rules out).
     pub alternatives: Vec<Store>,
+    /// Stores a hard need rules out (an embedded library for a serverless application).
+    pub excluded: Vec<Excluded>,
     /// Stores to add for needs the recommendation does not serve.
     pub complements: Vec<Complement>,
     /// Needs given that neither the recommendation nor a complement serves.
     pub traded_away: Vec<TradedAway>,
     pub warnings: Vec<Warning>,
-    /// Arguments not given that a warning of the recommended category tests.
+    /// Arguments not given that a question asked or a warning of the recommended category
+    /// tests; with no need given at all, every need the questions ask about.
     pub missing_inputs: Vec<MissingInput>,
     pub sources: Vec<String>,
 }
@@ -193,6 +196,7 @@ pub struct DatastoreRules {
     complements_uri: String,
     warnings: Vec<WarningRule>,
     warnings_uri: String,
+    exclusions: Exclusions,
 }
 
 fn grade(row: &RowRef<'_>, column: &str) -> Result<Option<String>, KnowledgeError> {
@@ -308,6 +312,13 @@ impl DatastoreRules {
         }
         let warnings_uri = table.uri();
 
+        let exclusions = Exclusions::load(
+            knowledge,
+            ("datastores", "hard-needs"),
+            &vocabulary,
+            |row, name| known(row, "excludes", name).map(|_| ()),
+        )?;
+
         Ok(Self {
             rules,
             stores,
@@ -316,6 +327,7 @@ impl DatastoreRules {
             complements_uri,
             warnings,
             warnings_uri,
+            exclusions,
         })
     }
 
@@ -333,12 +345,16 @@ impl DatastoreRules {
 pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, ArgError> {
     let catalog = advisor.tables::<ChooseDatastore>()?;
     let facts = decision::facts(&args)?;
-    let decision = catalog.rules.decide(&facts)?;
+    let excluded = catalog.exclusions.applying(&facts);
+    let decision = catalog.rules.decide_among(&facts, &|c: &Choice| {
+        decision::ruled_out(&excluded, &c.recommend).cloned()
+    })?;
     let choice = &decision.rule.outcome;
     let recommendation = catalog.store(&choice.recommend)?;
     let alternatives = choice
         .alternatives
         .iter()
+        .filter(|name| decision::ruled_out(&excluded, name).is_none())
         .map(|name| catalog.store(name))
         .collect::<Result<Vec<_>, _>>()?;
 
@@ -373,10 +389,7 @@ pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, Ar
     let warnings: Vec<Warning> = applicable()
         .filter_map(|w| Warning::if_holds(&w.when, &w.message, &facts))
         .collect();
-    let mut missing_inputs = Vec::new();
-    for field in absent_numbers(applicable().map(|w| &w.when), &facts) {
-        missing_input(&mut missing_inputs, field, "warnings");
-    }
+    let missing_inputs = missing_inputs(catalog, &decision, &facts, applicable());
 
     let mut cited = vec![catalog.rules.uri.clone()];
     for uri in &decision.rule.see {
@@ -389,6 +402,9 @@ pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, Ar
     if !warnings.is_empty() {
         push_unique(&mut cited, catalog.warnings_uri.clone());
     }
+    if !excluded.is_empty() {
+        push_unique(&mut cited, catalog.exclusions.uri.clone());
+    }
 
     let mut choice = DatastoreChoice {
         summary: String::new(),
@@ -396,6 +412,7 @@ pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, Ar
         decided_by: decision.decided_by,
         decision_path: decision.path,
         alternatives,
+        excluded,
         complements,
         traded_away,
         warnings,
@@ -406,6 +423,40 @@ pub fn run(advisor: &Advisor, args: DatastoreArgs) -> Result<DatastoreChoice, Ar
     Ok(choice)
 }
 
+/// The arguments whose absence left a question or warning untested: the numbers the questions
+/// asked (up to the decision) and the warnings compare, and, when no need was given at all,
+/// every need the questions ask about, since the default then answers only by absence.
+fn missing_inputs<'a>(
+    catalog: &DatastoreRules,
+    decision: &decision::Decision<'_, Choice>,
+    facts: &serde_json::Map<String, serde_json::Value>,
+    warnings: impl Iterator<Item = &'a WarningRule>,
+) -> Vec<MissingInput> {
+    let mut missing = Vec::new();
+    let asked = catalog
+        .rules
+        .rules
+        .iter()
+        .take_while(|r| r.number <= decision.rule.number);
+    for field in absent_numbers(asked.map(|r| &r.when), facts) {
+        missing_input(&mut missing, field, "decision");
+    }
+    for field in absent_numbers(warnings.map(|w| &w.when), facts) {
+        missing_input(&mut missing, field, "warnings");
+    }
+    let nothing_given = facts
+        .values()
+        .all(|v| v == &serde_json::Value::Bool(false) || v.is_string());
+    if nothing_given {
+        for rule in &catalog.rules.rules {
+            for field in decision::fields(rule.when.clauses()) {
+                missing_input(&mut missing, &field, "decision");
+            }
+        }
+    }
+    missing
+}
+
 /// "PostgreSQL (relational), decided by needs_acid; alternatives MySQL; add Elasticsearch
 /// for full_text_search; 1 warning."
 fn summary_of(choice: &DatastoreChoice) -> String {
@@ -413,6 +464,14 @@ fn summary_of(choice: &DatastoreChoice) -> String {
     let mut out = format!("{} ({})", store.name, store.category.id());
     if !choice.decided_by.is_empty() {
         out.push_str(&format!(", decided by {}", choice.decided_by.join(" and ")));
+    } else if choice
+        .missing_inputs
+        .iter()
+        .any(|m| m.field == "needs_acid")
+    {
+        out.push_str(
+            ", the default when no need is given (missing_inputs lists what would decide)",
+        );
     }
     if !choice.alternatives.is_empty() {
         let names: Vec<&str> = choice
@@ -421,6 +480,10 @@ fn summary_of(choice: &DatastoreChoice) -> String {
             .map(|a| a.name.as_str())
             .collect();
         out.push_str(&format!("; alternatives: {}", names.join(", ")));
+    }
+    if !choice.excluded.is_empty() {
+        let names: Vec<&str> = choice.excluded.iter().map(|e| e.name.as_str()).collect();
+        out.push_str(&format!("; ruled out: {}", names.join(", ")));
     }
     for c in &choice.complements {
         out.push_str(&format!("; add {} for {}", c.name, c.need));
@@ -489,6 +552,7 @@ pub fn to_markdown(choice: &DatastoreChoice) -> String {
             let _ = writeln!(out, "- {} for `{}`: {}", c.name, c.need, c.role);
         }
     }
+    decision::write_excluded(&mut out, &choice.excluded);
     decision::write_traded_away(&mut out, &choice.traded_away);
     decision::write_warnings(&mut out, &choice.warnings);
     sources(&mut out, &choice.sources);

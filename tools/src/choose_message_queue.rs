@@ -11,7 +11,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::args::format_number;
-use crate::decision::{self, RuleTable, Step, TradedAway, Warning};
+use crate::decision::{self, Excluded, Exclusions, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, absent_numbers, missing_input};
 
@@ -40,10 +40,10 @@ pub struct QueueArgs {
     /// Rule-based routing.
     #[serde(default)]
     pub complex_routing: bool,
-    /// The system is serverless.
+    /// Serverless.
     #[serde(default)]
     pub serverless: bool,
-    /// Each message to many consumers.
+    /// Fan-out to consumers.
     #[serde(default)]
     pub fan_out: bool,
     /// No message may be lost.
@@ -52,7 +52,7 @@ pub struct QueueArgs {
     /// Cloud in use.
     #[serde(default)]
     pub cloud: Cloud,
-    /// Peak messages/s (warnings).
+    /// Peak messages/s.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub messages_per_sec: Option<f64>,
     /// concise (default) or full.
@@ -134,7 +134,9 @@ pub struct RetryPolicy {
     pub delays_s: Vec<f64>,
     /// A job that fails its last retry moves to a dead-letter queue instead of being dropped.
     pub dead_letter_queue: bool,
-    /// Jobs whose failure needs a person (charging a payment) move to the dead-letter queue after this many failures, for manual review.
+    /// Failed attempts after which a job moves to the dead-letter queue: the first attempt
+    /// and every retry (max_retries + 1), so the retries and the dead-letter queue are one
+    /// policy.
     pub dead_letter_after_failures: u64,
 }
 
@@ -161,8 +163,11 @@ pub struct QueueChoice {
     pub decided_by: Vec<String>,
     /// The questions in the order asked, up to the first `yes`.
     pub decision_path: Vec<Step>,
-    /// The other brokers of the comparison.
+    /// The other brokers of the comparison that no hard need rules out.
     pub alternatives: Vec<Alternative>,
+    /// Brokers a hard need rules out (`cannot_lose_messages` rules out an at-most-once
+    /// broker), before the rules choose and from the alternatives.
+    pub excluded: Vec<Excluded>,
     /// Needs given that the recommendation does not serve.
     pub traded_away: Vec<TradedAway>,
     pub retry_policy: RetryPolicy,
@@ -203,6 +208,7 @@ pub struct QueueRules {
     patterns: Vec<PatternRule>,
     warnings: Vec<WarningRule>,
     warnings_uri: String,
+    exclusions: Exclusions,
 }
 
 fn retry_policy(knowledge: &Knowledge) -> Result<(RetryPolicy, String), KnowledgeError> {
@@ -227,14 +233,16 @@ fn retry_policy(knowledge: &Knowledge) -> Result<(RetryPolicy, String), Knowledg
                 })
         })
         .collect::<Result<Vec<_>, _>>()?;
+    let max_retries = setting("max_retries")?.integer("value")?;
     let policy = RetryPolicy {
-        max_retries: setting("max_retries")?.integer("value")?,
+        max_retries,
         backoff: setting("backoff")?.required("value")?.to_string(),
         base_delay_s: setting("base_delay_s")?.number("value")?,
         multiplier: setting("multiplier")?.number("value")?,
         dead_letter_queue: setting("dead_letter_queue")?.one_of("value", &["required", "none"])?
             == "required",
-        dead_letter_after_failures: setting("dead_letter_after_failures")?.integer("value")?,
+        // One number: a job goes to the dead-letter queue when its last retry fails.
+        dead_letter_after_failures: max_retries.saturating_add(1),
         delays_s,
     };
     if policy.delays_s.len() as u64 != policy.max_retries {
@@ -353,6 +361,13 @@ impl QueueRules {
         }
         let warnings_uri = table.uri();
 
+        let exclusions = Exclusions::load(
+            knowledge,
+            ("queues", "hard-needs"),
+            &vocabulary,
+            |row, name| known(row, "excludes", name).map(|_| ()),
+        )?;
+
         Ok(Self {
             rules,
             brokers,
@@ -362,6 +377,7 @@ impl QueueRules {
             patterns,
             warnings,
             warnings_uri,
+            exclusions,
         })
     }
 }
@@ -370,7 +386,10 @@ impl QueueRules {
 pub fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> {
     let catalog = advisor.tables::<ChooseMessageQueue>()?;
     let facts = decision::facts(&args)?;
-    let decision = catalog.rules.decide(&facts)?;
+    let excluded = catalog.exclusions.applying(&facts);
+    let decision = catalog.rules.decide_among(&facts, &|c: &Choice| {
+        decision::ruled_out(&excluded, &c.recommend).cloned()
+    })?;
     let choice = &decision.rule.outcome;
     // `load` checks that every recommended broker is in the comparison.
     let recommendation = catalog
@@ -383,6 +402,7 @@ pub fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> 
         .brokers
         .iter()
         .filter(|b| b.name != recommendation.name)
+        .filter(|b| decision::ruled_out(&excluded, &b.name).is_none())
         .map(|b| Alternative {
             name: b.name.clone(),
             delivery: b.delivery,
@@ -444,6 +464,9 @@ pub fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> 
     if !warnings.is_empty() {
         push_unique(&mut cited, catalog.warnings_uri.clone());
     }
+    if !excluded.is_empty() {
+        push_unique(&mut cited, catalog.exclusions.uri.clone());
+    }
 
     let mut choice = QueueChoice {
         summary: String::new(),
@@ -451,6 +474,7 @@ pub fn run(advisor: &Advisor, args: QueueArgs) -> Result<QueueChoice, ArgError> 
         decided_by: decision.decided_by,
         decision_path: decision.path,
         alternatives,
+        excluded,
         traded_away,
         retry_policy: catalog.retry_policy.clone(),
         patterns,
@@ -469,6 +493,10 @@ fn summary_of(choice: &QueueChoice) -> String {
     let mut out = format!("{} ({})", broker.name, broker.delivery.id());
     if !choice.decided_by.is_empty() {
         out.push_str(&format!(", decided by {}", choice.decided_by.join(" and ")));
+    }
+    if !choice.excluded.is_empty() {
+        let names: Vec<&str> = choice.excluded.iter().map(|e| e.name.as_str()).collect();
+        out.push_str(&format!("; ruled out: {}", names.join(", ")));
     }
     let retry = &choice.retry_policy;
     out.push_str(&format!(
@@ -518,7 +546,7 @@ pub fn to_markdown(choice: &QueueChoice) -> String {
     if policy.dead_letter_queue {
         let _ = write!(
             out,
-            ", then the dead-letter queue; jobs that need a person go there after {} failures",
+            ", then the dead-letter queue after {} failed attempts (the first and every retry), where a person reviews them",
             policy.dead_letter_after_failures
         );
     }
@@ -541,6 +569,7 @@ pub fn to_markdown(choice: &QueueChoice) -> String {
     if !list.is_empty() {
         let _ = writeln!(out, "\nAlternatives: {}.", list.join("; "));
     }
+    decision::write_excluded(&mut out, &choice.excluded);
     decision::write_traded_away(&mut out, &choice.traded_away);
     decision::write_warnings(&mut out, &choice.warnings);
     sources(&mut out, &choice.sources);

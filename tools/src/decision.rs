@@ -20,6 +20,9 @@ use crate::ArgError;
 pub enum Answer {
     Yes,
     No,
+    /// The condition held, but a hard need rules out what the rule would choose, so the
+    /// next question is asked.
+    Excluded,
 }
 
 /// One question of the decision path, as it was asked.
@@ -28,7 +31,8 @@ pub struct Step {
     /// The rule's number in the document's ordered table.
     pub rule: u64,
     pub question: String,
-    /// `yes` for the rule that decided, `no` for every rule asked before it.
+    /// `yes` for the rule that decided, `no` for every rule asked before it, `excluded` for a
+    /// rule that held but whose choice a hard need rules out.
     pub answer: Answer,
     /// The rule's condition as written in the document (`needs_acid and multi_region`);
     /// `detail: full`.
@@ -68,6 +72,89 @@ pub struct Warning {
     /// The clauses of the warning's condition that held (empty for an unconditional one).
     pub triggered_by: Vec<String>,
     pub message: String,
+}
+
+/// A candidate that a hard need of the request rules out before the rules choose.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Excluded {
+    /// The candidate ruled out (`Redis`).
+    pub name: String,
+    /// The clauses of the exclusion's condition that held (`cannot_lose_messages`).
+    pub because_of: Vec<String>,
+    /// Why the candidate cannot meet the need, in the document's words.
+    pub reason: String,
+}
+
+/// One row of an exclusions table: when its condition holds, its candidates are out.
+#[derive(Debug, Clone)]
+struct Exclusion {
+    when: Condition,
+    names: Vec<String>,
+    reason: String,
+}
+
+/// A table of hard needs (`| when | excludes | reason | source |`): each row names the
+/// candidates that cannot meet a need, so that neither the decision nor the alternatives
+/// offer them. Read once, like the rule table it guards.
+#[derive(Debug, Clone, Default)]
+pub(crate) struct Exclusions {
+    rows: Vec<Exclusion>,
+    /// `knowledge://slug#anchor` of the table.
+    pub uri: String,
+}
+
+impl Exclusions {
+    /// Reads `slug#anchor`; `known` refuses a candidate name the tool's comparison lacks.
+    pub fn load(
+        knowledge: &Knowledge,
+        (slug, anchor): (&str, &str),
+        vocabulary: &Vocabulary,
+        known: impl Fn(&RowRef<'_>, &str) -> Result<(), KnowledgeError>,
+    ) -> Result<Self, KnowledgeError> {
+        let table = knowledge.table(slug, anchor)?;
+        table.require_columns(&["when", "excludes", "reason"])?;
+        let mut rows = Vec::new();
+        for row in table.rows() {
+            let exclusion = Exclusion {
+                when: row.condition("when", vocabulary)?,
+                names: row.list("excludes")?,
+                reason: row.required("reason")?.to_string(),
+            };
+            if exclusion.names.is_empty() {
+                return Err(row.error("`excludes` must name at least one candidate"));
+            }
+            for name in &exclusion.names {
+                known(&row, name)?;
+            }
+            rows.push(exclusion);
+        }
+        Ok(Self {
+            rows,
+            uri: table.uri(),
+        })
+    }
+
+    /// The candidates `facts` rule out, each once, with the first row that rules it out.
+    pub fn applying(&self, facts: &dyn Facts) -> Vec<Excluded> {
+        let mut out: Vec<Excluded> = Vec::new();
+        for row in self.rows.iter().filter(|r| r.when.holds(facts)) {
+            for name in &row.names {
+                if !out.iter().any(|e| &e.name == name) {
+                    out.push(Excluded {
+                        name: name.clone(),
+                        because_of: triggered_by(&row.when, facts),
+                        reason: row.reason.clone(),
+                    });
+                }
+            }
+        }
+        out
+    }
+}
+
+/// The exclusion of `name` among `excluded`, if it is ruled out.
+pub(crate) fn ruled_out<'a>(excluded: &'a [Excluded], name: &str) -> Option<&'a Excluded> {
+    excluded.iter().find(|e| e.name == name)
 }
 
 /// One numbered rule of an ordered table, with the tool's own outcome.
@@ -159,16 +246,42 @@ impl<T> RuleTable<T> {
 
     /// Asks the questions in order until one holds.
     pub fn decide(&self, facts: &dyn Facts) -> Result<Decision<'_, T>, ArgError> {
+        self.decide_among(facts, &|_| None)
+    }
+
+    /// Asks the questions in order until one holds whose choice no hard need rules out:
+    /// `ruled_out` names the exclusion that removes a rule's outcome, if any. A hard need
+    /// (no message may be lost) is not weighed against the order of the questions; it removes
+    /// the candidates that cannot meet it before the order picks among the rest.
+    pub fn decide_among(
+        &self,
+        facts: &dyn Facts,
+        ruled_out: &dyn Fn(&T) -> Option<Excluded>,
+    ) -> Result<Decision<'_, T>, ArgError> {
         let mut path = Vec::new();
+        let mut exclusions: Vec<Excluded> = Vec::new();
         for rule in &self.rules {
             let holds = rule.when.holds(facts);
+            let excluded = if holds {
+                ruled_out(&rule.outcome)
+            } else {
+                None
+            };
             path.push(Step {
                 rule: rule.number,
                 question: rule.question.clone(),
-                answer: if holds { Answer::Yes } else { Answer::No },
+                answer: match (holds, &excluded) {
+                    (true, None) => Answer::Yes,
+                    (true, Some(_)) => Answer::Excluded,
+                    (false, _) => Answer::No,
+                },
                 condition: rule.when.to_string(),
                 arguments: arguments(rule.when.clauses(), facts),
             });
+            if let Some(excluded) = excluded {
+                exclusions.push(excluded);
+                continue;
+            }
             if holds {
                 return Ok(Decision {
                     rule,
@@ -177,8 +290,22 @@ impl<T> RuleTable<T> {
                 });
             }
         }
-        // `load` guarantees that the last rule is `otherwise`, so this is never reached.
-        Err(ArgError::internal("no rule of the decision table matched"))
+        // `load` guarantees that the last rule is `otherwise`: only exclusions get here.
+        match exclusions.first() {
+            Some(first) => Err(ArgError::new(
+                first.because_of.first().map_or("arguments", String::as_str),
+                first.because_of.join(" and "),
+                format!(
+                    "needs that some candidate can meet together; these rule out every one the rules would choose: {}",
+                    exclusions
+                        .iter()
+                        .map(|e| format!("{} ({})", e.name, e.reason))
+                        .collect::<Vec<_>>()
+                        .join("; ")
+                ),
+            )),
+            None => Err(ArgError::internal("no rule of the decision table matched")),
+        }
     }
 
     /// The needs that are true in `facts`, that the decision does not serve and that `covered`
@@ -420,6 +547,7 @@ pub(crate) fn write_path(out: &mut String, path: &[Step]) {
         let answer = match step.answer {
             Answer::Yes => "**yes**",
             Answer::No => "no",
+            Answer::Excluded => "yes, but ruled out by a hard need",
         };
         let shown = if step.arguments.is_empty() {
             String::new()
@@ -449,5 +577,22 @@ pub(crate) fn write_warnings(out: &mut String, warnings: &[Warning]) {
     let _ = writeln!(out, "\nWarnings:");
     for w in warnings {
         let _ = writeln!(out, "- {}", w.message);
+    }
+}
+
+/// The candidates ruled out, one line each.
+pub(crate) fn write_excluded(out: &mut String, excluded: &[Excluded]) {
+    if excluded.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\nRuled out:");
+    for e in excluded {
+        let _ = writeln!(
+            out,
+            "- {} (`{}`): {}.",
+            e.name,
+            e.because_of.join("`, `"),
+            e.reason
+        );
     }
 }

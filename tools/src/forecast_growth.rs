@@ -485,8 +485,10 @@ pub struct GrowthTables {
     section_uri: String,
 }
 
-/// The quantities `forecast_growth` computes in closed form and the operands of each formula.
-const FORMULAS: [(&str, &[&str]); 16] = [
+/// The quantities of `growth-models#formulas` and the operands of each formula: those
+/// `forecast_growth` computes in closed form, then those of the growth fit, which
+/// `trend::TrendRules` evaluates from the same table (one table, so one list).
+pub(crate) const FORMULAS: [(&str, &[&str]); 19] = [
     ("monthly_growth_pct", &["growth_multiple", "over_months"]),
     ("doubling_months", &["monthly_growth_pct"]),
     ("load_multiple", &["monthly_growth_pct", "month"]),
@@ -536,6 +538,28 @@ const FORMULAS: [(&str, &[&str]); 16] = [
     (
         "cost_at_multiple",
         &["current_monthly_cost_usd", "load_multiple"],
+    ),
+    (
+        "fitted_monthly_growth_pct",
+        &["days_per_month", "slope_per_day"],
+    ),
+    (
+        "fitted_ci95_low_pct",
+        &[
+            "days_per_month",
+            "slope_per_day",
+            "t_quantile",
+            "slope_standard_error",
+        ],
+    ),
+    (
+        "fitted_ci95_high_pct",
+        &[
+            "days_per_month",
+            "slope_per_day",
+            "t_quantile",
+            "slope_standard_error",
+        ],
     ),
 ];
 

@@ -2,7 +2,8 @@
 //! accuracy can be tested on their own: Erlang C through the Erlang B recurrence, the Zipf
 //! sums of a static top-C cache and Che's approximation of an LRU cache (exact sums for the
 //! most popular items, an Euler–Maclaurin tail with a bound for the rest), and the closed-form
-//! least-squares fit of the Universal Scalability Law. `growth-models` in the knowledge base
+//! least-squares fit of the Universal Scalability Law, and the fit of a metric's growth from
+//! its own history (least squares on ln(value), Student's t for its interval). `growth-models` in the knowledge base
 //! explains each method; the exact reference sums at the end are what the tests measure
 //! against.
 
@@ -536,6 +537,244 @@ pub fn usl_nodes_for(sigma: f64, kappa: f64, lambda: f64, load: f64) -> Option<f
         }
     }
     Some(n)
+}
+
+/// The least-squares line through `(day, ln value)`: the growth of a metric from its own
+/// history (`growth-models#growth-from-history`). Only the numerics live here; the monthly
+/// rate and its interval are the formula rows that `trend::TrendRules` evaluates.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct LogLinearFit {
+    /// The fitted slope of ln(value) per day.
+    pub slope_per_day: f64,
+    /// The fitted ln(value) at day 0.
+    pub intercept: f64,
+    /// The slope's standard error, `s / √Sxx` with `s² = SSE / (n − 2)`.
+    pub slope_standard_error: f64,
+    /// The share of the variance of ln(value) the line explains (0 when ln(value) never varies).
+    pub r_squared: f64,
+    /// The points fitted (those with a positive, finite value).
+    pub points: usize,
+    /// Points left out because their value was 0, negative or not finite (ln is undefined).
+    pub dropped: usize,
+}
+
+impl LogLinearFit {
+    /// The fitted value on `day`: `e^(intercept + slope × day)`.
+    pub fn fitted(&self, day: f64) -> f64 {
+        (self.intercept + self.slope_per_day * day).exp()
+    }
+
+    /// Degrees of freedom of the slope's Student's t: n − 2.
+    pub fn degrees_of_freedom(&self) -> f64 {
+        self.points as f64 - 2.0
+    }
+}
+
+/// The spread of ln(value) below which a series counts as constant: 1e-9 is a relative
+/// difference of one part in a billion, far below any measurement and far above the rounding
+/// of double-precision arithmetic (1e-16).
+const CONSTANT_SPREAD: f64 = 1e-9;
+
+/// Ordinary least squares of ln(value) on day over `points` `(day, value)`, or `None` with
+/// fewer than three usable points or when every point falls on one day (the slope is then
+/// undefined). Sums are taken about the means, which keeps them exact enough for any window.
+pub fn fit_log_linear(points: &[(f64, f64)]) -> Option<LogLinearFit> {
+    let usable: Vec<(f64, f64)> = points
+        .iter()
+        .filter(|(day, value)| day.is_finite() && value.is_finite() && *value > 0.0)
+        .map(|&(day, value)| (day, value.ln()))
+        .collect();
+    let n = usable.len();
+    if n < 3 {
+        return None;
+    }
+    let count = n as f64;
+    let mean_x = usable.iter().map(|p| p.0).sum::<f64>() / count;
+    let mean_y = usable.iter().map(|p| p.1).sum::<f64>() / count;
+    let (mut sxx, mut sxy, mut syy) = (0.0, 0.0, 0.0);
+    for &(x, y) in &usable {
+        sxx += (x - mean_x) * (x - mean_x);
+        sxy += (x - mean_x) * (y - mean_y);
+        syy += (y - mean_y) * (y - mean_y);
+    }
+    if sxx <= 0.0 {
+        return None;
+    }
+    // Peaks equal to nine significant digits are a constant series: what is left is the
+    // rounding of the arithmetic that produced them (a rate, a quantile), not growth, and a
+    // line through it would have an interval narrow enough to exclude 0 by accident.
+    let spread = usable
+        .iter()
+        .map(|&(_, y)| (y - mean_y).abs())
+        .fold(0.0, f64::max);
+    if spread < CONSTANT_SPREAD {
+        return Some(LogLinearFit {
+            slope_per_day: 0.0,
+            intercept: mean_y,
+            slope_standard_error: 0.0,
+            r_squared: 0.0,
+            points: n,
+            dropped: points.len() - n,
+        });
+    }
+    let slope = sxy / sxx;
+    let intercept = mean_y - slope * mean_x;
+    let sse: f64 = usable
+        .iter()
+        .map(|&(x, y)| {
+            let residual = y - intercept - slope * x;
+            residual * residual
+        })
+        .sum();
+    let sse = sse.max(0.0);
+    Some(LogLinearFit {
+        slope_per_day: slope,
+        intercept,
+        slope_standard_error: (sse / (count - 2.0) / sxx).sqrt(),
+        r_squared: if syy > 0.0 {
+            (1.0 - sse / syy).clamp(0.0, 1.0)
+        } else {
+            0.0
+        },
+        points: n,
+        dropped: points.len() - n,
+    })
+}
+
+/// The `probability` quantile of Student's t with `degrees_of_freedom` (≥ 1) degrees of
+/// freedom, for `probability` in (0, 1): the inverse of its distribution function, found by
+/// bisection to 1e-12. `NaN` outside those ranges.
+pub fn student_t_quantile(probability: f64, degrees_of_freedom: f64) -> f64 {
+    let valid = probability > 0.0 && probability < 1.0 && degrees_of_freedom >= 1.0;
+    if !valid {
+        return f64::NAN;
+    }
+    if probability < 0.5 {
+        return -student_t_quantile(1.0 - probability, degrees_of_freedom);
+    }
+    if probability == 0.5 {
+        return 0.0;
+    }
+    // The upper tail P(T > t) = I_{ν/(ν+t²)}(ν/2, 1/2) / 2 falls as t grows; widen until it
+    // is below the target, then halve the bracket.
+    let tail = 1.0 - probability;
+    let upper = |t: f64| {
+        0.5 * incomplete_beta(
+            degrees_of_freedom / (degrees_of_freedom + t * t),
+            degrees_of_freedom / 2.0,
+            0.5,
+        )
+    };
+    let (mut lo, mut hi) = (0.0_f64, 1.0_f64);
+    while upper(hi) > tail {
+        lo = hi;
+        hi *= 2.0;
+        if hi > 1e12 {
+            return f64::INFINITY;
+        }
+    }
+    for _ in 0..200 {
+        let mid = 0.5 * (lo + hi);
+        if upper(mid) > tail {
+            lo = mid;
+        } else {
+            hi = mid;
+        }
+        if hi - lo <= 1e-12 * hi.max(1.0) {
+            break;
+        }
+    }
+    0.5 * (lo + hi)
+}
+
+/// The regularized incomplete beta function I_x(a, b), by its continued fraction (modified
+/// Lentz), taken on the side where it converges fast (W. H. Press et al., *Numerical
+/// Recipes*, 3rd ed., §6.4).
+fn incomplete_beta(x: f64, a: f64, b: f64) -> f64 {
+    if x <= 0.0 {
+        return 0.0;
+    }
+    if x >= 1.0 {
+        return 1.0;
+    }
+    let ln_front = ln_gamma(a + b) - ln_gamma(a) - ln_gamma(b) + a * x.ln() + b * (1.0 - x).ln();
+    if x < (a + 1.0) / (a + b + 2.0) {
+        ln_front.exp() * beta_fraction(x, a, b) / a
+    } else {
+        1.0 - ln_front.exp() * beta_fraction(1.0 - x, b, a) / b
+    }
+}
+
+fn beta_fraction(x: f64, a: f64, b: f64) -> f64 {
+    const TINY: f64 = 1e-300;
+    let (qab, qap, qam) = (a + b, a + 1.0, a - 1.0);
+    let mut c = 1.0;
+    let mut d = 1.0 - qab * x / qap;
+    if d.abs() < TINY {
+        d = TINY;
+    }
+    d = 1.0 / d;
+    let mut h = d;
+    for m in 1..=1000 {
+        let m = f64::from(m);
+        let m2 = 2.0 * m;
+        let aa = m * (b - m) * x / ((qam + m2) * (a + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        h *= d * c;
+        let aa = -(a + m) * (qab + m) * x / ((a + m2) * (qap + m2));
+        d = 1.0 + aa * d;
+        if d.abs() < TINY {
+            d = TINY;
+        }
+        c = 1.0 + aa / c;
+        if c.abs() < TINY {
+            c = TINY;
+        }
+        d = 1.0 / d;
+        let step = d * c;
+        h *= step;
+        if (step - 1.0).abs() < 1e-15 {
+            break;
+        }
+    }
+    h
+}
+
+/// ln Γ(x) for x > 0 by the Lanczos approximation (g = 7, nine coefficients), accurate to
+/// about 1e-15 relative.
+fn ln_gamma(x: f64) -> f64 {
+    // The published coefficients, to the digits they are published with.
+    #[allow(clippy::excessive_precision)]
+    const COEFFICIENTS: [f64; 9] = [
+        0.999_999_999_999_809_93,
+        676.520_368_121_885_1,
+        -1_259.139_216_722_402_8,
+        771.323_428_777_653_13,
+        -176.615_029_162_140_59,
+        12.507_343_278_686_905,
+        -0.138_571_095_265_720_12,
+        9.984_369_578_019_571_6e-6,
+        1.505_632_735_149_311_6e-7,
+    ];
+    if x < 0.5 {
+        // Reflection: Γ(x) Γ(1 − x) = π / sin(πx).
+        return (std::f64::consts::PI / (std::f64::consts::PI * x).sin()).ln() - ln_gamma(1.0 - x);
+    }
+    let x = x - 1.0;
+    let mut sum = COEFFICIENTS[0];
+    for (i, c) in COEFFICIENTS.iter().enumerate().skip(1) {
+        sum += c / (x + i as f64);
+    }
+    let t = x + 7.5;
+    0.5 * (2.0 * std::f64::consts::PI).ln() + (x + 0.5) * t.ln() - t + sum.ln()
 }
 
 /// Reference: the static hit rate by exact sums over every item (O(catalog); tests only).

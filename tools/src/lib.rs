@@ -21,6 +21,7 @@ pub mod scaling_report;
 mod schema;
 pub mod size_cache;
 mod stages;
+pub mod trend;
 
 pub use args::ArgError;
 pub use concise::Budget;

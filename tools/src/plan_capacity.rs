@@ -90,7 +90,7 @@ pub struct CapacityPlan {
     pub servers: Option<u64>,
     /// Connections per database instance, with `db_cores`: db_cores × 2 + effective_spindles.
     pub pool_size: Option<u64>,
-    /// Read replicas, with read figures: ceil(reads_per_sec / replica_read_capacity_per_sec).
+    /// Read replicas, with read figures: ceil(reads_per_sec × safety_margin / replica_read_capacity_per_sec), the same headroom as servers.
     pub read_replicas: Option<u64>,
     /// Requests in the system at once (Little's law), with `avg_latency_ms`: required_rps × avg_latency_ms / 1000.
     pub in_flight_requests: Option<f64>,
@@ -125,6 +125,8 @@ pub struct CapacityTables {
     formulas: Formulas,
     costs: CostTable,
     stages_uri: String,
+    /// The largest user count priced (`capacity-planning#plausible-inputs`), and why.
+    max_users: (f64, String),
 }
 
 /// The quantities `plan_capacity` computes, in order, and the quantities each formula may name
@@ -138,7 +140,11 @@ const FORMULAS: [(&str, &[&str]); 5] = [
     ("pool_size", &["db_cores", "effective_spindles"]),
     (
         "read_replicas",
-        &["reads_per_sec", "replica_read_capacity_per_sec"],
+        &[
+            "reads_per_sec",
+            "safety_margin",
+            "replica_read_capacity_per_sec",
+        ],
     ),
     ("in_flight_requests", &["required_rps", "avg_latency_ms"]),
 ];
@@ -162,12 +168,21 @@ impl CapacityTables {
         let costs = CostTable::load(knowledge)?;
         let stages_uri = knowledge.table("scaling-stages", "stages")?.uri();
 
+        let table = knowledge.table("capacity-planning", "plausible-inputs")?;
+        table.require_columns(&["argument", "max", "reason"])?;
+        let row = table
+            .rows()
+            .find(|r| r.text("argument").is_ok_and(|a| a == "users"))
+            .ok_or_else(|| table.error("the table needs a `users` row"))?;
+        let max_users = (row.number("max")?, row.required("reason")?.to_string());
+
         Ok(Self {
             defaults,
             defaults_uri,
             formulas,
             costs,
             stages_uri,
+            max_users,
         })
     }
 }
@@ -182,185 +197,30 @@ impl CapacityTables {
     }
 }
 
-/// Plans capacity for `args`.
+/// Plans capacity for `args`: the capacity to plan for, then each figure it gives with the
+/// arguments that figure needs, then the stage and cost band of the users.
 pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, ArgError> {
     let catalog = advisor.tables::<PlanCapacity>()?;
-    let formulas = &catalog.formulas;
-    let mut workings = Vec::new();
-    let mut defaults_applied = Vec::new();
-    let mut notes = Vec::new();
-    let mut missing = Vec::new();
-    let mut sources = Vec::new();
-
-    let growth = args.growth_factor.unwrap_or_else(|| {
-        defaults_applied.push(DefaultApplied {
-            parameter: "growth_factor".into(),
-            value: Figure::Amount(catalog.defaults.growth_factor),
-        });
-        catalog.defaults.growth_factor
-    });
-    let safety = args.safety_margin.unwrap_or_else(|| {
-        defaults_applied.push(DefaultApplied {
-            parameter: "safety_margin".into(),
-            value: Figure::Amount(catalog.defaults.safety_margin),
-        });
-        catalog.defaults.safety_margin
-    });
-    let operands = [
-        ("peak_rps", Figure::Amount(args.peak_rps)),
-        ("growth_factor", Figure::Amount(growth)),
-        ("safety_margin", Figure::Amount(safety)),
-    ];
-    let required_rps = formulas.amount("required_rps", &operands, "peak_rps", args.peak_rps)?;
-    workings.push(formulas.working("required_rps", &operands, Figure::Amount(required_rps)));
-    formulas.cite("required_rps", &mut sources);
-
-    let servers = match needs(
-        &mut missing,
-        args.per_server_rps,
-        "per_server_rps",
-        "servers",
-    ) {
-        Some(per_server) => {
-            let operands = [
-                ("required_rps", Figure::Amount(required_rps)),
-                ("per_server_rps", Figure::Amount(per_server)),
-            ];
-            let servers =
-                formulas.count("servers", &operands, "per_server_rps", show(per_server))?;
-            workings.push(formulas.working("servers", &operands, Figure::Count(servers)));
-            formulas.cite("servers", &mut sources);
-            Some(servers)
-        }
-        None => {
-            notes.push("servers needs per_server_rps".into());
-            None
-        }
-    };
-
-    let pool_size = match needs(&mut missing, args.db_cores, "db_cores", "pool_size") {
-        Some(cores) => {
-            let spindles = args.effective_spindles.unwrap_or_else(|| {
-                defaults_applied.push(DefaultApplied {
-                    parameter: "effective_spindles".into(),
-                    value: Figure::Count(catalog.defaults.effective_spindles),
-                });
-                catalog.defaults.effective_spindles
-            });
-            let operands = [
-                ("db_cores", Figure::Count(cores)),
-                ("effective_spindles", Figure::Count(spindles)),
-            ];
-            let pool = formulas.count("pool_size", &operands, "db_cores", cores.to_string())?;
-            workings.push(formulas.working("pool_size", &operands, Figure::Count(pool)));
-            formulas.cite("pool_size", &mut sources);
-            Some(pool)
-        }
-        None => {
-            let mut note = "pool_size needs db_cores".to_string();
-            if args.effective_spindles.is_some() {
-                note.push_str(" (effective_spindles applies only with db_cores)");
-            }
-            notes.push(note);
-            None
-        }
-    };
-    if !defaults_applied.is_empty() {
-        push_unique(&mut sources, catalog.defaults_uri.clone());
+    let (max_users, why) = &catalog.max_users;
+    if let Some(users) = args.users
+        && users as f64 > *max_users
+    {
+        return Err(ArgError::new(
+            "users",
+            users.to_string(),
+            format!("at most {} (beyond it: {why})", prose(*max_users)),
+        ));
     }
-
-    let read_replicas = match (args.reads_per_sec, args.replica_read_capacity_per_sec) {
-        (Some(reads), Some(capacity)) => {
-            let operands = [
-                ("reads_per_sec", Figure::Amount(reads)),
-                ("replica_read_capacity_per_sec", Figure::Amount(capacity)),
-            ];
-            let replicas = formulas.count(
-                "read_replicas",
-                &operands,
-                "replica_read_capacity_per_sec",
-                show(capacity),
-            )?;
-            workings.push(formulas.working("read_replicas", &operands, Figure::Count(replicas)));
-            formulas.cite("read_replicas", &mut sources);
-            Some(replicas)
-        }
-        (None, None) => {
-            missing_input(&mut missing, "reads_per_sec", "read_replicas");
-            missing_input(
-                &mut missing,
-                "replica_read_capacity_per_sec",
-                "read_replicas",
-            );
-            notes
-                .push("read_replicas needs reads_per_sec and replica_read_capacity_per_sec".into());
-            None
-        }
-        (Some(_), None) => {
-            missing_input(
-                &mut missing,
-                "replica_read_capacity_per_sec",
-                "read_replicas",
-            );
-            notes.push("read_replicas needs replica_read_capacity_per_sec as well".into());
-            None
-        }
-        (None, Some(_)) => {
-            missing_input(&mut missing, "reads_per_sec", "read_replicas");
-            notes.push("read_replicas needs reads_per_sec as well".into());
-            None
-        }
-    };
-
-    let in_flight_requests = match needs(
-        &mut missing,
-        args.avg_latency_ms,
-        "avg_latency_ms",
-        "in_flight_requests",
-    ) {
-        Some(latency) => {
-            let operands = [
-                ("required_rps", Figure::Amount(required_rps)),
-                ("avg_latency_ms", Figure::Amount(latency)),
-            ];
-            let in_flight =
-                formulas.amount("in_flight_requests", &operands, "avg_latency_ms", latency)?;
-            workings.push(formulas.working(
-                "in_flight_requests",
-                &operands,
-                Figure::Amount(in_flight),
-            ));
-            formulas.cite("in_flight_requests", &mut sources);
-            Some(in_flight)
-        }
-        None => {
-            notes.push("in_flight_requests needs avg_latency_ms".into());
-            None
-        }
-    };
-
-    let (stage, monthly_cost_usd) =
-        match needs(&mut missing, args.users, "users", "stage, monthly_cost_usd") {
-            Some(users) => {
-                let stages = &advisor.tables::<DiagnoseBottleneck>()?.stages;
-                let number = stages.for_users(users as f64);
-                let stage = stages
-                    .iter()
-                    .find(|s| s.number == number)
-                    .map(|s| StageRef {
-                        number: s.number,
-                        name: s.name.clone(),
-                    });
-                push_unique(&mut sources, catalog.stages_uri.clone());
-                let cost = Some(catalog.cost_band(users, number));
-                push_unique(&mut sources, catalog.costs.uri.clone());
-                (stage, cost)
-            }
-            None => {
-                notes.push("stage and monthly_cost_usd need users".into());
-                (None, None)
-            }
-        };
+    let mut ledger = crate::calculator::Ledger::default();
+    let (required_rps, safety) = required_rps(catalog, &args, &mut ledger)?;
+    let servers = servers(catalog, &args, required_rps, &mut ledger)?;
+    let pool_size = pool_size(catalog, &args, &mut ledger)?;
+    if !ledger.defaults_applied.is_empty() {
+        push_unique(&mut ledger.sources, catalog.defaults_uri.clone());
+    }
+    let read_replicas = read_replicas(catalog, &args, safety, &mut ledger)?;
+    let in_flight_requests = in_flight_requests(catalog, &args, required_rps, &mut ledger)?;
+    let (stage, monthly_cost_usd) = stage_and_cost(advisor, catalog, &args, &mut ledger)?;
 
     let mut plan = CapacityPlan {
         summary: String::new(),
@@ -371,14 +231,219 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
         in_flight_requests,
         stage,
         monthly_cost_usd,
-        workings,
-        defaults_applied,
-        notes,
-        missing_inputs: missing,
-        sources,
+        workings: ledger.workings,
+        defaults_applied: ledger.defaults_applied,
+        notes: ledger.notes,
+        missing_inputs: ledger.missing,
+        sources: ledger.sources,
     };
     plan.summary = summary_of(&plan);
     Ok(plan)
+}
+
+/// The capacity to plan for: today's peak times the growth and the safety margin (returned
+/// too, for the replicas).
+fn required_rps(
+    catalog: &CapacityTables,
+    args: &PlanCapacityArgs,
+    ledger: &mut crate::calculator::Ledger,
+) -> Result<(f64, f64), ArgError> {
+    let growth = ledger.amount_or_default(
+        "growth_factor",
+        args.growth_factor,
+        catalog.defaults.growth_factor,
+    );
+    let safety = ledger.amount_or_default(
+        "safety_margin",
+        args.safety_margin,
+        catalog.defaults.safety_margin,
+    );
+    let operands = [
+        ("peak_rps", Figure::Amount(args.peak_rps)),
+        ("growth_factor", Figure::Amount(growth)),
+        ("safety_margin", Figure::Amount(safety)),
+    ];
+    let required = ledger.amount(
+        &catalog.formulas,
+        "required_rps",
+        &operands,
+        ("peak_rps", args.peak_rps),
+    )?;
+    Ok((required, safety))
+}
+
+/// Application servers for the required capacity, with a server's capacity.
+fn servers(
+    catalog: &CapacityTables,
+    args: &PlanCapacityArgs,
+    required_rps: f64,
+    ledger: &mut crate::calculator::Ledger,
+) -> Result<Option<u64>, ArgError> {
+    let Some(per_server) = needs(
+        &mut ledger.missing,
+        args.per_server_rps,
+        "per_server_rps",
+        "servers",
+    ) else {
+        ledger.notes.push("servers needs per_server_rps".into());
+        return Ok(None);
+    };
+    let operands = [
+        ("required_rps", Figure::Amount(required_rps)),
+        ("per_server_rps", Figure::Amount(per_server)),
+    ];
+    let servers = ledger.count(
+        &catalog.formulas,
+        "servers",
+        &operands,
+        ("per_server_rps", show(per_server)),
+    )?;
+    Ok(Some(servers))
+}
+
+/// Connections per database instance, from its cores and spindles.
+fn pool_size(
+    catalog: &CapacityTables,
+    args: &PlanCapacityArgs,
+    ledger: &mut crate::calculator::Ledger,
+) -> Result<Option<u64>, ArgError> {
+    let Some(cores) = needs(&mut ledger.missing, args.db_cores, "db_cores", "pool_size") else {
+        let mut note = "pool_size needs db_cores".to_string();
+        if args.effective_spindles.is_some() {
+            note.push_str(" (effective_spindles applies only with db_cores)");
+        }
+        ledger.notes.push(note);
+        return Ok(None);
+    };
+    let spindles = ledger.count_or_default(
+        "effective_spindles",
+        args.effective_spindles,
+        catalog.defaults.effective_spindles,
+    );
+    let operands = [
+        ("db_cores", Figure::Count(cores)),
+        ("effective_spindles", Figure::Count(spindles)),
+    ];
+    let pool = ledger.count(
+        &catalog.formulas,
+        "pool_size",
+        &operands,
+        ("db_cores", cores.to_string()),
+    )?;
+    Ok(Some(pool))
+}
+
+/// Read replicas for the reads, with the servers' safety margin, with both the read rate and a
+/// replica's capacity; what is missing is noted.
+fn read_replicas(
+    catalog: &CapacityTables,
+    args: &PlanCapacityArgs,
+    safety: f64,
+    ledger: &mut crate::calculator::Ledger,
+) -> Result<Option<u64>, ArgError> {
+    let note = match (args.reads_per_sec, args.replica_read_capacity_per_sec) {
+        (Some(reads), Some(capacity)) => {
+            let operands = [
+                ("reads_per_sec", Figure::Amount(reads)),
+                ("safety_margin", Figure::Amount(safety)),
+                ("replica_read_capacity_per_sec", Figure::Amount(capacity)),
+            ];
+            let replicas = ledger.count(
+                &catalog.formulas,
+                "read_replicas",
+                &operands,
+                ("replica_read_capacity_per_sec", show(capacity)),
+            )?;
+            return Ok(Some(replicas));
+        }
+        (None, None) => {
+            missing_input(&mut ledger.missing, "reads_per_sec", "read_replicas");
+            missing_input(
+                &mut ledger.missing,
+                "replica_read_capacity_per_sec",
+                "read_replicas",
+            );
+            "read_replicas needs reads_per_sec and replica_read_capacity_per_sec"
+        }
+        (Some(_), None) => {
+            missing_input(
+                &mut ledger.missing,
+                "replica_read_capacity_per_sec",
+                "read_replicas",
+            );
+            "read_replicas needs replica_read_capacity_per_sec as well"
+        }
+        (None, Some(_)) => {
+            missing_input(&mut ledger.missing, "reads_per_sec", "read_replicas");
+            "read_replicas needs reads_per_sec as well"
+        }
+    };
+    ledger.notes.push(note.to_string());
+    Ok(None)
+}
+
+/// Requests in the system at once (Little's law), with the mean response time.
+fn in_flight_requests(
+    catalog: &CapacityTables,
+    args: &PlanCapacityArgs,
+    required_rps: f64,
+    ledger: &mut crate::calculator::Ledger,
+) -> Result<Option<f64>, ArgError> {
+    let Some(latency) = needs(
+        &mut ledger.missing,
+        args.avg_latency_ms,
+        "avg_latency_ms",
+        "in_flight_requests",
+    ) else {
+        ledger
+            .notes
+            .push("in_flight_requests needs avg_latency_ms".into());
+        return Ok(None);
+    };
+    let operands = [
+        ("required_rps", Figure::Amount(required_rps)),
+        ("avg_latency_ms", Figure::Amount(latency)),
+    ];
+    let in_flight = ledger.amount(
+        &catalog.formulas,
+        "in_flight_requests",
+        &operands,
+        ("avg_latency_ms", latency),
+    )?;
+    Ok(Some(in_flight))
+}
+
+/// The stage of the users and the monthly cost band of that stage, with the user count.
+fn stage_and_cost(
+    advisor: &Advisor,
+    catalog: &CapacityTables,
+    args: &PlanCapacityArgs,
+    ledger: &mut crate::calculator::Ledger,
+) -> Result<(Option<StageRef>, Option<CostRange>), ArgError> {
+    let Some(users) = needs(
+        &mut ledger.missing,
+        args.users,
+        "users",
+        "stage, monthly_cost_usd",
+    ) else {
+        ledger
+            .notes
+            .push("stage and monthly_cost_usd need users".into());
+        return Ok((None, None));
+    };
+    let stages = &advisor.tables::<DiagnoseBottleneck>()?.stages;
+    let number = stages.for_users(users as f64);
+    let stage = stages
+        .iter()
+        .find(|s| s.number == number)
+        .map(|s| StageRef {
+            number: s.number,
+            name: s.name.clone(),
+        });
+    push_unique(&mut ledger.sources, catalog.stages_uri.clone());
+    let cost = Some(catalog.cost_band(users, number));
+    push_unique(&mut ledger.sources, catalog.costs.uri.clone());
+    Ok((stage, cost))
 }
 
 /// "Plan for 36,000 req/s: 45 servers, pool 33 per DB, 4 read replicas, 4,320 in flight;

@@ -13,10 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::calculator::{
-    DefaultApplied, Figure, Formulas, Working, prose, push_workings, read_defaults, show,
+    DefaultApplied, Figure, Formulas, Ledger, Working, prose, push_workings, read_defaults, show,
 };
 use crate::markdown::{push_unique, sources};
-use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input};
+use crate::{Advisor, ArgError, Detail, MissingInput, Tool};
 
 // The cache to size: the data, optionally the node size and traffic, and what the data needs.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -34,7 +34,7 @@ pub struct SizeCacheArgs {
     /// Memory per GB of data. Default 1.5.
     #[schemars(range(min = 1))]
     pub overhead_factor: Option<f64>,
-    /// Memory per node, GB; gives nodes.
+    /// Node memory, GB; gives nodes.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub node_memory_gb: Option<f64>,
     /// Node memory to fill, %. Default 75.
@@ -42,6 +42,12 @@ pub struct SizeCacheArgs {
     pub max_memory_utilization_pct: Option<f64>,
     /// Replicas per primary. Default 0.
     pub replicas: Option<u64>,
+    /// Ops/s per node.
+    #[serde(default)]
+    pub engine: Engine,
+    /// Measured ops/s per node.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub node_ops_per_sec: Option<f64>,
     /// Cache reads/s; gives DB reads.
     #[schemars(extend("exclusiveMinimum" = 0))]
     pub requests_per_sec: Option<f64>,
@@ -63,6 +69,26 @@ pub struct SizeCacheArgs {
     /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
+}
+
+/// The cache engine, whose row of `caching#node-throughput` gives the operations per second one
+/// node serves: a node count must carry the request rate as well as hold the memory.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Engine {
+    #[default]
+    Redis,
+    Memcached,
+}
+
+impl Engine {
+    const ALL: [Engine; 2] = [Self::Redis, Self::Memcached];
+    pub fn id(self) -> &'static str {
+        match self {
+            Self::Redis => "redis",
+            Self::Memcached => "memcached",
+        }
+    }
 }
 
 /// How writes reach the cache, as named in `caching#write-strategies`.
@@ -167,8 +193,14 @@ pub struct CacheSizing {
     pub working_set_gb: f64,
     /// Cache memory, GB: working_set_gb × overhead_factor.
     pub memory_gb: f64,
-    /// Primary nodes, with `node_memory_gb`: ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100)).
+    /// Primary nodes, with `node_memory_gb`: the larger of memory_nodes and throughput_nodes.
     pub nodes: Option<u64>,
+    /// Nodes the memory needs, with `node_memory_gb`: ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100)).
+    pub memory_nodes: Option<u64>,
+    /// Nodes the request rate needs, with `requests_per_sec`: ceil(requests_per_sec / node_ops_per_sec).
+    pub throughput_nodes: Option<u64>,
+    /// Operations per second one node serves: given, or the engine's row of `caching#node-throughput`.
+    pub node_ops_per_sec: f64,
     /// Nodes with replicas: nodes × (1 + replicas).
     pub total_nodes: Option<u64>,
     /// Reads per second still reaching the database, with `requests_per_sec` and `hit_rate_pct`.
@@ -257,17 +289,24 @@ pub struct CacheSizingTables {
     ttl_uris: [String; 2],
     protections: Vec<ProtectionRow>,
     protections_uri: String,
+    node_throughput: Vec<(Engine, f64)>,
+    node_throughput_uri: String,
 }
 
 /// The quantities `size_cache` computes, in order, and the quantities each formula may name
 /// (the values the calculator has at that point and substitutes).
-const FORMULAS: [(&str, &[&str]); 5] = [
+const FORMULAS: [(&str, &[&str]); 7] = [
     ("working_set_gb", &["total_data_gb", "hot_fraction"]),
     ("memory_gb", &["working_set_gb", "overhead_factor"]),
     (
-        "nodes",
+        "memory_nodes",
         &["memory_gb", "node_memory_gb", "max_memory_utilization_pct"],
     ),
+    (
+        "throughput_nodes",
+        &["requests_per_sec", "node_ops_per_sec"],
+    ),
+    ("nodes", &["memory_nodes", "throughput_nodes"]),
     ("total_nodes", &["nodes", "replicas"]),
     ("db_reads_per_sec", &["requests_per_sec", "hit_rate_pct"]),
 ];
@@ -323,123 +362,13 @@ impl CacheSizingTables {
         let defaults_uri = table.uri();
 
         let formulas = Formulas::load(knowledge, "caching", "sizing-formulas", &FORMULAS)?;
-
-        let table = knowledge.table("caching", "write-strategies")?;
-        table.require_columns(&["strategy", "when", "how", "pros", "cons"])?;
-        let strategies = table
-            .rows()
-            .map(|row| {
-                let name = row.one_of("strategy", &WriteStrategy::ALL.map(WriteStrategy::id))?;
-                Ok(StrategyRule {
-                    strategy: WriteStrategy::ALL
-                        .into_iter()
-                        .find(|s| s.id() == name)
-                        .unwrap_or(WriteStrategy::CacheAside),
-                    when: row.condition("when", &vocabulary)?,
-                    how: row.required("how")?.to_string(),
-                    pros: row.required("pros")?.to_string(),
-                    cons: row.required("cons")?.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        ordered_rules(&table, &strategies, |r| &r.when)?;
-        let strategies_uri = table.uri();
-
-        let table = knowledge.table("caching", "invalidation-strategies")?;
-        table.require_columns(&["strategy", "how", "pros", "cons"])?;
-        let invalidations = table
-            .rows()
-            .map(|row| {
-                let name = row.one_of("strategy", &Invalidation::ALL.map(Invalidation::id))?;
-                Ok(InvalidationRow {
-                    strategy: Invalidation::ALL
-                        .into_iter()
-                        .find(|s| s.id() == name)
-                        .unwrap_or(Invalidation::Ttl),
-                    how: row.required("how")?.to_string(),
-                    pros: row.required("pros")?.to_string(),
-                    cons: row.required("cons")?.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        let invalidations_uri = table.uri();
-
-        let table = knowledge.table("caching", "invalidation-rules")?;
-        table.require_columns(&["when", "strategy", "reason"])?;
-        let invalidation_rules = table
-            .rows()
-            .map(|row| {
-                let name = row.one_of("strategy", &Invalidation::ALL.map(Invalidation::id))?;
-                let strategy = invalidations
-                    .iter()
-                    .find(|i| i.strategy.id() == name)
-                    .map(|i| i.strategy)
-                    .ok_or_else(|| {
-                        row.error(format!(
-                            "`{name}` has no row in `caching#invalidation-strategies`"
-                        ))
-                    })?;
-                Ok(InvalidationRule {
-                    when: row.condition("when", &vocabulary)?,
-                    strategy,
-                    reason: row.required("reason")?.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        ordered_rules(&table, &invalidation_rules, |r| &r.when)?;
-        let invalidation_rules_uri = table.uri();
-
-        let what = knowledge.table("caching", "what-to-cache")?;
-        what.require_columns(&["data", "ttl_seconds_min", "ttl_seconds_max"])?;
-        let table = knowledge.table("caching", "ttl-rules")?;
-        table.require_columns(&["when", "data", "ttl_seconds", "reason"])?;
-        let ttl_rules = table
-            .rows()
-            .map(|row| {
-                let like = row.required("data")?;
-                let ttl_seconds = row.integer("ttl_seconds")?;
-                let data = what
-                    .rows()
-                    .find(|r| r.text("data").is_ok_and(|d| d == like))
-                    .ok_or_else(|| {
-                        row.error(format!("`{like}` is no row of `caching#what-to-cache`"))
-                    })?;
-                let (min, max) = (
-                    data.optional_number("ttl_seconds_min")?,
-                    data.optional_number("ttl_seconds_max")?,
-                );
-                let ttl = ttl_seconds as f64;
-                if min.is_none_or(|m| ttl < m) || max.is_none_or(|m| ttl > m) {
-                    return Err(row.error(format!(
-                        "ttl_seconds {ttl_seconds} lies outside the range of `{like}` in `caching#what-to-cache`"
-                    )));
-                }
-                Ok(TtlRule {
-                    when: row.condition("when", &vocabulary)?,
-                    like: like.to_string(),
-                    ttl_seconds,
-                    reason: row.required("reason")?.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        ordered_rules(&table, &ttl_rules, |r| &r.when)?;
-        let ttl_uris = [table.uri(), what.uri()];
-
-        let table = knowledge.table("caching", "stampede-protection")?;
-        table.require_columns(&["protection", "when", "how", "see"])?;
-        table.require_rows()?;
-        let protections = table
-            .rows()
-            .map(|row| {
-                Ok(ProtectionRow {
-                    name: row.required("protection")?.to_string(),
-                    when: row.condition("when", &vocabulary)?,
-                    how: row.required("how")?.to_string(),
-                    sources: knowledge.references(&row, "see")?,
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        let protections_uri = table.uri();
+        let (strategies, strategies_uri) = write_strategies(knowledge, &vocabulary)?;
+        let (invalidations, invalidations_uri) = invalidation_strategies(knowledge)?;
+        let (invalidation_rules, invalidation_rules_uri) =
+            invalidation_rules(knowledge, &vocabulary, &invalidations)?;
+        let (ttl_rules, ttl_uris) = ttl_rules(knowledge, &vocabulary)?;
+        let (protections, protections_uri) = stampede_protections(knowledge, &vocabulary)?;
+        let (node_throughput, node_throughput_uri) = node_throughput(knowledge)?;
 
         Ok(Self {
             defaults,
@@ -455,8 +384,185 @@ impl CacheSizingTables {
             ttl_uris,
             protections,
             protections_uri,
+            node_throughput,
+            node_throughput_uri,
         })
     }
+}
+
+/// `caching#write-strategies`: ordered rules, the last `otherwise`.
+fn write_strategies(
+    knowledge: &Knowledge,
+    vocabulary: &Vocabulary,
+) -> Result<(Vec<StrategyRule>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "write-strategies")?;
+    table.require_columns(&["strategy", "when", "how", "pros", "cons"])?;
+    let strategies = table
+        .rows()
+        .map(|row| {
+            let name = row.one_of("strategy", &WriteStrategy::ALL.map(WriteStrategy::id))?;
+            Ok(StrategyRule {
+                strategy: WriteStrategy::ALL
+                    .into_iter()
+                    .find(|s| s.id() == name)
+                    .unwrap_or(WriteStrategy::CacheAside),
+                when: row.condition("when", vocabulary)?,
+                how: row.required("how")?.to_string(),
+                pros: row.required("pros")?.to_string(),
+                cons: row.required("cons")?.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    ordered_rules(&table, &strategies, |r| &r.when)?;
+    Ok((strategies, table.uri()))
+}
+
+/// `caching#invalidation-strategies`: how each strategy works, with its trade-offs.
+fn invalidation_strategies(
+    knowledge: &Knowledge,
+) -> Result<(Vec<InvalidationRow>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "invalidation-strategies")?;
+    table.require_columns(&["strategy", "how", "pros", "cons"])?;
+    let invalidations = table
+        .rows()
+        .map(|row| {
+            let name = row.one_of("strategy", &Invalidation::ALL.map(Invalidation::id))?;
+            Ok(InvalidationRow {
+                strategy: Invalidation::ALL
+                    .into_iter()
+                    .find(|s| s.id() == name)
+                    .unwrap_or(Invalidation::Ttl),
+                how: row.required("how")?.to_string(),
+                pros: row.required("pros")?.to_string(),
+                cons: row.required("cons")?.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    Ok((invalidations, table.uri()))
+}
+
+/// `caching#invalidation-rules`: ordered rules, each naming a row of the strategies above.
+fn invalidation_rules(
+    knowledge: &Knowledge,
+    vocabulary: &Vocabulary,
+    invalidations: &[InvalidationRow],
+) -> Result<(Vec<InvalidationRule>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "invalidation-rules")?;
+    table.require_columns(&["when", "strategy", "reason"])?;
+    let rules = table
+        .rows()
+        .map(|row| {
+            let name = row.one_of("strategy", &Invalidation::ALL.map(Invalidation::id))?;
+            let strategy = invalidations
+                .iter()
+                .find(|i| i.strategy.id() == name)
+                .map(|i| i.strategy)
+                .ok_or_else(|| {
+                    row.error(format!(
+                        "`{name}` has no row in `caching#invalidation-strategies`"
+                    ))
+                })?;
+            Ok(InvalidationRule {
+                when: row.condition("when", vocabulary)?,
+                strategy,
+                reason: row.required("reason")?.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    ordered_rules(&table, &rules, |r| &r.when)?;
+    Ok((rules, table.uri()))
+}
+
+/// `caching#ttl-rules`: ordered rules, each taking its TTL from a row of
+/// `caching#what-to-cache`, inside that row's range.
+fn ttl_rules(
+    knowledge: &Knowledge,
+    vocabulary: &Vocabulary,
+) -> Result<(Vec<TtlRule>, [String; 2]), KnowledgeError> {
+    let what = knowledge.table("caching", "what-to-cache")?;
+    what.require_columns(&["data", "ttl_seconds_min", "ttl_seconds_max"])?;
+    let table = knowledge.table("caching", "ttl-rules")?;
+    table.require_columns(&["when", "data", "ttl_seconds", "reason"])?;
+    let rules = table
+        .rows()
+        .map(|row| {
+            let like = row.required("data")?;
+            let ttl_seconds = row.integer("ttl_seconds")?;
+            let data = what
+                .rows()
+                .find(|r| r.text("data").is_ok_and(|d| d == like))
+                .ok_or_else(|| {
+                    row.error(format!("`{like}` is no row of `caching#what-to-cache`"))
+                })?;
+            let (min, max) = (
+                data.optional_number("ttl_seconds_min")?,
+                data.optional_number("ttl_seconds_max")?,
+            );
+            let ttl = ttl_seconds as f64;
+            if min.is_none_or(|m| ttl < m) || max.is_none_or(|m| ttl > m) {
+                return Err(row.error(format!(
+                    "ttl_seconds {ttl_seconds} lies outside the range of `{like}` in `caching#what-to-cache`"
+                )));
+            }
+            Ok(TtlRule {
+                when: row.condition("when", vocabulary)?,
+                like: like.to_string(),
+                ttl_seconds,
+                reason: row.required("reason")?.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    ordered_rules(&table, &rules, |r| &r.when)?;
+    Ok((rules, [table.uri(), what.uri()]))
+}
+
+/// `caching#stampede-protection`: every row whose condition holds applies.
+fn stampede_protections(
+    knowledge: &Knowledge,
+    vocabulary: &Vocabulary,
+) -> Result<(Vec<ProtectionRow>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "stampede-protection")?;
+    table.require_columns(&["protection", "when", "how", "see"])?;
+    table.require_rows()?;
+    let protections = table
+        .rows()
+        .map(|row| {
+            Ok(ProtectionRow {
+                name: row.required("protection")?.to_string(),
+                when: row.condition("when", vocabulary)?,
+                how: row.required("how")?.to_string(),
+                sources: knowledge.references(&row, "see")?,
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    Ok((protections, table.uri()))
+}
+
+/// `caching#node-throughput`: the operations per second one node of each engine serves, a row
+/// for every engine `size_cache` accepts.
+fn node_throughput(knowledge: &Knowledge) -> Result<(Vec<(Engine, f64)>, String), KnowledgeError> {
+    let table = knowledge.table("caching", "node-throughput")?;
+    table.require_columns(&["engine", "ops_per_sec"])?;
+    let mut rows = Vec::new();
+    for row in table.rows() {
+        let name = row.one_of("engine", &Engine::ALL.map(Engine::id))?;
+        let engine = Engine::ALL
+            .into_iter()
+            .find(|e| e.id() == name)
+            .unwrap_or_default();
+        let ops = row.number("ops_per_sec")?;
+        if !(ops.is_finite() && ops > 0.0) {
+            return Err(row.error(format!("ops_per_sec must be above 0, found {ops}")));
+        }
+        rows.push((engine, ops));
+    }
+    if let Some(engine) = Engine::ALL
+        .into_iter()
+        .find(|e| !rows.iter().any(|(r, _)| r == e))
+    {
+        return Err(table.error(format!("the table needs a row for `{}`", engine.id())));
+    }
+    Ok((rows, table.uri()))
 }
 
 fn first_match<'a, T>(
@@ -476,51 +582,74 @@ pub fn run(advisor: &Advisor, args: SizeCacheArgs) -> Result<CacheSizing, ArgErr
     size(advisor.tables::<SizeCache>()?, &args)
 }
 
+/// The steps of a sizing, in order: the working set, the memory, the nodes, the database
+/// reads left, and how to run the cache. Each step adds its figures to one ledger.
 fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing, ArgError> {
-    let formulas = &catalog.formulas;
-    let mut workings = Vec::new();
-    let mut defaults_applied = Vec::new();
-    let mut notes = Vec::new();
-    let mut missing = Vec::new();
-    let mut sources = Vec::new();
-    let mut default = |parameter: &str, given: Option<f64>, default: f64| {
-        given.unwrap_or_else(|| {
-            defaults_applied.push(DefaultApplied {
-                parameter: parameter.to_string(),
-                value: Figure::Amount(default),
-            });
-            default
-        })
-    };
+    let mut ledger = Ledger::default();
+    let working_set_gb = working_set(catalog, args, &mut ledger)?;
+    let memory_gb = memory(catalog, args, working_set_gb, &mut ledger)?;
+    let node_ops_per_sec = node_ops_per_sec(catalog, args);
+    let counts = node_counts(catalog, args, memory_gb, node_ops_per_sec, &mut ledger)?;
+    if !ledger.defaults_applied.is_empty() {
+        ledger.cite(&catalog.defaults_uri);
+    }
+    let db_reads_per_sec = db_reads(catalog, args, &mut ledger)?;
+    let practice = practice(catalog, args, &mut ledger.sources)?;
 
-    // The working set: given, or the hot part of the total.
-    let working_set_gb = match (args.working_set_gb, args.total_data_gb) {
-        (Some(_), Some(total)) => {
-            return Err(ArgError::number(
-                "total_data_gb",
-                total,
-                "no total_data_gb when working_set_gb is given (give exactly one of them)",
-            ));
-        }
-        (None, None) => {
-            return Err(ArgError::new(
-                "working_set_gb",
-                "neither working_set_gb nor total_data_gb",
-                "exactly one of working_set_gb (the hot data, GB) or total_data_gb (all the data, GB, with hot_fraction)",
-            ));
-        }
-        (Some(working_set), None) => {
-            if let Some(hot) = args.hot_fraction {
-                return Err(ArgError::number(
-                    "hot_fraction",
-                    hot,
-                    "no hot_fraction when working_set_gb is given (it applies to total_data_gb only)",
-                ));
-            }
-            working_set
-        }
+    let mut sizing = CacheSizing {
+        summary: String::new(),
+        working_set_gb,
+        memory_gb,
+        nodes: counts.nodes,
+        memory_nodes: counts.memory_nodes,
+        throughput_nodes: counts.throughput_nodes,
+        node_ops_per_sec,
+        total_nodes: counts.total_nodes,
+        db_reads_per_sec,
+        strategy: practice.strategy,
+        strategy_details: practice.strategy_details,
+        invalidation: practice.invalidation,
+        invalidation_details: practice.invalidation_details,
+        ttl_seconds: practice.ttl_seconds,
+        ttl_details: practice.ttl_details,
+        stampede_protection: practice.stampede_protection,
+        workings: ledger.workings,
+        defaults_applied: ledger.defaults_applied,
+        notes: ledger.notes,
+        missing_inputs: ledger.missing,
+        sources: ledger.sources,
+    };
+    sizing.summary = summary_of(&sizing);
+    Ok(sizing)
+}
+
+/// The working set: given, or the hot part of the total (exactly one of the two).
+fn working_set(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    ledger: &mut Ledger,
+) -> Result<f64, ArgError> {
+    match (args.working_set_gb, args.total_data_gb) {
+        (Some(_), Some(total)) => Err(ArgError::number(
+            "total_data_gb",
+            total,
+            "no total_data_gb when working_set_gb is given (give exactly one of them)",
+        )),
+        (None, None) => Err(ArgError::new(
+            "working_set_gb",
+            "neither working_set_gb nor total_data_gb",
+            "exactly one of working_set_gb (the hot data, GB) or total_data_gb (all the data, GB, with hot_fraction)",
+        )),
+        (Some(working_set), None) => match args.hot_fraction {
+            Some(hot) => Err(ArgError::number(
+                "hot_fraction",
+                hot,
+                "no hot_fraction when working_set_gb is given (it applies to total_data_gb only)",
+            )),
+            None => Ok(working_set),
+        },
         (None, Some(total)) => {
-            let hot = default(
+            let hot = ledger.amount_or_default(
                 "hot_fraction",
                 args.hot_fraction,
                 catalog.defaults.hot_fraction,
@@ -529,19 +658,24 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
                 ("total_data_gb", Figure::Amount(total)),
                 ("hot_fraction", Figure::Amount(hot)),
             ];
-            let working_set =
-                formulas.amount("working_set_gb", &operands, "total_data_gb", total)?;
-            workings.push(formulas.working(
+            ledger.amount(
+                &catalog.formulas,
                 "working_set_gb",
                 &operands,
-                Figure::Amount(working_set),
-            ));
-            formulas.cite("working_set_gb", &mut sources);
-            working_set
+                ("total_data_gb", total),
+            )
         }
-    };
+    }
+}
 
-    let overhead = default(
+/// The cache memory: the working set times the overhead of the data structures.
+fn memory(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    working_set_gb: f64,
+    ledger: &mut Ledger,
+) -> Result<f64, ArgError> {
+    let overhead = ledger.amount_or_default(
         "overhead_factor",
         args.overhead_factor,
         catalog.defaults.overhead_factor,
@@ -551,96 +685,204 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
         ("overhead_factor", Figure::Amount(overhead)),
     ];
     // Too much memory is the fault of the data size the caller gave.
-    let memory_gb = match args.total_data_gb {
-        Some(total) => formulas.amount("memory_gb", &operands, "total_data_gb", total)?,
-        None => formulas.amount("memory_gb", &operands, "working_set_gb", working_set_gb)?,
+    let blamed = match args.total_data_gb {
+        Some(total) => ("total_data_gb", total),
+        None => ("working_set_gb", working_set_gb),
     };
-    workings.push(formulas.working("memory_gb", &operands, Figure::Amount(memory_gb)));
-    formulas.cite("memory_gb", &mut sources);
+    ledger.amount(&catalog.formulas, "memory_gb", &operands, blamed)
+}
 
-    // Nodes, with headroom, then replicas.
-    let (mut nodes, mut total_nodes) = (None, None);
-    match args.node_memory_gb {
-        Some(node_memory_gb) => {
-            let utilization = default(
-                "max_memory_utilization_pct",
-                args.max_memory_utilization_pct,
-                catalog.defaults.max_memory_utilization_pct,
-            );
-            let operands = [
-                ("memory_gb", Figure::Amount(memory_gb)),
-                ("node_memory_gb", Figure::Amount(node_memory_gb)),
-                ("max_memory_utilization_pct", Figure::Amount(utilization)),
-            ];
-            let count =
-                formulas.count("nodes", &operands, "node_memory_gb", show(node_memory_gb))?;
-            workings.push(formulas.working("nodes", &operands, Figure::Count(count)));
-            formulas.cite("nodes", &mut sources);
-            let replicas = args.replicas.unwrap_or_else(|| {
-                defaults_applied.push(DefaultApplied {
-                    parameter: "replicas".into(),
-                    value: Figure::Count(catalog.defaults.replicas),
-                });
-                catalog.defaults.replicas
-            });
-            let operands = [
-                ("nodes", Figure::Count(count)),
-                ("replicas", Figure::Count(replicas)),
-            ];
-            let total =
-                formulas.count("total_nodes", &operands, "replicas", replicas.to_string())?;
-            workings.push(formulas.working("total_nodes", &operands, Figure::Count(total)));
-            formulas.cite("total_nodes", &mut sources);
-            nodes = Some(count);
-            total_nodes = Some(total);
-        }
-        None => {
-            missing_input(&mut missing, "node_memory_gb", "nodes, total_nodes");
-            let mut note = "nodes and total_nodes need node_memory_gb".to_string();
-            if args.max_memory_utilization_pct.is_some() || args.replicas.is_some() {
-                note.push_str(
-                    " (max_memory_utilization_pct and replicas apply only with a node size)",
-                );
-            }
-            notes.push(note);
-        }
-    }
-    if !defaults_applied.is_empty() {
-        push_unique(&mut sources, catalog.defaults_uri.clone());
-    }
+/// The node counts: what the memory needs (with a node size), what the request rate needs
+/// (with a rate), the larger of the two, and that with replicas.
+#[derive(Default)]
+struct NodeCounts {
+    memory_nodes: Option<u64>,
+    throughput_nodes: Option<u64>,
+    nodes: Option<u64>,
+    total_nodes: Option<u64>,
+}
 
-    // Database reads the cache leaves.
-    let db_reads_per_sec = match (args.requests_per_sec, args.hit_rate_pct) {
+/// The node counts; what is missing for each is noted. A node holds memory and serves
+/// operations, so the count is the larger of the two needs, never the memory alone.
+fn node_counts(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    memory_gb: f64,
+    node_ops_per_sec: f64,
+    ledger: &mut Ledger,
+) -> Result<NodeCounts, ArgError> {
+    let memory_nodes = memory_nodes(catalog, args, memory_gb, ledger)?;
+    let throughput_nodes = throughput_nodes(catalog, args, node_ops_per_sec, ledger)?;
+    let Some(memory) = memory_nodes else {
+        return Ok(NodeCounts {
+            throughput_nodes,
+            ..NodeCounts::default()
+        });
+    };
+    let nodes = match throughput_nodes {
+        Some(throughput) => {
+            let operands = [
+                ("memory_nodes", Figure::Count(memory)),
+                ("throughput_nodes", Figure::Count(throughput)),
+            ];
+            ledger.count(
+                &catalog.formulas,
+                "nodes",
+                &operands,
+                ("requests_per_sec", throughput.to_string()),
+            )?
+        }
+        None => memory,
+    };
+    let replicas = ledger.count_or_default("replicas", args.replicas, catalog.defaults.replicas);
+    let operands = [
+        ("nodes", Figure::Count(nodes)),
+        ("replicas", Figure::Count(replicas)),
+    ];
+    let total = ledger.count(
+        &catalog.formulas,
+        "total_nodes",
+        &operands,
+        ("replicas", replicas.to_string()),
+    )?;
+    Ok(NodeCounts {
+        memory_nodes,
+        throughput_nodes,
+        nodes: Some(nodes),
+        total_nodes: Some(total),
+    })
+}
+
+/// The nodes the request rate needs at a node's operations per second: `None` without a
+/// rate, which is then noted as missing.
+fn throughput_nodes(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    node_ops_per_sec: f64,
+    ledger: &mut Ledger,
+) -> Result<Option<u64>, ArgError> {
+    let Some(requests) = args.requests_per_sec else {
+        ledger.missing("requests_per_sec", "throughput_nodes");
+        return Ok(None);
+    };
+    let operands = [
+        ("requests_per_sec", Figure::Amount(requests)),
+        ("node_ops_per_sec", Figure::Amount(node_ops_per_sec)),
+    ];
+    let count = ledger.count(
+        &catalog.formulas,
+        "throughput_nodes",
+        &operands,
+        ("requests_per_sec", show(requests)),
+    )?;
+    ledger.cite(&catalog.node_throughput_uri);
+    Ok(Some(count))
+}
+
+/// The nodes the memory needs, with headroom: `None` without a node size, which is then
+/// noted as missing.
+fn memory_nodes(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    memory_gb: f64,
+    ledger: &mut Ledger,
+) -> Result<Option<u64>, ArgError> {
+    let Some(node_memory_gb) = args.node_memory_gb else {
+        ledger.missing("node_memory_gb", "nodes, total_nodes");
+        let mut note = "nodes and total_nodes need node_memory_gb".to_string();
+        if args.max_memory_utilization_pct.is_some() || args.replicas.is_some() {
+            note.push_str(" (max_memory_utilization_pct and replicas apply only with a node size)");
+        }
+        ledger.notes.push(note);
+        return Ok(None);
+    };
+    let utilization = ledger.amount_or_default(
+        "max_memory_utilization_pct",
+        args.max_memory_utilization_pct,
+        catalog.defaults.max_memory_utilization_pct,
+    );
+    let operands = [
+        ("memory_gb", Figure::Amount(memory_gb)),
+        ("node_memory_gb", Figure::Amount(node_memory_gb)),
+        ("max_memory_utilization_pct", Figure::Amount(utilization)),
+    ];
+    let nodes = ledger.count(
+        &catalog.formulas,
+        "memory_nodes",
+        &operands,
+        ("node_memory_gb", show(node_memory_gb)),
+    )?;
+    Ok(Some(nodes))
+}
+
+/// The operations per second one node serves: given (measured), or the engine's row of
+/// `caching#node-throughput` (which `load` requires for every engine).
+fn node_ops_per_sec(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> f64 {
+    args.node_ops_per_sec.unwrap_or_else(|| {
+        catalog
+            .node_throughput
+            .iter()
+            .find(|(engine, _)| *engine == args.engine)
+            .map_or(f64::MAX, |(_, ops)| *ops)
+    })
+}
+
+/// The reads per second the cache leaves to the database: `None` unless both the request
+/// rate and the hit rate are given, and then what is missing is noted.
+fn db_reads(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    ledger: &mut Ledger,
+) -> Result<Option<f64>, ArgError> {
+    let note = match (args.requests_per_sec, args.hit_rate_pct) {
         (Some(requests), Some(hit_rate)) => {
             let operands = [
                 ("requests_per_sec", Figure::Amount(requests)),
                 ("hit_rate_pct", Figure::Amount(hit_rate)),
             ];
-            let reads =
-                formulas.amount("db_reads_per_sec", &operands, "requests_per_sec", requests)?;
-            workings.push(formulas.working("db_reads_per_sec", &operands, Figure::Amount(reads)));
-            formulas.cite("db_reads_per_sec", &mut sources);
-            Some(reads)
+            let reads = ledger.amount(
+                &catalog.formulas,
+                "db_reads_per_sec",
+                &operands,
+                ("requests_per_sec", requests),
+            )?;
+            return Ok(Some(reads));
         }
         (None, None) => {
-            missing_input(&mut missing, "requests_per_sec", "db_reads_per_sec");
-            missing_input(&mut missing, "hit_rate_pct", "db_reads_per_sec");
-            notes.push("db_reads_per_sec needs requests_per_sec and hit_rate_pct".into());
-            None
+            ledger.missing("requests_per_sec", "db_reads_per_sec");
+            ledger.missing("hit_rate_pct", "db_reads_per_sec");
+            "db_reads_per_sec needs requests_per_sec and hit_rate_pct"
         }
         (Some(_), None) => {
-            missing_input(&mut missing, "hit_rate_pct", "db_reads_per_sec");
-            notes.push("db_reads_per_sec needs hit_rate_pct as well as requests_per_sec".into());
-            None
+            ledger.missing("hit_rate_pct", "db_reads_per_sec");
+            "db_reads_per_sec needs hit_rate_pct as well as requests_per_sec"
         }
         (None, Some(_)) => {
-            missing_input(&mut missing, "requests_per_sec", "db_reads_per_sec");
-            notes.push("db_reads_per_sec needs requests_per_sec as well as hit_rate_pct".into());
-            None
+            ledger.missing("requests_per_sec", "db_reads_per_sec");
+            "db_reads_per_sec needs requests_per_sec as well as hit_rate_pct"
         }
     };
+    ledger.notes.push(note.to_string());
+    Ok(None)
+}
 
-    // How to run it: the first matching rule of each table.
+/// How to run the cache: the write strategy, the invalidation, the TTL and the stampede
+/// protections, each from the first matching rule of its table (every protection that holds).
+struct Practice {
+    strategy: WriteStrategy,
+    strategy_details: StrategyDetails,
+    invalidation: Invalidation,
+    invalidation_details: InvalidationDetails,
+    ttl_seconds: u64,
+    ttl_details: TtlDetails,
+    stampede_protection: Vec<Protection>,
+}
+
+fn practice(
+    catalog: &CacheSizingTables,
+    args: &SizeCacheArgs,
+    sources: &mut Vec<String>,
+) -> Result<Practice, ArgError> {
     let facts = match serde_json::to_value(args) {
         Ok(Value::Object(map)) => map,
         _ => {
@@ -650,38 +892,31 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
         }
     };
     let strategy = first_match(&catalog.strategies, |r| &r.when, &facts)?;
-    push_unique(&mut sources, catalog.strategies_uri.clone());
+    push_unique(sources, catalog.strategies_uri.clone());
     let rule = first_match(&catalog.invalidation_rules, |r| &r.when, &facts)?;
     let invalidation = catalog
         .invalidations
         .iter()
         .find(|i| i.strategy == rule.strategy)
         .ok_or_else(|| ArgError::internal("an invalidation rule names no strategy row"))?;
-    push_unique(&mut sources, catalog.invalidation_rules_uri.clone());
-    push_unique(&mut sources, catalog.invalidations_uri.clone());
+    push_unique(sources, catalog.invalidation_rules_uri.clone());
+    push_unique(sources, catalog.invalidations_uri.clone());
     let ttl = first_match(&catalog.ttl_rules, |r| &r.when, &facts)?;
     for uri in &catalog.ttl_uris {
-        push_unique(&mut sources, uri.clone());
+        push_unique(sources, uri.clone());
     }
+    push_unique(sources, catalog.protections_uri.clone());
     let mut stampede_protection = Vec::new();
-    push_unique(&mut sources, catalog.protections_uri.clone());
     for protection in catalog.protections.iter().filter(|p| p.when.holds(&facts)) {
         stampede_protection.push(Protection {
             name: protection.name.clone(),
             how: protection.how.clone(),
         });
         for uri in &protection.sources {
-            push_unique(&mut sources, uri.clone());
+            push_unique(sources, uri.clone());
         }
     }
-
-    let mut sizing = CacheSizing {
-        summary: String::new(),
-        working_set_gb,
-        memory_gb,
-        nodes,
-        total_nodes,
-        db_reads_per_sec,
+    Ok(Practice {
         strategy: strategy.strategy,
         strategy_details: StrategyDetails {
             rule: strategy.when.to_string(),
@@ -704,14 +939,7 @@ fn size(catalog: &CacheSizingTables, args: &SizeCacheArgs) -> Result<CacheSizing
             reason: ttl.reason.clone(),
         },
         stampede_protection,
-        workings,
-        defaults_applied,
-        notes,
-        missing_inputs: missing,
-        sources,
-    };
-    sizing.summary = summary_of(&sizing);
-    Ok(sizing)
+    })
 }
 
 /// "30 GB of memory for a 20 GB working set: 1 node, 2 with replicas; 5,000 DB reads/s
@@ -727,10 +955,23 @@ fn summary_of(s: &CacheSizing) -> String {
             ": {nodes} node{}",
             if nodes == 1 { "" } else { "s" }
         ));
+        if let (Some(memory), Some(throughput)) = (s.memory_nodes, s.throughput_nodes)
+            && throughput > memory
+        {
+            out.push_str(&format!(
+                " for the request rate ({} ops/s each; memory alone needs {memory})",
+                prose(s.node_ops_per_sec)
+            ));
+        }
         // Without replicas the total is the same count: no "13 nodes, 13 with replicas".
         if total != nodes {
             out.push_str(&format!(", {total} with replicas"));
         }
+    } else if let Some(throughput) = s.throughput_nodes {
+        out.push_str(&format!(
+            ": at least {throughput} node{} for the request rate",
+            if throughput == 1 { "" } else { "s" }
+        ));
     }
     if let Some(reads) = s.db_reads_per_sec {
         out.push_str(&format!("; {} DB reads/s left", prose(reads)));
@@ -753,6 +994,31 @@ fn summary_of(s: &CacheSizing) -> String {
     crate::summary(out)
 }
 
+/// The markdown line of the node counts: why the count is what it is, and one count when there
+/// are no replicas (never "16 primary, 16 with replicas").
+fn nodes_line(s: &CacheSizing) -> Option<String> {
+    let Some((nodes, total)) = s.nodes.zip(s.total_nodes) else {
+        return s.throughput_nodes.map(|throughput| {
+            format!(
+                "- Nodes for the request rate: at least {throughput}, at {} operations a second per node (the memory's count needs node_memory_gb)",
+                prose(s.node_ops_per_sec)
+            )
+        });
+    };
+    let needs = match (s.memory_nodes, s.throughput_nodes) {
+        (Some(memory), Some(throughput)) => format!(
+            " (memory needs {memory}; the request rate, at {} operations a second per node, needs {throughput})",
+            prose(s.node_ops_per_sec)
+        ),
+        _ => String::new(),
+    };
+    Some(if total == nodes {
+        format!("- Nodes: {nodes}{needs}, no replicas")
+    } else {
+        format!("- Nodes: {nodes} primary{needs}, {total} with replicas")
+    })
+}
+
 /// The sizing as markdown: the figures, how to run the cache, the workings, the sources.
 pub fn to_markdown(s: &CacheSizing) -> String {
     let mut out = String::new();
@@ -768,8 +1034,8 @@ pub fn to_markdown(s: &CacheSizing) -> String {
     );
     let _ = writeln!(out, "- Working set: {} GB", show(s.working_set_gb));
     let _ = writeln!(out, "- Memory: {} GB", show(s.memory_gb));
-    if let (Some(nodes), Some(total)) = (s.nodes, s.total_nodes) {
-        let _ = writeln!(out, "- Nodes: {nodes} primary, {total} with replicas");
+    if let Some(line) = nodes_line(s) {
+        let _ = writeln!(out, "{line}");
     }
     if let Some(reads) = s.db_reads_per_sec {
         let _ = writeln!(out, "- Database reads left: {} per second", show(reads));

@@ -301,9 +301,21 @@ fn size_cache_shows_every_formula_with_its_numbers() {
             15.0,
         ),
         (
-            "nodes",
-            "nodes = ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100))",
+            "memory_nodes",
+            "memory_nodes = ceil(memory_gb / (node_memory_gb × max_memory_utilization_pct / 100))",
             "ceil(15 / (16 × 75 / 100))",
+            2.0,
+        ),
+        (
+            "throughput_nodes",
+            "throughput_nodes = ceil(requests_per_sec / node_ops_per_sec)",
+            "ceil(10000 / 100000)",
+            1.0,
+        ),
+        (
+            "nodes",
+            "nodes = max(memory_nodes, throughput_nodes)",
+            "max(2, 1)",
             2.0,
         ),
         (
@@ -621,13 +633,23 @@ fn plan_capacity_cases() {
             vec![("/pool_size", json!(32))],
         ),
         (
-            "replicas: 10000 / 3000 rounds up to 4",
+            "replicas get the servers' 1.5x margin: 10000 × 1.5 / 3000 rounds up to 5",
             json!({"peak_rps": 1, "reads_per_sec": 10000, "replica_read_capacity_per_sec": 3000}),
+            vec![("/read_replicas", json!(5))],
+        ),
+        (
+            "replicas: with no margin, 10000 / 3000 rounds up to 4",
+            json!({"peak_rps": 1, "safety_margin": 1, "reads_per_sec": 10000, "replica_read_capacity_per_sec": 3000}),
             vec![("/read_replicas", json!(4))],
         ),
         (
-            "replicas: 9000 / 3000 is exactly 3",
-            json!({"peak_rps": 1, "reads_per_sec": 9000, "replica_read_capacity_per_sec": 3000}),
+            "replicas: 8 at 94% busy without a margin become 12 with it",
+            json!({"peak_rps": 1, "reads_per_sec": 7520, "replica_read_capacity_per_sec": 1000}),
+            vec![("/read_replicas", json!(12))],
+        ),
+        (
+            "replicas: 6000 × 1.5 / 3000 is exactly 3",
+            json!({"peak_rps": 1, "reads_per_sec": 6000, "replica_read_capacity_per_sec": 3000}),
             vec![("/read_replicas", json!(3))],
         ),
         (
@@ -769,9 +791,9 @@ fn plan_capacity_shows_every_formula_with_its_numbers() {
         ),
         (
             "read_replicas",
-            "read_replicas = ceil(reads_per_sec / replica_read_capacity_per_sec)",
-            "ceil(10000 / 3000)",
-            4.0,
+            "read_replicas = ceil(reads_per_sec × safety_margin / replica_read_capacity_per_sec)",
+            "ceil(10000 × 1.5 / 3000)",
+            5.0,
         ),
         (
             "in_flight_requests",

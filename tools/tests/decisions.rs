@@ -170,9 +170,9 @@ fn choose_datastore_complements_and_trades_say_why() {
     assert_eq!(r["complements"][0]["category"], json!("columnar"));
     let traded = &r["traded_away"][0];
     assert_eq!(traded["need"], json!("flexible_schema"));
-    assert_eq!(traded["rule"], json!(5));
+    assert_eq!(traded["rule"], json!(6));
     assert_eq!(traded["would_choose"], json!("MongoDB (document)"));
-    assert!(traded["reason"].as_str().unwrap().contains("rule 2"));
+    assert!(traded["reason"].as_str().unwrap().contains("rule 3"));
 }
 
 #[rustfmt::skip]
@@ -216,9 +216,13 @@ fn choose_message_queue_reaches_every_rule_in_order() {
         );
         assert_eq!(r["decided_by"], json!(decided_by), "{args}");
         assert_eq!(names(&r["traded_away"], "need"), traded, "{args}");
+        // Every other broker is an alternative or ruled out by a hard need, never both.
         let alternatives = names(&r["alternatives"], "name");
-        assert_eq!(alternatives.len(), 4, "{args}");
+        let excluded = names(&r["excluded"], "name");
+        assert_eq!(alternatives.len() + excluded.len(), 5, "{args}");
         assert!(!alternatives.contains(&name.to_string()), "{args}");
+        assert!(!excluded.contains(&name.to_string()), "{args}");
+        assert!(alternatives.iter().all(|a| !excluded.contains(a)), "{args}");
     }
 }
 
@@ -236,12 +240,15 @@ fn choose_message_queue_trades_name_the_rule_that_would_hold() {
     let args = json!({"serverless": true, "cloud": "azure"});
     let r = call(&advisor, "choose_message_queue", &args).structured;
     let traded = &r["traded_away"][0];
-    assert_eq!(traded["would_choose"], json!("AWS SQS (at_least_once)"));
+    assert_eq!(
+        traded["would_choose"],
+        json!("Amazon SNS to SQS (at_least_once)")
+    );
     assert!(traded["reason"].as_str().unwrap().contains("does not hold"));
 }
 
 #[test]
-fn choose_message_queue_retry_policy_is_the_seeds() {
+fn choose_message_queue_retry_policy_is_the_seeds_with_one_dead_letter_number() {
     let advisor = advisor();
     let r = call(
         &advisor,
@@ -253,7 +260,7 @@ fn choose_message_queue_retry_policy_is_the_seeds() {
         r["retry_policy"],
         json!({"max_retries": 5, "backoff": "exponential", "base_delay_s": 1.0, "multiplier": 2.0,
                "delays_s": [1.0, 2.0, 4.0, 8.0, 16.0], "dead_letter_queue": true,
-               "dead_letter_after_failures": 3})
+               "dead_letter_after_failures": 6})
     );
     let retry = json!("knowledge://queues#retry-policy");
     assert!(r["sources"].as_array().unwrap().contains(&retry));
@@ -265,8 +272,9 @@ fn queue_pattern_cases() -> Vec<(Value, Names, Names)> {
         (json!({}), &["task_queue"], &[]),
         (json!({"fan_out": true, "cloud": "gcp"}), &["task_queue", "pub_sub"], &["otherwise"]),
         (json!({"needs_replay": true}), &["task_queue", "pub_sub"], &[]),
-        (json!({"cannot_lose_messages": true}), &["task_queue"], &["cannot_lose_messages"]),
-        (json!({"fan_out": true, "cannot_lose_messages": true}), &["task_queue", "pub_sub"], &["cannot_lose_messages", "fan_out"]),
+        (json!({"cannot_lose_messages": true}), &["task_queue"], &["otherwise"]),
+        (json!({"fan_out": true, "cannot_lose_messages": true}), &["task_queue", "pub_sub"], &["otherwise"]),
+        (json!({"fan_out": true}), &["task_queue", "pub_sub"], &["fan_out"]),
         (json!({"serverless": true, "cloud": "azure"}), &["task_queue"], &["serverless"]),
     ]
 }
@@ -279,10 +287,12 @@ fn choose_message_queue_patterns_and_warnings() {
         assert_eq!(names(&r["patterns"], "pattern"), patterns, "{args}");
         assert_eq!(warning_triggers(&r), warnings, "{args}");
     }
+    // A hard need rules Redis out instead of warning about it after choosing it.
     let args = json!({"cannot_lose_messages": true});
     let r = call(&advisor, "choose_message_queue", &args).structured;
+    assert_eq!(r["excluded"][0]["name"], json!("Redis"));
     assert!(
-        r["warnings"][0]["message"]
+        r["excluded"][0]["reason"]
             .as_str()
             .unwrap()
             .contains("at most once")
@@ -559,7 +569,7 @@ fn snapshot_cases() -> Vec<(&'static str, &'static str, Value)> {
         ("datastore_acid_with_search_and_flexible_schema", "choose_datastore", json!({"needs_acid": true, "full_text_search": true, "flexible_schema": true})),
         ("datastore_default_key_value", "choose_datastore", json!({})),
         ("queue_fan_out_on_gcp", "choose_message_queue", json!({"fan_out": true, "cloud": "gcp"})),
-        ("queue_redis_that_cannot_lose_messages", "choose_message_queue", json!({"cannot_lose_messages": true})),
+        ("queue_that_cannot_lose_messages", "choose_message_queue", json!({"cannot_lose_messages": true})),
         ("consistency_linearizable_with_quorum", "pick_consistency_model", json!({"strong_consistency_required": true, "availability_during_partition": true, "quorum": {"n": 3, "w": 2, "r": 2}})),
         ("consistency_default_eventual", "pick_consistency_model", json!({})),
     ]

@@ -172,7 +172,7 @@ fn each_section_holds_what_the_template_asks() {
         "{recommended}"
     );
     assert!(
-        recommended.contains("Read replicas ×4 (new)"),
+        recommended.contains("Read replicas ×6 (new)"),
         "{recommended}"
     );
     assert!(

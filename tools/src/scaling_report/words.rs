@@ -1,0 +1,42 @@
+//! The small wordings every section shares: a metric with its unit, a component in words, a
+//! list or "none", and a sentence's first letter.
+
+use crate::args::format_number;
+
+/// A metric's value with its unit, read from the contract's name suffixes.
+pub(super) fn with_unit(metric: &str, value: f64) -> String {
+    let number = format_number(value);
+    if metric.ends_with("_pct") {
+        format!("{number}%")
+    } else if metric.ends_with("_ms") {
+        format!("{number} ms")
+    } else {
+        number
+    }
+}
+
+pub(super) fn component_words(component: &str) -> String {
+    component.replace('_', " ")
+}
+
+pub(super) fn list_or_none(items: &[String]) -> String {
+    if items.is_empty() {
+        "none".to_string()
+    } else {
+        items.join(", ")
+    }
+}
+
+pub(super) fn lowercase_first(text: &str) -> String {
+    match text.get(..1) {
+        Some(first) => format!("{}{}", first.to_lowercase(), &text[1..]),
+        None => String::new(),
+    }
+}
+
+pub(super) fn capitalized(text: &str) -> String {
+    match text.get(..1) {
+        Some(first) => format!("{}{}", first.to_uppercase(), &text[1..]),
+        None => String::new(),
+    }
+}
