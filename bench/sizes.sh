@@ -80,7 +80,7 @@ out = ["# What a model reads: bytes per tool result", "",
        "(`bench/sizes/2026-12-07.json`); `structured` is `structuredContent` as compact JSON,",
        "`text` the markdown block, both in bytes.", "",
        f"`tools/list`: {tools_list_bytes:,} bytes for {tool_count} tools "
-       f"(before: {baseline['tools_list_bytes']:,} for {baseline['tools']}).", "",
+       f"(before: {baseline['tools_list_bytes']:,} for {baseline['tools']}; limit 20,480).", "",
        "| scenario | tool | before structured | 12-07 concise | concise structured | concise text | full structured | full text | concise / full | concise / before |",
        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
 total_before = total_concise = 0

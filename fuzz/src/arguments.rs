@@ -395,7 +395,11 @@ fn typed_result_is_finite(
 }
 
 fn run_finite<T: Tool>(advisor: &Advisor, arguments: &Map<String, Value>) -> Result<(), String> {
-    let args: T::Args = serde_json::from_value(Value::Object(arguments.clone()))
+    // `observe` is answered before a tool's arguments are read (tools::observed), and a call
+    // without a live source fills nothing: the typed run takes the rest.
+    let mut arguments = arguments.clone();
+    arguments.remove(tools::observed::OBSERVE);
+    let args: T::Args = serde_json::from_value(Value::Object(arguments))
         .map_err(|e| format!("accepted arguments do not deserialize: {e}"))?;
     let output = T::run(advisor, args).map_err(|e| format!("accepted, then refused: {e}"))?;
     output

@@ -21,8 +21,10 @@ use rmcp::model::{
 };
 use rmcp::service::{Peer, RequestContext};
 use rmcp::{ErrorData as McpError, RoleServer, ServerHandler};
+use tools::observe_system::LiveObservation;
 use tools::{Advisor, CallError};
 
+use crate::live::LiveSources;
 use crate::prompts;
 use crate::protocol::{clip, supported_versions};
 use crate::report_page;
@@ -70,6 +72,22 @@ pub struct Offer {
     slow_call: Duration,
     /// The `instructions` of `initialize`, naming the registry's tools.
     instructions: String,
+    /// The live sources the operator configured; none when there are none (then no call
+    /// reads anything, and only `observe_system` is open-world).
+    live: Option<LiveSources>,
+}
+
+/// A tool's annotations: read-only and idempotent always; open-world when it reads the world
+/// outside the process (contract §8–§9), closed-world otherwise.
+fn annotations(open_world: bool) -> ToolAnnotations {
+    ToolAnnotations::from_raw(
+        None,
+        Some(true),
+        // `destructiveHint` means something only when `readOnlyHint` is false.
+        None,
+        Some(true),
+        Some(open_world),
+    )
 }
 
 impl Offer {
@@ -78,14 +96,7 @@ impl Offer {
             .tools()
             .iter()
             .map(|tool| {
-                let annotations = ToolAnnotations::from_raw(
-                    None,
-                    Some(true),
-                    // `destructiveHint` means something only when `readOnlyHint` is false.
-                    None,
-                    Some(true),
-                    Some(false),
-                );
+                let annotations = annotations(tool.reads_live);
                 let listed = report_page::link(
                     Tool::new_with_raw(
                         tool.name,
@@ -143,7 +154,41 @@ impl Offer {
             skill,
             startup_notes: Vec::new(),
             slow_call: DEFAULT_SLOW_CALL,
+            live: None,
         }
+    }
+
+    /// Serves with the live sources the operator configured: the tools that take `observe`
+    /// then announce themselves open-world.
+    pub fn with_live(mut self, live: Option<LiveSources>) -> Self {
+        let configured = live.is_some();
+        for tool in &mut self.tools {
+            if self
+                .advisor
+                .tool(&tool.name)
+                .is_some_and(|t| t.takes_observe)
+            {
+                tool.annotations = Some(annotations(configured));
+            }
+        }
+        self.live = live;
+        self
+    }
+
+    /// What the call asked to read, read (none when it asks for nothing). A server without a
+    /// configured source reads nothing and says so per source.
+    pub async fn read_live(
+        &self,
+        name: &str,
+        arguments: &serde_json::Map<String, serde_json::Value>,
+    ) -> Result<Option<LiveObservation>, CallError> {
+        let Some(request) = self.advisor.live_request(name, arguments)? else {
+            return Ok(None);
+        };
+        Ok(Some(match &self.live {
+            Some(live) => live.read(&request).await,
+            None => LiveObservation::nothing_configured(request.window_days),
+        }))
     }
 
     /// Adds a problem start-up found (a setting it had to correct) for clients that listen
@@ -293,14 +338,18 @@ impl AdvisorServer {
         due
     }
 
-    fn call(&self, request: &CallToolRequestParams) -> Result<CallToolResult, McpError> {
+    async fn call(&self, request: &CallToolRequestParams) -> Result<CallToolResult, McpError> {
         let empty = serde_json::Map::new();
         let arguments = request.arguments.as_ref().unwrap_or(&empty);
         let name = request.name.as_ref();
+        let live = match self.offer.read_live(name, arguments).await {
+            Ok(live) => live,
+            Err(error) => return self.refusal(name, error),
+        };
         // Tools never panic on input (the fuzz targets hold them to it); should one ever do, the
         // client gets an error for that call instead of a request left unanswered forever.
         let called = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            self.offer.advisor.call(name, arguments)
+            self.offer.advisor.call_live(name, arguments, live.as_ref())
         }));
         match called {
             Ok(Ok(output)) => {
@@ -392,7 +441,7 @@ impl ServerHandler for AdvisorServer {
         context: RequestContext<RoleServer>,
     ) -> Result<CallToolResponse, McpError> {
         let started = Instant::now();
-        let answer = self.call(&request);
+        let answer = self.call(&request).await;
         for data in self.call_notes(request.name.as_ref(), &answer, started.elapsed()) {
             self.notify(&context.peer, LoggingLevel::Warning, data)
                 .await;
@@ -577,13 +626,15 @@ fn instructions(advisor: &Advisor) -> String {
         .map(|t| format!("{} ({})", t.name, t.title.to_lowercase()))
         .collect();
     let first = advisor.tools().first().map_or("", |t| t.name);
+    let observe = <tools::observe_system::ObserveSystem as tools::Tool>::NAME;
     format!(
         "scale-advisor gives deterministic, sourced advice for scaling a system's data \
 infrastructure: slow pages, high p95 or p99 latency, database CPU, low cache hit ratio, replica lag, queue \
 backlog, which database or message queue to pick (Postgres vs DynamoDB, Kafka vs RabbitMQ), consistency and \
 quorums, cache sizing, capacity planning, sharding and resharding, migrations and growth forecasts. \
 Start with {first} on whatever metrics and architecture facts are at hand; its findings say which tool \
-to call next. The tools: {}. Each result opens with a one-line `summary`, lists in `missing_inputs` the \
+to call next. Where the operator configured a live source (Prometheus, PostgreSQL, Redis), call \
+{observe} first, or pass `observe: true`, before asking for figures: it reads them, read-only. The tools: {}. Each result opens with a one-line `summary`, lists in `missing_inputs` the \
 arguments that would add an answer, and takes `detail: full` for the explanations and long lists; its \
 sources are knowledge:// resources. The {} prompt runs a full review.",
         tools.join(", "),

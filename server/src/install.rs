@@ -11,6 +11,7 @@ use anyhow::{Context, bail};
 use serde::Serialize;
 
 use crate::skill::SkillFile;
+use crate::sources::SourceArgs;
 
 /// The name every registration gives the server.
 const SERVER_NAME: &str = "scale-advisor";
@@ -59,13 +60,29 @@ pub enum Client {
     Cursor,
 }
 
-pub fn run(command: Command, knowledge_dir: Option<&Path>) -> anyhow::Result<()> {
+pub fn run(
+    command: Command,
+    knowledge_dir: Option<&Path>,
+    sources: &SourceArgs,
+) -> anyhow::Result<()> {
     match command {
         Command::Config { client } => {
-            let registration = Registration::for_this_binary(knowledge_dir)?;
+            let mut registration = Registration::for_this_binary(knowledge_dir)?;
+            let (env, held) = sources.registration_env();
+            registration.env = env
+                .into_iter()
+                .map(|(var, value)| (var.to_string(), value))
+                .collect();
             let (text, hint) = registration.render(client);
             println!("{text}");
             eprintln!("{hint}");
+            if !held.is_empty() {
+                eprintln!(
+                    "Not copied from this shell: {}. Add each to the entry's env where the \
+                     client keeps secrets, or name a file with the matching *_FILE option.",
+                    held.join(", ")
+                );
+            }
             Ok(())
         }
         Command::Skill {
@@ -91,6 +108,8 @@ pub fn run(command: Command, knowledge_dir: Option<&Path>) -> anyhow::Result<()>
 struct Registration {
     command: String,
     args: Vec<String>,
+    /// The live sources (contract §7), in the variables the server reads.
+    env: BTreeMap<String, String>,
 }
 
 /// One server entry of a client's JSON configuration, its fields in the order clients document.
@@ -100,6 +119,8 @@ struct Entry<'a> {
     transport: Option<&'static str>,
     command: &'a str,
     args: &'a [String],
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    env: &'a BTreeMap<String, String>,
 }
 
 impl Registration {
@@ -117,6 +138,7 @@ impl Registration {
         Ok(Self {
             command: path_text(&exe)?,
             args,
+            env: BTreeMap::new(),
         })
     }
 
@@ -128,6 +150,7 @@ impl Registration {
                 transport,
                 command: &self.command,
                 args: &self.args,
+                env: &self.env,
             };
             let file = BTreeMap::from([(servers_key, BTreeMap::from([(SERVER_NAME, entry)]))]);
             // Strings and maps of strings always serialize.
@@ -139,9 +162,14 @@ impl Registration {
                     .chain(self.args.iter().map(String::as_str))
                     .map(shell_word)
                     .collect();
+                let env: String = self
+                    .env
+                    .iter()
+                    .map(|(var, value)| format!("-e {} ", shell_word(&format!("{var}={value}"))))
+                    .collect();
                 (
                     format!(
-                        "claude mcp add --scope user {SERVER_NAME} -- {}",
+                        "claude mcp add --scope user {env}{SERVER_NAME} -- {}",
                         words.join(" ")
                     ),
                     "Run that line to register scale-advisor for every project \

@@ -4,12 +4,14 @@
 mod handler;
 mod http;
 mod install;
+mod live;
 mod memory;
 mod prompts;
 mod protocol;
 mod report_page;
 mod shutdown;
 mod skill;
+mod sources;
 mod stdio;
 
 use std::io::Read;
@@ -59,6 +61,9 @@ struct Cli {
     /// Log level for stderr (error, warn, info, debug, trace); RUST_LOG takes precedence.
     #[arg(long, global = true, value_name = "LEVEL", default_value = "warn")]
     log_level: String,
+
+    #[command(flatten)]
+    sources: sources::SourceArgs,
 
     #[command(subcommand)]
     command: Command,
@@ -290,6 +295,23 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // An empty value (SCALE_ADVISOR_KNOWLEDGE_DIR="", an unset bundle option) is no folder.
     let knowledge_dir = cli.knowledge_dir.filter(|dir| !dir.as_os_str().is_empty());
     let advisor = load_advisor(knowledge_dir.as_ref())?;
+    // A malformed source URL or an unreadable secret stops start-up here, masked; a server
+    // that cannot be reached is each call's to report.
+    let settings = cli.sources.settings()?;
+    for (source, url) in [
+        (
+            "prometheus",
+            settings.prometheus.as_ref().map(|(url, _)| url),
+        ),
+        ("postgres", settings.postgres.as_ref()),
+        ("redis", settings.redis.as_ref()),
+    ] {
+        if let Some(url) = url {
+            // Masked by `SourceUrl`'s Display: a password never reaches a log line.
+            tracing::info!(source, %url, "live source configured (read-only)");
+        }
+    }
+    let live = live::LiveSources::new(settings, advisor.knowledge())?;
     match cli.command {
         Command::Serve {
             max_message_bytes,
@@ -299,7 +321,8 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let skill = SkillFile::embedded().map_err(anyhow::Error::msg)?;
             let mut offer = Offer::new(advisor, skill)
-                .with_slow_call(std::time::Duration::from_millis(slow_call_ms));
+                .with_slow_call(std::time::Duration::from_millis(slow_call_ms))
+                .with_live(live);
             if max_in_flight == 0 {
                 offer = offer.with_startup_warning(serde_json::json!({
                     "event": "setting_raised",
@@ -358,7 +381,15 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 return Ok(ExitCode::from(2));
             }
             let arguments = read_arguments(&arguments)?;
-            match advisor.call(&tool, &arguments) {
+            let read = advisor
+                .live_request(&tool, &arguments)
+                .map(|request| request.map(|request| read_once(live.as_ref(), &request)));
+            let called = match read {
+                Ok(Some(observation)) => advisor.call_live(&tool, &arguments, Some(&observation?)),
+                Ok(None) => advisor.call(&tool, &arguments),
+                Err(error) => Err(error),
+            };
+            match called {
                 Ok(output) => {
                     if let Some(path) = &html {
                         let page = report_page::with_result(&output.structured, &output.markdown);
@@ -387,10 +418,26 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Install(command) => {
-            install::run(command, knowledge_dir.as_deref())?;
+            install::run(command, knowledge_dir.as_deref(), &cli.sources)?;
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// `call`'s reading of the live sources: the same reading a served call makes, on a runtime
+/// of its own.
+fn read_once(
+    live: Option<&live::LiveSources>,
+    request: &tools::observe_system::ObserveRequest,
+) -> anyhow::Result<tools::observe_system::LiveObservation> {
+    Ok(match live {
+        Some(live) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .context("starting the runtime that reads the sources")?
+            .block_on(live.read(request)),
+        None => tools::observe_system::LiveObservation::nothing_configured(request.window_days),
+    })
 }
 
 /// Stdout was closed by its reader (`scale-advisor call … --json | head`): not a failure.

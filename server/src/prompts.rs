@@ -6,6 +6,7 @@ use rmcp::model::{
     GetPromptRequestParams, GetPromptResult, Prompt, PromptArgument, PromptMessage, Role,
 };
 use tools::forecast_growth::ForecastGrowth;
+use tools::observe_system::ObserveSystem;
 use tools::scaling_report::ScalingReport;
 use tools::{Advisor, Tool};
 
@@ -94,10 +95,11 @@ pub fn get(
     let first = advisor.tools().first().map_or("", |t| t.name);
     let report = ScalingReport::NAME;
     let forecast = ForecastGrowth::NAME;
+    let observe = ObserveSystem::NAME;
     let others: Vec<String> = advisor
         .tools()
         .iter()
-        .filter(|t| ![first, report, forecast].contains(&t.name))
+        .filter(|t| ![first, report, forecast, observe].contains(&t.name))
         .map(|t| format!("`{}` to {}", t.name, lowercase_first(t.title)))
         .collect();
     let others = others.join(", ");
@@ -105,6 +107,7 @@ pub fn get(
         "Review the scalability of this system and answer in the standard scaling report.\n\n\
 System: {system}\n\nMetrics: {metrics}\n\n\
 Steps:\n\
+0. Observe before asking: call `{observe}` (with a `selector` such as {{\"job\": \"checkout\"}} when the system is one job or instance among many). Where a source answers, its `metrics` are today's figures, its `trends` the growth fitted from the system's own history (a rate is a fact only when `significant`), and its `arguments` go straight to `{first}` and `{forecast}`; pass `observe: true` to those tools and to `{report}` to fill what I do not give. Ask me only for what no source could read; if every source is `not_configured`, ask for everything below.\n\
 1. List the facts still missing and ask me for them in one short message: active users; whether there is a cache, read replicas, sharding, a load balancer, a CDN, a job queue; the number of regions and whether several are needed; p95 and p99 latency (ms), database and application CPU (%), share of database operations that are reads (%), cache hit rate (%), replication lag (ms), queue depth, connection pool use (%), queries per request, slowest query (ms); observed failures (split brain, cascade failure, read-after-write inconsistency, phantom locks, cache stampedes); peak requests per second and expected growth (a monthly rate or a multiple over a period) and how long it takes to add capacity; current monthly cost. Go on with what is known if I cannot answer.\n\
 2. Call `{first}` with the architecture and metrics. Then, as the findings call for them: {others}. Whenever growth is expected (\"we expect 3x next year\", \"when will the database run out?\", a launch, a date to be ready by), call `{forecast}` with today's metrics and the growth (monthly_growth_pct, or growth_multiple with over_months): it gives the first resource to break, the month, and the month to start adding capacity given the lead time; quote that month in Migration Plan and Cost Impact.\n\
 3. Call `{report}` with everything gathered, or write the report yourself with exactly these sections in order: Current Architecture Analysis, Bottlenecks Identified, Recommended Architecture, Components to Add, Migration Plan, Cost Impact, Risk Mitigation (see the resource knowledge://report-template).\n\

@@ -75,12 +75,24 @@ fn spawn_reader(stdout: ChildStdout) -> mpsc::Receiver<String> {
 impl Server {
     /// Starts `scale-advisor serve` with extra arguments, without any handshake.
     pub fn raw_with(args: &[&str]) -> Self {
-        let mut child = Command::new(BINARY)
-            .arg("serve")
-            .args(args)
+        let mut command = Command::new(BINARY);
+        command.arg("serve").args(args).stderr(Stdio::null());
+        Self::raw_command(command)
+    }
+
+    /// Starts a command of the binary (`serve` and its options, stderr where the caller wants
+    /// it) on a session of the revision under test (see [`revision`]).
+    pub fn start_command(command: Command) -> Self {
+        let mut server = Self::raw_command(command);
+        server.handshake(&revision());
+        server
+    }
+
+    /// Starts a command of the binary, without any handshake.
+    pub fn raw_command(mut command: Command) -> Self {
+        let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
-            .stderr(Stdio::null())
             .spawn()
             .expect("the binary starts");
         let stdout = child.stdout.take().expect("stdout is piped");
@@ -103,11 +115,18 @@ impl Server {
     /// then every request carries the revision in `_meta`.
     pub fn initialized(version: &str) -> Self {
         let mut server = Self::raw();
+        server.handshake(version);
+        server
+    }
+
+    /// Begins the session at `version`: the `initialize` handshake, or for 2026-07-28 the
+    /// `_meta` every request then carries.
+    fn handshake(&mut self, version: &str) {
         if version == HANDSHAKE_FREE {
-            server.meta = Some(handshake_free_meta());
-            return server;
+            self.meta = Some(handshake_free_meta());
+            return;
         }
-        let response = server.request(
+        let response = self.request(
             "initialize",
             json!({"protocolVersion": version, "capabilities": {}, "clientInfo": {"name": "e2e", "version": "0"}}),
         );
@@ -115,8 +134,7 @@ impl Server {
             response.get("result").is_some(),
             "initialize failed: {response}"
         );
-        server.notify("notifications/initialized", json!({}));
-        server
+        self.notify("notifications/initialized", json!({}));
     }
 
     /// Starts a session on the revision under test (see [`revision`]).

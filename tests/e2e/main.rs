@@ -16,6 +16,7 @@ mod http;
 mod install;
 mod logging;
 mod model_reads;
+mod observe;
 mod piped;
 mod planning;
 mod protocol;

@@ -1,7 +1,7 @@
 //! What a model reads (contract §6), through the real binary: every tool's `summary` and
 //! `missing_inputs`, `concise` as a part of `full` that keeps every contract field, the size
 //! caps at the largest accepted inputs, `detail` refused for any other value, and a
-//! `tools/list` small enough for the nine tools. The scenarios are those of
+//! `tools/list` small enough for the ten tools. The scenarios are those of
 //! `bench/sizes/scenarios.json`, which `bench/sizes.sh` measures: one list for both.
 
 use std::time::Duration;
@@ -10,8 +10,9 @@ use serde_json::{Map, Value, json};
 
 use crate::harness::Server;
 
-/// The most bytes the `tools/list` answer may take with all nine tools (issue 12).
-const TOOLS_LIST_MAX_BYTES: usize = 18_432;
+/// The most bytes the `tools/list` answer may take with all ten tools (issue 12; 18,432 for
+/// nine, raised for `observe_system` and `observe`, contract Part 3).
+const TOOLS_LIST_MAX_BYTES: usize = 20_480;
 const CONCISE_MAX_BYTES: usize = 100_000;
 const FULL_MAX_BYTES: usize = 500_000;
 const SUMMARY_MAX_CHARS: usize = 400;
@@ -163,6 +164,14 @@ fn contract_fields(tool: &str) -> &'static [&'static str] {
             "timeline",
             "checkpoints",
             "assumptions",
+            "sources",
+        ],
+        "observe_system" => &[
+            "connections",
+            "metrics",
+            "trends",
+            "arguments.diagnose_bottleneck",
+            "arguments.forecast_growth",
             "sources",
         ],
         other => panic!("no contract fields written down for `{other}`: add them here"),
@@ -711,7 +720,7 @@ fn tools_list_fits_its_budget_and_says_which_answers_are_large() {
     };
     let listed: Value = serde_json::from_str(&line).expect("JSON");
     let tools = listed["result"]["tools"].as_array().expect("tools");
-    assert_eq!(tools.len(), 9, "nine tools are listed");
+    assert_eq!(tools.len(), 10, "ten tools are listed");
     let budget = TOOLS_LIST_MAX_BYTES;
     assert!(
         line.len() <= budget,

@@ -91,7 +91,13 @@ fn tools_declare_schemas_and_annotations() {
         let annotations = &tool["annotations"];
         assert_eq!(annotations["readOnlyHint"], true, "{name}");
         assert_eq!(annotations["idempotentHint"], true, "{name}");
-        assert_eq!(annotations["openWorldHint"], false, "{name}");
+        // Closed-world, but for the tool that reads the live system (contract §8); without a
+        // configured source the tools that take `observe` stay closed-world (§9).
+        assert_eq!(
+            annotations["openWorldHint"],
+            name == "observe_system",
+            "{name}"
+        );
         // Meaningful only when `readOnlyHint` is false, so left out.
         assert_eq!(annotations.get("destructiveHint"), None, "{name}");
         for (field, property) in tool["inputSchema"]["properties"].as_object().unwrap() {

@@ -2476,6 +2476,7 @@ impl Tool for ForecastGrowth {
     const NAME: &'static str = "forecast_growth";
     const TITLE: &'static str = "Forecast growth";
     const DESCRIPTION: &'static str = "Growth forecast: at 3x a year or 10% a month, when do DB CPU, pool, disk, p95, queue (Erlang C), cache hit ratio (Zipf), USL ceiling break.";
+    const OBSERVE: Option<crate::observed::Fill> = Some(crate::observed::Fill::Forecast);
     type Args = ForecastArgs;
     type Output = Forecast;
     type Tables = GrowthTables;

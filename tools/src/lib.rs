@@ -14,6 +14,8 @@ pub mod diagnose_bottleneck;
 pub mod forecast_growth;
 pub mod growth_models;
 mod markdown;
+pub mod observe_system;
+pub mod observed;
 pub mod pick_consistency_model;
 pub mod plan_capacity;
 pub mod plan_migration;
@@ -200,6 +202,24 @@ pub trait Tool: 'static {
     /// invalid (contradictions, an empty request) are refused here with an [`ArgError`].
     fn run(advisor: &Advisor, args: Self::Args) -> Result<Self::Output, ArgError>;
 
+    /// For a tool that reads the live system itself (`observe_system`): `run` on what the
+    /// server read for this call. Every other tool ignores it.
+    fn run_live(
+        advisor: &Advisor,
+        args: Self::Args,
+        _live: Option<&observe_system::LiveObservation>,
+    ) -> Result<Self::Output, ArgError> {
+        Self::run(advisor, args)
+    }
+
+    /// For a tool that takes metrics: how `observe` (contract §9) fills its arguments from
+    /// the live system. Such a tool's schema gains the `observe` argument, and its result
+    /// `observed` and `connections` when it is used.
+    const OBSERVE: Option<observed::Fill> = None;
+
+    /// Whether the tool itself reads the world outside the process (open-world, contract §8).
+    const READS_LIVE: bool = false;
+
     /// The result as concise markdown for a person: the answer first, then the evidence, then
     /// what to do, then the sources.
     fn to_markdown(output: &Self::Output) -> String;
@@ -240,6 +260,15 @@ pub struct ToolOutput {
     pub markdown: String,
 }
 
+/// How a prepared tool is run: on the arguments, what `observe` composed from the reading
+/// (for a tool that takes `observe`) and the reading itself (for `observe_system`).
+type Invoke = fn(
+    &Advisor,
+    &Map<String, Value>,
+    Option<&observe_system::ObservedSystem>,
+    Option<&observe_system::LiveObservation>,
+) -> Result<ToolOutput, ArgError>;
+
 /// A tool ready to be listed and called: schemas generated once, at start-up.
 pub struct PreparedTool {
     pub name: &'static str,
@@ -253,9 +282,13 @@ pub struct PreparedTool {
     pub result_fields: Map<String, Value>,
     /// See [`Tool::MAX_RESULT_CHARS`].
     pub max_result_chars: Option<usize>,
+    /// Whether the tool takes `observe` (see [`Tool::OBSERVE`]).
+    pub takes_observe: bool,
+    /// See [`Tool::READS_LIVE`].
+    pub reads_live: bool,
     /// The full derived input schema that arguments are validated against.
     validation_schema: Map<String, Value>,
-    invoke: fn(&Advisor, &Map<String, Value>) -> Result<ToolOutput, ArgError>,
+    invoke: Invoke,
     /// The tool's [`Tool::Tables`].
     tables: Box<dyn Any + Send + Sync>,
 }
@@ -286,14 +319,21 @@ fn prepare<T: Tool>(knowledge: &Knowledge) -> Result<PreparedTool, KnowledgeErro
     if T::CONCISE_BUDGET.is_some() {
         concise::declare_truncated(&mut output);
     }
+    let mut input_schema = schema::advertised_input(&input, T::NESTED, T::NAMED_IN_DESCRIPTION);
+    let mut result_fields = schema::result_fields(&output);
+    if T::OBSERVE.is_some() {
+        schema::add_observe(&mut input_schema, &mut result_fields);
+    }
     Ok(PreparedTool {
         name: T::NAME,
         title: T::TITLE,
         description: T::DESCRIPTION,
-        input_schema: schema::advertised_input(&input, T::NESTED, T::NAMED_IN_DESCRIPTION),
+        input_schema,
         output_schema: schema::advertised_output(&output),
-        result_fields: schema::result_fields(&output),
+        result_fields,
         max_result_chars: T::MAX_RESULT_CHARS,
+        takes_observe: T::OBSERVE.is_some(),
+        reads_live: T::READS_LIVE,
         validation_schema: schema::validation(&input),
         invoke: invoke::<T>,
         tables: Box::new(tables),
@@ -329,6 +369,7 @@ macro_rules! with_tools {
             $crate::plan_migration::PlanMigration,
             $crate::scaling_report::ScalingReport,
             $crate::forecast_growth::ForecastGrowth,
+            $crate::observe_system::ObserveSystem,
         )
     };
 }
@@ -346,24 +387,84 @@ pub const REGISTRY: &[Registration] = with_tools!(registry);
 fn run_typed<T: Tool>(
     advisor: &Advisor,
     arguments: &Map<String, Value>,
+    live: Option<&observe_system::LiveObservation>,
 ) -> Result<T::Output, ArgError> {
     let prepared = advisor
         .tool(T::NAME)
         .ok_or_else(|| ArgError::internal("the tool is not registered"))?;
     let args: T::Args = args::parse(&prepared.validation_schema, arguments)?;
-    T::run(advisor, args)
+    T::run_live(advisor, args, live)
 }
 
+/// Runs a tool. For a tool that takes `observe`, an `observe` asked for is taken out of the
+/// arguments, what was observed (`system`; a server without sources observes nothing) fills
+/// the arguments not given, and the result says what came from where.
 fn invoke<T: Tool>(
     advisor: &Advisor,
     arguments: &Map<String, Value>,
+    system: Option<&observe_system::ObservedSystem>,
+    live: Option<&observe_system::LiveObservation>,
 ) -> Result<ToolOutput, ArgError> {
-    let mut output = run_typed::<T>(advisor, arguments)?;
-    let markdown = T::to_markdown(&output);
     let detail = requested_detail(arguments);
+    let filled = match T::OBSERVE {
+        Some(fill) if arguments.contains_key(observed::OBSERVE) => {
+            let request = observed::request_of(arguments.get(observed::OBSERVE))?;
+            let mut rest = arguments.clone();
+            rest.remove(observed::OBSERVE);
+            match request {
+                None => Some((rest, None)),
+                Some(request) => {
+                    let nothing;
+                    let system = match system {
+                        Some(system) => system,
+                        None => {
+                            nothing = observe_system::compose(
+                                advisor,
+                                &observe_system::LiveObservation::nothing_configured(
+                                    request.window_days,
+                                ),
+                                Detail::Concise,
+                            );
+                            &nothing
+                        }
+                    };
+                    let cited = system.sources.clone();
+                    let filled = observed::fill(fill, rest, system);
+                    Some((filled.arguments.clone(), Some((filled, cited))))
+                }
+            }
+        }
+        _ => None,
+    };
+    let (arguments, report) = match filled {
+        Some((rest, report)) => (std::borrow::Cow::Owned(rest), report),
+        None => (std::borrow::Cow::Borrowed(arguments), None),
+    };
+    let mut output = match run_typed::<T>(advisor, &arguments, live) {
+        Ok(output) => output,
+        Err(mut error) => {
+            // A refusal of a figure `observe` was asked to fill says why it is still missing.
+            if let Some((filled, _)) = &report
+                && !filled
+                    .observed
+                    .iter()
+                    .any(|o| o.field.ends_with(&error.field))
+            {
+                error
+                    .expected
+                    .push_str(&observed::why_not_filled(&filled.connections));
+            }
+            return Err(error);
+        }
+    };
+    let mut markdown = T::to_markdown(&output);
     T::shape(&mut output, detail);
     let mut structured =
         serde_json::to_value(&output).map_err(|e| ArgError::internal(&e.to_string()))?;
+    if let Some((filled, cited)) = report {
+        observed::annotate_structured(&mut structured, &filled, &cited);
+        observed::annotate_markdown(&mut markdown, &filled);
+    }
     if !detail.is_full() {
         concise::compact(&mut structured, T::CONCISE_OMITS, T::CONCISE_BUDGET);
     }
@@ -416,14 +517,56 @@ impl Advisor {
         self.tools.iter().find(|t| t.name == name)
     }
 
-    /// Runs the tool `name` on JSON arguments.
+    /// Runs the tool `name` on JSON arguments, with no live source: `observe_system` then
+    /// reports every source not configured, and `observe` fills nothing.
     pub fn call(
         &self,
         name: &str,
         arguments: &Map<String, Value>,
     ) -> Result<ToolOutput, CallError> {
+        self.call_live(name, arguments, None)
+    }
+
+    /// What the call `name` with `arguments` asks to read from the live sources (contract
+    /// §8–§9): none when it reads nothing (then the server reads nothing), else the selector
+    /// and window. A malformed `observe`, selector or window is refused here, before anything
+    /// is read.
+    pub fn live_request(
+        &self,
+        name: &str,
+        arguments: &Map<String, Value>,
+    ) -> Result<Option<observe_system::ObserveRequest>, CallError> {
         let tool = self.tool(name).ok_or_else(|| self.unknown_tool(name))?;
-        (tool.invoke)(self, arguments).map_err(CallError::Arguments)
+        if tool.reads_live {
+            let args: observe_system::ObserveArgs =
+                args::parse(&tool.validation_schema, arguments).map_err(CallError::Arguments)?;
+            return observe_system::ObserveRequest::new("", args.selector, args.window_days)
+                .map(Some)
+                .map_err(CallError::Arguments);
+        }
+        if tool.takes_observe {
+            return observed::request_of(arguments.get(observed::OBSERVE))
+                .map_err(CallError::Arguments);
+        }
+        Ok(None)
+    }
+
+    /// Runs the tool `name` on JSON arguments and on what the server read for this call
+    /// (`live`, as [`Advisor::live_request`] asked): the one path of every call.
+    pub fn call_live(
+        &self,
+        name: &str,
+        arguments: &Map<String, Value>,
+        live: Option<&observe_system::LiveObservation>,
+    ) -> Result<ToolOutput, CallError> {
+        let tool = self.tool(name).ok_or_else(|| self.unknown_tool(name))?;
+        let system = match live {
+            Some(live) if tool.takes_observe => {
+                Some(observe_system::compose(self, live, Detail::Concise))
+            }
+            _ => None,
+        };
+        (tool.invoke)(self, arguments, system.as_ref(), live).map_err(CallError::Arguments)
     }
 
     fn unknown_tool(&self, name: &str) -> CallError {

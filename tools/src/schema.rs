@@ -528,3 +528,27 @@ fn prune_definitions(schema: &mut Map<String, Value>) {
         schema.remove("$defs");
     }
 }
+
+/// Gives a tool that takes metrics the `observe` argument of contract §9 (checked by
+/// `observed::request_of`, not by the validation schema, since it is taken out of the
+/// arguments before they are read) and the fields its result then carries.
+pub(crate) fn add_observe(input: &mut Map<String, Value>, result_fields: &mut Map<String, Value>) {
+    if let Some(Value::Object(properties)) = input.get_mut("properties") {
+        properties.insert(
+            crate::observed::OBSERVE.into(),
+            serde_json::json!({
+                "type": ["boolean", "object"],
+                "description": "true, or {selector, window_days}: fill the metrics not given from the live system (observe_system); given ones win.",
+            }),
+        );
+    }
+    if let Some(Value::Object(properties)) = result_fields.get_mut("properties") {
+        for field in ["observed", "connections"] {
+            properties.insert(field.into(), Value::Object(Map::new()));
+        }
+        properties.insert(
+            "observed_history".into(),
+            serde_json::json!({"type": ["object", "null"]}),
+        );
+    }
+}

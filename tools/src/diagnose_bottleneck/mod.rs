@@ -544,6 +544,7 @@ impl Tool for DiagnoseBottleneck {
     const NAME: &'static str = "diagnose_bottleneck";
     const TITLE: &'static str = "Diagnose a scaling bottleneck";
     const DESCRIPTION: &'static str = "Diagnose a bottleneck from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth: scaling stage, fixes, next stage.";
+    const OBSERVE: Option<crate::observed::Fill> = Some(crate::observed::Fill::Diagnose);
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
     type Tables = DiagnosisRules;
