@@ -239,6 +239,13 @@ fn evidence_names_metric_value_and_threshold() {
     assert_eq!(evidence["metric"], "db_cpu_pct");
     assert_eq!(evidence["value"], 92.0);
     assert_eq!(evidence["threshold"], 85.0);
+    // The comparison is an explanatory extra that only `full` spells out.
+    assert!(evidence.get("comparison").is_none(), "{evidence}");
+    let full = server.call_ok(
+        "diagnose_bottleneck",
+        json!({"db_cpu_pct": 92, "detail": "full"}),
+    );
+    let evidence = &finding(&full, "db_cpu_saturation").unwrap()["evidence"][0];
     assert_eq!(evidence["comparison"], ">");
     let result = server.call_ok(
         "diagnose_bottleneck",
@@ -456,7 +463,9 @@ fn every_source_resolves() {
                "app_cpu_pct": 90, "db_read_load_pct": 80, "db_write_load_pct": 95, "cache_hit_rate_pct": 40,
                "replication_lag_ms": 20000, "queue_depth": 50000, "dlq_size": 3, "pool_utilization_pct": 95,
                "queries_per_request": 40, "slowest_query_ms": 900,
-               "symptoms": ["split_brain", "cascade_failure", "read_after_write_inconsistency", "phantom_lock", "cache_stampede"]}),
+               "symptoms": ["split_brain", "cascade_failure", "read_after_write_inconsistency", "phantom_lock", "cache_stampede"],
+               // Each finding's own URIs; concise cites them by position in `sources`.
+               "detail": "full"}),
     );
     assert_eq!(result["findings"].as_array().unwrap().len(), 18);
     let mut uris: Vec<String> = result["sources"]

@@ -7,6 +7,7 @@ mod args;
 pub mod calculator;
 pub mod choose_datastore;
 pub mod choose_message_queue;
+mod concise;
 mod costs;
 mod decision;
 pub mod diagnose_bottleneck;
@@ -26,6 +27,7 @@ mod thresholds;
 pub mod trend;
 
 pub use args::ArgError;
+pub use concise::Budget;
 
 use std::any::Any;
 
@@ -240,6 +242,18 @@ pub trait Tool: 'static {
     /// in both it cuts a list that would take the answer past the detail's byte cap, and says
     /// so in a `truncated` note. Most results are small and need neither.
     fn shape(_output: &mut Self::Output, _detail: Detail) {}
+
+    /// Explanatory fields that `concise` leaves out, as paths in the result
+    /// (`findings[].fixes.short_term`; `[]` for every item of a list): never a field the
+    /// contract names. Applied after [`Tool::shape`], with the folding every result gets
+    /// (nested `sources` cited by position in the result's own list, a nested result's
+    /// `missing_inputs` that the result's list already names, nested nulls).
+    const CONCISE_OMITS: &'static [&'static str] = &[];
+
+    /// The most bytes a concise answer of this tool should take (issue 26), and the field of
+    /// a list's items that gives way, from the last item back, when it would not; the cut is
+    /// stated in `truncated`.
+    const CONCISE_BUDGET: Option<Budget> = None;
 }
 
 /// The `detail` the arguments ask for; they were validated against the schema, so anything
@@ -314,7 +328,10 @@ fn prepare<T: Tool>(knowledge: &Knowledge) -> Result<PreparedTool, KnowledgeErro
         .for_serialize()
         .into_generator()
         .into_root_schema_for::<T::Output>();
-    let output = schema_object(output);
+    let mut output = schema_object(output);
+    if T::CONCISE_BUDGET.is_some() {
+        concise::declare_truncated(&mut output);
+    }
     let mut input_schema = schema::advertised_input(&input, T::NESTED, T::NAMED_IN_DESCRIPTION);
     let mut result_fields = schema::result_fields(&output);
     if T::OBSERVE.is_some() {
@@ -460,6 +477,9 @@ fn invoke<T: Tool>(
     if let Some((filled, cited)) = report {
         observed::annotate_structured(&mut structured, &filled, &cited);
         observed::annotate_markdown(&mut markdown, &filled);
+    }
+    if !detail.is_full() {
+        concise::compact(&mut structured, T::CONCISE_OMITS, T::CONCISE_BUDGET);
     }
     Ok(ToolOutput {
         structured,

@@ -1514,6 +1514,13 @@ fn shape_plan(plan: &mut MigrationPlan, detail: Detail) {
 pub struct PlanMigration;
 
 impl Tool for PlanMigration {
+    const CONCISE_OMITS: &'static [&'static str] = &[
+        "shard_strategy.tradeoffs[].pros",
+        "shard_strategy.tradeoffs[].cons",
+        "shard_strategy.shard_key_advice[].why",
+        "reshard.naive_modulo_formula",
+        "reshard.consistent_hashing_formula",
+    ];
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";
     // The structured cap of `full`, plus the markdown, whose maps and moves stop at

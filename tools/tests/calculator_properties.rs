@@ -14,8 +14,12 @@ use tools::{Advisor, CallError, ToolOutput};
 static ADVISOR: LazyLock<Advisor> =
     LazyLock::new(|| Advisor::embedded().expect("the embedded knowledge base loads"));
 
+/// Calls in `detail: full`, whose result reads back into the tool's type (concise leaves the
+/// workings out).
 fn call(tool: &str, args: &Map<String, Value>) -> Result<ToolOutput, CallError> {
-    ADVISOR.call(tool, args)
+    let mut args = args.clone();
+    args.entry("detail").or_insert(Value::from("full"));
+    ADVISOR.call(tool, &args)
 }
 
 fn ok(tool: &str, args: &Map<String, Value>) -> ToolOutput {

@@ -476,7 +476,9 @@ fn scaling_report_carries_the_forecast_into_migration_plan_and_cost_impact() {
             &object(json!({
                 "system": {"users": 60000, "has_cache": true, "db_cpu_pct": 52, "pool_utilization_pct": 58, "cache_hit_rate_pct": 88, "p95_latency_ms": 180},
                 "growth": {"monthly_growth_pct": 9, "horizon_months": 24},
-                "current_monthly_cost_usd": 1800
+                "current_monthly_cost_usd": 1800,
+                // The nested forecast whole, so that it reads back into its type.
+                "detail": "full"
             })),
         )
         .expect("a report");

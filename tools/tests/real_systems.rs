@@ -10,9 +10,12 @@ fn advisor() -> Advisor {
     Advisor::embedded().expect("the embedded knowledge base loads")
 }
 
+/// The whole advice (every fix, each finding's own sources): `detail: full`, since concise
+/// cites sources by position and may leave the last findings' fixes to `full`.
 fn call(advisor: &Advisor, tool: &str, args: &Value) -> Value {
-    let map = args.as_object().expect("arguments are an object");
-    match advisor.call(tool, map) {
+    let mut map = args.as_object().expect("arguments are an object").clone();
+    map.entry("detail").or_insert(Value::from("full"));
+    match advisor.call(tool, &map) {
         Ok(out) => out.structured,
         Err(e) => panic!("{tool} {args}: {e}"),
     }

@@ -11,8 +11,11 @@ use tools::scaling_report::Report;
 static ADVISOR: LazyLock<Advisor> =
     LazyLock::new(|| Advisor::embedded().expect("the embedded knowledge base loads"));
 
+/// The report in `detail: full`, which reads back into its type (concise cites the nested
+/// results' sources by position and leaves out what the sections state).
 fn report(args: Value) -> Report {
-    let args = args.as_object().cloned().unwrap_or_default();
+    let mut args = args.as_object().cloned().unwrap_or_default();
+    args.entry("detail").or_insert(Value::from("full"));
     let out = ADVISOR
         .call("scaling_report", &args)
         .unwrap_or_else(|e| panic!("refused {args:?}: {e}"));

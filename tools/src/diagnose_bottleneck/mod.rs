@@ -530,6 +530,16 @@ fn next_stage<'r>(
 pub struct DiagnoseBottleneck;
 
 impl Tool for DiagnoseBottleneck {
+    // How the stage was read and the comparison each finding's summary states are `full`'s;
+    // past the budget, the last findings' fixes give way (critical first), and `truncated`
+    // says so.
+    const CONCISE_OMITS: &'static [&'static str] =
+        &["stage_basis", "findings[].evidence[].comparison"];
+    const CONCISE_BUDGET: Option<crate::Budget> = Some(crate::Budget {
+        max_bytes: 8_000,
+        list: "findings",
+        field: "fixes",
+    });
     const NAME: &'static str = "diagnose_bottleneck";
     const TITLE: &'static str = "Diagnose a scaling bottleneck";
     const DESCRIPTION: &'static str = "Diagnose a bottleneck from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth: scaling stage, fixes, next stage.";

@@ -437,6 +437,49 @@ pub fn to_markdown(report: &Report) -> String {
 pub struct ScalingReport;
 
 impl Tool for ScalingReport {
+    // The nested results only by what the sections do not already state (issue 26): the
+    // summaries, each bottleneck's explanation and evidence, the datastore's reasoning, the
+    // capacity's workings and cost band, the migrations' risks and phase texts are in the
+    // sections' markdown. What the page draws (boxes, findings by severity) stays.
+    const CONCISE_OMITS: &'static [&'static str] = &[
+        "diagnosis.summary",
+        "diagnosis.stage_basis",
+        "diagnosis.findings[].summary",
+        "diagnosis.findings[].evidence",
+        "diagnosis.findings[].fixes.short_term",
+        "diagnosis.findings[].fixes.long_term",
+        "diagnosis.next_stage.reason",
+        "datastore.summary",
+        "datastore.decided_by",
+        "datastore.decision_path",
+        "datastore.alternatives",
+        "datastore.warnings",
+        "datastore.traded_away",
+        "capacity.summary",
+        "capacity.workings",
+        "capacity.defaults_applied",
+        "capacity.stage",
+        "capacity.monthly_cost_usd",
+        "migrations[].summary",
+        "migrations[].risks",
+        "migrations[].shard_strategy.how",
+        "migrations[].shard_strategy.tradeoffs",
+        "migrations[].shard_strategy.shard_key_advice",
+        "migrations[].phases[].steps",
+        "migrations[].phases[].exit_criteria",
+        "migrations[].phases[].rollback",
+        "migrations[].phases[].start_week",
+        "migrations[].phases[].end_week",
+        "migrations[].phases[].adapted_for_downtime",
+        "forecast.summary",
+        "forecast.workings",
+    ];
+    // The page shows each finding's first fix; past the budget, the last findings' go.
+    const CONCISE_BUDGET: Option<crate::Budget> = Some(crate::Budget {
+        max_bytes: 12_000,
+        list: "diagnosis.findings",
+        field: "fixes",
+    });
     const NAME: &'static str = "scaling_report";
     const TITLE: &'static str = "Write a scaling report";
     const DESCRIPTION: &'static str = "Write a scaling report: stage, bottlenecks, target architecture, migration plan, cost, risks.";
