@@ -64,9 +64,9 @@ fn clients(server: &Postgres) -> f64 {
     .expect("a count")
 }
 
-/// `serve` reading both databases, the Redis user and password from the environment, its
+/// `serve` reading both databases, with credentials from the environment (`env`), its
 /// stderr in a file (read for secrets afterwards).
-fn serve(postgres_url: &str, redis: &Redis, log: &PathBuf) -> Server {
+fn serve(postgres_url: &str, redis: &Redis, env: &[(&str, &str)], log: &PathBuf) -> Server {
     let mut command = Command::new(BINARY);
     command
         .arg("serve")
@@ -74,11 +74,16 @@ fn serve(postgres_url: &str, redis: &Redis, log: &PathBuf) -> Server {
         .arg(format!("--redis={}", redis.url()))
         .arg("--source-timeout-ms=3000")
         .arg("--log-level=debug")
-        .env("SCALE_ADVISOR_REDIS_USER", "advisor")
-        .env("SCALE_ADVISOR_REDIS_PASSWORD", REDIS_PASSWORD)
+        .envs(env.iter().copied())
         .stderr(std::fs::File::create(log).expect("a log file"));
     Server::start_command(command)
 }
+
+/// The Redis ACL user and its password, from the environment.
+const REDIS_ENV: [(&str, &str); 2] = [
+    ("SCALE_ADVISOR_REDIS_USER", "advisor"),
+    ("SCALE_ADVISOR_REDIS_PASSWORD", REDIS_PASSWORD),
+];
 
 fn metric<'a>(observed: &'a Value, name: &str) -> &'a Value {
     observed["metrics"]
@@ -202,7 +207,7 @@ fn postgres_and_redis_are_read_through_the_binary_and_land_on_the_arguments_they
         "postgres://advisor:{PG_PASSWORD}@127.0.0.1:{}/postgres?sslmode=disable",
         postgres.port
     );
-    let mut server = serve(&url, &redis, &log);
+    let mut server = serve(&url, &redis, &REDIS_ENV, &log);
     let read_at = Instant::now();
     let answer = server.call_tool("observe_system", json!({}));
     let took = read_at.elapsed();
@@ -240,6 +245,12 @@ fn postgres_and_redis_are_read_through_the_binary_and_land_on_the_arguments_they
         .unwrap();
     assert!((0.0..=100.0).contains(&buffer_hit), "{buffer_hit}");
     assert_eq!(metric(&system, "slowest_query_ms")["source"], "postgres");
+    eprintln!(
+        "postgres after pgbench: db_rows_read_pct {}, db_buffer_hit_pct {buffer_hit}, \
+         slowest_query_ms {}",
+        metric(&system, "db_rows_read_pct")["value"],
+        metric(&system, "slowest_query_ms")["value"]
+    );
 
     // Redis's figures, against its own INFO.
     let info = admin.call(&["INFO"]);
@@ -265,10 +276,13 @@ fn postgres_and_redis_are_read_through_the_binary_and_land_on_the_arguments_they
     let diagnose = &system["arguments"]["diagnose_bottleneck"];
     assert_eq!(diagnose["cache_hit_rate_pct"], json!(75.0));
     assert!(diagnose["slowest_query_ms"].is_number(), "{diagnose}");
+    // Nor is a share of rows the share of operations that read.
     for never in [
         "pool_utilization_pct",
         "connections_pct",
         "db_buffer_hit_pct",
+        "read_pct",
+        "db_rows_read_pct",
     ] {
         assert!(diagnose.get(never).is_none(), "{never} in {diagnose}");
     }
@@ -298,6 +312,7 @@ fn postgres_and_redis_are_read_through_the_binary_and_land_on_the_arguments_they
         "diagnose_bottleneck.db_cpu_pct",
         "diagnose_bottleneck.p95_latency_ms",
         "diagnose_bottleneck.pool_utilization_pct",
+        "diagnose_bottleneck.read_pct",
     ] {
         assert!(missing.contains(&field), "{field} not in {missing:?}");
     }
@@ -352,7 +367,7 @@ fn postgres_and_redis_are_read_through_the_binary_and_land_on_the_arguments_they
         postgres.port
     );
     let wrong_log = scratch.0.join("stderr-wrong.log");
-    let mut server = serve(&wrong, &redis, &wrong_log);
+    let mut server = serve(&wrong, &redis, &REDIS_ENV, &wrong_log);
     let answer = server.call_tool("observe_system", json!({}));
     let system = &answer["structuredContent"];
     assert_eq!(system["connections"][1]["status"], "refused", "{system}");
@@ -378,11 +393,52 @@ fn postgres_and_redis_are_read_through_the_binary_and_land_on_the_arguments_they
     }
     drop(server);
 
-    let logged = format!(
-        "{}{}",
-        std::fs::read_to_string(&log).unwrap_or_default(),
-        std::fs::read_to_string(&wrong_log).unwrap_or_default()
+    // A wrong Redis password: refused; PostgreSQL (its role and password from the
+    // environment this time, the URL holding neither) is still read.
+    let bare = format!(
+        "postgres://127.0.0.1:{}/postgres?sslmode=disable",
+        postgres.port
     );
+    let wrong_redis_log = scratch.0.join("stderr-wrong-redis.log");
+    let mut server = serve(
+        &bare,
+        &redis,
+        &[
+            ("SCALE_ADVISOR_POSTGRES_USER", "advisor"),
+            ("SCALE_ADVISOR_POSTGRES_PASSWORD", PG_PASSWORD),
+            ("SCALE_ADVISOR_REDIS_USER", "advisor"),
+            ("SCALE_ADVISOR_REDIS_PASSWORD", WRONG_PG_PASSWORD),
+        ],
+        &wrong_redis_log,
+    );
+    let answer = server.call_tool("observe_system", json!({}));
+    let system = &answer["structuredContent"];
+    assert_eq!(system["connections"][1]["status"], "ok", "{system}");
+    assert_eq!(
+        system["connections"][1]["url"],
+        format!(
+            "postgres://advisor:***@127.0.0.1:{}/postgres?sslmode=disable",
+            postgres.port
+        )
+    );
+    assert_eq!(system["connections"][2]["status"], "refused", "{system}");
+    assert_eq!(metric(system, "connections_pct")["source"], "postgres");
+    let diagnosis = server.call_tool("diagnose_bottleneck", json!({"observe": true}));
+    assert_eq!(
+        diagnosis["structuredContent"]["connections"][1]["status"],
+        "refused"
+    );
+    server.call_ok("choose_datastore", json!({"needs_acid": true}));
+    let shown = format!("{answer}{diagnosis}");
+    for secret in [PG_PASSWORD, WRONG_PG_PASSWORD] {
+        assert!(!shown.contains(secret), "{secret} shown");
+    }
+    drop(server);
+
+    let logged = [&log, &wrong_log, &wrong_redis_log]
+        .iter()
+        .map(|file| std::fs::read_to_string(file).unwrap_or_default())
+        .collect::<String>();
     assert!(
         logged.contains("postgres"),
         "the sources are logged: {logged}"
