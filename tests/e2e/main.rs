@@ -7,9 +7,8 @@ mod cases;
 mod examples;
 mod harness;
 // The readers' real servers (PostgreSQL 15, Redis 7), shared with `observe/tests/`; each test
-// target uses what it needs of them.
+// target uses what it needs of them (the module allows what it leaves unused).
 #[path = "../../observe/tests/services/mod.rs"]
-#[allow(dead_code)]
 mod services;
 
 mod apps;
