@@ -317,6 +317,35 @@ fn postgres_and_redis_are_read_through_the_binary_and_land_on_the_arguments_they
         assert!(missing.contains(&field), "{field} not in {missing:?}");
     }
     assert!(diagnose.get("db_cpu_pct").is_none() && diagnose.get("p95_latency_ms").is_none());
+    let cited = system["sources"].to_string();
+    assert!(
+        cited.contains("knowledge://observation#what-postgresql-cannot-give"),
+        "{cited}"
+    );
+    assert!(
+        system["summary"]
+            .as_str()
+            .unwrap()
+            .contains("Not readable from these sources: db_cpu_pct"),
+        "{}",
+        system["summary"]
+    );
+    let text = answer["content"][0]["text"].as_str().unwrap();
+    eprintln!("{text}");
+    let concise_bytes = serde_json::to_string(&system).unwrap().len();
+    let full = server.call_ok("observe_system", json!({"detail": "full"}));
+    eprintln!(
+        "observe_system structuredContent: {concise_bytes} bytes concise, {} full",
+        serde_json::to_string(&full).unwrap().len()
+    );
+    assert_eq!(
+        full["missing_inputs"].as_array().map(Vec::len),
+        system["missing_inputs"].as_array().map(Vec::len)
+    );
+    assert!(
+        text.contains("| diagnose_bottleneck.db_cpu_pct |") && text.contains("node_exporter"),
+        "{text}"
+    );
 
     // `observe` on the diagnosis: the figures read, the finding they give, what is missing.
     let diagnosis = server.call_tool(

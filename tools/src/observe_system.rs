@@ -827,6 +827,28 @@ fn summary_of(system: &ObservedSystem) -> String {
             }
         );
     }
+    // What the sources cannot give, by argument name, once each.
+    let mut unreadable: Vec<&str> = Vec::new();
+    for m in &system.missing_inputs {
+        let name = m.field.rsplit('.').next().unwrap_or(&m.field);
+        if !unreadable.contains(&name) {
+            unreadable.push(name);
+        }
+    }
+    if !unreadable.is_empty() {
+        let shown = &unreadable[..unreadable.len().min(SUMMARY_FIGURES)];
+        let more = unreadable.len() - shown.len();
+        let _ = write!(
+            text,
+            " Not readable from these sources: {}{} (missing_inputs says where to get them).",
+            shown.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
     text
 }
 
@@ -896,6 +918,23 @@ pub fn to_markdown(system: &ObservedSystem) -> String {
             );
         }
     }
+    if !system.missing_inputs.is_empty() {
+        out.push_str(
+            "\n### Not readable from the sources configured\n\n| argument | enables | where to get it |\n|---|---|---|\n",
+        );
+        for m in &system.missing_inputs {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                m.field,
+                m.enables.replace('|', "/"),
+                m.where_to_get_it
+                    .as_deref()
+                    .unwrap_or_default()
+                    .replace('|', "/")
+            );
+        }
+    }
     sources(&mut out, &system.sources);
     out
 }
@@ -954,6 +993,18 @@ impl Tool for ObserveSystem {
         for metric in &mut output.metrics {
             if metric.query.len() > CONCISE_QUERY_CHARS {
                 metric.query = format!("{}{}", knowledge::URI_SCHEME, metric.source.section());
+            }
+        }
+        // A figure missing from both tools says where to get it once; the second entry points
+        // to the first.
+        let mut said: Vec<(String, String)> = Vec::new();
+        for missing in &mut output.missing_inputs {
+            let Some(place) = &missing.where_to_get_it else {
+                continue;
+            };
+            match said.iter().find(|(_, text)| text == place) {
+                Some((first, _)) => missing.where_to_get_it = Some(format!("as {first}")),
+                None => said.push((missing.field.clone(), place.clone())),
             }
         }
     }

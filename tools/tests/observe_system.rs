@@ -492,9 +492,10 @@ fn a_figure_no_source_can_give_is_a_missing_input_with_where_to_get_it() {
                 "diagnose_bottleneck.pool_utilization_pct",
                 "postgres cannot give it: where to read pool_utilization_pct"
             ),
+            // Concise says where once.
             (
                 "forecast_growth.pool_utilization_pct",
-                "postgres cannot give it: where to read pool_utilization_pct"
+                "as diagnose_bottleneck.pool_utilization_pct"
             ),
             (
                 "forecast_growth.resources.disk_used_pct",
@@ -506,6 +507,11 @@ fn a_figure_no_source_can_give_is_a_missing_input_with_where_to_get_it() {
         system["sources"]
             .to_string()
             .contains("observation#what-postgresql-cannot-give")
+    );
+    let full = call("observe_system", &observation, json!({"detail": "full"}));
+    assert_eq!(
+        full["missing_inputs"][2]["where_to_get_it"],
+        "postgres cannot give it: where to read pool_utilization_pct"
     );
 
     // `observe` on a tool: its own argument, with where; one the caller gave is not missing.
