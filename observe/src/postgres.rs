@@ -642,6 +642,17 @@ fn connect_fault(error: &tokio_postgres::Error) -> Fault {
     let text = error.to_string();
     match error.as_db_error() {
         Some(_) => fault(error),
+        // The server asked for a password the URL does not hold: authentication, refused.
+        // (tokio-postgres says "invalid configuration", its cause "password missing").
+        None if std::error::Error::source(error)
+            .is_some_and(|cause| cause.to_string().contains("password missing")) =>
+        {
+            Fault::Refused(
+                "the server asks for a password and none is given: put it in the URL, \
+                 SCALE_ADVISOR_POSTGRES_PASSWORD or --postgres-password-file"
+                    .to_string(),
+            )
+        }
         // A server that answers but will not (or cannot) speak TLS is there: not unreachable.
         None if text.contains("TLS") => Fault::Error(format!(
             "{text}{}",

@@ -464,7 +464,27 @@ fn postgres_and_redis_are_read_through_the_binary_and_land_on_the_arguments_they
     }
     drop(server);
 
-    let logged = [&log, &wrong_log, &wrong_redis_log]
+    // A role named without the password the server asks for: refused, saying what to give.
+    let no_password_log = scratch.0.join("stderr-no-password.log");
+    let mut server = serve(
+        &bare,
+        &redis,
+        &[("SCALE_ADVISOR_POSTGRES_USER", "advisor")],
+        &no_password_log,
+    );
+    let system = server.call_ok("observe_system", json!({}));
+    let postgres_connection = &system["connections"][1];
+    assert_eq!(postgres_connection["status"], "refused", "{system}");
+    assert!(
+        postgres_connection["detail"]
+            .as_str()
+            .unwrap()
+            .contains("SCALE_ADVISOR_POSTGRES_PASSWORD"),
+        "{postgres_connection}"
+    );
+    drop(server);
+
+    let logged = [&log, &wrong_log, &wrong_redis_log, &no_password_log]
         .iter()
         .map(|file| std::fs::read_to_string(file).unwrap_or_default())
         .collect::<String>();
