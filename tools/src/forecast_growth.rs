@@ -1182,6 +1182,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
             missing_inputs.push(MissingInput {
                 field: "utilization_pct".into(),
                 enables: "latency".into(),
+                where_to_get_it: None,
             });
             None
         }
@@ -1189,6 +1190,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
             missing_inputs.push(MissingInput {
                 field: "p95_latency_ms".into(),
                 enables: "latency".into(),
+                where_to_get_it: None,
             });
             None
         }
@@ -1290,6 +1292,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         None => missing_inputs.push(MissingInput {
             field: "users".into(),
             enables: "stages".into(),
+            where_to_get_it: None,
         }),
     }
 
@@ -1330,6 +1333,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
             missing_inputs.push(MissingInput {
                 field: "current_monthly_cost_usd".into(),
                 enables: "cost".into(),
+                where_to_get_it: None,
             });
             None
         }
