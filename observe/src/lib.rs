@@ -129,6 +129,22 @@ pub enum ConfigError {
     },
 }
 
+/// Credentials from outside a URL that it cannot take (see [`SourceUrl::with_credentials`]).
+#[derive(Debug, thiserror::Error)]
+pub enum CredentialError {
+    #[error("{url}: the URL holds a {part} and another is given outside it; keep one")]
+    Twice {
+        part: &'static str,
+        /// Already masked.
+        url: String,
+    },
+    #[error("{url}: this URL cannot carry a user or password")]
+    CannotCarry {
+        /// Already masked.
+        url: String,
+    },
+}
+
 /// A source's URL, which may hold a password: it is shown only through [`SourceUrl::masked`],
 /// and `Debug`/`Display` print the masked form too, so a log line cannot leak it by accident.
 #[derive(Clone, PartialEq, Eq)]
@@ -176,6 +192,39 @@ impl SourceUrl {
             let _ = shown.set_password(Some("***"));
         }
         shown.to_string()
+    }
+
+    /// The same URL logging in as `user` (when given) with `password` (when given): how
+    /// credentials the operator keeps outside the URL (environment variables, files) reach the
+    /// readers, which take them from the URL only. A credential the URL already holds is
+    /// refused rather than silently replaced; the error names the part, never the secret.
+    pub fn with_credentials(
+        &self,
+        user: Option<&str>,
+        password: Option<&str>,
+    ) -> Result<SourceUrl, CredentialError> {
+        let mut url = self.url.clone();
+        if let Some(user) = user {
+            if !url.username().is_empty() {
+                return Err(CredentialError::Twice {
+                    part: "user",
+                    url: self.masked(),
+                });
+            }
+            url.set_username(user)
+                .map_err(|()| CredentialError::CannotCarry { url: self.masked() })?;
+        }
+        if let Some(password) = password {
+            if url.password().is_some() {
+                return Err(CredentialError::Twice {
+                    part: "password",
+                    url: self.masked(),
+                });
+            }
+            url.set_password(Some(password))
+                .map_err(|()| CredentialError::CannotCarry { url: self.masked() })?;
+        }
+        Ok(SourceUrl { url })
     }
 
     /// The URL itself, secret included: for the client library only, never for a message.
@@ -430,6 +479,38 @@ mod tests {
             "redis://:***@cache:6379 and more"
         );
         assert_eq!(mask_text("http://host:9090"), "http://host:9090");
+    }
+
+    #[test]
+    fn credentials_from_outside_reach_the_url_and_are_never_shown() {
+        let bare = SourceUrl::parse(
+            "--redis",
+            "redis://127.0.0.1:6379",
+            &["redis"],
+            "redis://host:6379",
+        )
+        .unwrap();
+        let url = bare
+            .with_credentials(Some("advisor"), Some("p@ss:w/rd"))
+            .unwrap();
+        assert_eq!(url.expose().username(), "advisor");
+        // Percent-encoded in the URL, as both readers decode it.
+        assert_eq!(url.expose().password(), Some("p%40ss%3Aw%2Frd"));
+        assert_eq!(url.masked(), "redis://advisor:***@127.0.0.1:6379");
+        let twice = url
+            .with_credentials(None, Some("other"))
+            .unwrap_err()
+            .to_string();
+        assert!(
+            twice.contains("password") && !twice.contains("p%40ss"),
+            "{twice}"
+        );
+        let twice = url
+            .with_credentials(Some("x"), None)
+            .unwrap_err()
+            .to_string();
+        assert!(twice.contains("user"), "{twice}");
+        assert_eq!(bare.with_credentials(None, None).unwrap(), bare);
     }
 
     #[test]

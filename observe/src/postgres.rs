@@ -20,7 +20,8 @@
 //! (the table `knowledge://observation#what-postgresql-cannot-give`, read by
 //! [`cannot_give`]): `db_cpu_pct` (an operating-system figure: node_exporter on the database
 //! host, or the cloud provider's metric), `p95_latency_ms` (`pg_stat_statements` keeps
-//! means, not percentiles: the application's request histogram), `db_read_load_pct` and
+//! means, not percentiles: the application's request histogram), `read_pct` (the views
+//! count rows, not operations: `db_rows_read_pct` is shown instead), `db_read_load_pct` and
 //! `db_write_load_pct` (shares of a capacity the views do not know), `pool_utilization_pct`
 //! (the application's pool or PgBouncer's `SHOW POOLS`), `disk_used_pct` (the filesystem's
 //! size: node_exporter) and `queries_per_request` (the application's request rate).
@@ -482,8 +483,11 @@ fn readings(first: &Sample, second: &Sample) -> Vec<Reading> {
         |s| s.blks_read,
         "blks_hit / (blks_hit + blks_read) over all databases",
     ));
+    // A share of rows, not of operations: one scan reads many rows and an update by key reads
+    // the row it writes, so it is not `diagnose_bottleneck`'s `read_pct` (reads among the
+    // database's operations) and is shown under a name of its own.
     out.extend(ratio(
-        "read_pct",
+        "db_rows_read_pct",
         |s| s.rows_read,
         |s| s.rows_written,
         "rows read (tup_returned) / (rows read + rows inserted, updated and deleted) over all \
@@ -638,6 +642,17 @@ fn connect_fault(error: &tokio_postgres::Error) -> Fault {
     let text = error.to_string();
     match error.as_db_error() {
         Some(_) => fault(error),
+        // The server asked for a password the URL does not hold: authentication, refused.
+        // (tokio-postgres says "invalid configuration", its cause "password missing").
+        None if std::error::Error::source(error)
+            .is_some_and(|cause| cause.to_string().contains("password missing")) =>
+        {
+            Fault::Refused(
+                "the server asks for a password and none is given: put it in the URL, \
+                 SCALE_ADVISOR_POSTGRES_PASSWORD or --postgres-password-file"
+                    .to_string(),
+            )
+        }
         // A server that answers but will not (or cannot) speak TLS is there: not unreachable.
         None if text.contains("TLS") => Fault::Error(format!(
             "{text}{}",
@@ -748,7 +763,7 @@ mod tests {
             "{}",
             hit.query
         );
-        assert_eq!(named(&got, "read_pct").value, 75.0);
+        assert_eq!(named(&got, "db_rows_read_pct").value, 75.0);
         assert_eq!(named(&got, "db_queries_per_sec").value, 0.0);
         let slowest = named(&got, "slowest_query_ms");
         assert_eq!(slowest.value, 5.0);

@@ -126,9 +126,12 @@ async fn read_info(url: &SourceUrl, limits: Limits) -> Result<(String, Vec<Readi
         max_bytes: limits.max_bytes,
     };
 
-    if let Some(password) = address.password() {
-        let password = decoded(password);
-        let user = decoded(address.username());
+    // A user named without a password still logs in as that user (an ACL user may be
+    // `nopass`), so that it is never silently the `default` user that reads.
+    let user = decoded(address.username());
+    let password = address.password().map(decoded);
+    if password.is_some() || !user.is_empty() {
+        let password = password.unwrap_or_default();
         let answer = if user.is_empty() {
             wire.command(&["AUTH", &password]).await?
         } else {

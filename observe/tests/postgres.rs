@@ -294,16 +294,16 @@ async fn figures_agree_with_what_postgres_reports_itself_and_the_role_writes_not
         after.rows_written - before.rows_written,
     );
     eprintln!(
-        "read_pct {} read, {read_share:.2} around the read",
-        got["read_pct"].value
+        "db_rows_read_pct {} read, {read_share:.2} around the read",
+        got["db_rows_read_pct"].value
     );
     assert!(
-        (got["read_pct"].value - read_share).abs() < 10.0,
+        (got["db_rows_read_pct"].value - read_share).abs() < 10.0,
         "{read_share}"
     );
     for name in [
         "db_buffer_hit_pct",
-        "read_pct",
+        "db_rows_read_pct",
         "db_transactions_per_sec",
         "db_queries_per_sec",
         "slowest_query_ms",

@@ -265,6 +265,12 @@ async fn faults_are_statuses_and_the_other_source_is_still_read() {
     assert!(report.connection.detail.contains("WRONGPASS"), "{report:?}");
     assert_no_secret(&report, "not-the-password");
 
+    // The advisor user named without its password: refused, never read as the `default`
+    // user (which, with no requirepass, would have answered).
+    let no_password = redis_url(&format!("redis://advisor@127.0.0.1:{}", redis.port));
+    let report = observe::redis::read(&no_password, limits(5000)).await;
+    assert_eq!(report.connection.status, Status::Refused, "{report:?}");
+
     // INFO denied by the ACL: refused.
     let noinfo = redis_url(&format!(
         "redis://noinfo:noinfo-pw@127.0.0.1:{}",

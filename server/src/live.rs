@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use tools::observe_system::{
     ConnectionStatus, DailyPeak, History, LiveObservation, MetricReading, ObserveRequest,
-    SourceConnection, SourceName,
+    SourceConnection, SourceName, Unobservable,
 };
 
 use crate::sources::{PrometheusSecret, SourceSettings};
@@ -16,6 +16,9 @@ use crate::sources::{PrometheusSecret, SourceSettings};
 pub struct LiveSources {
     sources: observe::Sources,
     queries: observe::PrometheusQueries,
+    /// What the configured PostgreSQL and Redis cannot give (the `observation` document's
+    /// tables), read once at start-up like the queries.
+    unobservable: Vec<Unobservable>,
 }
 
 /// Past each source's own deadline, the grace the whole reading gets before the server
@@ -47,6 +50,21 @@ impl LiveSources {
                     },
                 }),
             });
+        let mut unobservable = Vec::new();
+        if settings.postgres.is_some() {
+            unobservable.extend(
+                observe::postgres::cannot_give(knowledge)?
+                    .into_iter()
+                    .map(|row| handed_row(SourceName::Postgres, row)),
+            );
+        }
+        if settings.redis.is_some() {
+            unobservable.extend(
+                observe::redis::cannot_give(knowledge)?
+                    .into_iter()
+                    .map(|row| handed_row(SourceName::Redis, row)),
+            );
+        }
         Ok(Some(Self {
             sources: observe::Sources {
                 prometheus,
@@ -55,6 +73,7 @@ impl LiveSources {
                 limits: settings.limits,
             },
             queries,
+            unobservable,
         }))
     }
 
@@ -71,8 +90,14 @@ impl LiveSources {
         )
         .await
         {
-            Ok(observation) => handed_over(observation, request.window_days),
-            Err(_) => self.timed_out(request.window_days, deadline),
+            Ok(observation) => LiveObservation {
+                unobservable: self.unobservable.clone(),
+                ..handed_over(observation, request.window_days)
+            },
+            Err(_) => LiveObservation {
+                unobservable: self.unobservable.clone(),
+                ..self.timed_out(request.window_days, deadline)
+            },
         }
     }
 
@@ -108,7 +133,19 @@ impl LiveSources {
             metrics: Vec::new(),
             histories: Vec::new(),
             window_days,
+            unobservable: Vec::new(),
         }
+    }
+}
+
+/// A row of what a source cannot give, in the tools' own type.
+fn handed_row(source: SourceName, row: observe::postgres::Unobservable) -> Unobservable {
+    Unobservable {
+        source,
+        field: row.field,
+        enables: row.enables,
+        where_to_get_it: row.where_to_get_it,
+        uri: row.uri,
     }
 }
 
@@ -191,5 +228,6 @@ fn handed_over(observation: observe::Observation, window_days: u32) -> LiveObser
             })
             .collect(),
         window_days,
+        unobservable: Vec::new(),
     }
 }

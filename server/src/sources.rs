@@ -78,6 +78,14 @@ pub struct SourceArgs {
         env = "SCALE_ADVISOR_POSTGRES_PASSWORD_FILE"
     )]
     pub postgres_password_file: Option<PathBuf>,
+    /// The PostgreSQL role to log in as (one that holds `pg_monitor`), when the URL names none.
+    #[arg(
+        long,
+        global = true,
+        value_name = "USER",
+        env = "SCALE_ADVISOR_POSTGRES_USER"
+    )]
+    pub postgres_user: Option<String>,
     /// Redis to read `INFO` from (nothing else is sent): redis://[:password@]host:6379. The
     /// password may come from SCALE_ADVISOR_REDIS_PASSWORD or --redis-password-file instead.
     #[arg(
@@ -96,6 +104,15 @@ pub struct SourceArgs {
         env = "SCALE_ADVISOR_REDIS_PASSWORD_FILE"
     )]
     pub redis_password_file: Option<PathBuf>,
+    /// The Redis ACL user to log in as (one allowed `INFO`), when the URL names none; without
+    /// one, a password is the `default` user's.
+    #[arg(
+        long,
+        global = true,
+        value_name = "USER",
+        env = "SCALE_ADVISOR_REDIS_USER"
+    )]
+    pub redis_user: Option<String>,
     /// The longest one source may take to accept a connection, in milliseconds.
     #[arg(
         long,
@@ -192,34 +209,21 @@ fn given(value: Option<&String>) -> Option<&str> {
     value.map(|v| v.trim()).filter(|v| !v.is_empty())
 }
 
-/// Parses `text` for `option` and puts `password` into it when one came from outside; a
-/// password both in the URL and outside is refused, since one of them would be silently lost.
-fn url_with_password(
+/// Parses `text` for `option` and puts the `user` and `password` that came from outside into
+/// it (the readers log in with what the URL holds); a user or password both in the URL and
+/// outside is refused, since one of them would be silently lost.
+fn url_with_credentials(
     option: &'static str,
     text: &str,
+    user: Option<&str>,
     password: Option<String>,
-    password_from: &str,
     schemes: &'static [&'static str],
     example: &'static str,
 ) -> anyhow::Result<SourceUrl> {
     let parsed = SourceUrl::parse(option, text, schemes, example)?;
-    let Some(password) = password else {
-        return Ok(parsed);
-    };
-    let mut url = parsed.expose().clone();
-    if url.password().is_some() {
-        bail!(
-            "{option} {}: the URL holds a password and {password_from} gives another; keep one",
-            parsed.masked()
-        );
-    }
-    if url.set_password(Some(&password)).is_err() {
-        bail!(
-            "{option} {}: this URL cannot carry a password",
-            parsed.masked()
-        );
-    }
-    Ok(SourceUrl::parse(option, url.as_str(), schemes, example)?)
+    parsed
+        .with_credentials(user, password.as_deref())
+        .map_err(|e| anyhow::anyhow!("{option} {e}"))
 }
 
 impl SourceArgs {
@@ -297,30 +301,30 @@ impl SourceArgs {
         };
         let postgres = match given(self.postgres.as_ref()) {
             None => None,
-            Some(text) => Some(url_with_password(
+            Some(text) => Some(url_with_credentials(
                 "--postgres",
                 text,
+                given(self.postgres_user.as_ref()),
                 secret(
                     "--postgres-password-file",
                     self.postgres_password_file.as_deref(),
                     POSTGRES_PASSWORD_VAR,
                 )?,
-                "the PostgreSQL password setting",
                 &["postgres", "postgresql"],
                 "postgres://user:password@host:5432/db",
             )?),
         };
         let redis = match given(self.redis.as_ref()) {
             None => None,
-            Some(text) => Some(url_with_password(
+            Some(text) => Some(url_with_credentials(
                 "--redis",
                 text,
+                given(self.redis_user.as_ref()),
                 secret(
                     "--redis-password-file",
                     self.redis_password_file.as_deref(),
                     REDIS_PASSWORD_VAR,
                 )?,
-                "the Redis password setting",
                 &["redis", "rediss"],
                 "redis://:password@host:6379",
             )?),
@@ -363,11 +367,13 @@ impl SourceArgs {
                 "SCALE_ADVISOR_POSTGRES_PASSWORD_FILE",
                 path(&self.postgres_password_file),
             ),
+            ("SCALE_ADVISOR_POSTGRES_USER", text(&self.postgres_user)),
             ("SCALE_ADVISOR_REDIS_URL", text(&self.redis)),
             (
                 "SCALE_ADVISOR_REDIS_PASSWORD_FILE",
                 path(&self.redis_password_file),
             ),
+            ("SCALE_ADVISOR_REDIS_USER", text(&self.redis_user)),
             (
                 "SCALE_ADVISOR_SOURCE_CONNECT_TIMEOUT_MS",
                 number(self.source_connect_timeout_ms),
@@ -465,6 +471,47 @@ mod tests {
         .to_string();
         assert!(
             error.contains("keep one") && !error.contains("inurl"),
+            "{error}"
+        );
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_user_and_password_from_outside_the_url_reach_the_readers() {
+        let dir = std::env::temp_dir().join(format!("sa-acl-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let file = dir.join("pw");
+        std::fs::write(&file, "acl-s3cret\n").unwrap();
+        let settings = SourceArgs {
+            redis: Some("redis://127.0.0.1:6379".into()),
+            redis_user: Some("advisor".into()),
+            redis_password_file: Some(file.clone()),
+            postgres: Some("postgres://db:5432/app".into()),
+            postgres_user: Some("monitor".into()),
+            postgres_password_file: Some(file.clone()),
+            ..SourceArgs::default()
+        }
+        .settings()
+        .unwrap();
+        let redis = settings.redis.clone().unwrap();
+        assert_eq!(redis.expose().username(), "advisor");
+        assert_eq!(redis.expose().password(), Some("acl-s3cret"));
+        assert_eq!(redis.masked(), "redis://advisor:***@127.0.0.1:6379");
+        let postgres = settings.postgres.clone().unwrap();
+        assert_eq!(postgres.expose().username(), "monitor");
+        assert_eq!(postgres.expose().password(), Some("acl-s3cret"));
+        assert!(!format!("{settings:?}").contains("acl-s3cret"));
+        // A user in the URL and another outside it: refused, naming the part.
+        let error = SourceArgs {
+            redis: Some("redis://someone@127.0.0.1:6379".into()),
+            redis_user: Some("advisor".into()),
+            ..SourceArgs::default()
+        }
+        .settings()
+        .unwrap_err();
+        let error = format!("{error:#}");
+        assert!(
+            error.contains("--redis") && error.contains("user"),
             "{error}"
         );
         let _ = std::fs::remove_dir_all(&dir);

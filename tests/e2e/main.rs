@@ -6,6 +6,10 @@ mod cases;
 #[path = "../../tools/fixtures/examples.rs"]
 mod examples;
 mod harness;
+// The readers' real servers (PostgreSQL 15, Redis 7), shared with `observe/tests/`; each test
+// target uses what it needs of them (the module allows what it leaves unused).
+#[path = "../../observe/tests/services/mod.rs"]
+mod services;
 
 mod apps;
 mod calculators;
@@ -17,6 +21,7 @@ mod install;
 mod logging;
 mod model_reads;
 mod observe;
+mod observe_databases;
 mod piped;
 mod planning;
 mod protocol;

@@ -54,6 +54,10 @@ pub struct MissingInput {
     pub field: String,
     /// The result field or answer it would have added.
     pub enables: String,
+    /// Where to read the figure, when the live sources were asked and none of those configured
+    /// can give it (`observe`: a database's CPU is not in PostgreSQL's statistics views).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub where_to_get_it: Option<String>,
 }
 
 /// The most characters a `summary` holds (contract §6).
@@ -160,6 +164,7 @@ pub(crate) fn missing_input(missing: &mut Vec<MissingInput>, field: &str, enable
         None => missing.push(MissingInput {
             field: field.to_string(),
             enables: enables.to_string(),
+            where_to_get_it: None,
         }),
     }
 }
@@ -442,7 +447,19 @@ fn invoke<T: Tool>(
                         }
                     };
                     let cited = system.sources.clone();
-                    let filled = observed::fill(fill, rest, system);
+                    // `system` of a report is diagnose_bottleneck's arguments.
+                    let metrics_of = match fill {
+                        observed::Fill::Forecast => forecast_growth::ForecastGrowth::NAME,
+                        observed::Fill::Diagnose | observed::Fill::Report => {
+                            diagnose_bottleneck::DiagnoseBottleneck::NAME
+                        }
+                    };
+                    let properties = advisor
+                        .tool(metrics_of)
+                        .and_then(|t| t.validation_schema.get("properties"))
+                        .and_then(Value::as_object);
+                    let takes = |field: &str| properties.is_some_and(|p| p.contains_key(field));
+                    let filled = observed::fill(fill, rest, system, &takes);
                     Some((filled.arguments.clone(), Some((filled, cited))))
                 }
             }

@@ -244,6 +244,21 @@ pub struct History {
     pub daily_peaks: Vec<DailyPeak>,
 }
 
+/// A figure a configured source cannot give, and where to get it instead: a row of the
+/// `observation` document's "cannot give" tables (read by the `observe` crate, which knows
+/// its sources), so that a figure no source gave is listed, never estimated.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Unobservable {
+    pub source: SourceName,
+    /// An argument of `diagnose_bottleneck` or `forecast_growth`, or a forecast resource.
+    pub field: String,
+    /// What the figure would have enabled.
+    pub enables: String,
+    pub where_to_get_it: String,
+    /// The table's `knowledge://` URI, cited when a row is listed.
+    pub uri: String,
+}
+
 /// Everything read for one call, as the server hands it over: the input of [`compose`].
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct LiveObservation {
@@ -252,6 +267,8 @@ pub struct LiveObservation {
     pub histories: Vec<History>,
     /// The window the histories cover.
     pub window_days: u32,
+    /// What the configured sources cannot give, source by source (empty without sources).
+    pub unobservable: Vec<Unobservable>,
 }
 
 impl LiveObservation {
@@ -270,6 +287,7 @@ impl LiveObservation {
             metrics: Vec::new(),
             histories: Vec::new(),
             window_days,
+            unobservable: Vec::new(),
         }
     }
 }
@@ -347,6 +365,11 @@ pub struct ObservedSystem {
     #[serde(skip)]
     #[schemars(skip)]
     pub load_history: Option<FittedHistory>,
+    /// What the configured sources cannot give and none of them gave, one row per field (the
+    /// first source's), for `observe` on a tool to list in its own `missing_inputs`.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub unobserved: Vec<Unobservable>,
 }
 
 /// Where each argument came from, per tool.
@@ -672,9 +695,53 @@ pub fn compose(advisor: &Advisor, live: &LiveObservation, detail: Detail) -> Obs
             push_unique(&mut cited, uri.clone());
         }
     }
-    // The only arguments are the selector and the window, and neither adds a figure: a source
-    // that is not configured is the operator's to add, which its connection says.
-    let missing_inputs = Vec::new();
+    // What no configured source can give (and none gave), named as the argument of the tool
+    // it would have filled, `diagnose_bottleneck.db_cpu_pct`: the arguments this tool prepares
+    // are those tools' own (its selector and window add no figure, and a source not
+    // configured is the operator's to add, which its connection says).
+    let read: Vec<&str> = live.metrics.iter().map(|m| m.name.as_str()).collect();
+    let mut unobserved: Vec<Unobservable> = Vec::new();
+    for row in &live.unobservable {
+        if !read.contains(&row.field.as_str()) && !unobserved.iter().any(|u| u.field == row.field) {
+            unobserved.push(row.clone());
+        }
+    }
+    let takes = |tool: &str, field: &str| {
+        schema_of(tool)
+            .and_then(|schema| schema.get("properties"))
+            .and_then(Value::as_object)
+            .is_some_and(|properties| properties.contains_key(field))
+    };
+    let is_resource =
+        |field: &str| sections.is_some_and(|s| s.limits.iter().any(|l| l.resource == field));
+    let mut missing_inputs = Vec::new();
+    for row in &unobserved {
+        let mut listed = false;
+        let mut slots = Vec::new();
+        if takes(DiagnoseBottleneck::NAME, &row.field) {
+            slots.push(format!("{}.{}", DiagnoseBottleneck::NAME, row.field));
+        }
+        if LOAD_DRIVEN.contains(&row.field.as_str()) && takes(ForecastGrowth::NAME, &row.field) {
+            slots.push(format!("{}.{}", ForecastGrowth::NAME, row.field));
+        } else if is_resource(&row.field) {
+            slots.push(format!("{}.resources.{}", ForecastGrowth::NAME, row.field));
+        }
+        for field in slots {
+            missing_inputs.push(MissingInput {
+                field,
+                enables: row.enables.clone(),
+                where_to_get_it: Some(format!(
+                    "{} cannot give it: {}",
+                    row.source.as_str(),
+                    row.where_to_get_it
+                )),
+            });
+            listed = true;
+        }
+        if listed {
+            push_unique(&mut cited, row.uri.clone());
+        }
+    }
     let mut system = ObservedSystem {
         summary: String::new(),
         connections: live.connections.clone(),
@@ -692,6 +759,7 @@ pub fn compose(advisor: &Advisor, live: &LiveObservation, detail: Detail) -> Obs
         sources: cited,
         provenance,
         load_history,
+        unobserved,
     };
     system.summary = crate::summary(summary_of(&system));
     system
@@ -753,6 +821,28 @@ fn summary_of(system: &ObservedSystem) -> String {
             text,
             " {}{}.",
             figures.join(", "),
+            if more > 0 {
+                format!(" and {more} more")
+            } else {
+                String::new()
+            }
+        );
+    }
+    // What the sources cannot give, by argument name, once each.
+    let mut unreadable: Vec<&str> = Vec::new();
+    for m in &system.missing_inputs {
+        let name = m.field.rsplit('.').next().unwrap_or(&m.field);
+        if !unreadable.contains(&name) {
+            unreadable.push(name);
+        }
+    }
+    if !unreadable.is_empty() {
+        let shown = &unreadable[..unreadable.len().min(SUMMARY_FIGURES)];
+        let more = unreadable.len() - shown.len();
+        let _ = write!(
+            text,
+            " Not readable from these sources: {}{} (missing_inputs says where to get them).",
+            shown.join(", "),
             if more > 0 {
                 format!(" and {more} more")
             } else {
@@ -829,6 +919,23 @@ pub fn to_markdown(system: &ObservedSystem) -> String {
             );
         }
     }
+    if !system.missing_inputs.is_empty() {
+        out.push_str(
+            "\n### Not readable from the sources configured\n\n| argument | enables | where to get it |\n|---|---|---|\n",
+        );
+        for m in &system.missing_inputs {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} |",
+                m.field,
+                m.enables.replace('|', "/"),
+                m.where_to_get_it
+                    .as_deref()
+                    .unwrap_or_default()
+                    .replace('|', "/")
+            );
+        }
+    }
     sources(&mut out, &system.sources);
     out
 }
@@ -887,6 +994,18 @@ impl Tool for ObserveSystem {
         for metric in &mut output.metrics {
             if metric.query.len() > CONCISE_QUERY_CHARS {
                 metric.query = format!("{}{}", knowledge::URI_SCHEME, metric.source.section());
+            }
+        }
+        // A figure missing from both tools says where to get it once; the second entry points
+        // to the first.
+        let mut said: Vec<(String, String)> = Vec::new();
+        for missing in &mut output.missing_inputs {
+            let Some(place) = &missing.where_to_get_it else {
+                continue;
+            };
+            match said.iter().find(|(_, text)| text == place) {
+                Some((first, _)) => missing.where_to_get_it = Some(format!("as {first}")),
+                None => said.push((missing.field.clone(), place.clone())),
             }
         }
     }

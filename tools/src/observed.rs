@@ -14,7 +14,7 @@ pub use crate::Fill;
 use crate::args::format_number;
 use crate::observe_system::{
     ConnectionStatus, FittedHistory, ObserveRequest, ObservedField, ObservedSystem,
-    SourceConnection,
+    SourceConnection, Unobservable,
 };
 
 /// The argument that asks for it.
@@ -99,6 +99,9 @@ pub(crate) struct Filled {
     pub observed: Vec<ObservedField>,
     pub connections: Vec<SourceConnection>,
     pub history: Option<FittedHistory>,
+    /// The tool's arguments, dotted as its `missing_inputs` names them (`system.db_cpu_pct`),
+    /// that no configured source can give and neither a source nor the caller gave.
+    pub unobserved: Vec<(String, Unobservable)>,
 }
 
 /// Puts each of `fields` the target does not hold into it, and records it in `observed` under
@@ -121,11 +124,14 @@ fn fill_into(
 }
 
 /// Fills `arguments` (without `observe`) from `system`: every observed figure the caller did
-/// not give, in the tool's own argument names.
+/// not give, in the tool's own argument names. `takes` says whether a metric is an argument
+/// of the tool (of `system` for a report), so that a figure no source can give is listed in
+/// its `missing_inputs` only where the tool would have used it.
 pub(crate) fn fill(
     fill: Fill,
     mut arguments: Map<String, Value>,
     system: &ObservedSystem,
+    takes: &dyn Fn(&str) -> bool,
 ) -> Filled {
     let mut observed = Vec::new();
     let growth_given =
@@ -221,11 +227,25 @@ pub(crate) fn fill(
         Fill::Diagnose => None,
         Fill::Forecast | Fill::Report => system.load_history.clone(),
     };
+    let (prefix, metrics) = match fill {
+        Fill::Report => (
+            "system.",
+            arguments.get("system").and_then(Value::as_object),
+        ),
+        Fill::Diagnose | Fill::Forecast => ("", Some(&arguments)),
+    };
+    let unobserved = system
+        .unobserved
+        .iter()
+        .filter(|u| takes(&u.field) && !metrics.is_some_and(|m| m.contains_key(&u.field)))
+        .map(|u| (format!("{prefix}{}", u.field), u.clone()))
+        .collect();
     Filled {
         arguments,
         observed,
         connections,
         history,
+        unobserved,
     }
 }
 
@@ -267,10 +287,41 @@ pub(crate) fn annotate_structured(structured: &mut Value, filled: &Filled, cited
             serde_json::to_value(history).unwrap_or_default(),
         );
     }
+    // A figure no configured source can give: listed as the missing argument it is, with
+    // where to read it, never estimated (the tool's own entry gains the where).
+    if let Some(Value::Array(missing)) = result.get_mut("missing_inputs") {
+        for (field, row) in &filled.unobserved {
+            let place = format!(
+                "{} cannot give it: {}",
+                row.source.as_str(),
+                row.where_to_get_it
+            );
+            match missing
+                .iter_mut()
+                .find(|m| m["field"] == field.as_str())
+                .and_then(Value::as_object_mut)
+            {
+                Some(entry) => {
+                    entry.insert("where_to_get_it".into(), Value::from(place));
+                }
+                None => missing.push(serde_json::json!({
+                    "field": field,
+                    "enables": row.enables,
+                    "where_to_get_it": place,
+                })),
+            }
+        }
+    }
     if let Some(Value::Array(sources)) = result.get_mut("sources") {
         for uri in cited {
             let uri = Value::from(uri.as_str());
             if !filled.observed.is_empty() && !sources.contains(&uri) {
+                sources.push(uri);
+            }
+        }
+        for (_, row) in &filled.unobserved {
+            let uri = Value::from(row.uri.as_str());
+            if !sources.contains(&uri) {
                 sources.push(uri);
             }
         }
@@ -319,6 +370,14 @@ pub(crate) fn annotate_markdown(markdown: &mut String, filled: &Filled) {
                 ", not significant: not used as the growth rate"
             },
             sparkline(history)
+        );
+    }
+    for (field, row) in &filled.unobserved {
+        let _ = writeln!(
+            section,
+            "\n`{field}` was not read: {} cannot give it; {}.",
+            row.source.as_str(),
+            row.where_to_get_it.trim_end_matches('.')
         );
     }
     for c in &filled.connections {

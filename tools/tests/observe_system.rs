@@ -9,7 +9,7 @@ use std::sync::LazyLock;
 use serde_json::{Map, Value, json};
 use tools::observe_system::{
     ConnectionStatus, DailyPeak, History, LiveObservation, MetricReading, ObservedSystem,
-    SourceConnection, SourceName,
+    SourceConnection, SourceName, Unobservable,
 };
 use tools::{Advisor, CallError};
 
@@ -74,6 +74,7 @@ fn live(load: Vec<DailyPeak>, metrics: Vec<MetricReading>) -> LiveObservation {
             daily_peaks: load,
         }],
         window_days: 90,
+        unobservable: Vec::new(),
     }
 }
 
@@ -439,4 +440,122 @@ fn a_malformed_resource_line_stops_start_up_with_its_file_and_line() {
     assert!(error.contains("capacity-planning.md"), "{error}");
     assert!(error.contains("critical"), "{error}");
     let _ = std::fs::remove_dir_all(&dir);
+}
+
+/// A row of what a source cannot give, as the server hands the `observation` tables over.
+fn cannot_give(source: SourceName, field: &str, enables: &str) -> Unobservable {
+    Unobservable {
+        source,
+        field: field.into(),
+        enables: enables.into(),
+        where_to_get_it: format!("where to read {field}"),
+        uri: "knowledge://observation#what-postgresql-cannot-give".into(),
+    }
+}
+
+#[test]
+fn a_figure_no_source_can_give_is_a_missing_input_with_where_to_get_it() {
+    let mut observation = live(Vec::new(), vec![reading("db_cpu_pct", 72.0, "%")]);
+    observation.unobservable = vec![
+        // Prometheus gave the CPU: not missing.
+        cannot_give(SourceName::Postgres, "db_cpu_pct", "`db_cpu_saturation`"),
+        cannot_give(SourceName::Postgres, "p95_latency_ms", "`high_latency`"),
+        cannot_give(
+            SourceName::Postgres,
+            "pool_utilization_pct",
+            "`pool_exhaustion`",
+        ),
+        // Named by a second source: listed once, the first source's row.
+        cannot_give(SourceName::Redis, "p95_latency_ms", "`high_latency`"),
+        cannot_give(SourceName::Postgres, "disk_used_pct", "the disk forecast"),
+    ];
+    let system = call("observe_system", &observation, json!({}));
+    let missing: Vec<(&str, &str)> = system["missing_inputs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| {
+            (
+                m["field"].as_str().unwrap(),
+                m["where_to_get_it"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        missing,
+        [
+            (
+                "diagnose_bottleneck.p95_latency_ms",
+                "postgres cannot give it: where to read p95_latency_ms"
+            ),
+            (
+                "diagnose_bottleneck.pool_utilization_pct",
+                "postgres cannot give it: where to read pool_utilization_pct"
+            ),
+            // Concise says where once.
+            (
+                "forecast_growth.pool_utilization_pct",
+                "as diagnose_bottleneck.pool_utilization_pct"
+            ),
+            (
+                "forecast_growth.resources.disk_used_pct",
+                "postgres cannot give it: where to read disk_used_pct"
+            ),
+        ]
+    );
+    assert!(
+        system["sources"]
+            .to_string()
+            .contains("observation#what-postgresql-cannot-give")
+    );
+    let full = call("observe_system", &observation, json!({"detail": "full"}));
+    assert_eq!(
+        full["missing_inputs"][2]["where_to_get_it"],
+        "postgres cannot give it: where to read pool_utilization_pct"
+    );
+
+    // `observe` on a tool: its own argument, with where; one the caller gave is not missing.
+    let diagnosis = call(
+        "diagnose_bottleneck",
+        &observation,
+        json!({"observe": true, "pool_utilization_pct": 40}),
+    );
+    let entries = diagnosis["missing_inputs"].as_array().unwrap();
+    let p95 = entries
+        .iter()
+        .find(|m| m["field"] == "p95_latency_ms")
+        .unwrap_or_else(|| panic!("p95_latency_ms is missing: {diagnosis}"));
+    assert_eq!(
+        p95["where_to_get_it"],
+        "postgres cannot give it: where to read p95_latency_ms"
+    );
+    assert!(p95["enables"].as_str().unwrap().contains("high_latency"));
+    assert!(
+        !entries
+            .iter()
+            .any(|m| m["field"] == "pool_utilization_pct" || m["field"] == "db_cpu_pct"),
+        "{diagnosis}"
+    );
+    let report = call("scaling_report", &observation, json!({"observe": true}));
+    assert!(
+        report["missing_inputs"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|m| m["field"] == "system.p95_latency_ms"
+                && m["where_to_get_it"].as_str().is_some()),
+        "{}",
+        report["missing_inputs"]
+    );
+    // Without `observe`, nothing is said about sources.
+    let plain = call(
+        "diagnose_bottleneck",
+        &observation,
+        json!({"db_cpu_pct": 50}),
+    );
+    assert!(
+        !plain["missing_inputs"]
+            .to_string()
+            .contains("where_to_get_it")
+    );
 }

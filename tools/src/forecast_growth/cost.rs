@@ -51,6 +51,7 @@ pub(super) fn forecast(
         missing_inputs.push(MissingInput {
             field: "current_monthly_cost_usd".into(),
             enables: "cost".into(),
+            where_to_get_it: None,
         });
         return None;
     };

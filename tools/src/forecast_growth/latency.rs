@@ -67,6 +67,7 @@ pub(super) fn forecast(
     missing_inputs.push(MissingInput {
         field: missing.into(),
         enables: "latency".into(),
+        where_to_get_it: None,
     });
     None
 }

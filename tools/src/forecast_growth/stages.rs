@@ -33,6 +33,7 @@ pub(super) fn forecast(
         missing_inputs.push(MissingInput {
             field: "users".into(),
             enables: "stages".into(),
+            where_to_get_it: None,
         });
         return Vec::new();
     };
