@@ -57,6 +57,10 @@ pub struct Server {
     next_id: i64,
     /// Added to every request's params that has none of its own (a 2026-07-28 session).
     meta: Option<Value>,
+    /// Whether its tool calls are recorded for the byte-identity test (see [`record_sent`]):
+    /// not for a server on a `--knowledge-dir` or a live source, whose answers the embedded
+    /// advisor does not give.
+    recorded: bool,
 }
 
 fn spawn_reader(stdout: ChildStdout) -> mpsc::Receiver<String> {
@@ -90,6 +94,14 @@ impl Server {
 
     /// Starts a command of the binary, without any handshake.
     pub fn raw_command(mut command: Command) -> Self {
+        // Not a server on a `--knowledge-dir` or with a live source: the embedded advisor
+        // alone does not give its answers.
+        let recorded = !command.get_args().any(|arg| {
+            let arg = arg.to_string_lossy();
+            ["--knowledge-dir", "--prometheus", "--postgres", "--redis"]
+                .iter()
+                .any(|option| arg.starts_with(option))
+        });
         let mut child = command
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -103,6 +115,7 @@ impl Server {
             lines: spawn_reader(stdout),
             next_id: 1,
             meta: None,
+            recorded,
         }
     }
 
@@ -143,6 +156,9 @@ impl Server {
     }
 
     pub fn send_line(&mut self, line: &str) {
+        if self.recorded {
+            record_sent(line.as_bytes());
+        }
         let stdin = self.stdin.as_mut().expect("stdin is open");
         stdin.write_all(line.as_bytes()).expect("write");
         stdin.write_all(b"\n").expect("write");
@@ -357,6 +373,9 @@ impl Drop for Server {
 impl Server {
     /// Writes `bytes` as they are: no newline added, any bytes at all.
     pub fn send_bytes(&mut self, bytes: &[u8]) {
+        if self.recorded {
+            record_sent(bytes);
+        }
         let stdin = self.stdin.as_mut().expect("stdin is open");
         stdin.write_all(bytes).expect("write");
         stdin.flush().expect("flush");
@@ -404,4 +423,66 @@ pub fn result_fields(tool: &str) -> serde_json::Map<String, Value> {
         .and_then(|t| t["resultFields"]["properties"].as_object())
         .unwrap_or_else(|| panic!("{tool} has resultFields"))
         .clone()
+}
+
+/// The corpus of the tool calls this suite sends, which the tools crate's byte-identity test
+/// (`tools/tests/answers.rs`) answers besides the fixtures: one `{"tool", "arguments"}` a
+/// line, each once, sorted.
+const CALL_CORPUS: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../tools/tests/answers/e2e_calls.jsonl"
+);
+
+/// Arguments longer than this are not recorded: such calls test the transport's limits (the
+/// server refuses them before any tool runs), not a tool's answer.
+const LARGEST_RECORDED_CALL: usize = 16 * 1024;
+
+/// With `SCALE_ADVISOR_RECORD_CALLS=1`, adds every `tools/call` in `bytes` (one JSON-RPC message
+/// or batch a line) to [`CALL_CORPUS`]; otherwise does nothing. Re-record after adding e2e
+/// calls: `SCALE_ADVISOR_RECORD_CALLS=1 cargo test -p scale-advisor --test e2e` adds what is
+/// new (delete the file first to drop calls no test sends any more), and
+/// `SCALE_ADVISOR_BLESS=1 cargo test -p scale-advisor-tools --test answers` writes their answers.
+pub fn record_sent(bytes: &[u8]) {
+    static CORPUS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    if std::env::var_os("SCALE_ADVISOR_RECORD_CALLS").is_none_or(|v| v != "1") {
+        return;
+    }
+    let calls: Vec<String> = String::from_utf8_lossy(bytes)
+        .lines()
+        .filter_map(|line| serde_json::from_str::<Value>(line).ok())
+        .flat_map(|message| match message {
+            Value::Array(batch) => batch,
+            single => vec![single],
+        })
+        .filter(|message| message["method"] == "tools/call")
+        .filter_map(|message| {
+            let tool = message["params"]["name"].as_str()?.to_string();
+            let arguments = match &message["params"]["arguments"] {
+                Value::Null => json!({}),
+                object @ Value::Object(_) => object.clone(),
+                _ => return None,
+            };
+            let line = json!({"tool": tool, "arguments": arguments}).to_string();
+            (tool.len() <= 100 && line.len() <= LARGEST_RECORDED_CALL).then_some(line)
+        })
+        .collect();
+    if calls.is_empty() {
+        return;
+    }
+    // One test thread at a time reads, merges and writes the file.
+    let _turn = CORPUS
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let mut corpus: std::collections::BTreeSet<String> = std::fs::read_to_string(CALL_CORPUS)
+        .unwrap_or_default()
+        .lines()
+        .map(str::to_string)
+        .collect();
+    let before = corpus.len();
+    corpus.extend(calls);
+    if corpus.len() != before {
+        let mut text = corpus.into_iter().collect::<Vec<_>>().join("\n");
+        text.push('\n');
+        std::fs::write(CALL_CORPUS, text).expect("the call corpus is written");
+    }
 }

@@ -212,6 +212,7 @@ impl Conn {
         body: &[u8],
     ) -> Reply {
         let length = (method != "GET").then_some(body.len());
+        crate::harness::record_sent(body);
         let mut bytes = self.head(method, path, headers, length).into_bytes();
         bytes.extend_from_slice(body);
         self.write_all(&bytes).expect("the request is sent");

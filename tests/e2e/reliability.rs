@@ -1325,6 +1325,7 @@ fn pipelined_calls(count: usize, pings: bool) -> (usize, Memory, Duration) {
     let mut stdin = server.take_stdin();
     let started = Instant::now();
     let writer = std::thread::spawn(move || {
+        crate::harness::record_sent(lines.as_bytes());
         stdin.write_all(lines.as_bytes()).expect("write");
         stdin
     });
@@ -1403,6 +1404,7 @@ fn duplicate_ids_in_flight_are_refused_not_lost() {
         ))
     );
     let writer = std::thread::spawn(move || {
+        crate::harness::record_sent(line.as_bytes());
         stdin.write_all(line.repeat(500).as_bytes()).expect("write");
         stdin
     });
@@ -1512,6 +1514,7 @@ fn sigterm_exits_promptly() {
             ));
             lines.push('\n');
         }
+        crate::harness::record_sent(lines.as_bytes());
         let _ = stdin.write_all(lines.as_bytes());
     });
     std::thread::sleep(Duration::from_millis(500));
@@ -1547,6 +1550,7 @@ fn a_client_that_stops_reading_does_not_grow_the_server() {
             ));
             lines.push('\n');
         }
+        crate::harness::record_sent(lines.as_bytes());
         stdin.write_all(lines.as_bytes()).expect("write");
         stdin
     });
@@ -1599,6 +1603,7 @@ fn large_answers_to_a_client_that_stops_reading_stay_bounded() {
             lines.push_str(&call_line(&json!(i + 1), "plan_migration", &arguments));
             lines.push('\n');
         }
+        crate::harness::record_sent(lines.as_bytes());
         stdin.write_all(lines.as_bytes()).expect("write");
         stdin
     });
@@ -1652,6 +1657,7 @@ fn a_client_that_goes_away_mid_answer_ends_the_server() {
         lines.push_str(&call_line(&json!(i + 1), "plan_migration", &arguments));
         lines.push('\n');
     }
+    crate::harness::record_sent(lines.as_bytes());
     stdin.write_all(lines.as_bytes()).expect("write");
     let mut stdout = child.stdout.take().expect("stdout");
     let mut some = [0u8; 1000];

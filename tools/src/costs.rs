@@ -3,8 +3,32 @@
 //! (`$10,000`, `$2,500.50`), rounded to the cent rather than cut.
 
 use knowledge::{Knowledge, KnowledgeError, grouped};
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
 
-use crate::plan_capacity::{CostBasis, CostRange};
+/// Rough monthly infrastructure cost, US dollars.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CostRange {
+    pub low: u64,
+    /// Null for the last band, which has no upper cost.
+    pub high: Option<u64>,
+    /// The architecture that band pays for.
+    pub architecture: String,
+    /// The band's upper user bound; null for the last band.
+    pub max_users: Option<u64>,
+    /// `row`: the band of one row of the cost table; `between`: the row of the user count
+    /// prices a later stage than the count's own, so the band runs from the previous row's
+    /// `low` to that row's `high` and is named by the previous row.
+    pub basis: CostBasis,
+}
+
+/// Where a cost band comes from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CostBasis {
+    Row,
+    Between,
+}
 
 /// One row of the cost table: the users it covers up to, what it pays for, its band.
 pub(crate) struct CostBand {

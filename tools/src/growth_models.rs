@@ -7,6 +7,52 @@
 //! explains each method; the exact reference sums at the end are what the tests measure
 //! against.
 
+/// A monthly growth rate as `ln(1 + g)`, the form every month count divides by.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Rate {
+    /// The growth, % a month.
+    pub pct: f64,
+    /// `ln(1 + pct / 100)`.
+    pub log: f64,
+}
+
+impl Rate {
+    pub(crate) fn from_pct(pct: f64) -> Self {
+        Self {
+            pct,
+            log: (pct / 100.0).ln_1p(),
+        }
+    }
+
+    /// The load multiple `month` months on.
+    pub(crate) fn multiple(self, month: f64) -> f64 {
+        (self.log * month).exp()
+    }
+}
+
+/// Months until `current`, growing `monthly_growth_pct` a month, reaches `threshold` (0 when
+/// already there, `None` when never): what `diagnose_bottleneck` reports as headroom.
+pub(crate) fn months_at_growth(
+    current: f64,
+    threshold: f64,
+    monthly_growth_pct: f64,
+) -> Option<f64> {
+    months_to(current, threshold, Rate::from_pct(monthly_growth_pct))
+}
+
+/// Months until `current` growing at `rate` reaches `threshold`: 0 when already there, `None`
+/// when never (no growth, a zero start, or later than any finite month).
+pub(crate) fn months_to(current: f64, threshold: f64, rate: Rate) -> Option<f64> {
+    if current >= threshold {
+        return Some(0.0);
+    }
+    if current <= 0.0 || rate.log <= 0.0 {
+        return None;
+    }
+    let months = (threshold.ln() - current.ln()) / rate.log;
+    months.is_finite().then_some(months)
+}
+
 /// Items summed exactly before the Euler–Maclaurin tail takes over. The tail's correction
 /// terms fall like `i^(−α−1)`, so past a few thousand items they are far below 1e-9 of the
 /// sums; the measured errors are in `growth-models#numerical-accuracy`.

@@ -23,6 +23,7 @@ pub mod scaling_report;
 mod schema;
 pub mod size_cache;
 mod stages;
+mod thresholds;
 pub mod trend;
 
 pub use args::ArgError;
@@ -172,6 +173,18 @@ use schemars::{JsonSchema, generate::SchemaSettings};
 use serde::{Serialize, de::DeserializeOwned};
 use serde_json::{Map, Value};
 
+/// How a tool's arguments are filled from an observation (`observed.rs` fills them): here,
+/// beside [`Tool`], so that a tool names its own without importing the module that imports it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Fill {
+    /// Top-level metrics, as `diagnose_bottleneck` takes them.
+    Diagnose,
+    /// The load-driven metrics and the load's growth rate, as `forecast_growth` takes them.
+    Forecast,
+    /// `system` as diagnose, `growth` as the forecast's growth.
+    Report,
+}
+
 /// One tool: its public name and descriptions, its argument and result types, the tables it
 /// reads from the knowledge base, and the functions that make it useful. A new tool implements
 /// this in a file of its own and takes one line in [`with_tools!`].
@@ -220,7 +233,7 @@ pub trait Tool: 'static {
     /// For a tool that takes metrics: how `observe` (contract §9) fills its arguments from
     /// the live system. Such a tool's schema gains the `observe` argument, and its result
     /// `observed` and `connections` when it is used.
-    const OBSERVE: Option<observed::Fill> = None;
+    const OBSERVE: Option<Fill> = None;
 
     /// Whether the tool itself reads the world outside the process (open-world, contract §8).
     const READS_LIVE: bool = false;

@@ -16,8 +16,9 @@ use serde_json::{Map, Value};
 
 use crate::args::format_number;
 use crate::diagnose_bottleneck::DiagnoseBottleneck;
-use crate::forecast_growth::{ForecastGrowth, LOAD_DRIVEN};
+use crate::forecast_growth::ForecastGrowth;
 use crate::markdown::{push_unique, sources};
+use crate::thresholds::LOAD_DRIVEN;
 use crate::trend::TrendRules;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool};
 

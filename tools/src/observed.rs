@@ -10,6 +10,7 @@ use std::fmt::Write;
 use serde_json::{Map, Value};
 
 use crate::ArgError;
+pub use crate::Fill;
 use crate::args::format_number;
 use crate::observe_system::{
     ConnectionStatus, FittedHistory, ObserveRequest, ObservedField, ObservedSystem,
@@ -18,17 +19,6 @@ use crate::observe_system::{
 
 /// The argument that asks for it.
 pub const OBSERVE: &str = "observe";
-
-/// How a tool's arguments are filled from an observation.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Fill {
-    /// Top-level metrics, as `diagnose_bottleneck` takes them.
-    Diagnose,
-    /// The load-driven metrics and the load's growth rate, as `forecast_growth` takes them.
-    Forecast,
-    /// `system` as diagnose, `growth` as the forecast's growth.
-    Report,
-}
 
 /// How a resource's provenance names it: `resources.disk_used_pct`.
 const RESOURCES_PREFIX: &str = "resources.";

@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::calculator::{
     DefaultApplied, Figure, Formulas, Working, prose, push_workings, read_defaults, show,
 };
+pub use crate::costs::{CostBasis, CostRange};
 use crate::costs::{CostTable, usd};
 use crate::diagnose_bottleneck::{DiagnoseBottleneck, StageRef};
 use crate::markdown::{push_unique, sources};
@@ -53,30 +54,6 @@ pub struct PlanCapacityArgs {
     /// concise (default) or full.
     #[serde(default)]
     pub detail: Detail,
-}
-
-/// Rough monthly infrastructure cost, US dollars.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
-pub struct CostRange {
-    pub low: u64,
-    /// Null for the last band, which has no upper cost.
-    pub high: Option<u64>,
-    /// The architecture that band pays for.
-    pub architecture: String,
-    /// The band's upper user bound; null for the last band.
-    pub max_users: Option<u64>,
-    /// `row`: the band of one row of the cost table; `between`: the row of the user count
-    /// prices a later stage than the count's own, so the band runs from the previous row's
-    /// `low` to that row's `high` and is named by the previous row.
-    pub basis: CostBasis,
-}
-
-/// Where a cost band comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum CostBasis {
-    Row,
-    Between,
 }
 
 /// The capacity plan.

@@ -15,13 +15,13 @@ pub(super) fn set_months_to_critical(rules: &DiagnosisRules, findings: &mut [Fin
         finding.months_to_critical = finding
             .evidence
             .iter()
-            .filter(|e| crate::forecast_growth::LOAD_DRIVEN.contains(&e.metric.as_str()))
+            .filter(|e| crate::thresholds::LOAD_DRIVEN.contains(&e.metric.as_str()))
             .filter_map(|e| {
                 let Observed::Number(value) = e.value else {
                     return None;
                 };
                 let critical = rules.thresholds(&e.metric)?.critical?;
-                crate::forecast_growth::months_at_growth(value, critical, pct)
+                crate::growth_models::months_at_growth(value, critical, pct)
             })
             .reduce(f64::min);
     }
@@ -35,7 +35,7 @@ pub(super) fn headroom(
     arguments: &Map<String, Value>,
     pct: f64,
 ) -> Vec<Headroom> {
-    crate::forecast_growth::LOAD_DRIVEN
+    crate::thresholds::LOAD_DRIVEN
         .iter()
         .filter_map(|metric| {
             let value = arguments.number(metric)?;
@@ -43,7 +43,7 @@ pub(super) fn headroom(
             let fired = findings.iter().any(|f| f.id == thresholds.finding);
             (!fired).then(|| Headroom {
                 metric: (*metric).to_string(),
-                months_to_warning: crate::forecast_growth::months_at_growth(
+                months_to_warning: crate::growth_models::months_at_growth(
                     value,
                     thresholds.warning,
                     pct,

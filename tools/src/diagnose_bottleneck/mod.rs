@@ -20,7 +20,6 @@ use serde_json::{Map, Value};
 pub(crate) use markdown::finding_counts;
 pub use markdown::to_markdown;
 pub use rules::DiagnosisRules;
-pub(crate) use rules::MetricThresholds;
 
 use crate::markdown::push_unique;
 pub use crate::stages::COMPONENTS;
@@ -544,7 +543,7 @@ impl Tool for DiagnoseBottleneck {
     const NAME: &'static str = "diagnose_bottleneck";
     const TITLE: &'static str = "Diagnose a scaling bottleneck";
     const DESCRIPTION: &'static str = "Diagnose a bottleneck from p95 latency, DB/app CPU, cache hit ratio, replica lag, queue depth: scaling stage, fixes, next stage.";
-    const OBSERVE: Option<crate::observed::Fill> = Some(crate::observed::Fill::Diagnose);
+    const OBSERVE: Option<crate::Fill> = Some(crate::Fill::Diagnose);
     type Args = DiagnoseArgs;
     type Output = Diagnosis;
     type Tables = DiagnosisRules;

@@ -8,6 +8,7 @@ use serde_json::Value;
 use super::{ARCHITECTURE_FIELDS, DiagnoseArgs, Fixes, Severity, Symptom, Urgency};
 use crate::markdown::push_unique;
 use crate::stages::{Stages, components, stage_number};
+use crate::thresholds::{ForecastLines, MetricThresholds};
 
 /// A row of `scaling-stages#stage-from-architecture`: what is deployed, and the stage it means.
 pub(super) struct ArchitectureRule {
@@ -68,17 +69,6 @@ pub(super) struct FailureMode {
     pub(super) sources: Vec<String>,
 }
 
-/// The warning and critical thresholds a finding applies to one metric (`db_cpu_pct > 60`,
-/// `> 85`), with the finding and the row they come from.
-#[derive(Debug, Clone)]
-pub(crate) struct MetricThresholds {
-    pub finding: String,
-    pub comparison: knowledge::Comparison,
-    pub warning: f64,
-    pub critical: Option<f64>,
-    pub uri: String,
-}
-
 /// The tables `diagnose_bottleneck` applies, read once from the knowledge base.
 pub struct DiagnosisRules {
     pub(crate) stages: Stages,
@@ -91,6 +81,8 @@ pub struct DiagnosisRules {
     pub(super) failure_modes: Vec<FailureMode>,
     pub(super) overrides: Vec<FixOverride>,
     pub(super) overrides_uri: String,
+    /// The lines `forecast_growth` follows, read from the findings above once.
+    pub(crate) forecast_lines: ForecastLines,
 }
 
 /// The number, flag and finding names that this tool's conditions may use.
@@ -354,6 +346,8 @@ impl DiagnosisRules {
             load_architecture(knowledge, &vocabulary, &findings_table)?;
         let (triggers, triggers_uri) = load_triggers(knowledge, &vocabulary, &findings_table)?;
         let (overrides, overrides_uri) = load_overrides(knowledge, &vocabulary, &findings)?;
+        let forecast_lines =
+            ForecastLines::read(|metric| thresholds_in(&findings, metric), &findings_table)?;
         Ok(Self {
             stages,
             stages_uri,
@@ -365,6 +359,7 @@ impl DiagnosisRules {
             failure_modes,
             overrides,
             overrides_uri,
+            forecast_lines,
         })
     }
 
@@ -395,25 +390,30 @@ impl DiagnosisRules {
     /// The thresholds the first finding whose warning condition compares `metric` applies to
     /// it: so that `forecast_growth` forecasts against the same rows this tool fires on.
     pub(crate) fn thresholds(&self, metric: &str) -> Option<MetricThresholds> {
-        let on_metric = |condition: &Condition| {
-            condition.clauses().find_map(|clause| match clause {
-                Clause::Compare {
-                    field,
-                    comparison,
-                    threshold,
-                } if field == metric => Some((*comparison, *threshold)),
-                _ => None,
-            })
-        };
-        self.findings.iter().find_map(|rule| {
-            let (comparison, warning) = on_metric(&rule.warning)?;
-            Some(MetricThresholds {
-                finding: rule.id.clone(),
-                comparison,
-                warning,
-                critical: rule.critical.as_ref().and_then(on_metric).map(|(_, t)| t),
-                uri: rule.sources.first().cloned().unwrap_or_default(),
-            })
-        })
+        thresholds_in(&self.findings, metric)
     }
+}
+
+/// [`DiagnosisRules::thresholds`] in `findings`, before the rules are whole.
+fn thresholds_in(findings: &[FindingRule], metric: &str) -> Option<MetricThresholds> {
+    let on_metric = |condition: &Condition| {
+        condition.clauses().find_map(|clause| match clause {
+            Clause::Compare {
+                field,
+                comparison,
+                threshold,
+            } if field == metric => Some((*comparison, *threshold)),
+            _ => None,
+        })
+    };
+    findings.iter().find_map(|rule| {
+        let (comparison, warning) = on_metric(&rule.warning)?;
+        Some(MetricThresholds {
+            finding: rule.id.clone(),
+            comparison,
+            warning,
+            critical: rule.critical.as_ref().and_then(on_metric).map(|(_, t)| t),
+            uri: rule.sources.first().cloned().unwrap_or_default(),
+        })
+    })
 }

@@ -483,7 +483,7 @@ impl Tool for ScalingReport {
     const NAME: &'static str = "scaling_report";
     const TITLE: &'static str = "Write a scaling report";
     const DESCRIPTION: &'static str = "Write a scaling report: stage, bottlenecks, target architecture, migration plan, cost, risks.";
-    const OBSERVE: Option<crate::observed::Fill> = Some(crate::observed::Fill::Report);
+    const OBSERVE: Option<crate::Fill> = Some(crate::Fill::Report);
     const NESTED: &'static [(&'static str, &'static str)] = &[
         ("system", "diagnose_bottleneck"),
         ("requirements", "choose_datastore"),

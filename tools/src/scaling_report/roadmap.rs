@@ -14,10 +14,11 @@ use serde_json::{Map, Value};
 
 use super::words::{capitalized, lowercase_first};
 use crate::diagnose_bottleneck::{DiagnoseArgs, Diagnosis, PRESENCE_FLAGS};
-use crate::forecast_growth::{Forecast, LOAD_DRIVEN};
+use crate::forecast_growth::Forecast;
 use crate::markdown::push_unique;
 use crate::plan_migration::{self, MigrationArgs, MigrationKind};
 use crate::stages::{COMPONENTS, Stages};
+use crate::thresholds::LOAD_DRIVEN;
 use crate::{Advisor, ArgError};
 
 /// A line the forecast (or today's diagnosis) says the system crosses.

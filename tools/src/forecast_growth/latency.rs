@@ -1,0 +1,204 @@
+//! Latency: the p95 as the response time of one M/M/1 queue, R = S / (1 − ρ), whose
+//! utilization grows with load; the months to the lines of the high-latency finding and to
+//! saturation, when ρ reaches 1.
+
+use std::fmt::Write;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::calculator::show;
+use crate::growth_models::Rate;
+use crate::thresholds::MetricThresholds;
+use crate::{ArgError, MissingInput};
+
+use super::ForecastArgs;
+use super::book::Book;
+use super::growth::Growth;
+use super::tables::GrowthTables;
+use super::timeline::{Timeline, fmt_months};
+
+/// p95 latency as an M/M/1 response time.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct LatencyForecast {
+    pub p95_latency_ms: f64,
+    pub utilization_pct: f64,
+    /// The warning line of high_latency, ms.
+    pub warning_ms: f64,
+    pub critical_ms: Option<f64>,
+    pub months_to_warning: Option<f64>,
+    pub months_to_critical: Option<f64>,
+    /// When utilization reaches 100% and the queue grows without bound.
+    pub months_to_saturation: Option<f64>,
+    pub order_by_month: Option<f64>,
+    /// Null when saturated by the horizon.
+    pub p95_at_horizon_ms: Option<f64>,
+}
+
+/// Refuses a utilization at which the queue is saturated today.
+pub(super) fn check(utilization_pct: Option<f64>) -> Result<(), ArgError> {
+    match utilization_pct {
+        Some(utilization) if utilization >= 100.0 => Err(ArgError::number(
+            "utilization_pct",
+            utilization,
+            "a utilization below 100 (at 100 the queue is saturated and response time unbounded)",
+        )),
+        _ => Ok(()),
+    }
+}
+
+/// The latency forecast when both the p95 and the utilization are given; when only one is,
+/// a note that the other would add it.
+pub(super) fn forecast(
+    args: &ForecastArgs,
+    lines: &MetricThresholds,
+    growth: &Growth,
+    book: &mut Book<'_>,
+    missing_inputs: &mut Vec<MissingInput>,
+) -> Option<LatencyForecast> {
+    let missing = match (args.p95_latency_ms, args.utilization_pct) {
+        (Some(p95), Some(utilization)) => {
+            return Some(follow(book, lines, p95, utilization, growth));
+        }
+        (Some(_), None) => "utilization_pct",
+        (None, Some(_)) => "p95_latency_ms",
+        (None, None) => return None,
+    };
+    missing_inputs.push(MissingInput {
+        field: missing.into(),
+        enables: "latency".into(),
+        where_to_get_it: None,
+    });
+    None
+}
+
+fn follow(
+    book: &mut Book<'_>,
+    lines: &MetricThresholds,
+    p95: f64,
+    utilization: f64,
+    growth: &Growth,
+) -> LatencyForecast {
+    let rho = utilization / 100.0;
+    let rate = growth.rate;
+    // The load multiple at which p95 reaches `line`, as months.
+    let months_to_line = |book: &mut Book<'_>, line: f64, what: &str| -> Option<f64> {
+        if p95 >= line {
+            return Some(0.0);
+        }
+        if rho <= 0.0 {
+            return None;
+        }
+        let multiple = book.show(
+            format!("latency.{what}_multiple"),
+            "latency_break_multiple",
+            &[
+                ("p95_latency_ms", p95),
+                ("utilization_pct", utilization),
+                ("threshold", line),
+            ],
+        );
+        book.months(format!("latency.months_to_{what}"), 1.0, multiple, rate)
+    };
+    let months_to_warning = months_to_line(book, lines.warning, "warning");
+    let months_to_critical = lines
+        .critical
+        .and_then(|c| months_to_line(book, c, "critical"));
+    let months_to_saturation = if rho > 0.0 {
+        let multiple = book.show(
+            "latency.saturation_multiple".into(),
+            "saturation_multiple",
+            &[("utilization_pct", utilization)],
+        );
+        book.months("latency.months_to_saturation".into(), 1.0, multiple, rate)
+    } else {
+        None
+    };
+    let order_by_month = book.order_by(
+        "latency.order_by_month".into(),
+        months_to_critical,
+        growth.lead_time,
+    );
+    let multiple = rate.multiple(growth.horizon_months());
+    let p95_at_horizon_ms = (rho * multiple < 1.0).then(|| {
+        book.show(
+            "latency.p95_at_horizon_ms".into(),
+            "p95_at_multiple",
+            &[
+                ("p95_latency_ms", p95),
+                ("utilization_pct", utilization),
+                ("load_multiple", multiple),
+            ],
+        )
+    });
+    LatencyForecast {
+        p95_latency_ms: p95,
+        utilization_pct: utilization,
+        warning_ms: lines.warning,
+        critical_ms: lines.critical,
+        months_to_warning,
+        months_to_critical,
+        months_to_saturation,
+        order_by_month,
+        p95_at_horizon_ms,
+    }
+}
+
+/// The p95 at `month`, by the same M/M/1 response time; `None` once saturated.
+pub(super) fn p95_at(l: &LatencyForecast, rate: Rate, month: f64) -> Option<f64> {
+    let rho = l.utilization_pct / 100.0 * rate.multiple(month);
+    (rho < 1.0).then(|| l.p95_latency_ms * (1.0 - l.utilization_pct / 100.0) / (1.0 - rho))
+}
+
+/// On the timeline: the warning and critical lines, and saturation.
+pub(super) fn events(latency: Option<&LatencyForecast>, timeline: &mut Timeline) {
+    let Some(l) = latency else { return };
+    timeline.add(
+        l.months_to_warning,
+        "latency",
+        format!("p95 latency reaches {} ms (warning)", show(l.warning_ms)),
+    );
+    if let Some(c) = l.critical_ms {
+        timeline.add(
+            l.months_to_critical,
+            "latency",
+            format!("p95 latency reaches {} ms (critical)", show(c)),
+        );
+    }
+    timeline.add(
+        l.months_to_saturation,
+        "latency",
+        "utilization reaches 100%: response time grows without bound".into(),
+    );
+}
+
+/// What the latency model assumes.
+pub(super) const ASSUMPTION: &str = "latency: one M/M/1 queue in front of what serves the requests; its utilization grows with load and the p95 scales with the mean response time";
+
+/// The rows a latency forecast rests on: the high-latency finding and the M/M/1 section.
+pub(super) fn cite(
+    latency: Option<&LatencyForecast>,
+    lines: &MetricThresholds,
+    tables: &GrowthTables,
+    book: &mut Book<'_>,
+) {
+    if latency.is_some() {
+        book.cite(lines.uri.to_string());
+        book.cite(tables.section("m-m-1-response-time"));
+    }
+}
+
+pub(super) fn to_markdown(l: &LatencyForecast, out: &mut String) {
+    let _ = writeln!(
+        out,
+        "\n**Latency** (M/M/1): p95 {} ms at {}% utilization reaches {} ms {}{}; saturation {}.",
+        show(l.p95_latency_ms),
+        show(l.utilization_pct),
+        show(l.warning_ms),
+        fmt_months(l.months_to_warning),
+        l.critical_ms
+            .map(|c| format!(", {} ms {}", show(c), fmt_months(l.months_to_critical)))
+            .unwrap_or_default(),
+        fmt_months(l.months_to_saturation)
+    );
+}

@@ -1,0 +1,342 @@
+//! Resources: the five load-driven metrics against the lines of their findings, and the
+//! caller's own resources (disk, IOPS, memory) against the lines given. For each, the months
+//! to its warning and critical lines, the load multiple it absorbs, and the month to order
+//! capacity by.
+
+use std::fmt::Write;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+use crate::ArgError;
+use crate::calculator::show;
+use crate::growth_models::Rate;
+use crate::thresholds::{LOAD_DRIVEN, MetricThresholds};
+
+use super::ForecastArgs;
+use super::book::Book;
+use super::growth::Growth;
+use super::timeline::Timeline;
+
+/// The most resources a forecast follows besides the load-driven metrics.
+const MOST_RESOURCES: usize = 100;
+/// The longest name a resource may have, in characters.
+const LONGEST_NAME: usize = 100;
+
+// Another resource to follow: disk, IOPS, memory, anything with a current value and a limit.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResourceArgs {
+    /// E.g. disk_gb, iops, memory_pct (_pct: a %).
+    #[schemars(length(max = 100))]
+    pub name: String,
+    /// Today's value.
+    #[schemars(range(min = 0))]
+    pub current: f64,
+    /// Warning value.
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub warning: f64,
+    /// Critical value (≥ warning).
+    #[schemars(extend("exclusiveMinimum" = 0))]
+    pub critical: Option<f64>,
+    /// Own growth, %/month; default the load's.
+    #[schemars(extend("exclusiveMinimum" = -100))]
+    pub monthly_growth_pct: Option<f64>,
+}
+
+/// Where a resource stands today.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// Below its warning line, and it will get there.
+    Ok,
+    WarningNow,
+    CriticalNow,
+    /// Below its warning line, and it never gets there (flat or shrinking load).
+    Never,
+}
+
+/// One resource's forecast.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct ResourceForecast {
+    /// The argument name for the five load-driven metrics, else the name given.
+    pub name: String,
+    pub current: f64,
+    pub warning: f64,
+    /// Null when its row has no critical line.
+    pub critical: Option<f64>,
+    /// The growth it follows, % a month.
+    pub monthly_growth_pct: f64,
+    /// warning / current: the load multiple it absorbs before warning; null at 0.
+    pub break_multiple: Option<f64>,
+    /// ln(warning / current) / ln(1 + g); 0 when already there, null when never.
+    pub months_to_warning: Option<f64>,
+    pub months_to_critical: Option<f64>,
+    /// months_to_critical − lead time, at least 0; null without a critical line.
+    pub order_by_month: Option<f64>,
+    pub status: Status,
+    /// The finding whose thresholds apply (load-driven metrics), or null.
+    pub finding: Option<String>,
+}
+
+/// The first resource to reach its warning line.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct FirstToBreak {
+    pub name: String,
+    pub months_to_warning: Option<f64>,
+    pub months_to_critical: Option<f64>,
+    pub order_by_month: Option<f64>,
+}
+
+/// A followed quantity before it is sorted into the result: a load-driven metric or a
+/// resource given, with its lines and the rate it grows at.
+pub(super) struct Tracked {
+    pub name: String,
+    pub current: f64,
+    pub warning: f64,
+    pub critical: Option<f64>,
+    pub rate: Rate,
+    pub finding: Option<String>,
+    /// A percentage, capped at 100 where it is shown by month.
+    pub percent: bool,
+}
+
+/// A month for ordering: never comes after every month.
+pub(super) fn month_order(months: Option<f64>) -> f64 {
+    months.unwrap_or(f64::INFINITY)
+}
+
+/// What the forecast follows: the load-driven metrics given (each against `lines`, in
+/// `LOAD_DRIVEN` order), then the caller's resources, each checked.
+pub(super) fn tracked(
+    args: &ForecastArgs,
+    lines: &[MetricThresholds],
+    growth: &Growth,
+    book: &mut Book<'_>,
+) -> Result<Vec<Tracked>, ArgError> {
+    let given = [
+        args.db_cpu_pct,
+        args.app_cpu_pct,
+        args.db_read_load_pct,
+        args.db_write_load_pct,
+        args.pool_utilization_pct,
+    ];
+    let mut tracked = Vec::new();
+    for ((name, value), thresholds) in LOAD_DRIVEN.iter().zip(given).zip(lines) {
+        if let Some(current) = value {
+            tracked.push(Tracked {
+                name: (*name).to_string(),
+                current,
+                warning: thresholds.warning,
+                critical: thresholds.critical,
+                rate: growth.rate,
+                finding: Some(thresholds.finding.to_string()),
+                percent: true,
+            });
+            book.cite(thresholds.uri.to_string());
+        }
+    }
+    if args.resources.len() > MOST_RESOURCES {
+        return Err(ArgError::new(
+            "resources",
+            format!("a list of {} resources", args.resources.len()),
+            "at most 100 resources",
+        ));
+    }
+    for (i, resource) in args.resources.iter().enumerate() {
+        let followed = given_resource(i, resource, &tracked, growth)?;
+        tracked.push(followed);
+    }
+    Ok(tracked)
+}
+
+/// The caller's resource number `i`, refused when its name is empty, too long or taken, its
+/// critical line below its warning line, or its growth past what the forecast follows.
+fn given_resource(
+    i: usize,
+    resource: &ResourceArgs,
+    tracked: &[Tracked],
+    growth: &Growth,
+) -> Result<Tracked, ArgError> {
+    let field = |f: &str| format!("resources[{i}].{f}");
+    let name = resource.name.trim();
+    if name.chars().count() > LONGEST_NAME {
+        return Err(ArgError::new(
+            &field("name"),
+            format!("a name of {} characters", name.chars().count()),
+            "a name of at most 100 characters",
+        ));
+    }
+    if name.is_empty() {
+        return Err(ArgError::new(
+            &field("name"),
+            "an empty name",
+            "a name such as disk_gb or iops",
+        ));
+    }
+    if tracked.iter().any(|t| t.name == name) {
+        return Err(ArgError::new(
+            &field("name"),
+            format!("`{name}`, named twice"),
+            "a name not used by another resource or a load-driven metric",
+        ));
+    }
+    if let Some(critical) = resource.critical
+        && critical < resource.warning
+    {
+        return Err(ArgError::number(
+            &field("critical"),
+            critical,
+            format!(
+                "a critical value of at least warning ({})",
+                show(resource.warning)
+            ),
+        ));
+    }
+    let rate = match resource.monthly_growth_pct {
+        Some(pct) => growth.own_rate(&field("monthly_growth_pct"), pct)?,
+        None => growth.rate,
+    };
+    if !(resource.current * rate.multiple(growth.horizon_months())).is_finite() {
+        return Err(ArgError::number(
+            &field("current"),
+            resource.current,
+            "a value whose growth over the horizon stays finite",
+        ));
+    }
+    Ok(Tracked {
+        name: name.to_string(),
+        current: resource.current,
+        warning: resource.warning,
+        critical: resource.critical,
+        rate,
+        finding: None,
+        percent: name.ends_with("_pct"),
+    })
+}
+
+/// Each followed quantity's months to its lines, break multiple and order-by month, sorted by
+/// the month it warns (then the month it turns critical), never last.
+pub(super) fn forecast(
+    tracked: &[Tracked],
+    growth: &Growth,
+    book: &mut Book<'_>,
+) -> Vec<ResourceForecast> {
+    let mut resources: Vec<ResourceForecast> = tracked
+        .iter()
+        .map(|t| forecast_one(t, growth.lead_time, book))
+        .collect();
+    resources.sort_by(|a, b| {
+        month_order(a.months_to_warning)
+            .total_cmp(&month_order(b.months_to_warning))
+            .then(month_order(a.months_to_critical).total_cmp(&month_order(b.months_to_critical)))
+    });
+    resources
+}
+
+fn forecast_one(t: &Tracked, lead_time: f64, book: &mut Book<'_>) -> ResourceForecast {
+    let label = |what: &str| format!("resources.{}.{what}", t.name);
+    let break_multiple = (t.current > 0.0)
+        .then(|| {
+            book.show_finite(
+                label("break_multiple"),
+                "break_multiple",
+                &[("warning", t.warning), ("current", t.current)],
+            )
+        })
+        .flatten();
+    let months_to_warning = book.months(label("months_to_warning"), t.current, t.warning, t.rate);
+    let months_to_critical = t
+        .critical
+        .and_then(|c| book.months(label("months_to_critical"), t.current, c, t.rate));
+    let order_by_month = book.order_by(label("order_by_month"), months_to_critical, lead_time);
+    let status = if t.critical.is_some_and(|c| t.current >= c) {
+        Status::CriticalNow
+    } else if t.current >= t.warning {
+        Status::WarningNow
+    } else if months_to_warning.is_none() {
+        Status::Never
+    } else {
+        Status::Ok
+    };
+    ResourceForecast {
+        name: t.name.clone(),
+        current: t.current,
+        warning: t.warning,
+        critical: t.critical,
+        monthly_growth_pct: t.rate.pct,
+        break_multiple,
+        months_to_warning,
+        months_to_critical,
+        order_by_month,
+        status,
+        finding: t.finding.clone(),
+    }
+}
+
+/// On the timeline: when to start adding capacity (unless already critical), and each line
+/// crossed.
+pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &mut Timeline) {
+    for r in resources {
+        if let Some(order_by) = r.order_by_month
+            && r.status != Status::CriticalNow
+        {
+            timeline.add(
+                Some(order_by),
+                &r.name,
+                format!(
+                    "start adding capacity for {} (lead time {} months)",
+                    r.name,
+                    show(lead_time)
+                ),
+            );
+        }
+        timeline.add(
+            r.months_to_warning,
+            &r.name,
+            format!("{} reaches its warning line ({})", r.name, show(r.warning)),
+        );
+        if let Some(c) = r.critical {
+            timeline.add(
+                r.months_to_critical,
+                &r.name,
+                format!("{} reaches its critical line ({})", r.name, show(c)),
+            );
+        }
+    }
+}
+
+fn cell(x: Option<f64>) -> String {
+    x.map_or("—".into(), |v| format!("{v:.1}"))
+}
+
+/// The resources as a table, in the order they warn.
+pub(super) fn to_markdown(resources: &[ResourceForecast], out: &mut String) {
+    if resources.is_empty() {
+        return;
+    }
+    let _ = writeln!(
+        out,
+        "\n| resource | now | warning | critical | break × | warning in | critical in | order by | status |\n|---|---|---|---|---|---|---|---|---|"
+    );
+    for r in resources {
+        let status = match r.status {
+            Status::Ok => "ok",
+            Status::WarningNow => "warning now",
+            Status::CriticalNow => "CRITICAL now",
+            Status::Never => "never",
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | {} | {} | {} | {} | {} | {} | {} | {status} |",
+            r.name,
+            show(r.current),
+            show(r.warning),
+            r.critical.map_or("—".into(), show),
+            r.break_multiple.map_or("—".into(), |b| format!("{b:.2}×")),
+            cell(r.months_to_warning),
+            cell(r.months_to_critical),
+            cell(r.order_by_month),
+        );
+    }
+}
