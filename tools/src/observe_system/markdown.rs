@@ -14,6 +14,17 @@ use crate::markdown::sources;
 pub fn to_markdown(system: &ObservedSystem) -> String {
     let mut out = String::from("## The live system\n\n");
     out.push_str(&system.summary);
+    connections(&mut out, system);
+    todays_figures(&mut out, system);
+    growth(&mut out, system);
+    arguments(&mut out, system);
+    not_readable(&mut out, system);
+    sources(&mut out, &system.sources);
+    out
+}
+
+/// Each source's status, configured or not.
+fn connections(out: &mut String, system: &ObservedSystem) {
     out.push_str("\n\n| source | url | status | detail |\n|---|---|---|---|\n");
     for c in &system.connections {
         let _ = writeln!(
@@ -25,42 +36,56 @@ pub fn to_markdown(system: &ObservedSystem) -> String {
             c.detail.replace('|', "/")
         );
     }
-    if !system.metrics.is_empty() {
-        out.push_str("\n### Today's figures (the peak of the last 24 hours)\n\n| metric | value | unit | source | at | query |\n|---|---|---|---|---|---|\n");
-        for m in &system.metrics {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} | {} | {} | `{}` |",
-                m.name,
-                format_number(m.value),
-                m.unit,
-                m.source.as_str(),
-                m.at,
-                m.query.replace('|', "\\|").replace('`', "'")
-            );
-        }
+}
+
+/// Every figure read, with the query that gave it.
+fn todays_figures(out: &mut String, system: &ObservedSystem) {
+    if system.metrics.is_empty() {
+        return;
     }
-    if !system.trends.is_empty() {
-        out.push_str("\n### Growth (least squares of ln daily peak on time)\n\n| metric | %/month | 95% CI | R² | days | significant |\n|---|---|---|---|---|---|\n");
-        for t in &system.trends {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} to {} | {} | {} of {} | {} |",
-                t.name,
-                format_number(t.monthly_growth_pct),
-                format_number(t.ci95_pct[0]),
-                format_number(t.ci95_pct[1]),
-                format_number(t.r_squared),
-                t.points,
-                t.window_days,
-                if t.significant {
-                    "yes"
-                } else {
-                    "no (not passed on)"
-                }
-            );
-        }
+    out.push_str("\n### Today's figures (the peak of the last 24 hours)\n\n| metric | value | unit | source | at | query |\n|---|---|---|---|---|---|\n");
+    for m in &system.metrics {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | `{}` |",
+            m.name,
+            format_number(m.value),
+            m.unit,
+            m.source.as_str(),
+            m.at,
+            m.query.replace('|', "\\|").replace('`', "'")
+        );
     }
+}
+
+/// Each trend with its interval, and whether its rate is passed on.
+fn growth(out: &mut String, system: &ObservedSystem) {
+    if system.trends.is_empty() {
+        return;
+    }
+    out.push_str("\n### Growth (least squares of ln daily peak on time)\n\n| metric | %/month | 95% CI | R² | days | significant |\n|---|---|---|---|---|---|\n");
+    for t in &system.trends {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} to {} | {} | {} of {} | {} |",
+            t.name,
+            format_number(t.monthly_growth_pct),
+            format_number(t.ci95_pct[0]),
+            format_number(t.ci95_pct[1]),
+            format_number(t.r_squared),
+            t.points,
+            t.window_days,
+            if t.significant {
+                "yes"
+            } else {
+                "no (not passed on)"
+            }
+        );
+    }
+}
+
+/// The arguments to pass on, one line per tool that has any.
+fn arguments(out: &mut String, system: &ObservedSystem) {
     for (tool, arguments) in [
         (
             DiagnoseBottleneck::NAME,
@@ -76,23 +101,26 @@ pub fn to_markdown(system: &ObservedSystem) -> String {
             );
         }
     }
-    if !system.missing_inputs.is_empty() {
-        out.push_str(
-            "\n### Not readable from the sources configured\n\n| argument | enables | where to get it |\n|---|---|---|\n",
-        );
-        for m in &system.missing_inputs {
-            let _ = writeln!(
-                out,
-                "| {} | {} | {} |",
-                m.field,
-                m.enables.replace('|', "/"),
-                m.where_to_get_it
-                    .as_deref()
-                    .unwrap_or_default()
-                    .replace('|', "/")
-            );
-        }
+}
+
+/// What no configured source can give, and where to get it.
+fn not_readable(out: &mut String, system: &ObservedSystem) {
+    if system.missing_inputs.is_empty() {
+        return;
     }
-    sources(&mut out, &system.sources);
-    out
+    out.push_str(
+        "\n### Not readable from the sources configured\n\n| argument | enables | where to get it |\n|---|---|---|\n",
+    );
+    for m in &system.missing_inputs {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} |",
+            m.field,
+            m.enables.replace('|', "/"),
+            m.where_to_get_it
+                .as_deref()
+                .unwrap_or_default()
+                .replace('|', "/")
+        );
+    }
 }
