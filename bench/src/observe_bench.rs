@@ -65,6 +65,8 @@ enum Kind {
     Gauge(fn(f64, f64) -> f64),
     /// A counter: its rate per second at (days, hour).
     Counter(fn(f64, f64) -> f64),
+    /// A counter whose rate follows `load`: so many per second at a load of 1.
+    LoadCounter(f64),
 }
 
 /// Load: 6% a month, with a daily rhythm peaking mid-afternoon, and from day to day a busier
@@ -158,26 +160,10 @@ fn system() -> Vec<Synthetic> {
             labels: r#"job="postgres",instance="db:9187""#,
             kind: Gauge(|_, _| 400.0),
         },
-        Synthetic {
-            name: "pg_stat_database_tup_fetched",
-            labels: r#"datname="app",job="postgres",instance="db:9187""#,
-            kind: Counter(|d, h| 9000.0 * load(d, h)),
-        },
-        Synthetic {
-            name: "pg_stat_database_tup_inserted",
-            labels: r#"datname="app",job="postgres",instance="db:9187""#,
-            kind: Counter(|d, h| 400.0 * load(d, h)),
-        },
-        Synthetic {
-            name: "pg_stat_database_tup_updated",
-            labels: r#"datname="app",job="postgres",instance="db:9187""#,
-            kind: Counter(|d, h| 300.0 * load(d, h)),
-        },
-        Synthetic {
-            name: "pg_stat_database_tup_deleted",
-            labels: r#"datname="app",job="postgres",instance="db:9187""#,
-            kind: Counter(|d, h| 50.0 * load(d, h)),
-        },
+        database_tuples("pg_stat_database_tup_fetched", 9000.0),
+        database_tuples("pg_stat_database_tup_inserted", 400.0),
+        database_tuples("pg_stat_database_tup_updated", 300.0),
+        database_tuples("pg_stat_database_tup_deleted", 50.0),
         Synthetic {
             name: "kafka_consumergroup_lag",
             labels: r#"consumergroup="billing",topic="orders",partition="0",job="kafka",instance="kafka:9308""#,
@@ -194,6 +180,15 @@ fn system() -> Vec<Synthetic> {
             kind: Gauge(|_, _| 1.0e12),
         },
     ]
+}
+
+/// One of PostgreSQL's tuple counters of the `app` database, `per_second` at a load of 1.
+fn database_tuples(name: &'static str, per_second: f64) -> Synthetic {
+    Synthetic {
+        name,
+        labels: r#"datname="app",job="postgres",instance="db:9187""#,
+        kind: Kind::LoadCounter(per_second),
+    }
 }
 
 /// Writes the OpenMetrics history: each family once, each series in time order. Returns the
@@ -216,6 +211,10 @@ fn write_history(path: &Path, start: f64, end: f64, scrape: f64) -> anyhow::Resu
                     Kind::Gauge(f) => f(days, hour),
                     Kind::Counter(rate) => {
                         counter += rate(days, hour) * scrape;
+                        counter
+                    }
+                    Kind::LoadCounter(per_second) => {
+                        counter += per_second * load(days, hour) * scrape;
                         counter
                     }
                 };

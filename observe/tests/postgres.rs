@@ -8,23 +8,14 @@
 
 mod services;
 
-use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use observe::{Reading, SourceReport, Status};
-use services::{Postgres, SilentListener, free_port, limits, postgres_url, redis_url};
+use observe::Status;
+use services::{Postgres, SilentListener, by_name, free_port, limits, postgres_url, redis_url};
 use tokio_postgres::{Client, NoTls};
 
 const ADVISOR_PASSWORD: &str = "advisor-secret-7e5";
 const MARKER: &str = "scale-advisor-marker-2f9c";
-
-fn by_name(report: &SourceReport) -> BTreeMap<String, Reading> {
-    report
-        .readings
-        .iter()
-        .map(|r| (r.name.clone(), r.clone()))
-        .collect()
-}
 
 async fn superuser(server: &Postgres) -> Client {
     let (client, connection) = tokio_postgres::connect(&server.superuser_url(), NoTls)

@@ -6,43 +6,13 @@ mod support;
 
 use std::time::{Duration, Instant};
 
-use knowledge::Knowledge;
 use observe::prometheus::read_at;
-use observe::{
-    Limits, ObserveRequest, PrometheusAuth, PrometheusConfig, PrometheusQueries, PrometheusQuery,
-    SourceUrl, Sources, Status, observe,
-};
+use observe::{PrometheusAuth, PrometheusQuery, Sources, Status, observe};
 use support::fake::{EMPTY_MATRIX, EMPTY_VECTOR, fake, respond};
+use support::reads::{
+    assert_connection, assert_status, config, fault_limits, queries, read, request,
+};
 use support::{Prometheus, Series, now_aligned, openmetrics};
-
-fn limits() -> Limits {
-    Limits {
-        connect_timeout: Duration::from_millis(500),
-        total_timeout: Duration::from_millis(1500),
-        max_bytes: 1024 * 1024,
-    }
-}
-
-fn queries() -> PrometheusQueries {
-    PrometheusQueries::load(&Knowledge::embedded().unwrap()).unwrap()
-}
-
-fn config(url: &str, auth: Option<PrometheusAuth>) -> PrometheusConfig {
-    PrometheusConfig {
-        url: SourceUrl::parse("--prometheus", url, &["http", "https"], "http://p:9090").unwrap(),
-        auth,
-    }
-}
-
-fn request(selector: &[(&str, &str)]) -> ObserveRequest {
-    ObserveRequest {
-        selector: selector
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        window_days: 30,
-    }
-}
 
 fn now() -> f64 {
     now_aligned(300.0)
@@ -58,12 +28,12 @@ async fn prometheus_down_is_unreachable_and_the_other_sources_still_answer() {
         )),
         postgres: None,
         redis: None,
-        limits: limits(),
+        limits: fault_limits(),
     };
     let started = Instant::now();
     let observation = observe(&sources, &queries(), &request(&[])).await;
     assert!(
-        started.elapsed() < limits().total_timeout,
+        started.elapsed() < fault_limits().total_timeout,
         "{:?}",
         started.elapsed()
     );
@@ -81,11 +51,7 @@ async fn prometheus_down_is_unreachable_and_the_other_sources_still_answer() {
         prometheus.url,
         format!("http://advisor:***@127.0.0.1:{port}/")
     );
-    assert!(
-        prometheus.detail.contains("cannot connect"),
-        "{}",
-        prometheus.detail
-    );
+    assert_connection(prometheus, Status::Unreachable, "cannot connect");
     assert!(observation.connections[1].detail.contains("--postgres"));
     let shown = format!(
         "{observation:?} {}",
@@ -103,31 +69,14 @@ async fn a_listener_that_never_answers_times_out_within_the_deadline() {
     })
     .await;
     let started = Instant::now();
-    let report = read_at(
-        &config(&format!("http://127.0.0.1:{port}"), None),
-        &queries(),
-        &request(&[]),
-        limits(),
-        now(),
-    )
-    .await;
+    let report = read(&format!("http://127.0.0.1:{port}"), None, &[], now()).await;
     let elapsed = started.elapsed();
     assert!(
-        elapsed >= limits().total_timeout
-            && elapsed < limits().total_timeout + Duration::from_millis(500),
+        elapsed >= fault_limits().total_timeout
+            && elapsed < fault_limits().total_timeout + Duration::from_millis(500),
         "{elapsed:?}"
     );
-    assert_eq!(
-        report.connection.status,
-        Status::TimedOut,
-        "{:?}",
-        report.connection
-    );
-    assert!(
-        report.connection.detail.contains("1500 ms"),
-        "{}",
-        report.connection.detail
-    );
+    assert_connection(&report.connection, Status::TimedOut, "1500 ms");
     assert!(!received.lock().unwrap().is_empty());
 }
 
@@ -151,58 +100,17 @@ async fn a_401_is_refused_and_the_credentials_are_sent_but_never_shown() {
     .await;
     let url = format!("http://127.0.0.1:{port}");
     // No credentials: refused.
-    let report = read_at(
-        &config(&url, None),
-        &queries(),
-        &request(&[]),
-        limits(),
-        now(),
-    )
-    .await;
-    assert_eq!(
-        report.connection.status,
-        Status::Refused,
-        "{:?}",
-        report.connection
-    );
-    assert!(
-        report.connection.detail.contains("401"),
-        "{}",
-        report.connection.detail
-    );
+    let report = read(&url, None, &[], now()).await;
+    assert_connection(&report.connection, Status::Refused, "401");
     // A bearer token: accepted, and nowhere in what is shown.
     let auth = PrometheusAuth::Bearer("t0ken-s3cret".into());
-    let report = read_at(
-        &config(&url, Some(auth.clone())),
-        &queries(),
-        &request(&[]),
-        limits(),
-        now(),
-    )
-    .await;
-    assert_eq!(
-        report.connection.status,
-        Status::Ok,
-        "{:?}",
-        report.connection
-    );
+    let report = read(&url, Some(auth.clone()), &[], now()).await;
+    assert_status(&report.connection, Status::Ok);
     assert!(!format!("{report:?} {auth:?}").contains("t0ken-s3cret"));
     // A password in the URL: sent as basic auth (advisor:hunter2), shown masked.
     let with_password = format!("http://advisor:hunter2@127.0.0.1:{port}/");
-    let report = read_at(
-        &config(&with_password, None),
-        &queries(),
-        &request(&[]),
-        limits(),
-        now(),
-    )
-    .await;
-    assert_eq!(
-        report.connection.status,
-        Status::Ok,
-        "{:?}",
-        report.connection
-    );
+    let report = read(&with_password, None, &[], now()).await;
+    assert_status(&report.connection, Status::Ok);
     assert_eq!(
         report.connection.url,
         format!("http://advisor:***@127.0.0.1:{port}/")
@@ -221,20 +129,8 @@ async fn a_401_is_refused_and_the_credentials_are_sent_but_never_shown() {
     // follow it.
     received.lock().unwrap().clear();
     let prefixed = format!("http://127.0.0.1:{port}/prom/");
-    let report = read_at(
-        &config(&prefixed, Some(auth)),
-        &queries(),
-        &request(&[]),
-        limits(),
-        now(),
-    )
-    .await;
-    assert_eq!(
-        report.connection.status,
-        Status::Ok,
-        "{:?}",
-        report.connection
-    );
+    let report = read(&prefixed, Some(auth), &[], now()).await;
+    assert_status(&report.connection, Status::Ok);
     for sent in received.lock().unwrap().iter() {
         assert!(sent.starts_with("POST /prom/api/v1/query"), "{sent}");
     }
@@ -286,54 +182,19 @@ async fn a_query_error_and_a_selector_of_quotes_and_braces_against_a_real_promet
             .find(|r| r.name == "connections_pct")
             .map(|r| r.value)
     };
-    let report = read_at(
-        &config(&url, None),
-        &queries(),
-        &request(&[("instance", weird)]),
-        limits(),
-        now,
-    )
-    .await;
-    assert_eq!(
-        report.connection.status,
-        Status::Ok,
-        "{:?}",
-        report.connection
-    );
+    let report = read(&url, None, &[("instance", weird)], now).await;
+    assert_status(&report.connection, Status::Ok);
     assert_eq!(connections(&report), Some(70.0), "{:?}", report);
-    let report = read_at(
-        &config(&url, None),
-        &queries(),
-        &request(&[("instance", "db")]),
-        limits(),
-        now,
-    )
-    .await;
+    let report = read(&url, None, &[("instance", "db")], now).await;
     assert_eq!(connections(&report), Some(10.0));
-    let report = read_at(
-        &config(&url, None),
-        &queries(),
-        &request(&[("instance", ".*")]),
-        limits(),
-        now,
-    )
-    .await;
+    let report = read(&url, None, &[("instance", ".*")], now).await;
     assert_eq!(connections(&report), None, "a value is never a regex");
     // A label name that is not one is refused before anything is sent.
-    let report = read_at(
-        &config(&url, None),
-        &queries(),
-        &request(&[("inst\"ance", "x")]),
-        limits(),
-        now,
-    )
-    .await;
-    assert_eq!(report.connection.status, Status::Error);
-    assert!(
-        report
-            .connection
-            .detail
-            .contains("is not a label name a selector may use")
+    let report = read(&url, None, &[("inst\"ance", "x")], now).await;
+    assert_connection(
+        &report.connection,
+        Status::Error,
+        "is not a label name a selector may use",
     );
 
     // A row whose PromQL Prometheus refuses: that row fails with Prometheus's reason, the
@@ -349,28 +210,15 @@ async fn a_query_error_and_a_selector_of_quotes_and_braces_against_a_real_promet
         &config(&url, None),
         &broken,
         &request(&[("instance", "db")]),
-        limits(),
+        fault_limits(),
         now,
     )
     .await;
-    assert_eq!(
-        report.connection.status,
+    assert_connection(
+        &report.connection,
         Status::Error,
-        "{:?}",
-        report.connection
+        "failed: broken: Prometheus answered 400",
     );
-    assert!(
-        report
-            .connection
-            .detail
-            .contains("failed: broken: Prometheus answered 400"),
-        "{}",
-        report.connection.detail
-    );
-    assert!(
-        report.connection.detail.contains("bad_data"),
-        "{}",
-        report.connection.detail
-    );
+    assert_connection(&report.connection, Status::Error, "bad_data");
     assert_eq!(connections(&report), Some(10.0));
 }

@@ -4,45 +4,13 @@
 
 mod support;
 
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
-use knowledge::Knowledge;
-use observe::prometheus::read_at;
-use observe::{
-    Limits, ObserveRequest, PrometheusAuth, PrometheusConfig, PrometheusQueries, SourceUrl, Status,
-};
+use observe::Status;
 use support::fake::fake;
 use support::now_aligned;
+use support::reads::{assert_connection, fault_limits, read};
 use tokio::io::AsyncWriteExt;
-
-fn limits() -> Limits {
-    Limits {
-        connect_timeout: Duration::from_millis(500),
-        total_timeout: Duration::from_millis(1500),
-        max_bytes: 1024 * 1024,
-    }
-}
-
-fn queries() -> PrometheusQueries {
-    PrometheusQueries::load(&Knowledge::embedded().unwrap()).unwrap()
-}
-
-fn config(url: &str, auth: Option<PrometheusAuth>) -> PrometheusConfig {
-    PrometheusConfig {
-        url: SourceUrl::parse("--prometheus", url, &["http", "https"], "http://p:9090").unwrap(),
-        auth,
-    }
-}
-
-fn request(selector: &[(&str, &str)]) -> ObserveRequest {
-    ObserveRequest {
-        selector: selector
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect(),
-        window_days: 30,
-    }
-}
 
 fn peak_memory_kb() -> u64 {
     std::fs::read_to_string("/proc/self/status")
@@ -89,30 +57,19 @@ async fn a_200_mb_garbage_answer_is_refused_without_being_read() {
         (streamed, "refused an answer"),
     ] {
         let started = Instant::now();
-        let report = read_at(
-            &config(&format!("http://127.0.0.1:{port}"), None),
-            &queries(),
-            &request(&[]),
-            limits(),
+        let report = read(
+            &format!("http://127.0.0.1:{port}"),
+            None,
+            &[],
             now_aligned(300.0),
         )
         .await;
         assert!(
-            started.elapsed() < limits().total_timeout,
+            started.elapsed() < fault_limits().total_timeout,
             "{:?}",
             started.elapsed()
         );
-        assert_eq!(
-            report.connection.status,
-            Status::Error,
-            "{:?}",
-            report.connection
-        );
-        assert!(
-            report.connection.detail.contains(expected),
-            "{}",
-            report.connection.detail
-        );
+        assert_connection(&report.connection, Status::Error, expected);
         assert!(report.connection.detail.contains("cap of 1048576 bytes"));
     }
     let grown_mb = (peak_memory_kb().saturating_sub(before)) / 1024;

@@ -7,9 +7,9 @@ mod support;
 use std::process::{Command, Stdio};
 use std::time::Duration;
 
-use knowledge::Knowledge;
 use observe::prometheus::read_at;
-use observe::{Limits, ObserveRequest, PrometheusConfig, PrometheusQueries, SourceUrl, Status};
+use observe::{Limits, ObserveRequest, Status};
+use support::reads::{assert_connection, config, queries};
 use support::{Prometheus, Scratch, now_aligned};
 
 fn openssl(scratch: &Scratch, args: &[&str]) {
@@ -23,46 +23,43 @@ fn openssl(scratch: &Scratch, args: &[&str]) {
     assert!(status.success(), "openssl {args:?}");
 }
 
+/// `openssl req` with a new P-256 key: a self-signed certificate (`x509`, the CA) or a signing
+/// request, written to the `(key, out)` files, with the `rest` of the arguments.
+fn openssl_new_key(scratch: &Scratch, x509: bool, (key, out): (&str, &str), rest: &[&str]) {
+    let mut args = vec!["req"];
+    if x509 {
+        args.push("-x509");
+    }
+    args.extend_from_slice(&[
+        "-newkey",
+        "ec",
+        "-pkeyopt",
+        "ec_paramgen_curve:P-256",
+        "-nodes",
+        "-keyout",
+        key,
+        "-out",
+        out,
+    ]);
+    args.extend_from_slice(rest);
+    openssl(scratch, &args);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn https_is_read_once_its_ca_is_trusted() {
     let scratch = Scratch::new("tls");
     // A test CA and a server certificate for 127.0.0.1 signed by it.
-    openssl(
+    openssl_new_key(
         &scratch,
-        &[
-            "req",
-            "-x509",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "ca.key",
-            "-out",
-            "ca.pem",
-            "-days",
-            "2",
-            "-subj",
-            "/CN=scale-advisor test CA",
-        ],
+        true,
+        ("ca.key", "ca.pem"),
+        &["-days", "2", "-subj", "/CN=scale-advisor test CA"],
     );
-    openssl(
+    openssl_new_key(
         &scratch,
-        &[
-            "req",
-            "-newkey",
-            "ec",
-            "-pkeyopt",
-            "ec_paramgen_curve:P-256",
-            "-nodes",
-            "-keyout",
-            "server.key",
-            "-out",
-            "server.csr",
-            "-subj",
-            "/CN=localhost",
-        ],
+        false,
+        ("server.key", "server.csr"),
+        &["-subj", "/CN=localhost"],
     );
     std::fs::write(
         scratch.path("server.ext"),
@@ -92,17 +89,8 @@ async fn https_is_read_once_its_ca_is_trusted() {
     let prometheus =
         Prometheus::start_tls(&scratch.path("server.pem"), &scratch.path("server.key"));
 
-    let queries = PrometheusQueries::load(&Knowledge::embedded().unwrap()).unwrap();
-    let config = PrometheusConfig {
-        url: SourceUrl::parse(
-            "--prometheus",
-            &format!("https://127.0.0.1:{}", prometheus.port),
-            &["http", "https"],
-            "https://p:9090",
-        )
-        .unwrap(),
-        auth: None,
-    };
+    let queries = queries();
+    let config = config(&format!("https://127.0.0.1:{}", prometheus.port), None);
     let request = ObserveRequest {
         selector: Default::default(),
         window_days: 7,
@@ -114,31 +102,11 @@ async fn https_is_read_once_its_ca_is_trusted() {
 
     // An unknown CA: the handshake is refused, and said so.
     let report = read_at(&config, &queries, &request, limits, now_aligned(1.0)).await;
-    assert_eq!(
-        report.connection.status,
-        Status::Error,
-        "{:?}",
-        report.connection
-    );
-    assert!(
-        report.connection.detail.contains("TLS handshake failed"),
-        "{}",
-        report.connection.detail
-    );
+    assert_connection(&report.connection, Status::Error, "TLS handshake failed");
 
     // The operator's CA, as OpenSSL-based tools take it: every query answered (no data here).
     // SAFETY: this test is alone in its binary; nothing else reads the environment meanwhile.
     unsafe { std::env::set_var("SSL_CERT_FILE", scratch.path("ca.pem")) };
     let report = read_at(&config, &queries, &request, limits, now_aligned(1.0)).await;
-    assert_eq!(
-        report.connection.status,
-        Status::Ok,
-        "{:?}",
-        report.connection
-    );
-    assert!(
-        report.connection.detail.contains("no data for"),
-        "{}",
-        report.connection.detail
-    );
+    assert_connection(&report.connection, Status::Ok, "no data for");
 }

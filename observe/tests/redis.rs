@@ -7,23 +7,14 @@
 
 mod services;
 
-use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use observe::{Reading, SourceReport, Status};
-use services::{Redis, SilentListener, free_port, limits, postgres_url, redis_url};
+use observe::{SourceReport, Status};
+use services::{Redis, SilentListener, by_name, free_port, limits, postgres_url, redis_url};
 
 const ADVISOR_PASSWORD: &str = "advisor-secret-9c2";
-
-fn by_name(report: &SourceReport) -> BTreeMap<String, Reading> {
-    report
-        .readings
-        .iter()
-        .map(|r| (r.name.clone(), r.clone()))
-        .collect()
-}
 
 fn assert_no_secret(report: &SourceReport, secret: &str) {
     let json = serde_json::to_string(report).expect("a report serialises");
@@ -34,34 +25,8 @@ fn assert_no_secret(report: &SourceReport, secret: &str) {
 /// advisor; and one whose ACL denies `INFO`.
 fn create_users(redis: &Redis) {
     let mut admin = redis.admin().expect("admin connection");
-    let advisor_password = format!(">{ADVISOR_PASSWORD}");
-    assert!(
-        admin
-            .call(&[
-                "ACL",
-                "SETUSER",
-                "advisor",
-                "on",
-                &advisor_password,
-                "-@all",
-                "+info"
-            ])
-            .starts_with("+OK")
-    );
-    assert!(
-        admin
-            .call(&[
-                "ACL",
-                "SETUSER",
-                "noinfo",
-                "on",
-                ">noinfo-pw",
-                "~*",
-                "+@all",
-                "-info"
-            ])
-            .starts_with("+OK")
-    );
+    admin.set_user("advisor", ADVISOR_PASSWORD, &["-@all", "+info"]);
+    admin.set_user("noinfo", "noinfo-pw", &["~*", "+@all", "-info"]);
 }
 
 fn advisor_url(redis: &Redis) -> observe::SourceUrl {

@@ -178,20 +178,7 @@ fn postgres_and_redis_are_read_through_the_binary_and_land_on_the_arguments_they
     // misses, then nothing while the reader samples.
     let redis = Redis::start(&["--maxmemory", "64mb"]);
     let mut admin = redis.admin().expect("an admin connection");
-    let acl_password = format!(">{REDIS_PASSWORD}");
-    assert!(
-        admin
-            .call(&[
-                "ACL",
-                "SETUSER",
-                "advisor",
-                "on",
-                &acl_password,
-                "-@all",
-                "+info"
-            ])
-            .starts_with("+OK")
-    );
+    admin.set_user("advisor", REDIS_PASSWORD, &["-@all", "+info"]);
     assert!(admin.call(&["SET", "known", "1"]).starts_with("+OK"));
     for _ in 0..300 {
         admin.call(&["GET", "known"]);

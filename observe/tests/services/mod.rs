@@ -4,13 +4,14 @@
 //! that accepts and never answers, and a port nothing listens on.
 #![allow(dead_code)]
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use observe::{Limits, SourceUrl};
+use observe::{Limits, Reading, SourceReport, SourceUrl};
 
 /// A loopback port that was free a moment ago.
 pub fn free_port() -> u16 {
@@ -40,6 +41,15 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
+}
+
+/// A report's readings by their name, for the checks of one figure at a time.
+pub fn by_name(report: &SourceReport) -> BTreeMap<String, Reading> {
+    report
+        .readings
+        .iter()
+        .map(|r| (r.name.clone(), r.clone()))
+        .collect()
 }
 
 pub fn limits(total_ms: u64) -> Limits {
@@ -488,6 +498,16 @@ impl RespConnection {
     pub fn call(&mut self, words: &[&str]) -> String {
         self.send(words);
         self.reply()
+    }
+
+    /// Creates (or resets) the ACL user `name` with `password` and the command `rules`
+    /// (`["-@all", "+info"]`: the role an operator gives the advisor).
+    pub fn set_user(&mut self, name: &str, password: &str, rules: &[&str]) {
+        let password = format!(">{password}");
+        let mut words = vec!["ACL", "SETUSER", name, "on", &password];
+        words.extend_from_slice(rules);
+        let reply = self.call(&words);
+        assert!(reply.starts_with("+OK"), "ACL SETUSER {name}: {reply}");
     }
 
     /// One field of `INFO`, as the server reports it.

@@ -4,6 +4,7 @@
 #![allow(dead_code)]
 
 pub mod fake;
+pub mod reads;
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
