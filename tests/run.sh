@@ -10,7 +10,8 @@
 # page in headless Chromium, and the packaging stage (wheel, bundle, cargo publish --dry-run, the
 # README's installs).
 # Needs: cargo, python3 (>= 3.10) with venv or pip, node + npm; PyPI and npm reachable the first
-# time; chromium (installed with apt-get when missing). Any failure stops the run with a non-zero exit.
+# time; chromium, Prometheus and its exporters, PostgreSQL and Redis (installed with apt-get when
+# missing). Any failure stops the run with a non-zero exit.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -26,6 +27,21 @@ stage() {
 # One build for every stage: the tests' feature set, so that stage 2 builds nothing again (a
 # `cargo build -p scale-advisor` first resolves features differently and builds most
 # dependencies twice, twice the disk).
+# The live systems the source tests start (contract Part 3), from Debian: each test starts its own
+# on a free loopback port and stops it by its pid, never a service the package may have started.
+live=(prometheus prometheus-node-exporter prometheus-postgres-exporter prometheus-redis-exporter
+      postgresql postgresql-client redis-server redis-tools openssl procps util-linux)
+missing=()
+for package in "${live[@]}"; do
+  dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q 'install ok installed' || missing+=("$package")
+done
+if ((${#missing[@]})); then
+  echo "installing what the source tests start: ${missing[*]}"
+  SUDO=$([[ $(id -u) -eq 0 ]] || echo sudo)
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
 stage 1 "build: cargo test --workspace --locked --no-run (the binary and every test)"
 cargo test --workspace --locked --no-run
 
