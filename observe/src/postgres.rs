@@ -132,18 +132,8 @@ pub fn cannot_give(
 /// Reads the source at `url` within `limits`; a failure is a connection status, never a panic.
 pub async fn read(url: &SourceUrl, limits: Limits) -> SourceReport {
     let deadline = Instant::now() + limits.total_timeout;
-    match tokio::time::timeout_at(deadline, read_views(url, limits, deadline)).await {
-        Ok(Ok((detail, readings))) => sampling::read_ok(SOURCE, url, detail, readings),
-        Ok(Err(fault)) => sampling::failed(SOURCE, url, fault),
-        Err(_) => sampling::failed(
-            SOURCE,
-            url,
-            Fault::TimedOut(format!(
-                "no complete answer within the total timeout of {} ms",
-                limits.total_timeout.as_millis()
-            )),
-        ),
-    }
+    let reading = read_views(url, limits, deadline);
+    sampling::report_by(SOURCE, url, deadline, limits, "no complete answer", reading).await
 }
 
 /// Connects, takes two samples and turns them into readings.

@@ -48,18 +48,16 @@ pub fn cannot_give(
 /// Reads the source at `url` within `limits`; a failure is a connection status, never a panic.
 pub async fn read(url: &SourceUrl, limits: Limits) -> SourceReport {
     let deadline = tokio::time::Instant::now() + limits.total_timeout;
-    match tokio::time::timeout_at(deadline, read_info(url, limits)).await {
-        Ok(Ok((detail, readings))) => sampling::read_ok(SOURCE, url, detail, readings),
-        Ok(Err(fault)) => sampling::failed(SOURCE, url, fault),
-        Err(_) => sampling::failed(
-            SOURCE,
-            url,
-            Fault::TimedOut(format!(
-                "no complete answer to INFO within the total timeout of {} ms",
-                limits.total_timeout.as_millis()
-            )),
-        ),
-    }
+    let reading = read_info(url, limits);
+    sampling::report_by(
+        SOURCE,
+        url,
+        deadline,
+        limits,
+        "no complete answer to INFO",
+        reading,
+    )
+    .await
 }
 
 /// Connects, authenticates when the URL says how, and reads `INFO` twice.

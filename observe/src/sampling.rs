@@ -78,6 +78,31 @@ pub(crate) fn failed(source: SourceKind, url: &SourceUrl, fault: Fault) -> Sourc
     }
 }
 
+/// Runs a source's whole reading against its deadline and turns the outcome into its report:
+/// the one place the direct readers (PostgreSQL, Redis) meet their total timeout. `unanswered`
+/// opens the detail of a timeout ("no complete answer to INFO").
+pub(crate) async fn report_by(
+    source: SourceKind,
+    url: &SourceUrl,
+    deadline: tokio::time::Instant,
+    limits: Limits,
+    unanswered: &str,
+    reading: impl std::future::Future<Output = Result<(String, Vec<Reading>), Fault>>,
+) -> SourceReport {
+    match tokio::time::timeout_at(deadline, reading).await {
+        Ok(Ok((detail, readings))) => read_ok(source, url, detail, readings),
+        Ok(Err(fault)) => failed(source, url, fault),
+        Err(_) => failed(
+            source,
+            url,
+            Fault::TimedOut(format!(
+                "{unanswered} within the total timeout of {} ms",
+                limits.total_timeout.as_millis()
+            )),
+        ),
+    }
+}
+
 /// The report of a source that was read.
 pub(crate) fn read_ok(
     source: SourceKind,
