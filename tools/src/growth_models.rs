@@ -7,6 +7,8 @@
 //! explains each method; the exact reference sums at the end are what the tests measure
 //! against.
 
+use knowledge::Comparison;
+
 /// A monthly growth rate as `ln(1 + g)`, the form every month count divides by.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Rate {
@@ -30,27 +32,60 @@ impl Rate {
     }
 }
 
-/// Months until `current`, growing `monthly_growth_pct` a month, reaches `threshold` (0 when
-/// already there, `None` when never): what `diagnose_bottleneck` reports as headroom.
+/// Months until `current`, growing `monthly_growth_pct` a month, is past `line` as
+/// `comparison` reads it (0 when it is now, `None` when never): what `diagnose_bottleneck`
+/// reports as headroom, by the comparison its findings fire on.
 pub(crate) fn months_at_growth(
     current: f64,
-    threshold: f64,
+    comparison: Comparison,
+    line: f64,
     monthly_growth_pct: f64,
 ) -> Option<f64> {
-    months_to(current, threshold, Rate::from_pct(monthly_growth_pct))
+    months_past(
+        current,
+        comparison,
+        line,
+        Rate::from_pct(monthly_growth_pct),
+    )
 }
 
-/// Months until `current` growing at `rate` reaches `threshold`: 0 when already there, `None`
-/// when never (no growth, a zero start, or later than any finite month).
-pub(crate) fn months_to(current: f64, threshold: f64, rate: Rate) -> Option<f64> {
-    if current >= threshold {
+/// Months until `current`, moving at `rate`, is past `line` as `comparison` reads it (`> 85`
+/// holds above 85, not at it): 0 when it holds now; ln(line / current) / ln(1 + g) when the
+/// value moves towards the line (up for `>`/`>=`, down for `<`/`<=`), which is 0 for a value
+/// exactly on a strict line that any growth takes past it; `None` when it never gets there
+/// (moving away or flat, a zero start, or later than any finite month). The one comparison
+/// both the diagnosis and the forecast apply, so that 85% is a warning in both.
+pub(crate) fn months_past(
+    current: f64,
+    comparison: Comparison,
+    line: f64,
+    rate: Rate,
+) -> Option<f64> {
+    if comparison.holds(current, line) {
         return Some(0.0);
     }
-    if current <= 0.0 || rate.log <= 0.0 {
+    let rising = matches!(comparison, Comparison::Above | Comparison::AtLeast);
+    let towards = if rising {
+        rate.log > 0.0
+    } else {
+        rate.log < 0.0
+    };
+    if !towards || current <= 0.0 || line <= 0.0 {
         return None;
     }
-    let months = (threshold.ln() - current.ln()) / rate.log;
-    months.is_finite().then_some(months)
+    let months = (line.ln() - current.ln()) / rate.log;
+    (months.is_finite() && months >= 0.0).then_some(months)
+}
+
+/// The comparison that holds exactly when `comparison` does not: `> 85` is left at `<= 85`.
+/// A metric past a rising line recovers when it is back on this side of it.
+pub(crate) fn left_behind(comparison: Comparison) -> Comparison {
+    match comparison {
+        Comparison::Above => Comparison::AtMost,
+        Comparison::AtLeast => Comparison::Below,
+        Comparison::Below => Comparison::AtLeast,
+        Comparison::AtMost => Comparison::Above,
+    }
 }
 
 /// Items summed exactly before the Euler–Maclaurin tail takes over. The tail's correction

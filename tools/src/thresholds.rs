@@ -16,14 +16,27 @@ pub const LOAD_DRIVEN: [&str; 5] = [
 ];
 
 /// The warning and critical thresholds a finding applies to one metric (`db_cpu_pct > 60`,
-/// `> 85`), with the finding and the row they come from.
+/// `> 85`), with the finding and the row they come from. Every tool that judges the metric
+/// compares by `comparison` and `critical_comparison`, the row's own (never a `>=` of its
+/// own), so that 85% database CPU is a warning in the diagnosis and in the forecast alike
+/// (critical only above 85).
 #[derive(Debug, Clone)]
 pub(crate) struct MetricThresholds {
     pub finding: String,
+    /// The warning cell's comparison.
     pub comparison: Comparison,
     pub warning: f64,
+    /// The critical cell's comparison (the warning's when the row has no critical cell).
+    pub critical_comparison: Comparison,
     pub critical: Option<f64>,
     pub uri: String,
+}
+
+impl MetricThresholds {
+    /// True when `value` fires the finding at warning or worse.
+    pub(crate) fn warns(&self, value: f64) -> bool {
+        self.comparison.holds(value, self.warning)
+    }
 }
 
 /// The lines `forecast_growth` follows a growing system towards: each load-driven metric's,

@@ -20,8 +20,13 @@ pub(super) fn set_months_to_critical(rules: &DiagnosisRules, findings: &mut [Fin
                 let Observed::Number(value) = e.value else {
                     return None;
                 };
-                let critical = rules.thresholds(&e.metric)?.critical?;
-                crate::growth_models::months_at_growth(value, critical, pct)
+                let lines = rules.thresholds(&e.metric)?;
+                crate::growth_models::months_at_growth(
+                    value,
+                    lines.critical_comparison,
+                    lines.critical?,
+                    pct,
+                )
             })
             .reduce(f64::min);
     }
@@ -45,6 +50,7 @@ pub(super) fn headroom(
                 metric: (*metric).to_string(),
                 months_to_warning: crate::growth_models::months_at_growth(
                     value,
+                    thresholds.comparison,
                     thresholds.warning,
                     pct,
                 ),

@@ -382,6 +382,15 @@ impl DiagnosisRules {
         metrics
     }
 
+    /// The immediate fix of `finding` (its row of `monitoring#finding-fixes`) with the rows
+    /// it rests on: what `forecast_growth` says to do while a metric past its line recovers.
+    pub(crate) fn immediate_fix(&self, finding: &str) -> Option<(&str, &[String])> {
+        self.findings
+            .iter()
+            .find(|f| f.id == finding)
+            .map(|f| (f.fixes.immediate.as_str(), f.sources.as_slice()))
+    }
+
     /// The URI of the stage table.
     pub(crate) fn stages_uri(&self) -> &str {
         &self.stages_uri
@@ -408,11 +417,13 @@ fn thresholds_in(findings: &[FindingRule], metric: &str) -> Option<MetricThresho
     };
     findings.iter().find_map(|rule| {
         let (comparison, warning) = on_metric(&rule.warning)?;
+        let critical = rule.critical.as_ref().and_then(on_metric);
         Some(MetricThresholds {
             finding: rule.id.clone(),
             comparison,
             warning,
-            critical: rule.critical.as_ref().and_then(on_metric).map(|(_, t)| t),
+            critical_comparison: critical.map_or(comparison, |(c, _)| c),
+            critical: critical.map(|(_, t)| t),
             uri: rule.sources.first().cloned().unwrap_or_default(),
         })
     })

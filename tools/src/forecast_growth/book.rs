@@ -4,7 +4,9 @@
 
 use crate::Detail;
 use crate::calculator::{Figure, Formulas, Working, ceil_whole};
-use crate::growth_models::{Rate, months_to};
+use knowledge::Comparison;
+
+use crate::growth_models::{Rate, months_past};
 use crate::markdown::push_unique;
 
 use super::Truncated;
@@ -91,18 +93,22 @@ impl<'a> Book<'a> {
         Some(value)
     }
 
-    /// Months to a threshold, with its working when it is a crossing still to come.
+    /// Months until `current` is past `threshold` as `comparison` reads it, with its working
+    /// when it is a crossing still to come (or a value on a strict line that any growth takes
+    /// past it).
     pub(super) fn months(
         &mut self,
         label: String,
         current: f64,
+        comparison: Comparison,
         threshold: f64,
         rate: Rate,
     ) -> Option<f64> {
-        // Whether it is reached at all is decided here (0 when already there, never without
-        // growth); when it is still to come, the formula gives the month.
-        match months_to(current, threshold, rate) {
-            Some(m) if m > 0.0 => {
+        // Whether it is reached at all is decided here, by the row's own comparison (0 when
+        // it holds now, never when the value moves away); when it is still to come, the
+        // formula gives the month.
+        match months_past(current, comparison, threshold, rate) {
+            Some(_) if !comparison.holds(current, threshold) => {
                 let m = self.show(
                     label,
                     "months_to_threshold",

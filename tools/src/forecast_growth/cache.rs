@@ -3,6 +3,7 @@
 //! rate falls: when it passes below the line of the low-hit-rate finding, and the items that
 //! would keep it there at the horizon. The sums themselves are in `growth_models.rs`.
 
+use knowledge::Comparison;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -62,8 +63,11 @@ pub struct CacheForecast {
     pub hit_rate_pct: f64,
     /// Bound on the approximation error of hit_rate_pct, percentage points.
     pub hit_rate_error_bound_pct: f64,
-    /// The low_cache_hit_rate line, %.
+    /// The line the hit rate is compared with, %: the diagnosis' line (the warning of
+    /// `threshold_finding`), not a target of the caller's.
     pub threshold_pct: f64,
+    /// The diagnose_bottleneck finding whose line `threshold_pct` is (low_cache_hit_rate).
+    pub threshold_finding: String,
     /// When the hit rate falls below the line; 0 when already below; null when not within the horizon.
     pub months_below_threshold: Option<f64>,
     pub catalog_items_at_horizon: f64,
@@ -119,7 +123,8 @@ pub(super) fn forecast(
         .max(1.0)
         .floor();
     let at_horizon = hit_rate(&zipf, c.policy, cache, catalog_at_horizon);
-    let months_below_threshold = if now.value < threshold {
+    // Below as the finding compares (`< 80`: at 80% it is not below).
+    let months_below_threshold = if line.warns(now.value * 100.0) {
         Some(0.0)
     } else if catalog_at_horizon <= catalog {
         None
@@ -132,6 +137,7 @@ pub(super) fn forecast(
             book.months(
                 "cache.months_below_threshold".into(),
                 catalog,
+                Comparison::AtLeast,
                 n.max(catalog),
                 catalog_rate,
             )
@@ -151,6 +157,7 @@ pub(super) fn forecast(
         hit_rate_pct: now.value * 100.0,
         hit_rate_error_bound_pct: now.error_bound * 100.0,
         threshold_pct: line.warning,
+        threshold_finding: line.finding.clone(),
         months_below_threshold,
         catalog_items_at_horizon: catalog_at_horizon,
         hit_rate_at_horizon_pct: at_horizon.value * 100.0,
@@ -168,14 +175,30 @@ pub(super) fn assumption(c: &CacheForecast) -> String {
     )
 }
 
-/// On the timeline: the hit rate falling below its line.
+/// The hit rate against the diagnosis' line at `month`: already below it now (a state, not
+/// an event to come), or falling below it later.
+pub(super) fn below_line_words(c: &CacheForecast, month: f64) -> String {
+    if month == 0.0 {
+        format!(
+            "cache hit rate is already below {}% (the {} line of diagnose_bottleneck)",
+            show(c.threshold_pct),
+            c.threshold_finding
+        )
+    } else {
+        format!(
+            "cache hit rate falls below {}% (the {} line of diagnose_bottleneck)",
+            show(c.threshold_pct),
+            c.threshold_finding
+        )
+    }
+}
+
+/// On the timeline: the hit rate falling below its line, or below it already.
 pub(super) fn events(cache: Option<&CacheForecast>, timeline: &mut Timeline) {
     let Some(c) = cache else { return };
-    timeline.add(
-        c.months_below_threshold,
-        "cache",
-        format!("cache hit rate falls below {}%", show(c.threshold_pct)),
-    );
+    if let Some(month) = c.months_below_threshold {
+        timeline.add(Some(month), "cache", below_line_words(c, month));
+    }
 }
 
 /// The hit rate at each checkpoint, the catalog grown to that month.
@@ -202,15 +225,26 @@ pub(super) fn to_markdown(c: &CacheForecast, out: &mut String) {
     };
     let _ = writeln!(
         out,
-        "\n**Cache** ({policy}, {} of {} items, α {}): hit rate {}% (±{}), {}% at the horizon; below {}% {}; items needed at the horizon: {}.",
+        "\n**Cache** ({policy}, {} of {} items, α {}): hit rate {}% (±{}), {}% at the horizon; {}; items needed at the horizon: {}.",
         c.cache_items,
         c.catalog_items,
         show(c.zipf_alpha),
         show(c.hit_rate_pct),
         show(c.hit_rate_error_bound_pct),
         show(c.hit_rate_at_horizon_pct),
-        show(c.threshold_pct),
-        fmt_months(c.months_below_threshold),
+        match c.months_below_threshold {
+            Some(0.0) => format!(
+                "already below the {} line ({}%) now",
+                c.threshold_finding,
+                show(c.threshold_pct)
+            ),
+            m => format!(
+                "below the {} line ({}%) {}",
+                c.threshold_finding,
+                show(c.threshold_pct),
+                fmt_months(m)
+            ),
+        },
         c.cache_items_needed_at_horizon.map_or("—".into(), show)
     );
 }

@@ -2,6 +2,7 @@
 //! utilization grows with load; the months to the lines of the high-latency finding and to
 //! saturation, when ρ reaches 1.
 
+use knowledge::Comparison;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -15,7 +16,7 @@ use crate::{ArgError, MissingInput};
 use super::ForecastArgs;
 use super::book::Book;
 use super::growth::Growth;
-use super::tables::GrowthTables;
+use super::tables::{GrowthTables, model_words};
 use super::timeline::{Timeline, fmt_months};
 
 /// p95 latency as an M/M/1 response time.
@@ -30,6 +31,12 @@ pub struct LatencyForecast {
     pub months_to_critical: Option<f64>,
     /// When utilization reaches 100% and the queue grows without bound.
     pub months_to_saturation: Option<f64>,
+    /// The model whose saturation month governs instead of this one's (`queueing`, the
+    /// M/M/c of the servers given: growth-models#which-queueing-model-governs); null when
+    /// this one's does.
+    pub saturation_governed_by: Option<String>,
+    /// months_to_critical − lead time, at least 0; null when load falls
+    /// (growth-models#falling-load).
     pub order_by_month: Option<f64>,
     /// Null when saturated by the horizon.
     pub p95_at_horizon_ms: Option<f64>,
@@ -53,12 +60,13 @@ pub(super) fn forecast(
     args: &ForecastArgs,
     lines: &MetricThresholds,
     growth: &Growth,
+    orders: bool,
     book: &mut Book<'_>,
     missing_inputs: &mut Vec<MissingInput>,
 ) -> Option<LatencyForecast> {
     let missing = match (args.p95_latency_ms, args.utilization_pct) {
         (Some(p95), Some(utilization)) => {
-            return Some(follow(book, lines, p95, utilization, growth));
+            return Some(follow(book, lines, p95, utilization, growth, orders));
         }
         (Some(_), None) => "utilization_pct",
         (None, Some(_)) => "p95_latency_ms",
@@ -78,12 +86,16 @@ fn follow(
     p95: f64,
     utilization: f64,
     growth: &Growth,
+    orders: bool,
 ) -> LatencyForecast {
     let rho = utilization / 100.0;
     let rate = growth.rate;
     // The load multiple at which p95 reaches `line`, as months.
-    let months_to_line = |book: &mut Book<'_>, line: f64, what: &str| -> Option<f64> {
-        if p95 >= line {
+    // Past a line as its row compares (`> 1000`: at 1000 ms it is not past it yet).
+    // The load multiple is compared as the line is: at a multiple of 1 on a strict line, any
+    // growth takes it past, and none leaves it there.
+    let months_to_line = |book: &mut Book<'_>, comparison: Comparison, line: f64, what: &str| {
+        if comparison.holds(p95, line) {
             return Some(0.0);
         }
         if rho <= 0.0 {
@@ -98,27 +110,43 @@ fn follow(
                 ("threshold", line),
             ],
         );
-        book.months(format!("latency.months_to_{what}"), 1.0, multiple, rate)
+        book.months(
+            format!("latency.months_to_{what}"),
+            1.0,
+            comparison,
+            multiple,
+            rate,
+        )
     };
-    let months_to_warning = months_to_line(book, lines.warning, "warning");
+    let months_to_warning = months_to_line(book, lines.comparison, lines.warning, "warning");
     let months_to_critical = lines
         .critical
-        .and_then(|c| months_to_line(book, c, "critical"));
+        .and_then(|c| months_to_line(book, lines.critical_comparison, c, "critical"));
     let months_to_saturation = if rho > 0.0 {
         let multiple = book.show(
             "latency.saturation_multiple".into(),
             "saturation_multiple",
             &[("utilization_pct", utilization)],
         );
-        book.months("latency.months_to_saturation".into(), 1.0, multiple, rate)
+        book.months(
+            "latency.months_to_saturation".into(),
+            1.0,
+            Comparison::AtLeast,
+            multiple,
+            rate,
+        )
     } else {
         None
     };
-    let order_by_month = book.order_by(
-        "latency.order_by_month".into(),
-        months_to_critical,
-        growth.lead_time,
-    );
+    let order_by_month = orders
+        .then(|| {
+            book.order_by(
+                "latency.order_by_month".into(),
+                months_to_critical,
+                growth.lead_time,
+            )
+        })
+        .flatten();
     let multiple = rate.multiple(growth.horizon_months());
     let p95_at_horizon_ms = (rho * multiple < 1.0).then(|| {
         book.show(
@@ -139,6 +167,7 @@ fn follow(
         months_to_warning,
         months_to_critical,
         months_to_saturation,
+        saturation_governed_by: None,
         order_by_month,
         p95_at_horizon_ms,
     }
@@ -165,11 +194,14 @@ pub(super) fn events(latency: Option<&LatencyForecast>, timeline: &mut Timeline)
             format!("p95 latency reaches {} ms (critical)", show(c)),
         );
     }
-    timeline.add(
-        l.months_to_saturation,
-        "latency",
-        "utilization reaches 100%: response time grows without bound".into(),
-    );
+    let saturates = match &l.saturation_governed_by {
+        Some(model) => format!(
+            "the M/M/1 of the p95 reaches 100% utilization (not governing: {} governs saturation)",
+            model_words(model)
+        ),
+        None => "utilization reaches 100%: response time grows without bound".into(),
+    };
+    timeline.add(l.months_to_saturation, "latency", saturates);
 }
 
 /// What the latency model assumes.
@@ -191,7 +223,7 @@ pub(super) fn cite(
 pub(super) fn to_markdown(l: &LatencyForecast, out: &mut String) {
     let _ = writeln!(
         out,
-        "\n**Latency** (M/M/1): p95 {} ms at {}% utilization reaches {} ms {}{}; saturation {}.",
+        "\n**Latency** (M/M/1): p95 {} ms at {}% utilization reaches {} ms {}{}; saturation {}{}.",
         show(l.p95_latency_ms),
         show(l.utilization_pct),
         show(l.warning_ms),
@@ -199,6 +231,10 @@ pub(super) fn to_markdown(l: &LatencyForecast, out: &mut String) {
         l.critical_ms
             .map(|c| format!(", {} ms {}", show(c), fmt_months(l.months_to_critical)))
             .unwrap_or_default(),
-        fmt_months(l.months_to_saturation)
+        fmt_months(l.months_to_saturation),
+        l.saturation_governed_by
+            .as_ref()
+            .map(|m| format!(" (not governing: {} governs saturation)", model_words(m)))
+            .unwrap_or_default()
     );
 }

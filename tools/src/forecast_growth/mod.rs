@@ -35,9 +35,10 @@ pub use cost::CostForecast;
 pub use growth::GrowthArgs;
 pub use latency::LatencyForecast;
 pub use queueing::{QueueState, QueueingArgs, QueueingForecast};
-pub use resources::{FirstToBreak, ResourceArgs, ResourceForecast, Status};
+pub use resources::{FirstToBreak, Recovery, ResourceArgs, ResourceForecast, Status};
 pub use scalability::{Measurement, ScalabilityArgs, ScalabilityForecast};
 pub use stages::StageCrossing;
+pub use summary::OrderBy;
 pub(crate) use tables::FORMULAS;
 pub use tables::GrowthTables;
 pub use timeline::{Chart, ChartSeries, Checkpoint, CheckpointValue, TimelineEvent};
@@ -122,6 +123,10 @@ pub struct Forecast {
     /// Sorted by months_to_warning, nulls last.
     pub resources: Vec<ResourceForecast>,
     pub first_to_break: Option<FirstToBreak>,
+    /// The earliest order-by month of every governing crossing (each resource's, the p95's
+    /// critical line, the governing queue's saturation), and what it is for; null when
+    /// nothing needs an order (nothing reaches a critical line, or load falls).
+    pub order_capacity_by: Option<OrderBy>,
     pub latency: Option<LatencyForecast>,
     pub queueing: Option<QueueingForecast>,
     pub cache: Option<CacheForecast>,
@@ -164,19 +169,26 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     let tracked = resources::tracked(&args, &lines.load_driven, &growth, &mut book)?;
     let usl = check_models(&args, &growth, &tracked)?;
 
-    let resources = resources::forecast(&tracked, &growth, &mut book);
-    let latency = latency::forecast(
+    let judging = resources::Judging {
+        lead_time: growth.lead_time,
+        order_rules: &tables.order_rules,
+        rules,
+    };
+    let resources = resources::forecast(&tracked, &judging, &mut book);
+    let mut latency = latency::forecast(
         &args,
         &lines.latency,
         &growth,
+        tables.order_rules.orders(growth.rate),
         &mut book,
         &mut missing_inputs,
     );
     let checkpoint_months = timeline::checkpoint_months(growth.horizon);
-    let queueing = args
+    let mut queueing = args
         .queueing
         .as_ref()
         .map(|q| queueing::forecast(q, &growth, tables, &checkpoint_months, &mut book));
+    summary::govern_saturation(latency.as_mut(), queueing.as_mut(), tables, &mut book);
     let cache = args
         .cache
         .as_ref()
@@ -221,6 +233,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
     let (workings, sources) = book.close(args.detail, &mut truncated);
 
     let mut forecast = Forecast {
+        order_capacity_by: None,
         monthly_growth_pct: growth.rate.pct,
         doubling_months: growth.doubling_months,
         horizon_months: growth.horizon,
@@ -245,6 +258,7 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         truncated,
         sources,
     };
+    forecast.order_capacity_by = summary::order_capacity_by(&forecast);
     forecast.timeline = timeline::of(&forecast);
     forecast.summary = summary::summarize(&forecast);
     Ok(forecast)
@@ -305,6 +319,7 @@ pub fn to_markdown(f: &Forecast) -> String {
     if let Some(q) = &f.queueing {
         queueing::to_markdown(q, &mut out);
     }
+    summary::governing_to_markdown(f, &mut out);
     if let Some(c) = &f.cache {
         cache::to_markdown(c, &mut out);
     }

@@ -3,6 +3,7 @@
 //! passes the document's target and when it saturates, and the servers that keep it at the
 //! target now and at the horizon.
 
+use knowledge::Comparison;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -14,7 +15,7 @@ use crate::growth_models::erlang;
 
 use super::book::Book;
 use super::growth::Growth;
-use super::tables::GrowthTables;
+use super::tables::{GrowthTables, model_words};
 use super::timeline::{Checkpoint, CheckpointValue, Timeline, fmt_months};
 
 // An M/M/c queue: servers fed from one queue.
@@ -62,6 +63,12 @@ pub struct QueueingForecast {
     pub months_to_target: Option<f64>,
     /// When ρ reaches 1.
     pub months_to_saturation: Option<f64>,
+    /// The model whose saturation month governs instead of this one's; null when this one's
+    /// does (growth-models#which-queueing-model-governs).
+    pub saturation_governed_by: Option<String>,
+    /// months_to_saturation − lead time, at least 0: when to add servers; null when load
+    /// falls (growth-models#falling-load).
+    pub order_by_month: Option<f64>,
     /// Servers keeping ρ at or under the target today.
     pub servers_needed_now: Option<u64>,
     pub servers_needed_at_horizon: Option<u64>,
@@ -126,6 +133,7 @@ pub(super) fn forecast(
     checkpoint_months: &[u32],
     book: &mut Book<'_>,
 ) -> QueueingForecast {
+    let orders = tables.order_rules.orders(growth.rate);
     let target = tables.defaults.target_utilization_pct;
     let rate = growth.rate;
     let servers = q.servers as f64;
@@ -162,15 +170,27 @@ pub(super) fn forecast(
     let months_to_target = book.months(
         "queueing.months_to_target".into(),
         utilization_pct,
+        Comparison::Above,
         target,
         rate,
     );
     let months_to_saturation = book.months(
         "queueing.months_to_saturation".into(),
         utilization_pct,
+        Comparison::AtLeast,
         100.0,
         rate,
     );
+    // Saturation is the queue's critical line: servers must be in place before it.
+    let order_by_month = orders
+        .then(|| {
+            book.order_by(
+                "queueing.order_by_month".into(),
+                months_to_saturation,
+                growth.lead_time,
+            )
+        })
+        .flatten();
     let mut needed = |label: &str, multiple: f64| -> Option<u64> {
         let count = book.count(
             format!("queueing.{label}"),
@@ -209,6 +229,8 @@ pub(super) fn forecast(
         target_utilization_pct: target,
         months_to_target,
         months_to_saturation,
+        saturation_governed_by: None,
+        order_by_month,
         servers_needed_now,
         servers_needed_at_horizon,
         by_checkpoint,
@@ -226,10 +248,30 @@ pub(super) fn events(queueing: Option<&QueueingForecast>, timeline: &mut Timelin
             show(q.target_utilization_pct)
         ),
     );
+    if let Some(order_by) = q.order_by_month
+        && q.saturation_governed_by.is_none()
+    {
+        timeline.add(
+            Some(order_by),
+            "queueing",
+            format!(
+                "start adding servers to the queue of {} (saturates {})",
+                q.servers,
+                fmt_months(q.months_to_saturation)
+            ),
+        );
+    }
+    let governs = match &q.saturation_governed_by {
+        Some(model) => format!(
+            " (not governing: {} governs saturation)",
+            model_words(model)
+        ),
+        None => String::new(),
+    };
     timeline.add(
         q.months_to_saturation,
         "queueing",
-        format!("the queue saturates with {} servers", q.servers),
+        format!("the queue saturates with {} servers{governs}", q.servers),
     );
 }
 
@@ -254,7 +296,7 @@ pub(super) const ASSUMPTION: &str = "queueing: M/M/c (Poisson arrivals, exponent
 pub(super) fn to_markdown(q: &QueueingForecast, out: &mut String) {
     let _ = writeln!(
         out,
-        "\n**Queueing** (M/M/c, {} servers): utilization {}%, P(wait) {}, mean wait {} ms, response {} ms; passes the {}% target {}, saturates {}; servers needed at the horizon: {}.",
+        "\n**Queueing** (M/M/c, {} servers): utilization {}%, P(wait) {}, mean wait {} ms, response {} ms; passes the {}% target {}, saturates {}{}; servers needed at the horizon: {}.",
         q.servers,
         show(q.utilization_pct),
         show(q.probability_of_waiting),
@@ -263,6 +305,11 @@ pub(super) fn to_markdown(q: &QueueingForecast, out: &mut String) {
         show(q.target_utilization_pct),
         fmt_months(q.months_to_target),
         fmt_months(q.months_to_saturation),
+        match (&q.saturation_governed_by, q.order_by_month) {
+            (Some(m), _) => format!(" (not governing: {} governs saturation)", model_words(m)),
+            (None, Some(o)) => format!(" (add servers by {})", fmt_months(Some(o))),
+            (None, None) => String::new(),
+        },
         q.servers_needed_at_horizon
             .map_or("—".into(), |n| n.to_string())
     );

@@ -5,17 +5,20 @@
 
 use std::fmt::Write;
 
+use knowledge::Comparison;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ArgError;
 use crate::calculator::show;
-use crate::growth_models::Rate;
+use crate::diagnose_bottleneck::DiagnosisRules;
+use crate::growth_models::{Rate, left_behind};
 use crate::thresholds::{LOAD_DRIVEN, MetricThresholds};
 
 use super::ForecastArgs;
 use super::book::Book;
 use super::growth::Growth;
+use super::tables::{LoadTrend, OrderRules};
 use super::timeline::Timeline;
 
 /// The most resources a forecast follows besides the load-driven metrics.
@@ -44,7 +47,8 @@ pub struct ResourceArgs {
     pub monthly_growth_pct: Option<f64>,
 }
 
-/// Where a resource stands today.
+/// Where a resource stands today, by its row's comparisons (`db_cpu_pct > 85` is critical
+/// above 85: at 85 it is `warning_now`, as `diagnose_bottleneck` says).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Status {
@@ -72,11 +76,32 @@ pub struct ResourceForecast {
     /// ln(warning / current) / ln(1 + g); 0 when already there, null when never.
     pub months_to_warning: Option<f64>,
     pub months_to_critical: Option<f64>,
-    /// months_to_critical − lead time, at least 0; null without a critical line.
+    /// months_to_critical − lead time, at least 0; null without a critical line, and null
+    /// when its load falls (it recovers: see `recovery`, growth-models#falling-load).
     pub order_by_month: Option<f64>,
     pub status: Status,
     /// The finding whose thresholds apply (load-driven metrics), or null.
     pub finding: Option<String>,
+    /// Past a line while its load falls: when it is back, and what to do meanwhile; null
+    /// otherwise.
+    pub recovery: Option<Recovery>,
+}
+
+/// A resource past a line while its load falls: it comes back by itself, so no capacity is
+/// ordered (`growth-models#falling-load`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct Recovery {
+    /// Month it is back at its critical line (no longer critical): ln(critical / current) /
+    /// ln(1 + g); null when it is not past it now.
+    pub months_below_critical: Option<f64>,
+    /// Month it is back at its warning line.
+    pub months_below_warning: Option<f64>,
+    /// True when it is back from its worst line before capacity ordered today could arrive
+    /// (within the lead time).
+    pub before_lead_time: bool,
+    /// What to do until then: the immediate fix of its finding (diagnose_bottleneck's); null
+    /// for a resource given without a finding.
+    pub meanwhile: Option<String>,
 }
 
 /// The first resource to reach its warning line.
@@ -97,8 +122,23 @@ pub(super) struct Tracked {
     pub critical: Option<f64>,
     pub rate: Rate,
     pub finding: Option<String>,
+    /// How the warning and critical lines are passed: the finding row's comparisons for a
+    /// load-driven metric (`>`), reaching the line given (`>=`) for the caller's resources.
+    pub comparison: Comparison,
+    pub critical_comparison: Comparison,
     /// A percentage, capped at 100 where it is shown by month.
     pub percent: bool,
+}
+
+impl Tracked {
+    fn past_warning(&self) -> bool {
+        self.comparison.holds(self.current, self.warning)
+    }
+
+    fn past_critical(&self) -> bool {
+        self.critical
+            .is_some_and(|c| self.critical_comparison.holds(self.current, c))
+    }
 }
 
 /// A month for ordering: never comes after every month.
@@ -131,6 +171,8 @@ pub(super) fn tracked(
                 critical: thresholds.critical,
                 rate: growth.rate,
                 finding: Some(thresholds.finding.to_string()),
+                comparison: thresholds.comparison,
+                critical_comparison: thresholds.critical_comparison,
                 percent: true,
             });
             book.cite(thresholds.uri.to_string());
@@ -211,20 +253,30 @@ fn given_resource(
         critical: resource.critical,
         rate,
         finding: None,
+        comparison: Comparison::AtLeast,
+        critical_comparison: Comparison::AtLeast,
         percent: name.ends_with("_pct"),
     })
+}
+
+/// What a resource's forecast reads besides the resource: the lead time, whether its trend
+/// orders capacity, and the diagnosis' fixes for what to do while it recovers.
+pub(super) struct Judging<'a> {
+    pub lead_time: f64,
+    pub order_rules: &'a OrderRules,
+    pub rules: &'a DiagnosisRules,
 }
 
 /// Each followed quantity's months to its lines, break multiple and order-by month, sorted by
 /// the month it warns (then the month it turns critical), never last.
 pub(super) fn forecast(
     tracked: &[Tracked],
-    growth: &Growth,
+    judging: &Judging<'_>,
     book: &mut Book<'_>,
 ) -> Vec<ResourceForecast> {
     let mut resources: Vec<ResourceForecast> = tracked
         .iter()
-        .map(|t| forecast_one(t, growth.lead_time, book))
+        .map(|t| forecast_one(t, judging, book))
         .collect();
     resources.sort_by(|a, b| {
         month_order(a.months_to_warning)
@@ -234,7 +286,7 @@ pub(super) fn forecast(
     resources
 }
 
-fn forecast_one(t: &Tracked, lead_time: f64, book: &mut Book<'_>) -> ResourceForecast {
+fn forecast_one(t: &Tracked, judging: &Judging<'_>, book: &mut Book<'_>) -> ResourceForecast {
     let label = |what: &str| format!("resources.{}.{what}", t.name);
     let break_multiple = (t.current > 0.0)
         .then(|| {
@@ -245,20 +297,45 @@ fn forecast_one(t: &Tracked, lead_time: f64, book: &mut Book<'_>) -> ResourceFor
             )
         })
         .flatten();
-    let months_to_warning = book.months(label("months_to_warning"), t.current, t.warning, t.rate);
-    let months_to_critical = t
-        .critical
-        .and_then(|c| book.months(label("months_to_critical"), t.current, c, t.rate));
-    let order_by_month = book.order_by(label("order_by_month"), months_to_critical, lead_time);
-    let status = if t.critical.is_some_and(|c| t.current >= c) {
+    let months_to_warning = book.months(
+        label("months_to_warning"),
+        t.current,
+        t.comparison,
+        t.warning,
+        t.rate,
+    );
+    let months_to_critical = t.critical.and_then(|c| {
+        book.months(
+            label("months_to_critical"),
+            t.current,
+            t.critical_comparison,
+            c,
+            t.rate,
+        )
+    });
+    let orders = judging.order_rules.orders(t.rate);
+    if !orders && months_to_critical.is_some() {
+        book.cite(judging.order_rules.uri.clone());
+    }
+    let order_by_month = orders
+        .then(|| {
+            book.order_by(
+                label("order_by_month"),
+                months_to_critical,
+                judging.lead_time,
+            )
+        })
+        .flatten();
+    let status = if t.past_critical() {
         Status::CriticalNow
-    } else if t.current >= t.warning {
+    } else if t.past_warning() {
         Status::WarningNow
     } else if months_to_warning.is_none() {
         Status::Never
     } else {
         Status::Ok
     };
+    let recovery = recovery(t, judging, book);
     ResourceForecast {
         name: t.name.clone(),
         current: t.current,
@@ -271,11 +348,57 @@ fn forecast_one(t: &Tracked, lead_time: f64, book: &mut Book<'_>) -> ResourceFor
         order_by_month,
         status,
         finding: t.finding.clone(),
+        recovery,
     }
 }
 
-/// On the timeline: when to start adding capacity (unless already critical), and each line
-/// crossed.
+/// A resource past its warning line while its own load falls: the months until it is back at
+/// each line it is past (the compounding formula, a negative rate), and the finding's
+/// immediate fix for meanwhile. `None` when it is not past a line or its load does not fall.
+fn recovery(t: &Tracked, judging: &Judging<'_>, book: &mut Book<'_>) -> Option<Recovery> {
+    if LoadTrend::of(t.rate) != LoadTrend::Falling || !t.past_warning() {
+        return None;
+    }
+    let label = |what: &str| format!("resources.{}.recovery.{what}", t.name);
+    let months_below_critical = match t.critical {
+        Some(c) if t.past_critical() => book.months(
+            label("months_below_critical"),
+            t.current,
+            left_behind(t.critical_comparison),
+            c,
+            t.rate,
+        ),
+        _ => None,
+    };
+    let months_below_warning = book.months(
+        label("months_below_warning"),
+        t.current,
+        left_behind(t.comparison),
+        t.warning,
+        t.rate,
+    );
+    let worst = months_below_critical.or(months_below_warning);
+    let meanwhile = t
+        .finding
+        .as_deref()
+        .and_then(|f| judging.rules.immediate_fix(f))
+        .map(|(fix, sources)| {
+            for uri in sources {
+                book.cite(uri.clone());
+            }
+            fix.to_string()
+        });
+    book.cite(judging.order_rules.uri.clone());
+    Some(Recovery {
+        months_below_critical,
+        months_below_warning,
+        before_lead_time: worst.is_some_and(|m| m <= judging.lead_time),
+        meanwhile,
+    })
+}
+
+/// On the timeline: when to start adding capacity (unless already critical), each line
+/// crossed, and, for a resource that recovers, each line it comes back to.
 pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &mut Timeline) {
     for r in resources {
         if let Some(order_by) = r.order_by_month
@@ -291,16 +414,50 @@ pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &
                 ),
             );
         }
+        let past_warning = matches!(r.status, Status::WarningNow | Status::CriticalNow);
+        let verb = |past: bool| if past { "is past" } else { "reaches" };
         timeline.add(
             r.months_to_warning,
             &r.name,
-            format!("{} reaches its warning line ({})", r.name, show(r.warning)),
+            format!(
+                "{} {} its warning line ({})",
+                r.name,
+                verb(past_warning),
+                show(r.warning)
+            ),
         );
         if let Some(c) = r.critical {
             timeline.add(
                 r.months_to_critical,
                 &r.name,
-                format!("{} reaches its critical line ({})", r.name, show(c)),
+                format!(
+                    "{} {} its critical line ({})",
+                    r.name,
+                    verb(r.status == Status::CriticalNow),
+                    show(c)
+                ),
+            );
+        }
+        if let Some(recovery) = &r.recovery {
+            if let Some(c) = r.critical {
+                timeline.add(
+                    recovery.months_below_critical,
+                    &r.name,
+                    format!(
+                        "{} falls back to its critical line ({}) as load falls: no longer critical",
+                        r.name,
+                        show(c)
+                    ),
+                );
+            }
+            timeline.add(
+                recovery.months_below_warning,
+                &r.name,
+                format!(
+                    "{} falls back to its warning line ({}) as load falls: recovered",
+                    r.name,
+                    show(r.warning)
+                ),
             );
         }
     }

@@ -2,6 +2,7 @@
 //! coefficients given or fitted to load-test measurements. Its peak, the nodes today's load
 //! and the horizon's need, and when the load passes what any node count carries.
 
+use knowledge::Comparison;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -228,6 +229,7 @@ pub(super) fn forecast(
         book.months(
             "scalability.months_to_ceiling".into(),
             current_rps,
+            Comparison::AtLeast,
             max,
             growth.rate,
         )

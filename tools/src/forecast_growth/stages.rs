@@ -1,6 +1,7 @@
 //! Stages: the boundaries of `scaling-stages#stages` the user count crosses as it grows with
 //! load, each with the components that stage adds.
 
+use knowledge::Comparison;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,7 @@ pub(super) fn forecast(
         if let Some(month) = book.months(
             format!("stages.{}.month", stage.number),
             users,
+            Comparison::AtLeast,
             stage.min_users,
             growth.rate,
         ) && month <= growth.horizon_months()

@@ -4,24 +4,83 @@
 
 use std::fmt::Write;
 
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
 use crate::calculator::show;
 
 use super::Forecast;
+use super::book::Book;
 use super::cache::{self, CacheForecast};
 use super::growth::Growth;
 use super::latency::{self, LatencyForecast};
-use super::queueing;
-use super::resources::{FirstToBreak, ResourceForecast, month_order};
+use super::queueing::{self, QueueingForecast};
+use super::resources::{FirstToBreak, ResourceForecast, Status, month_order};
+use super::tables::GrowthTables;
 use super::timeline::{fmt_months, when};
 
-/// The first resource, or the latency, to reach its warning line.
+/// When to order capacity: the earliest order-by month of every governing crossing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct OrderBy {
+    /// Months from now; 0 = now.
+    pub month: f64,
+    /// What it is for: a resource's name, `p95_latency_ms` or `queueing`.
+    pub subject: String,
+}
+
+/// With both queueing models followed, marks the one whose saturation month does not govern
+/// (`growth-models#which-queueing-model-governs`: the M/M/c of the servers given).
+pub(super) fn govern_saturation(
+    latency: Option<&mut LatencyForecast>,
+    queueing: Option<&mut QueueingForecast>,
+    tables: &GrowthTables,
+    book: &mut Book<'_>,
+) {
+    let (Some(latency), Some(queueing), Some(rule)) =
+        (latency, queueing, tables.saturation_governs.as_ref())
+    else {
+        return;
+    };
+    if rule.over == "latency" {
+        latency.saturation_governed_by = Some(rule.governs.clone());
+    } else {
+        queueing.saturation_governed_by = Some(rule.governs.clone());
+    }
+    book.cite(rule.uri.clone());
+}
+
+/// The earliest order-by month among the resources, the p95's critical line and the queue's
+/// saturation when it governs: the answer's "order capacity by".
+pub(super) fn order_capacity_by(f: &Forecast) -> Option<OrderBy> {
+    let resources = f
+        .resources
+        .iter()
+        .filter_map(|r| Some((r.order_by_month?, r.name.clone())));
+    let latency = f
+        .latency
+        .iter()
+        .filter_map(|l| Some((l.order_by_month?, "p95_latency_ms".to_string())));
+    let queue = f
+        .queueing
+        .iter()
+        .filter(|q| q.saturation_governed_by.is_none())
+        .filter_map(|q| Some((q.order_by_month?, "queueing".to_string())));
+    resources
+        .chain(latency)
+        .chain(queue)
+        .min_by(|a, b| a.0.total_cmp(&b.0))
+        .map(|(month, subject)| OrderBy { month, subject })
+}
+
+/// The first resource, or the latency, to reach its warning line; a resource that recovers
+/// as its load falls is not breaking.
 pub(super) fn first_to_break(
     resources: &[ResourceForecast],
     latency: Option<&LatencyForecast>,
 ) -> Option<FirstToBreak> {
     resources
         .iter()
-        .filter(|r| r.months_to_warning.is_some())
+        .filter(|r| r.months_to_warning.is_some() && r.recovery.is_none())
         .map(|r| FirstToBreak {
             name: r.name.clone(),
             months_to_warning: r.months_to_warning,
@@ -86,10 +145,8 @@ fn first_model_crossing(f: &Forecast) -> Option<(f64, String)> {
             ))
         }),
         f.cache.as_ref().and_then(|c| {
-            Some((
-                c.months_below_threshold?,
-                format!("cache hit rate falls below {}%", show(c.threshold_pct)),
-            ))
+            let month = c.months_below_threshold?;
+            Some((month, cache::below_line_words(c, month)))
         }),
         f.scalability.as_ref().and_then(|s| {
             Some((
@@ -123,15 +180,29 @@ fn significant(x: f64, digits: i32) -> f64 {
     (x * scale).round() / scale
 }
 
+/// "critical now", or, for a value exactly on a strict critical line that it is not yet past
+/// (`> 85` at 85), "at its critical line now".
+fn critical_words(f: &Forecast, name: &str, months: f64) -> String {
+    let on_the_line = months == 0.0
+        && f.resources
+            .iter()
+            .any(|r| r.name == name && r.status != Status::CriticalNow);
+    if on_the_line {
+        "at its critical line now, past it with any growth".into()
+    } else {
+        format!("critical {}", fmt_months(Some(months)))
+    }
+}
+
 /// The first resource to break as a clause: its name, its months, when to act.
-fn first_resource_clause(first: &FirstToBreak) -> String {
+fn first_resource_clause(f: &Forecast, first: &FirstToBreak) -> String {
     let mut s = format!(
         "{} (warning {}",
         first.name,
         fmt_months(first.months_to_warning)
     );
     if let Some(c) = first.months_to_critical {
-        let _ = write!(s, ", critical {}", fmt_months(Some(c)));
+        let _ = write!(s, ", {}", critical_words(f, &first.name, c));
     }
     if let Some(o) = first.order_by_month {
         let _ = write!(s, "; act by {}", fmt_months(Some(o)));
@@ -140,17 +211,96 @@ fn first_resource_clause(first: &FirstToBreak) -> String {
     s
 }
 
-/// At most 400 characters, the answer first: whatever crosses a line first, resource or model.
+/// The resources that come back below their lines as their load falls, as a sentence that
+/// leads the answer: when each is back, that nothing is ordered, and what to do meanwhile.
+fn recovery_sentence(f: &Forecast) -> Option<String> {
+    let recovering: Vec<&ResourceForecast> = f
+        .resources
+        .iter()
+        .filter(|r| r.recovery.is_some())
+        .collect();
+    let first = recovering.first()?;
+    let clauses: Vec<String> = recovering
+        .iter()
+        .filter_map(|r| {
+            let recovery = r.recovery.as_ref()?;
+            let mut back = Vec::new();
+            if let (Some(c), Some(m)) = (r.critical, recovery.months_below_critical) {
+                back.push(format!("at {} in month {m:.1}", show(c)));
+            }
+            if let Some(m) = recovery.months_below_warning {
+                back.push(format!("at {} in month {m:.1}", show(r.warning)));
+            }
+            Some(format!(
+                "{} ({} now) recovers as load falls {}%/month: back {}",
+                r.name,
+                show(r.current),
+                show(significant(-r.monthly_growth_pct, 3)),
+                back.join(", ")
+            ))
+        })
+        .collect();
+    let within = recovering
+        .iter()
+        .all(|r| r.recovery.as_ref().is_some_and(|x| x.before_lead_time));
+    let mut text = format!(
+        "{}. No capacity to order{}",
+        clauses.join("; "),
+        if within {
+            format!(
+                " (it is back before capacity with a {}-month lead time could arrive)",
+                show(f.lead_time_months)
+            )
+        } else {
+            " (the load is falling)".into()
+        }
+    );
+    if let Some(fix) = first.recovery.as_ref().and_then(|r| r.meanwhile.as_ref()) {
+        let _ = write!(text, "; meanwhile: {}", lowercase_first(fix));
+    }
+    text.push_str(". ");
+    Some(text)
+}
+
+fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// At most 400 characters, the answer first: a recovery when load falls, else whatever
+/// crosses a line first, resource or model.
 pub(super) fn summarize(f: &Forecast) -> String {
-    let resource = f.first_to_break.as_ref().map(first_resource_clause);
+    let resource = f
+        .first_to_break
+        .as_ref()
+        .map(|first| first_resource_clause(f, first));
+    let recovery = recovery_sentence(f);
     let mut text = match (first_model_crossing(f), resource) {
         (Some((month, what)), Some(r)) => {
             format!("First to break: {what} {}; then {r}. ", when(month))
         }
         (Some((month, what)), None) => format!("First to break: {what} {}. ", when(month)),
         (None, Some(r)) => format!("First to break: {r}. "),
+        (None, None) if recovery.is_some() => String::new(),
         (None, None) => "Nothing reaches a warning line at this growth. ".into(),
     };
+    if let Some(recovery) = recovery {
+        text.insert_str(0, &recovery);
+    }
+    if let Some(order) = &f.order_capacity_by {
+        let first = f.first_to_break.as_ref();
+        if first.is_none_or(|first| first.name != order.subject) {
+            let _ = write!(
+                text,
+                "Order capacity by {} ({}). ",
+                fmt_months(Some(order.month)),
+                order.subject
+            );
+        }
+    }
     // Three significant digits: a summary says "9.59%", the field keeps 9.587269….
     let _ = write!(
         text,
@@ -199,8 +349,17 @@ pub(super) fn summarize(f: &Forecast) -> String {
     text
 }
 
-/// The heading: what breaks first and when, and by when to order capacity.
+/// The heading: what recovers as load falls, what breaks first and when, and by when to
+/// order capacity (the earliest governing crossing's order-by month).
 pub(super) fn heading_to_markdown(f: &Forecast, out: &mut String) {
+    let recovery = recovery_sentence(f);
+    if let Some(text) = &recovery {
+        let _ = writeln!(
+            out,
+            "## Forecast: load falls, nothing to order\n\n{}",
+            text.trim_end()
+        );
+    }
     let model = first_model_crossing(f);
     if let Some((month, what)) = &model {
         let _ = writeln!(out, "## Forecast: {what} {}", when(*month));
@@ -208,30 +367,58 @@ pub(super) fn heading_to_markdown(f: &Forecast, out: &mut String) {
     match &f.first_to_break {
         Some(first) => {
             // The heading, or the line under a model's heading that crossed earlier.
-            let _ = if model.is_none() {
+            let _ = if model.is_none() && recovery.is_none() {
                 write!(out, "## Forecast: `{}` breaks first, warning ", first.name)
             } else {
                 write!(out, "\nThen `{}`: warning ", first.name)
             };
             out.push_str(&fmt_months(first.months_to_warning));
-            if first.months_to_critical.is_some() {
-                let _ = write!(out, ", critical {}", fmt_months(first.months_to_critical));
+            if let Some(c) = first.months_to_critical {
+                let _ = write!(out, ", {}", critical_words(f, &first.name, c));
             }
-            out.push_str(if model.is_none() { "\n" } else { ".\n" });
-            if let Some(o) = first.order_by_month {
-                let _ = writeln!(
-                    out,
-                    "\n**Order capacity by {}** (lead time {} months).",
-                    fmt_months(Some(o)),
-                    show(f.lead_time_months)
-                );
-            }
+            out.push_str(if model.is_none() && recovery.is_none() {
+                "\n"
+            } else {
+                ".\n"
+            });
         }
-        None if model.is_none() => {
+        None if model.is_none() && recovery.is_none() => {
             let _ = writeln!(out, "## Forecast: nothing reaches a warning line");
         }
         None => {}
     }
+    if let Some(order) = &f.order_capacity_by {
+        let _ = writeln!(
+            out,
+            "\n**Order capacity by {}** (for `{}`; lead time {} months).",
+            fmt_months(Some(order.month)),
+            order.subject,
+            show(f.lead_time_months)
+        );
+    }
+}
+
+/// Which of two queueing models governs saturation, when both are followed.
+pub(super) fn governing_to_markdown(f: &Forecast, out: &mut String) {
+    let (Some(l), Some(q)) = (&f.latency, &f.queueing) else {
+        return;
+    };
+    let (governing, other) = if l.saturation_governed_by.is_some() {
+        (
+            format!("the M/M/c queue of {} servers", q.servers),
+            "the M/M/1 of the p95",
+        )
+    } else if q.saturation_governed_by.is_some() {
+        ("the M/M/1 of the p95".to_string(), "the M/M/c queue")
+    } else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "\n**Which model governs saturation:** {governing} (M/M/c saturates {}, M/M/1 {}); {other} is shown but does not govern.",
+        fmt_months(q.months_to_saturation),
+        fmt_months(l.months_to_saturation)
+    );
 }
 
 /// What closes the answer before its sources: the assumptions, the workings, the defaults
