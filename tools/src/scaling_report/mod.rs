@@ -310,13 +310,15 @@ fn target_stage(
     diagnosis: &Diagnosis,
     growth: Option<&roadmap::Growth<'_>>,
 ) -> StageRef {
-    let today = diagnosis
-        .next_stage
-        .as_ref()
-        .map_or(diagnosis.current_stage.clone(), |n| StageRef {
+    // A next stage that only recovering metrics called for is not aimed at.
+    let set_aside = growth.is_some_and(|g| g.roadmap.diagnosis_set_aside);
+    let today = diagnosis.next_stage.as_ref().filter(|_| !set_aside).map_or(
+        diagnosis.current_stage.clone(),
+        |n| StageRef {
             number: n.number,
             name: n.name.clone(),
-        });
+        },
+    );
     let Some(g) = growth else {
         return today;
     };

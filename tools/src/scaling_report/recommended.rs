@@ -56,8 +56,18 @@ pub(super) fn recommended_section(
                 "**Target: stage {} · {} by month {}**, the stage at the horizon: {description}.",
                 target.number, target.name, g.forecast.horizon_months
             );
-            if let Some(next) = next {
-                let _ = write!(out, " Due today: {}.", next.reason.trim_end_matches('.'));
+            match next {
+                Some(next) if g.roadmap.diagnosis_set_aside => {
+                    let _ = write!(
+                        out,
+                        " Today's diagnosis calls for stage {} · {}, but only for metrics that recover as the load falls: no step.",
+                        next.number, next.name
+                    );
+                }
+                Some(next) => {
+                    let _ = write!(out, " Due today: {}.", next.reason.trim_end_matches('.'));
+                }
+                None => {}
             }
             let _ = writeln!(out, "\n\n### Roadmap\n\n{}", roadmap::to_markdown(g));
         }

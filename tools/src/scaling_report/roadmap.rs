@@ -171,6 +171,13 @@ pub(super) struct Roadmap {
     pub(super) crossings: Vec<Crossing>,
     /// Crossings whose components are already in place: no step needed.
     pub(super) covered: Vec<Crossing>,
+    /// Resources past a line while the load falls, in words: they come back by themselves,
+    /// so they get no step (`growth-models#falling-load`), and today's diagnosis that only
+    /// they fired gets none either.
+    pub(super) recovering: Vec<String>,
+    /// True when today's diagnosis called for a next stage only because of metrics that
+    /// recover as the load falls: the report then aims at today's stage.
+    pub(super) diagnosis_set_aside: bool,
 }
 
 /// Everything the roadmap reads.
@@ -200,12 +207,70 @@ pub(super) fn at_month(month: f64) -> String {
     }
 }
 
-/// The crossings within the horizon, in time order, with what each asks for.
+/// The resources that recover as the load falls, each as "`db_cpu_pct` (90) is back at its
+/// critical line (85) in month 1.1 and at its warning line (60) in month 7.9".
+fn recovering(f: &Forecast) -> Vec<String> {
+    f.resources
+        .iter()
+        .filter_map(|r| {
+            let recovery = r.recovery.as_ref()?;
+            let mut back = Vec::new();
+            if let (Some(c), Some(m)) = (r.critical, recovery.months_below_critical) {
+                back.push(format!(
+                    "at its critical line ({}) {}",
+                    crate::calculator::show(c),
+                    at_month(m)
+                ));
+            }
+            if let Some(m) = recovery.months_below_warning {
+                back.push(format!(
+                    "at its warning line ({}) {}",
+                    crate::calculator::show(r.warning),
+                    at_month(m)
+                ));
+            }
+            Some(format!(
+                "`{}` ({}) is back {}",
+                r.name,
+                crate::calculator::show(r.current),
+                back.join(" and ")
+            ))
+        })
+        .collect()
+}
+
+/// True when today's diagnosis fired only on metrics that recover as the load falls: its
+/// next stage answers a load that is leaving, so the roadmap plans no step for it.
+pub(super) fn diagnosis_only_recovering(input: &RoadmapInputs<'_>) -> bool {
+    let recovers = |metric: &str| {
+        input
+            .forecast
+            .resources
+            .iter()
+            .any(|r| r.name == metric && r.recovery.is_some())
+    };
+    let d = input.diagnosis;
+    d.next_stage
+        .as_ref()
+        .is_some_and(|n| n.urgency == crate::diagnose_bottleneck::Urgency::Now)
+        && !d.findings.is_empty()
+        && d.findings
+            .iter()
+            .all(|f| !f.evidence.is_empty() && f.evidence.iter().all(|e| recovers(&e.metric)))
+}
+
+/// The crossings within the horizon, in time order, with what each asks for; a resource that
+/// recovers as the load falls is no crossing ahead.
 fn crossings(input: &RoadmapInputs<'_>) -> Vec<(Crossing, Need)> {
     let f = input.forecast;
     let horizon = f64::from(f.horizon_months);
     let mut found = Vec::new();
-    if let Some(next) = &input.diagnosis.next_stage {
+    if let Some(next) = input
+        .diagnosis
+        .next_stage
+        .as_ref()
+        .filter(|_| !diagnosis_only_recovering(input))
+    {
         found.push((
             Crossing {
                 month: 0.0,
@@ -234,7 +299,7 @@ fn crossings(input: &RoadmapInputs<'_>) -> Vec<(Crossing, Need)> {
             Need::Components(s.add.clone()),
         ));
     }
-    for r in &f.resources {
+    for r in f.resources.iter().filter(|r| r.recovery.is_none()) {
         // A resource without a critical line is planned against its warning line.
         let (month, line, value) = match r.critical {
             Some(critical) => (r.months_to_critical, "critical", critical),
@@ -426,6 +491,8 @@ pub(super) fn plan(
         steps,
         crossings: all,
         covered,
+        recovering: recovering(input.forecast),
+        diagnosis_set_aside: diagnosis_only_recovering(input),
     })
 }
 
@@ -477,7 +544,13 @@ impl Growth<'_> {
             f.horizon_months,
             self.rate_words()
         );
-        if self.roadmap.crossings.is_empty() {
+        if self.roadmap.crossings.is_empty() && !self.roadmap.recovering.is_empty() {
+            format!(
+                "the load falls {:.1}% a month: {}, with no new capacity (growth-models#falling-load: a falling load orders none; meanwhile apply the findings' immediate fixes)",
+                -f.monthly_growth_pct,
+                self.roadmap.recovering.join("; ")
+            )
+        } else if self.roadmap.crossings.is_empty() {
             format!(
                 "nothing crosses a line {within} (the users stay within their stage and no load-driven metric reaches its critical line)"
             )

@@ -117,6 +117,30 @@ fn worst_finding(report: &Report) -> String {
 fn plan_first(steps: &[RoadmapStep], forecast: &Forecast) -> String {
     let rate = format!("{:.1}% a month", forecast.monthly_growth_pct);
     let Some(first) = steps.first() else {
+        let recovering: Vec<String> = forecast
+            .resources
+            .iter()
+            .filter_map(|r| {
+                let recovery = r.recovery.as_ref()?;
+                let (line, month) = r
+                    .critical
+                    .zip(recovery.months_below_critical)
+                    .or(Some(r.warning).zip(recovery.months_below_warning))?;
+                Some(format!(
+                    "{} is back at {} {}",
+                    r.name,
+                    crate::calculator::show(line),
+                    at_month(month)
+                ))
+            })
+            .collect();
+        if !recovering.is_empty() {
+            return format!(
+                "No step needed: the load falls {:.1}% a month and {} without new capacity. ",
+                -forecast.monthly_growth_pct,
+                recovering.join(", ")
+            );
+        }
         return format!(
             "No step needed within {} months at {rate}: nothing crosses a line. ",
             forecast.horizon_months
