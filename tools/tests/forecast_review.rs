@@ -468,6 +468,41 @@ fn every_load_driven_metric_and_a_given_resource_recover_alike() {
     assert_eq!(recovery.meanwhile, None);
 }
 
+#[test]
+fn a_recovering_metric_beside_a_growing_one_orders_for_the_growing_one_only() {
+    let (f, markdown) = forecast(json!({
+        "monthly_growth_pct": -5, "db_cpu_pct": 90,
+        "resources": [{"name": "disk_used_pct", "current": 50, "warning": 80, "critical": 90, "monthly_growth_pct": 4}]
+    }));
+    assert!(resource(&f, "db_cpu_pct").recovery.is_some());
+    let order = f
+        .order_capacity_by
+        .as_ref()
+        .expect("the disk still needs an order");
+    assert_eq!(order.subject, "disk_used_pct");
+    // ln(90 / 50) / ln 1.04 − 3
+    close(
+        Some(order.month),
+        (90.0f64 / 50.0).ln() / 1.04f64.ln() - 3.0,
+        "disk",
+    );
+    assert_eq!(
+        f.first_to_break.as_ref().map(|b| b.name.as_str()),
+        Some("disk_used_pct")
+    );
+    assert!(
+        f.summary.starts_with("db_cpu_pct (90 now) recovers"),
+        "{}",
+        f.summary
+    );
+    assert!(!markdown.contains("nothing to order"), "{markdown}");
+    assert!(
+        markdown.contains("**Order capacity by month 12.0** (for `disk_used_pct`"),
+        "{markdown}"
+    );
+    assert!(markdown.contains("Load falls 5% a month"), "{markdown}");
+}
+
 // ------------------------------------------------ point 5: the report's roadmap agrees
 
 #[test]

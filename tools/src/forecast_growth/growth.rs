@@ -220,7 +220,13 @@ fn refusal(field: &str, value: f64, horizon: u32) -> ArgError {
 
 /// The line under the heading: the rate, its doubling time, the horizon.
 pub(super) fn to_markdown(f: &Forecast, out: &mut String) {
-    let _ = write!(out, "\nLoad grows {}% a month", show(f.monthly_growth_pct));
+    // A shrinking load falls by a rate, it does not grow by a negative one.
+    let (verb, pct) = if f.monthly_growth_pct < 0.0 {
+        ("falls", -f.monthly_growth_pct)
+    } else {
+        ("grows", f.monthly_growth_pct)
+    };
+    let _ = write!(out, "\nLoad {verb} {}% a month", show(pct));
     if let Some(d) = f.doubling_months {
         let _ = write!(out, " (doubles every {d:.1} months)");
     }

@@ -232,7 +232,7 @@ fn recovery_sentence(f: &Forecast) -> Option<String> {
                 back.push(format!("at {} in month {m:.1}", show(r.warning)));
             }
             Some(format!(
-                "{} ({} now) recovers as load falls {}%/month: back {}",
+                "{} ({} now) recovers, falling {}%/month: back {}",
                 r.name,
                 show(r.current),
                 show(significant(-r.monthly_growth_pct, 3)),
@@ -243,9 +243,11 @@ fn recovery_sentence(f: &Forecast) -> Option<String> {
     let within = recovering
         .iter()
         .all(|r| r.recovery.as_ref().is_some_and(|x| x.before_lead_time));
+    let names: Vec<&str> = recovering.iter().map(|r| r.name.as_str()).collect();
     let mut text = format!(
-        "{}. No capacity to order{}",
+        "{}. No capacity to order for {}{}",
         clauses.join("; "),
+        names.join(" or "),
         if within {
             format!(
                 " (it is back before capacity with a {}-month lead time could arrive)",
@@ -302,11 +304,12 @@ pub(super) fn summarize(f: &Forecast) -> String {
         }
     }
     // Three significant digits: a summary says "9.59%", the field keeps 9.587269….
-    let _ = write!(
-        text,
-        "Load grows {}%/month",
-        show(significant(f.monthly_growth_pct, 3))
-    );
+    let (verb, pct) = if f.monthly_growth_pct < 0.0 {
+        ("falls", -f.monthly_growth_pct)
+    } else {
+        ("grows", f.monthly_growth_pct)
+    };
+    let _ = write!(text, "Load {verb} {}%/month", show(significant(pct, 3)));
     if let Some(d) = f.doubling_months {
         let _ = write!(text, " (doubles every {d:.1} months)");
     }
@@ -354,9 +357,16 @@ pub(super) fn summarize(f: &Forecast) -> String {
 pub(super) fn heading_to_markdown(f: &Forecast, out: &mut String) {
     let recovery = recovery_sentence(f);
     if let Some(text) = &recovery {
+        let names: Vec<String> = f
+            .resources
+            .iter()
+            .filter(|r| r.recovery.is_some())
+            .map(|r| format!("`{}`", r.name))
+            .collect();
         let _ = writeln!(
             out,
-            "## Forecast: load falls, nothing to order\n\n{}",
+            "## Forecast: {} recovers with no new capacity\n\n{}",
+            names.join(", "),
             text.trim_end()
         );
     }
