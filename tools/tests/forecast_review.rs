@@ -503,6 +503,65 @@ fn a_recovering_metric_beside_a_growing_one_orders_for_the_growing_one_only() {
     assert!(markdown.contains("Load falls 5% a month"), "{markdown}");
 }
 
+/// (what it shows, rate, p95, months back at 1000 ms, months back at 200 ms, order_by_month)
+type LatencyRecovers = (&'static str, f64, f64, Option<f64>, Option<f64>, bool);
+
+#[test]
+fn a_p95_past_its_line_recovers_as_load_falls_by_the_same_m_m_1() {
+    // At 80% utilization the service time is p95 × 0.2; the p95 is back at a line P at the
+    // load multiple (1 − p95 × 0.2 / P) / 0.8, reached after ln(multiple) / ln(0.95) months.
+    let back = |p95: f64, line: f64| ((1.0 - p95 * 0.2 / line) / 0.8).ln() / 0.95f64.ln();
+    #[rustfmt::skip]
+    let cases: Vec<LatencyRecovers> = vec![
+        ("warning only: back at 200 ms", -5.0, 300.0, None, Some(back(300.0, 200.0)), false),
+        ("critical: back at 1000 ms; its 300 ms service time never gets under 200", -5.0, 1500.0, Some(back(1500.0, 1000.0)), None, false),
+        ("growing: no recovery, an order", 5.0, 300.0, None, None, true),
+    ];
+    for (case, rate, p95, critical, warning, order) in cases {
+        let (f, _) = forecast(
+            json!({"monthly_growth_pct": rate, "p95_latency_ms": p95, "utilization_pct": 80}),
+        );
+        let l = f.latency.as_ref().unwrap();
+        assert_eq!(l.order_by_month.is_some(), order, "{case}");
+        if rate > 0.0 {
+            assert!(l.recovery.is_none(), "{case}");
+            continue;
+        }
+        let recovery = l.recovery.as_ref().expect("a recovery");
+        assert_eq!(
+            recovery.months_below_critical.is_some(),
+            critical.is_some(),
+            "{case}"
+        );
+        if let Some(m) = critical {
+            close(recovery.months_below_critical, m, case);
+        }
+        assert_eq!(
+            recovery.months_below_warning.is_some(),
+            warning.is_some(),
+            "{case}"
+        );
+        if let Some(m) = warning {
+            close(recovery.months_below_warning, m, case);
+        }
+        assert!(
+            recovery
+                .meanwhile
+                .as_deref()
+                .unwrap()
+                .contains("Trace slow requests"),
+            "{case}"
+        );
+        assert!(
+            f.summary.starts_with("p95_latency_ms ("),
+            "{case}: {}",
+            f.summary
+        );
+        assert!(f.first_to_break.is_none(), "{case}");
+        assert!(f.order_capacity_by.is_none(), "{case}");
+    }
+}
+
 // ------------------------------------------------ point 5: the report's roadmap agrees
 
 #[test]

@@ -120,9 +120,14 @@ impl Growth {
 
     /// What the forecast assumes of growth, first among its assumptions.
     pub(super) fn assumption(&self) -> String {
+        let (verb, pct) = if self.rate.pct < 0.0 {
+            ("falls", -self.rate.pct)
+        } else {
+            ("grows", self.rate.pct)
+        };
         format!(
-            "load grows {}% a month, compounding, for {} months; the load-driven metrics and resources grow in proportion to load unless given their own rate",
-            show(self.rate.pct),
+            "load {verb} {}% a month, compounding, for {} months; the load-driven metrics and resources grow in proportion to load unless given their own rate",
+            show(pct),
             self.horizon
         )
     }

@@ -9,14 +9,15 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::calculator::show;
-use crate::growth_models::Rate;
+use crate::growth_models::{Rate, left_behind};
 use crate::thresholds::MetricThresholds;
 use crate::{ArgError, MissingInput};
 
 use super::ForecastArgs;
 use super::book::Book;
 use super::growth::Growth;
-use super::tables::{GrowthTables, model_words};
+use super::resources::Recovery;
+use super::tables::{GrowthTables, LoadTrend, model_words};
 use super::timeline::{Timeline, fmt_months};
 
 /// p95 latency as an M/M/1 response time.
@@ -40,6 +41,19 @@ pub struct LatencyForecast {
     pub order_by_month: Option<f64>,
     /// Null when saturated by the horizon.
     pub p95_at_horizon_ms: Option<f64>,
+    /// Past its warning line while load falls: when the p95 is back at each line (the load
+    /// multiple of latency_break_multiple, reached at the falling rate), and the high_latency
+    /// finding's immediate fix for meanwhile; null otherwise.
+    pub recovery: Option<Recovery>,
+}
+
+/// What the latency reads besides its arguments: whether its trend orders capacity, and the
+/// finding's immediate fix (with the rows it rests on) for while it recovers.
+pub(super) struct LatencyJudging<'a> {
+    pub orders: bool,
+    pub meanwhile: Option<(&'a str, &'a [String])>,
+    /// The row of `growth-models#falling-load` a recovery rests on.
+    pub falling_load_uri: &'a str,
 }
 
 /// Refuses a utilization at which the queue is saturated today.
@@ -60,13 +74,13 @@ pub(super) fn forecast(
     args: &ForecastArgs,
     lines: &MetricThresholds,
     growth: &Growth,
-    orders: bool,
+    judging: &LatencyJudging<'_>,
     book: &mut Book<'_>,
     missing_inputs: &mut Vec<MissingInput>,
 ) -> Option<LatencyForecast> {
     let missing = match (args.p95_latency_ms, args.utilization_pct) {
         (Some(p95), Some(utilization)) => {
-            return Some(follow(book, lines, p95, utilization, growth, orders));
+            return Some(follow(book, lines, p95, utilization, growth, judging));
         }
         (Some(_), None) => "utilization_pct",
         (None, Some(_)) => "p95_latency_ms",
@@ -86,8 +100,9 @@ fn follow(
     p95: f64,
     utilization: f64,
     growth: &Growth,
-    orders: bool,
+    judging: &LatencyJudging<'_>,
 ) -> LatencyForecast {
+    let orders = judging.orders;
     let rho = utilization / 100.0;
     let rate = growth.rate;
     // The load multiple at which p95 reaches `line`, as months.
@@ -159,7 +174,9 @@ fn follow(
             ],
         )
     });
+    let recovery = recovery(book, lines, p95, utilization, growth, judging);
     LatencyForecast {
+        recovery,
         p95_latency_ms: p95,
         utilization_pct: utilization,
         warning_ms: lines.warning,
@@ -171,6 +188,66 @@ fn follow(
         order_by_month,
         p95_at_horizon_ms,
     }
+}
+
+/// A p95 past its warning line while load falls: the months until it is back at each line
+/// it is past (the load multiple at which the M/M/1 gives the line, reached at the falling
+/// rate), and the finding's immediate fix. `None` when it is not past a line or load does
+/// not fall; a month is null when even no load would not bring it back (its service time
+/// alone is past the line).
+fn recovery(
+    book: &mut Book<'_>,
+    lines: &MetricThresholds,
+    p95: f64,
+    utilization: f64,
+    growth: &Growth,
+    judging: &LatencyJudging<'_>,
+) -> Option<Recovery> {
+    if LoadTrend::of(growth.rate) != LoadTrend::Falling
+        || !lines.comparison.holds(p95, lines.warning)
+        || utilization <= 0.0
+    {
+        return None;
+    }
+    let mut back = |comparison: Comparison, line: f64, what: &str| {
+        let multiple = book.show(
+            format!("latency.recovery.{what}_multiple"),
+            "latency_break_multiple",
+            &[
+                ("p95_latency_ms", p95),
+                ("utilization_pct", utilization),
+                ("threshold", line),
+            ],
+        );
+        book.months(
+            format!("latency.recovery.months_below_{what}"),
+            1.0,
+            left_behind(comparison),
+            multiple,
+            growth.rate,
+        )
+    };
+    let months_below_critical = match lines.critical {
+        Some(c) if lines.critical_comparison.holds(p95, c) => {
+            back(lines.critical_comparison, c, "critical")
+        }
+        _ => None,
+    };
+    let months_below_warning = back(lines.comparison, lines.warning, "warning");
+    let worst = months_below_critical.or(months_below_warning);
+    book.cite(judging.falling_load_uri);
+    let meanwhile = judging.meanwhile.map(|(fix, sources)| {
+        for uri in sources {
+            book.cite(uri.clone());
+        }
+        fix.to_string()
+    });
+    Some(Recovery {
+        months_below_critical,
+        months_below_warning,
+        before_lead_time: worst.is_some_and(|m| m <= growth.lead_time),
+        meanwhile,
+    })
 }
 
 /// The p95 at `month`, by the same M/M/1 response time; `None` once saturated.
@@ -202,6 +279,26 @@ pub(super) fn events(latency: Option<&LatencyForecast>, timeline: &mut Timeline)
         None => "utilization reaches 100%: response time grows without bound".into(),
     };
     timeline.add(l.months_to_saturation, "latency", saturates);
+    if let Some(recovery) = &l.recovery {
+        if let Some(c) = l.critical_ms {
+            timeline.add(
+                recovery.months_below_critical,
+                "latency",
+                format!(
+                    "p95 latency falls back to {} ms as load falls: no longer critical",
+                    show(c)
+                ),
+            );
+        }
+        timeline.add(
+            recovery.months_below_warning,
+            "latency",
+            format!(
+                "p95 latency falls back to {} ms as load falls: recovered",
+                show(l.warning_ms)
+            ),
+        );
+    }
 }
 
 /// What the latency model assumes.

@@ -175,11 +175,16 @@ pub fn run(advisor: &Advisor, args: ForecastArgs) -> Result<Forecast, ArgError> 
         rules,
     };
     let resources = resources::forecast(&tracked, &judging, &mut book);
+    let latency_judging = latency::LatencyJudging {
+        orders: tables.order_rules.orders(growth.rate),
+        meanwhile: rules.immediate_fix(&lines.latency.finding),
+        falling_load_uri: &tables.order_rules.uri,
+    };
     let mut latency = latency::forecast(
         &args,
         &lines.latency,
         &growth,
-        tables.order_rules.orders(growth.rate),
+        &latency_judging,
         &mut book,
         &mut missing_inputs,
     );

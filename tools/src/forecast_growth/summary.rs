@@ -15,7 +15,7 @@ use super::cache::{self, CacheForecast};
 use super::growth::Growth;
 use super::latency::{self, LatencyForecast};
 use super::queueing::{self, QueueingForecast};
-use super::resources::{FirstToBreak, ResourceForecast, Status, month_order};
+use super::resources::{FirstToBreak, Recovery, ResourceForecast, Status, month_order};
 use super::tables::GrowthTables;
 use super::timeline::{fmt_months, when};
 
@@ -90,7 +90,7 @@ pub(super) fn first_to_break(
         .chain(
             latency
                 .iter()
-                .filter(|l| l.months_to_warning.is_some())
+                .filter(|l| l.months_to_warning.is_some() && l.recovery.is_none())
                 .map(|l| FirstToBreak {
                     name: "p95_latency_ms".into(),
                     months_to_warning: l.months_to_warning,
@@ -129,12 +129,16 @@ pub(super) fn assumptions(
 /// month and what crosses. The answer leads with whatever goes first.
 fn first_model_crossing(f: &Forecast) -> Option<(f64, String)> {
     let crossings = [
-        f.latency.as_ref().and_then(|l| {
-            Some((
-                l.months_to_warning?,
-                format!("p95 latency reaches {} ms", show(l.warning_ms)),
-            ))
-        }),
+        // A p95 that recovers as load falls leads as a recovery, not as a crossing.
+        f.latency
+            .as_ref()
+            .filter(|l| l.recovery.is_none())
+            .and_then(|l| {
+                Some((
+                    l.months_to_warning?,
+                    format!("p95 latency reaches {} ms", show(l.warning_ms)),
+                ))
+            }),
         f.queueing.as_ref().and_then(|q| {
             Some((
                 q.months_to_target?,
@@ -211,39 +215,79 @@ fn first_resource_clause(f: &Forecast, first: &FirstToBreak) -> String {
     s
 }
 
-/// The resources that come back below their lines as their load falls, as a sentence that
-/// leads the answer: when each is back, that nothing is ordered, and what to do meanwhile.
+/// A quantity past a line while its load falls, as the answer names it: a resource or the
+/// p95.
+struct Recovering<'a> {
+    name: &'a str,
+    current: f64,
+    warning: f64,
+    critical: Option<f64>,
+    falling_pct: f64,
+    recovery: &'a Recovery,
+}
+
+/// The resources, then the p95, that come back below their lines as their load falls.
+fn recovering(f: &Forecast) -> Vec<Recovering<'_>> {
+    let resources = f.resources.iter().filter_map(|r| {
+        Some(Recovering {
+            name: &r.name,
+            current: r.current,
+            warning: r.warning,
+            critical: r.critical,
+            falling_pct: -r.monthly_growth_pct,
+            recovery: r.recovery.as_ref()?,
+        })
+    });
+    let latency = f.latency.iter().filter_map(|l| {
+        Some(Recovering {
+            name: "p95_latency_ms",
+            current: l.p95_latency_ms,
+            warning: l.warning_ms,
+            critical: l.critical_ms,
+            falling_pct: -f.monthly_growth_pct,
+            recovery: l.recovery.as_ref()?,
+        })
+    });
+    resources.chain(latency).collect()
+}
+
+/// What comes back below its lines as its load falls, as a sentence that leads the answer:
+/// when each is back, that nothing is ordered for it, and what to do meanwhile.
 fn recovery_sentence(f: &Forecast) -> Option<String> {
-    let recovering: Vec<&ResourceForecast> = f
-        .resources
-        .iter()
-        .filter(|r| r.recovery.is_some())
-        .collect();
+    let recovering = recovering(f);
     let first = recovering.first()?;
     let clauses: Vec<String> = recovering
         .iter()
-        .filter_map(|r| {
-            let recovery = r.recovery.as_ref()?;
+        .map(|r| {
             let mut back = Vec::new();
-            if let (Some(c), Some(m)) = (r.critical, recovery.months_below_critical) {
+            if let (Some(c), Some(m)) = (r.critical, r.recovery.months_below_critical) {
                 back.push(format!("at {} in month {m:.1}", show(c)));
             }
-            if let Some(m) = recovery.months_below_warning {
+            if let Some(m) = r.recovery.months_below_warning {
                 back.push(format!("at {} in month {m:.1}", show(r.warning)));
             }
-            Some(format!(
-                "{} ({} now) recovers, falling {}%/month: back {}",
+            let mut back = if back.is_empty() {
+                String::new()
+            } else {
+                format!("back {}", back.join(", "))
+            };
+            // A p95 whose service time alone is past its warning line never gets back to it.
+            if r.recovery.months_below_warning.is_none() {
+                if !back.is_empty() {
+                    back.push_str("; ");
+                }
+                let _ = write!(back, "never at {} by less load alone", show(r.warning));
+            }
+            format!(
+                "{} ({} now) recovers, falling {}%/month: {back}",
                 r.name,
                 show(r.current),
-                show(significant(-r.monthly_growth_pct, 3)),
-                back.join(", ")
-            ))
+                show(significant(r.falling_pct, 3)),
+            )
         })
         .collect();
-    let within = recovering
-        .iter()
-        .all(|r| r.recovery.as_ref().is_some_and(|x| x.before_lead_time));
-    let names: Vec<&str> = recovering.iter().map(|r| r.name.as_str()).collect();
+    let within = recovering.iter().all(|r| r.recovery.before_lead_time);
+    let names: Vec<&str> = recovering.iter().map(|r| r.name).collect();
     let mut text = format!(
         "{}. No capacity to order for {}{}",
         clauses.join("; "),
@@ -257,7 +301,7 @@ fn recovery_sentence(f: &Forecast) -> Option<String> {
             " (the load is falling)".into()
         }
     );
-    if let Some(fix) = first.recovery.as_ref().and_then(|r| r.meanwhile.as_ref()) {
+    if let Some(fix) = &first.recovery.meanwhile {
         let _ = write!(text, "; meanwhile: {}", lowercase_first(fix));
     }
     text.push_str(". ");
@@ -357,10 +401,8 @@ pub(super) fn summarize(f: &Forecast) -> String {
 pub(super) fn heading_to_markdown(f: &Forecast, out: &mut String) {
     let recovery = recovery_sentence(f);
     if let Some(text) = &recovery {
-        let names: Vec<String> = f
-            .resources
+        let names: Vec<String> = recovering(f)
             .iter()
-            .filter(|r| r.recovery.is_some())
             .map(|r| format!("`{}`", r.name))
             .collect();
         let _ = writeln!(
