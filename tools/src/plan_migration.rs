@@ -133,6 +133,15 @@ pub struct MigrationArgs {
 }
 
 impl MigrationArgs {
+    /// The plan of `kind` for `data_size_gb` of data, every other argument at its default
+    /// (`scaling_report` passes the size its `requirements` give).
+    pub fn sized(kind: MigrationKind, data_size_gb: Option<f64>) -> Self {
+        Self {
+            data_size_gb,
+            ..Self::of(kind)
+        }
+    }
+
     /// The plan of `kind` with every other argument at its default.
     pub fn of(kind: MigrationKind) -> Self {
         Self {
@@ -1596,7 +1605,7 @@ fn pair_step(args: &MigrationArgs, note: &PairNote) -> String {
 }
 
 /// Hours as a person reads them: `25 minutes`, `10.3 hours`, `534 days (12,820 hours)`.
-fn duration(hours: f64) -> String {
+pub(crate) fn duration(hours: f64) -> String {
     if hours < 1.0 {
         let minutes = (hours * 60.0).ceil().max(1.0);
         return format!(

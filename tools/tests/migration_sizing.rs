@@ -484,3 +484,42 @@ fn absurd_sizes_and_rates_are_refused_naming_the_range() {
         }
     }
 }
+
+#[test]
+fn the_report_plans_its_migrations_for_the_data_size_it_is_given() {
+    let advisor = advisor();
+    let report = |requirements: Value| {
+        let args = json!({
+            "system": {"db_write_load_pct": 80, "independent_table_groups": true,
+                "has_cache": true, "has_read_replicas": true},
+            "requirements": requirements,
+            "detail": "full",
+        });
+        advisor
+            .call("scaling_report", args.as_object().unwrap())
+            .unwrap_or_else(|e| panic!("refused {args}: {e}"))
+    };
+    let small = report(json!({"needs_acid": true, "data_size_gb": 10}));
+    let large = report(json!({"needs_acid": true, "data_size_gb": 500000}));
+    let weeks = |out: &tools::ToolOutput| -> u64 {
+        out.structured["migrations"][0]["total_weeks"]
+            .as_u64()
+            .expect("a migration with its weeks")
+    };
+    assert_eq!(
+        small.structured["migrations"][0]["kind"],
+        "functional_partition"
+    );
+    // 500 TB at 78 GB/h: 6,410 hours, 39 weeks of replication instead of one.
+    assert_eq!(weeks(&large), weeks(&small) + 38);
+    assert!(
+        large
+            .markdown
+            .contains("at most 500,000 GB to copy (the data size of `requirements`) at 78 GB/h"),
+        "{}",
+        large.markdown
+    );
+    let unsized_report = report(json!({"needs_acid": true}));
+    assert_eq!(weeks(&unsized_report), weeks(&small));
+    assert!(!unsized_report.markdown.contains("GB to copy"));
+}
