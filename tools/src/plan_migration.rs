@@ -2020,6 +2020,8 @@ impl Tool for PlanMigration {
         "shard_strategy.shard_key_advice[].why",
         "reshard.naive_modulo_formula",
         "reshard.consistent_hashing_formula",
+        // Each action is also a step of its phase.
+        "pair_notes[].action",
     ];
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";

@@ -367,6 +367,37 @@ fn mysql_to_postgres_names_what_the_pair_needs_in_its_phases() {
 }
 
 #[test]
+fn postgres_to_mysql_names_the_reverse_differences() {
+    let advisor = advisor();
+    let p = plan(
+        &advisor,
+        &json!({"kind": "database_switch", "from": "Postgres", "to": "mysql"}),
+    );
+    let note = |topic: &str| {
+        p.pair_notes
+            .iter()
+            .find(|n| n.topic == topic)
+            .unwrap_or_else(|| panic!("no note on {topic}: {:?}", p.pair_notes))
+    };
+    assert!(note("upserts").action.contains("ON DUPLICATE KEY UPDATE"));
+    assert!(note("collation and case").action.contains("utf8mb4_bin"));
+    assert!(note("booleans").action.contains("TINYINT(1)"));
+    assert!(note("copy tools").action.contains("Debezium"));
+    assert!(p.pair_notes.iter().all(|n| n.source.contains("https://")));
+    // MySQL moves its counter past the ids copied in: no sequence reset at cutover.
+    assert!(
+        !phase(&p, "cutover")
+            .steps
+            .iter()
+            .any(|s| s.contains("setval")),
+        "{:?}",
+        phase(&p, "cutover").steps
+    );
+    // Not the notes of the other direction.
+    assert!(p.pair_notes.iter().all(|n| n.topic != "zero dates"));
+}
+
+#[test]
 fn an_unknown_pair_gets_the_generic_plan_and_says_so() {
     let advisor = advisor();
     let mysql = plan(
@@ -374,7 +405,7 @@ fn an_unknown_pair_gets_the_generic_plan_and_says_so() {
         &json!({"kind": "database_switch", "from": "MySQL", "to": "PostgreSQL"}),
     );
     for (from, to) in [
-        ("PostgreSQL", "MySQL"),
+        ("PostgreSQL", "Oracle"),
         ("Oracle", "PostgreSQL"),
         ("MySQL", "CockroachDB"),
     ] {
