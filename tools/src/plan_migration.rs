@@ -1606,6 +1606,9 @@ fn pair_step(args: &MigrationArgs, note: &PairNote) -> String {
 
 /// Hours as a person reads them: `25 minutes`, `10.3 hours`, `534 days (12,820 hours)`.
 pub(crate) fn duration(hours: f64) -> String {
+    if hours <= 0.0 {
+        return "no time".to_string();
+    }
     if hours < 1.0 {
         let minutes = (hours * 60.0).ceil().max(1.0);
         return format!(
@@ -1884,7 +1887,7 @@ fn summary_of(plan: &MigrationPlan) -> String {
                 duration(copy.copy_hours)
             ));
             if let Some(pause) = copy.write_pause_hours {
-                out.push_str(&format!(", writes pause {}", duration(pause)));
+                out.push_str(&format!(", writes pause for {}", duration(pause)));
             }
         }
         None => {

@@ -554,3 +554,88 @@ fn the_report_plans_its_migrations_for_the_data_size_it_is_given() {
     assert_eq!(weeks(&unsized_report), weeks(&small));
     assert!(!unsized_report.markdown.contains("GB to copy"));
 }
+
+// ---------------------------------------------------------------------------------------------
+// The tables are data: a team's own copy of `migrations.md` changes the plan, and a malformed
+// row stops start-up naming it.
+
+fn with_migrations(name: &str, edit: impl Fn(&str) -> String) -> Result<Advisor, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "scale-advisor-migration-sizing-{name}-{}",
+        std::process::id()
+    ));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let embedded = knowledge::Knowledge::embedded()
+        .unwrap()
+        .document("migrations")
+        .unwrap()
+        .text()
+        .to_string();
+    std::fs::write(dir.join("migrations.md"), edit(&embedded)).unwrap();
+    let loaded = knowledge::Knowledge::with_dir(&dir)
+        .and_then(Advisor::new)
+        .map_err(|e| e.to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    loaded
+}
+
+#[test]
+fn a_teams_own_rate_and_pairs_are_rows_and_bad_rows_are_refused() {
+    let default_row = "| AWS DMS full load, one task | 78 | yes |";
+    // A team that measured 200 GB/h replaces the row, and every plan follows it.
+    let measured = with_migrations("rate", |text| {
+        text.replace(default_row, "| our rehearsal | 200 | yes |")
+    })
+    .expect("the edited document loads");
+    let p = plan(
+        &measured,
+        &json!({"kind": "database_switch", "data_size_gb": 800}),
+    );
+    let copy = p.copy_time.expect("copy_time");
+    assert_eq!(copy.copy_rate_gb_per_hour, 200.0);
+    assert!(copy.rate_basis.contains("our rehearsal"));
+    assert!(close(copy.copy_hours, 4.0));
+
+    for (name, from, to, expected) in [
+        (
+            "no-default",
+            default_row,
+            "| AWS DMS full load, one task | 78 |  |",
+            "marked `default`",
+        ),
+        (
+            "zero-rate",
+            default_row,
+            "| AWS DMS full load, one task | 0 | yes |",
+            "above 0",
+        ),
+        (
+            "bad-sizing",
+            "dual writes already created; record progress and rerun failed batches | every table holds the same number of records in both stores | empty the new store and start the backfill again, the old store is unaffected | 2 | copy every record from the old store to the new one while writes are paused, in batches; rerun failed batches | 1 |  |  |  | copy |",
+            "dual writes already created; record progress and rerun failed batches | every table holds the same number of records in both stores | empty the new store and start the backfill again, the old store is unaffected | 2 | copy every record from the old store to the new one while writes are paused, in batches; rerun failed batches | 1 |  |  |  | bytes |",
+            "`sized_by` is `copy` or empty",
+        ),
+        (
+            "bad-phase",
+            "| MySQL; MariaDB | PostgreSQL; Postgres | cutover | sequences |",
+            "| MySQL; MariaDB | PostgreSQL; Postgres | go_live | sequences |",
+            "unknown phase `go_live`",
+        ),
+    ] {
+        let refused = with_migrations(name, |text| {
+            assert!(
+                text.contains(from),
+                "{name}: the document no longer holds {from:?}"
+            );
+            text.replace(from, to)
+        });
+        match refused {
+            Ok(_) => panic!("{name}: the malformed document loaded"),
+            Err(message) => assert!(
+                message.contains(expected) && message.contains("migrations.md"),
+                "{name}: {message}"
+            ),
+        }
+    }
+}
