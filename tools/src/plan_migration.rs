@@ -1,8 +1,10 @@
 //! `plan_migration`: the phased plan for one structural change (switching databases, sharding,
 //! resharding, adding a cache or read replicas, going multi-region). Phases, risks, the shard
-//! strategies, the shard-key rules and which plan brings which component are tables of
-//! `migrations` and `sharding`; the one computation of its own is the reshard map, which spreads
-//! virtual shards evenly over the target shards while moving the fewest.
+//! strategies, the shard-key rules, the copy rates and formulas, the notes of each database pair
+//! and which plan brings which component are tables of `migrations` and `sharding`. Two things
+//! are computed: the reshard map, which spreads virtual shards evenly over the target shards
+//! while moving the fewest (a search), and the copy time, which sizes the phase that copies and
+//! any maintenance window from the data to copy and a rate (by the document's formulas).
 
 use std::fmt::Write;
 
