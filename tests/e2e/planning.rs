@@ -505,3 +505,36 @@ fn scaling_report_with_growth_plans_a_roadmap() {
     );
     assert_sources_resolve(&mut server, report);
 }
+
+#[test]
+fn an_offline_mysql_to_postgres_switch_is_sized_by_its_data_and_names_its_pair() {
+    let mut server = Server::start();
+    let plan = server.call_ok(
+        "plan_migration",
+        json!({"kind": "database_switch", "from": "MySQL", "to": "PostgreSQL",
+            "data_size_gb": 800, "zero_downtime": false}),
+    );
+    // 800 GB at the document's 78 GB/h, then its check: writes pause for hours, not weeks.
+    let pause = plan["copy_time"]["write_pause_hours"]
+        .as_f64()
+        .expect("a write pause");
+    assert!((20.0..21.0).contains(&pause), "{pause}");
+    assert_eq!(plan["total_weeks"], 3);
+    let topics: Vec<&str> = plan["pair_notes"]
+        .as_array()
+        .expect("pair_notes")
+        .iter()
+        .filter_map(|n| n["topic"].as_str())
+        .collect();
+    for topic in ["booleans", "zero dates", "sequences", "upserts"] {
+        assert!(topics.contains(&topic), "{topics:?}");
+    }
+    assert_sources_resolve(&mut server, &plan);
+
+    let online = server.call_ok(
+        "plan_migration",
+        json!({"kind": "database_switch", "data_size_gb": 500000}),
+    );
+    assert_eq!(online["copy_time"]["phase_weeks"], 39);
+    assert!(online["copy_time"]["write_pause_hours"].is_null());
+}

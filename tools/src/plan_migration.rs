@@ -1,8 +1,10 @@
 //! `plan_migration`: the phased plan for one structural change (switching databases, sharding,
 //! resharding, adding a cache or read replicas, going multi-region). Phases, risks, the shard
-//! strategies, the shard-key rules and which plan brings which component are tables of
-//! `migrations` and `sharding`; the one computation of its own is the reshard map, which spreads
-//! virtual shards evenly over the target shards while moving the fewest.
+//! strategies, the shard-key rules, the copy rates and formulas, the notes of each database pair
+//! and which plan brings which component are tables of `migrations` and `sharding`. Two things
+//! are computed: the reshard map, which spreads virtual shards evenly over the target shards
+//! while moving the fewest (a search), and the copy time, which sizes the phase that copies and
+//! any maintenance window from the data to copy and a rate (by the document's formulas).
 
 use std::fmt::Write;
 
@@ -10,7 +12,7 @@ use knowledge::{Condition, Facts, Knowledge, KnowledgeError, RowRef, TableRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::calculator::{Figure, Formulas, show};
+use crate::calculator::{Figure, Formulas, Working, prose, show};
 use crate::decision;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::markdown::{push_unique, sources};
@@ -102,9 +104,13 @@ pub struct MigrationArgs {
     /// No downtime. Default true.
     #[serde(default = "yes")]
     pub zero_downtime: bool,
-    /// Data to copy, GB.
-    #[schemars(range(min = 0))]
+    /// Data to copy, GB (0 to 10,000,000).
+    #[schemars(range(min = 0, max = 10_000_000))]
     pub data_size_gb: Option<f64>,
+    /// Your measured bulk-copy rate, GB/hour (0.01 to 100,000); default: the measured rate
+    /// of migrations#copy-rates. Sizes the copy phase and any write pause.
+    #[schemars(range(min = 0.01, max = 100_000))]
+    pub copy_rate_gb_per_hour: Option<f64>,
     /// Shards today; required for reshard, 1 for shard.
     #[schemars(range(min = 1, max = 4096))]
     pub current_shards: Option<u64>,
@@ -129,6 +135,15 @@ pub struct MigrationArgs {
 }
 
 impl MigrationArgs {
+    /// The plan of `kind` for `data_size_gb` of data, every other argument at its default
+    /// (`scaling_report` passes the size its `requirements` give).
+    pub fn sized(kind: MigrationKind, data_size_gb: Option<f64>) -> Self {
+        Self {
+            data_size_gb,
+            ..Self::of(kind)
+        }
+    }
+
     /// The plan of `kind` with every other argument at its default.
     pub fn of(kind: MigrationKind) -> Self {
         Self {
@@ -137,6 +152,7 @@ impl MigrationArgs {
             to: None,
             zero_downtime: true,
             data_size_gb: None,
+            copy_rate_gb_per_hour: None,
             current_shards: None,
             target_shards: None,
             virtual_shards: None,
@@ -159,9 +175,12 @@ pub struct Phase {
     pub exit_criteria: String,
     /// How to back out of the phase.
     pub rollback: String,
-    /// Planning estimate for a small team, weeks.
+    /// Planning estimate for a small team, weeks; the copy phase as long as the copy at the
+    /// copy rate when that is longer; 0 for a phase that runs inside the maintenance window
+    /// of the phase before it.
     pub weeks: u64,
-    /// The plan's first week of this phase (phases run one after another from week 1).
+    /// The plan's first week of this phase (phases run one after another from week 1; a
+    /// 0-week phase shares the last week of the phase before it).
     pub start_week: u64,
     /// The plan's last week of this phase.
     pub end_week: u64,
@@ -268,6 +287,42 @@ pub struct Reshard {
     pub moves: Vec<ShardMove>,
 }
 
+/// How long the copy takes, from the data to copy and a copy rate (`migrations#copy-time`):
+/// it sets the weeks of the phase that copies and, with a maintenance window, how long writes
+/// pause.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct CopyTime {
+    /// GB copied: the database, or the moved share for shard and reshard.
+    pub data_to_copy_gb: f64,
+    pub copy_rate_gb_per_hour: f64,
+    /// `given`, or the document's measurement the default comes from.
+    pub rate_basis: String,
+    /// data_to_copy_gb / copy_rate_gb_per_hour, around the clock.
+    pub copy_hours: f64,
+    /// With a maintenance window: the check of the copy, after it, in the window.
+    pub verify_hours: Option<f64>,
+    /// With a maintenance window: how long writes pause (copy and check); null when writes
+    /// never pause.
+    pub write_pause_hours: Option<f64>,
+    /// The phase the copy sizes, and its weeks.
+    pub phase: String,
+    pub phase_weeks: u64,
+    /// Each figure's formula with the numbers substituted.
+    pub workings: Vec<Working>,
+}
+
+/// What one pair of databases needs that the generic plan does not say, from
+/// `migrations#pair-notes`; its action is also a step of `phase`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+pub struct PairNote {
+    pub topic: String,
+    pub action: String,
+    /// The phase whose steps carry the action.
+    pub phase: String,
+    /// The public source (title and URL).
+    pub source: String,
+}
+
 /// The plan.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct MigrationPlan {
@@ -291,6 +346,12 @@ pub struct MigrationPlan {
     /// Data copied by the plan, GB, with `data_size_gb` (database_switch, shard with
     /// target_shards, reshard).
     pub data_to_copy_gb: Option<f64>,
+    /// With data to copy: the copy's hours, the write pause of a maintenance window, and the
+    /// weeks of the phase that copies.
+    pub copy_time: Option<CopyTime>,
+    /// For database_switch with a known (from, to) pair: what that pair needs, each folded
+    /// into its phase's steps; empty for an unknown pair (the plan is generic).
+    pub pair_notes: Vec<PairNote>,
     /// What the plan could not give and which argument would give it, in words.
     pub notes: Vec<String>,
     /// Arguments not given that would have added an answer.
@@ -316,12 +377,45 @@ struct PhaseRow {
     standard: PhaseText,
     /// The phase with a maintenance window, when a `downtime_*` cell changes it.
     with_window: Option<PhaseText>,
+    /// The phase that copies the data (`sized_by` `copy`): its weeks follow the copy time.
+    copies_data: bool,
 }
 
 struct KindPlan {
     kind: MigrationKind,
     phases: Vec<PhaseRow>,
     uri: String,
+}
+
+impl KindPlan {
+    /// The phase that copies the data, when the kind copies any.
+    fn copy_phase(&self) -> Option<&PhaseRow> {
+        self.phases.iter().find(|p| p.copies_data)
+    }
+}
+
+/// The copy rate a plan uses when the caller gives none: the row of `migrations#copy-rates`
+/// marked `default`.
+struct DefaultCopyRate {
+    method: String,
+    measured: String,
+    gb_per_hour: f64,
+}
+
+/// One row of `migrations#pair-notes`: the names each end goes by, and the note.
+struct PairRow {
+    from: Vec<String>,
+    to: Vec<String>,
+    note: PairNote,
+}
+
+impl PairRow {
+    fn matches(&self, from: &str, to: &str) -> bool {
+        let named = |names: &[String], name: &str| {
+            names.iter().any(|n| n.eq_ignore_ascii_case(name.trim()))
+        };
+        named(&self.from, from) && named(&self.to, to)
+    }
 }
 
 struct StrategyRow {
@@ -357,7 +451,25 @@ pub struct MigrationPlaybook {
     ring_uri: String,
     read_your_writes_uri: String,
     functional_uri: String,
+    default_copy_rate: DefaultCopyRate,
+    copy_rates_uri: String,
+    copy_formulas: Formulas,
+    pairs: Vec<PairRow>,
+    pairs_uri: String,
 }
+
+/// The quantities of the copy time computed by formula (`migrations#copy-formulas`), and the
+/// quantities each may name.
+const COPY_FORMULAS: [(&str, &[&str]); 5] = [
+    ("copy_hours", &["data_to_copy_gb", "copy_rate_gb_per_hour"]),
+    (
+        "verify_hours",
+        &["copy_hours", "data_to_copy_gb", "copy_rate_gb_per_hour"],
+    ),
+    ("window_hours", &["copy_hours", "verify_hours"]),
+    ("copy_weeks", &["floor_weeks", "copy_hours"]),
+    ("window_weeks", &["floor_weeks", "window_hours"]),
+];
 
 /// The quantities of a reshard computed by formula, and the quantities each may name.
 const RESHARD_FORMULAS: [(&str, &[&str]); 4] = [
@@ -444,10 +556,31 @@ fn load_phases(knowledge: &Knowledge, kind: MigrationKind) -> Result<KindPlan, K
         };
         let exit_criteria = text(2, "downtime_exit_criteria")?;
         let rollback = text(3, "downtime_rollback")?;
+        // 0 downtime weeks: the phase runs inside the window the copy phase before it holds.
         let weeks = match text(4, "downtime_weeks")? {
-            Some(_) => Some(whole_weeks(&row, "downtime_weeks")?),
+            Some(_) => Some(row.integer("downtime_weeks")?),
             None => None,
         };
+        let copies_data = match has_column(&table, "sized_by") {
+            true => match row.optional("sized_by")? {
+                None => false,
+                Some("copy") => true,
+                Some(other) => {
+                    return Err(
+                        row.error(format!("`sized_by` is `copy` or empty, found `{other}`"))
+                    );
+                }
+            },
+            false => false,
+        };
+        if weeks == Some(0) && !phases.iter().any(|p| p.copies_data) {
+            return Err(row.error(
+                "`downtime_weeks` 0 means inside the window of the copy phase, so a phase marked `sized_by` `copy` must come before it",
+            ));
+        }
+        if copies_data && phases.iter().any(|p| p.copies_data) {
+            return Err(row.error("only one phase of a plan copies the data (`sized_by` `copy`)"));
+        }
         let changed = name.is_some()
             || window_steps.is_some()
             || exit_criteria.is_some()
@@ -464,6 +597,7 @@ fn load_phases(knowledge: &Knowledge, kind: MigrationKind) -> Result<KindPlan, K
             id,
             standard,
             with_window,
+            copies_data,
         });
     }
     if kind == MigrationKind::DatabaseSwitch {
@@ -481,6 +615,72 @@ fn load_phases(knowledge: &Knowledge, kind: MigrationKind) -> Result<KindPlan, K
         phases,
         uri: table.uri(),
     })
+}
+
+/// The measured copy rates; returns the one marked `default` and the table's URI.
+fn load_copy_rates(knowledge: &Knowledge) -> Result<(DefaultCopyRate, String), KnowledgeError> {
+    let table = knowledge.table("migrations", "copy-rates")?;
+    table.require_columns(&["method", "gb_per_hour", "default", "measured"])?;
+    table.require_rows()?;
+    let mut default = None;
+    for row in table.rows() {
+        let gb_per_hour = row.number("gb_per_hour")?;
+        if !(gb_per_hour.is_finite() && gb_per_hour > 0.0) {
+            return Err(row.error(format!(
+                "`gb_per_hour` must be a rate above 0, found {gb_per_hour}"
+            )));
+        }
+        match row.optional("default")? {
+            None => {}
+            Some("yes") if default.is_none() => {
+                default = Some(DefaultCopyRate {
+                    method: row.required("method")?.to_string(),
+                    measured: row.required("measured")?.to_string(),
+                    gb_per_hour,
+                });
+            }
+            Some("yes") => return Err(row.error("only one copy rate is the `default`")),
+            Some(other) => {
+                return Err(row.error(format!("`default` is `yes` or empty, found `{other}`")));
+            }
+        }
+    }
+    let default = default.ok_or_else(|| {
+        table.error("one copy rate must be marked `default` `yes`, for plans given no rate")
+    })?;
+    Ok((default, table.uri()))
+}
+
+/// The notes of each pair of databases a switch can join; each names a phase of a database
+/// switch.
+fn load_pairs(knowledge: &Knowledge) -> Result<(Vec<PairRow>, String), KnowledgeError> {
+    let table = knowledge.table("migrations", "pair-notes")?;
+    table.require_columns(&["from", "to", "phase", "topic", "action", "source"])?;
+    let mut pairs = Vec::new();
+    for row in table.rows() {
+        let phase = row.required("phase")?;
+        if !DATABASE_SWITCH_PHASES.contains(&phase) {
+            return Err(row.error(format!(
+                "unknown phase `{phase}` (a database switch has {})",
+                DATABASE_SWITCH_PHASES.join(", ")
+            )));
+        }
+        let (from, to) = (row.list("from")?, row.list("to")?);
+        if from.is_empty() || to.is_empty() {
+            return Err(row.error("a pair note names both databases, `from` and `to`"));
+        }
+        pairs.push(PairRow {
+            from,
+            to,
+            note: PairNote {
+                topic: row.required("topic")?.to_string(),
+                action: row.required("action")?.to_string(),
+                phase: phase.to_string(),
+                source: row.required("source")?.to_string(),
+            },
+        });
+    }
+    Ok((pairs, table.uri()))
 }
 
 impl MigrationPlaybook {
@@ -593,6 +793,10 @@ impl MigrationPlaybook {
             return Err(table.error(format!("the component `{missing}` has no row")));
         }
 
+        let components_uri = table.uri();
+        let (default_copy_rate, copy_rates_uri) = load_copy_rates(knowledge)?;
+        let (pairs, pairs_uri) = load_pairs(knowledge)?;
+
         Ok(Self {
             plans,
             risks,
@@ -602,7 +806,11 @@ impl MigrationPlaybook {
             shard_key,
             shard_key_uri,
             components,
-            components_uri: table.uri(),
+            components_uri,
+            default_copy_rate,
+            copy_rates_uri,
+            pairs,
+            pairs_uri,
             virtual_shards_uri: section_uri(knowledge, "sharding#virtual-shards")?,
             data_moved_uri: section_uri(knowledge, "sharding#how-much-data-moves")?,
             ring_uri: section_uri(knowledge, "sharding#the-ring")?,
@@ -618,6 +826,12 @@ impl MigrationPlaybook {
                 "sharding",
                 "reshard-formulas",
                 &RESHARD_FORMULAS,
+            )?,
+            copy_formulas: Formulas::load(
+                knowledge,
+                "migrations",
+                "copy-formulas",
+                &COPY_FORMULAS,
             )?,
         })
     }
@@ -1077,39 +1291,10 @@ pub(crate) fn plan(
         .iter()
         .find(|p| p.kind == args.kind)
         .ok_or_else(|| ArgError::internal("a migration kind has no phase table"))?;
+    check_copy_rate(catalog, kind_plan, &args)?;
     let mut sources = vec![kind_plan.uri.clone(), catalog.risks_uri.clone()];
     let mut notes = Vec::new();
     let mut missing = Vec::new();
-
-    let mut week = 1;
-    let mut phases = Vec::new();
-    for row in &kind_plan.phases {
-        let (text, adapted) = match (&row.with_window, args.zero_downtime) {
-            (Some(window), false) => (window.clone(), true),
-            _ => (row.standard.clone(), false),
-        };
-        let weeks = text.weeks;
-        let fill = |t: &str| with_virtual_shards(t, virtual_shards);
-        phases.push(Phase {
-            id: row.id.clone(),
-            name: fill(&text.name),
-            steps: text.steps.iter().map(|step| fill(step)).collect(),
-            exit_criteria: fill(&text.exit_criteria),
-            rollback: fill(&text.rollback),
-            weeks,
-            start_week: week,
-            end_week: week + weeks - 1,
-            adapted_for_downtime: adapted,
-        });
-        week += weeks;
-    }
-    let total_weeks = week - 1;
-    if !args.zero_downtime && !phases.iter().any(|p| p.adapted_for_downtime) {
-        notes.push(format!(
-            "a maintenance window changes no phase of {}: the plan is the same either way",
-            args.kind.id()
-        ));
-    }
 
     let risks: Vec<Risk> = catalog
         .risks
@@ -1182,8 +1367,60 @@ pub(crate) fn plan(
                 | MigrationKind::Reshard
         )
     {
-        notes.push("data_size_gb would give the amount of data to copy".into());
-        missing_input(&mut missing, "data_size_gb", "data_to_copy_gb");
+        notes.push(
+            "data_size_gb would give the amount of data to copy and how long the copy takes".into(),
+        );
+        missing_input(&mut missing, "data_size_gb", "data_to_copy_gb, copy_time");
+    }
+    let copy_time = match data_to_copy_gb {
+        Some(gb) => copy_time(catalog, kind_plan, &args, gb, &mut sources, &mut notes)?,
+        None => None,
+    };
+    let pair_notes = pair_notes(catalog, &args, &mut sources, &mut notes, &mut missing);
+
+    let mut week = 1;
+    let mut phases = Vec::new();
+    for row in &kind_plan.phases {
+        let (text, adapted) = match (&row.with_window, args.zero_downtime) {
+            (Some(window), false) => (window.clone(), true),
+            _ => (row.standard.clone(), false),
+        };
+        let weeks = match &copy_time {
+            Some(copy) if row.copies_data => copy.phase_weeks,
+            _ => text.weeks,
+        };
+        // A 0-week phase runs inside the window of the phase before it, in its last week.
+        let (start_week, end_week) = match weeks {
+            0 => ((week - 1).max(1), (week - 1).max(1)),
+            _ => (week, week + weeks - 1),
+        };
+        let fill = |t: &str| with_virtual_shards(t, virtual_shards);
+        // The pair's steps come first: they decide how the phase's own steps are done.
+        let pair_steps = pair_notes
+            .iter()
+            .filter(|n| n.phase == row.id)
+            .map(|n| pair_step(&args, n));
+        phases.push(Phase {
+            id: row.id.clone(),
+            name: fill(&text.name),
+            steps: pair_steps
+                .chain(text.steps.iter().map(|step| fill(step)))
+                .collect(),
+            exit_criteria: fill(&text.exit_criteria),
+            rollback: fill(&text.rollback),
+            weeks,
+            start_week,
+            end_week,
+            adapted_for_downtime: adapted,
+        });
+        week += weeks;
+    }
+    let total_weeks = week - 1;
+    if !args.zero_downtime && !phases.iter().any(|p| p.adapted_for_downtime) {
+        notes.push(format!(
+            "a maintenance window changes no phase of {}: the plan is the same either way",
+            args.kind.id()
+        ));
     }
 
     let mut plan = MigrationPlan {
@@ -1198,6 +1435,8 @@ pub(crate) fn plan(
         shard_strategy,
         reshard: reshard_plan,
         data_to_copy_gb,
+        copy_time,
+        pair_notes,
         notes,
         missing_inputs: missing,
         truncated: None,
@@ -1205,6 +1444,189 @@ pub(crate) fn plan(
     };
     plan.summary = summary_of(&plan);
     Ok(plan)
+}
+
+/// Refuses a copy rate for a kind whose plan copies no data in bulk.
+fn check_copy_rate(
+    catalog: &MigrationPlaybook,
+    kind_plan: &KindPlan,
+    args: &MigrationArgs,
+) -> Result<(), ArgError> {
+    match args.copy_rate_gb_per_hour {
+        Some(rate) if kind_plan.copy_phase().is_none() => {
+            let copying: Vec<&str> = catalog
+                .plans
+                .iter()
+                .filter(|p| p.copy_phase().is_some())
+                .map(|p| p.kind.id())
+                .collect();
+            Err(ArgError::new(
+                "copy_rate_gb_per_hour",
+                show(rate),
+                format!(
+                    "no value for kind {}, whose plan copies no data in bulk; the rate applies to {}",
+                    args.kind.id(),
+                    copying.join(", ")
+                ),
+            ))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// The copy's hours at the given or default rate, by the formulas of `migrations#copy-formulas`,
+/// and the weeks of the phase that copies: the hours around the clock, or, with a maintenance
+/// window, the copy and its check while writes pause. None when the kind copies nothing.
+fn copy_time(
+    catalog: &MigrationPlaybook,
+    kind_plan: &KindPlan,
+    args: &MigrationArgs,
+    data_gb: f64,
+    sources: &mut Vec<String>,
+    notes: &mut Vec<String>,
+) -> Result<Option<CopyTime>, ArgError> {
+    let Some(row) = kind_plan.copy_phase() else {
+        return Ok(None);
+    };
+    let (rate, rate_basis) = match args.copy_rate_gb_per_hour {
+        Some(rate) => (rate, "given".to_string()),
+        None => {
+            let default = &catalog.default_copy_rate;
+            push_unique(sources, catalog.copy_rates_uri.clone());
+            (
+                default.gb_per_hour,
+                format!("default: {}, {}", default.method, default.measured),
+            )
+        }
+    };
+    let formulas = &catalog.copy_formulas;
+    // Every figure follows from data_size_gb (the rate is bounded by the schema), so an
+    // overflow is refused naming it.
+    let given = ("data_size_gb", args.data_size_gb.unwrap_or(data_gb));
+    let mut operands = vec![
+        ("data_to_copy_gb", Figure::Amount(data_gb)),
+        ("copy_rate_gb_per_hour", Figure::Amount(rate)),
+    ];
+    let mut workings: Vec<Working> = Vec::new();
+    let mut amount = |quantity: &'static str,
+                      operands: &mut Vec<(&str, Figure)>,
+                      workings: &mut Vec<Working>|
+     -> Result<f64, ArgError> {
+        let value = formulas.amount(quantity, operands, given.0, given.1)?;
+        workings.push(formulas.working(quantity, operands, Figure::Amount(value)));
+        formulas.cite(quantity, sources);
+        operands.push((quantity, Figure::Amount(value)));
+        Ok(value)
+    };
+    let copy_hours = amount("copy_hours", &mut operands, &mut workings)?;
+    let window = match args.zero_downtime {
+        false => row.with_window.as_ref(),
+        true => None,
+    };
+    let (verify_hours, write_pause_hours, weeks_quantity, floor) = match window {
+        Some(text) => {
+            let verify = amount("verify_hours", &mut operands, &mut workings)?;
+            let pause = amount("window_hours", &mut operands, &mut workings)?;
+            (Some(verify), Some(pause), "window_weeks", text.weeks)
+        }
+        None => (None, None, "copy_weeks", row.standard.weeks),
+    };
+    operands.push(("floor_weeks", Figure::Count(floor)));
+    let phase_weeks = formulas.count(weeks_quantity, &operands, given.0, show(given.1))?;
+    workings.push(formulas.working(weeks_quantity, &operands, Figure::Count(phase_weeks)));
+    formulas.cite(weeks_quantity, sources);
+    if let Some(pause) = write_pause_hours
+        && phase_weeks > floor
+    {
+        notes.push(format!(
+            "writes would pause for {}: few services can stop writing that long; zero_downtime: true keeps writes flowing while the copy runs in the background",
+            duration(pause)
+        ));
+    }
+    Ok(Some(CopyTime {
+        data_to_copy_gb: data_gb,
+        copy_rate_gb_per_hour: rate,
+        rate_basis,
+        copy_hours,
+        verify_hours,
+        write_pause_hours,
+        phase: row.id.clone(),
+        phase_weeks,
+        workings,
+    }))
+}
+
+/// The notes of the (from, to) pair of a database switch; for an unknown pair a note that the
+/// plan is generic, and without both ends the arguments that would give them.
+fn pair_notes(
+    catalog: &MigrationPlaybook,
+    args: &MigrationArgs,
+    sources: &mut Vec<String>,
+    notes: &mut Vec<String>,
+    missing: &mut Vec<MissingInput>,
+) -> Vec<PairNote> {
+    if args.kind != MigrationKind::DatabaseSwitch {
+        return Vec::new();
+    }
+    let (Some(from), Some(to)) = (&args.from, &args.to) else {
+        for (field, value) in [("from", &args.from), ("to", &args.to)] {
+            if value.is_none() {
+                missing_input(missing, field, "pair_notes");
+            }
+        }
+        return Vec::new();
+    };
+    let found: Vec<PairNote> = catalog
+        .pairs
+        .iter()
+        .filter(|p| p.matches(from, to))
+        .map(|p| p.note.clone())
+        .collect();
+    if found.is_empty() {
+        notes.push(format!(
+            "the knowledge base has no notes for {} → {}, so the plan is generic: check by hand the types that do not map one to one, how keys are generated, how text compares and the SQL dialect of the write paths",
+            from.trim(),
+            to.trim()
+        ));
+    } else {
+        push_unique(sources, catalog.pairs_uri.clone());
+    }
+    found
+}
+
+/// A pair note as a step of its phase (`MySQL → PostgreSQL, zero dates: …`).
+fn pair_step(args: &MigrationArgs, note: &PairNote) -> String {
+    let end = |name: &Option<String>| name.as_deref().unwrap_or_default().trim().to_string();
+    format!(
+        "{} → {}, {}: {}",
+        end(&args.from),
+        end(&args.to),
+        note.topic,
+        note.action
+    )
+}
+
+/// Hours as a person reads them: `25 minutes`, `10.3 hours`, `534 days (12,820 hours)`.
+pub(crate) fn duration(hours: f64) -> String {
+    if hours <= 0.0 {
+        return "no time".to_string();
+    }
+    if hours < 1.0 {
+        let minutes = (hours * 60.0).ceil().max(1.0);
+        return format!(
+            "{} minute{}",
+            prose(minutes),
+            if minutes == 1.0 { "" } else { "s" }
+        );
+    }
+    if hours < 48.0 {
+        return format!("{:.1} hours", hours).replace(".0 hours", " hours");
+    }
+    format!(
+        "{} days ({} hours)",
+        prose((hours / 24.0).round()),
+        prose(hours.round())
+    )
 }
 
 /// A share as a percentage with at most one decimal (`19.9%`, `80%`).
@@ -1251,16 +1673,61 @@ fn write_map(out: &mut String, map: &[ShardRanges]) {
     write_more(out, map.len(), "shards");
 }
 
+/// How long the copy takes and, with a window, how long writes pause, with the working.
+fn write_copy_time(out: &mut String, copy: &CopyTime) {
+    let rate = match copy.rate_basis.as_str() {
+        "given" => format!("{} GB/h (your rate)", prose(copy.copy_rate_gb_per_hour)),
+        basis => format!("{} GB/h ({basis})", prose(copy.copy_rate_gb_per_hour)),
+    };
+    let _ = writeln!(
+        out,
+        "Copy: {} at {rate}; the `{}` phase takes {} week{}.",
+        duration(copy.copy_hours),
+        copy.phase,
+        copy.phase_weeks,
+        if copy.phase_weeks == 1 { "" } else { "s" }
+    );
+    match copy.write_pause_hours {
+        Some(pause) => {
+            let _ = writeln!(
+                out,
+                "Writes pause for {}: the copy, then its check ({}).",
+                duration(pause),
+                duration(copy.verify_hours.unwrap_or_default())
+            );
+        }
+        None => {
+            let _ = writeln!(
+                out,
+                "Writes keep flowing during the copy, which runs in the background."
+            );
+        }
+    }
+    let workings: Vec<String> = copy
+        .workings
+        .iter()
+        .map(|w| format!("`{}` = {} = {}", w.formula, w.substituted, w.value.show()))
+        .collect();
+    let _ = writeln!(out, "Working: {}.", workings.join("; "));
+}
+
 /// The phases as a numbered list with steps, exit criteria and rollback.
 pub(crate) fn write_phases(out: &mut String, phases: &[Phase]) {
     for (i, p) in phases.iter().enumerate() {
+        let when = match p.weeks {
+            0 => format!(
+                "inside the same window, {}",
+                weeks_text(p.start_week, p.end_week)
+            ),
+            _ => weeks_text(p.start_week, p.end_week),
+        };
         let _ = writeln!(
             out,
             "{}. **{}** (`{}`, {}){}",
             i + 1,
             p.name,
             p.id,
-            weeks_text(p.start_week, p.end_week),
+            when,
             if p.adapted_for_downtime {
                 ", with a maintenance window"
             } else {
@@ -1298,6 +1765,9 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
     );
     if let Some(size) = plan.data_to_copy_gb {
         let _ = writeln!(out, "Data to copy: {} GB.", show(size));
+    }
+    if let Some(copy) = &plan.copy_time {
+        write_copy_time(&mut out, copy);
     }
     if let Some(s) = &plan.shard_strategy {
         let _ = writeln!(
@@ -1351,6 +1821,23 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
         }
         write_more(&mut out, r.moves.len(), "moves");
     }
+    if !plan.pair_notes.is_empty() {
+        let pair = match (&plan.from, &plan.to) {
+            (Some(from), Some(to)) => format!("{} → {}", from.trim(), to.trim()),
+            _ => "this pair".to_string(),
+        };
+        let _ = writeln!(
+            out,
+            "\n### What {pair} needs\n\nEach is also a step of its phase below.\n"
+        );
+        for n in &plan.pair_notes {
+            let _ = writeln!(
+                out,
+                "- **{}** (`{}`): {}. Source: {}.",
+                n.topic, n.phase, n.action, n.source
+            );
+        }
+    }
     let _ = writeln!(out, "\n### Phases\n");
     write_phases(&mut out, &plan.phases);
     let _ = writeln!(out, "\n### Risks\n");
@@ -1393,8 +1880,26 @@ fn summary_of(plan: &MigrationPlan) -> String {
             percent(r.naive_modulo_moved_fraction)
         ));
     }
-    if let Some(gb) = plan.data_to_copy_gb {
-        out.push_str(&format!("; {} GB to copy", show(gb)));
+    match &plan.copy_time {
+        Some(copy) => {
+            out.push_str(&format!(
+                "; {} GB to copy at {} GB/h: {}",
+                prose(copy.data_to_copy_gb),
+                prose(copy.copy_rate_gb_per_hour),
+                duration(copy.copy_hours)
+            ));
+            if let Some(pause) = copy.write_pause_hours {
+                out.push_str(&format!(", writes pause for {}", duration(pause)));
+            }
+        }
+        None => {
+            if let Some(gb) = plan.data_to_copy_gb {
+                out.push_str(&format!("; {} GB to copy", show(gb)));
+            }
+        }
+    }
+    if !plan.pair_notes.is_empty() {
+        out.push_str(&format!("; {} notes for this pair", plan.pair_notes.len()));
     }
     out.push_str(&format!(
         "; {} risk{}.",
@@ -1520,6 +2025,8 @@ impl Tool for PlanMigration {
         "shard_strategy.shard_key_advice[].why",
         "reshard.naive_modulo_formula",
         "reshard.consistent_hashing_formula",
+        // Each action is also a step of its phase.
+        "pair_notes[].action",
     ];
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";

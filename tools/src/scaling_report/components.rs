@@ -105,6 +105,7 @@ pub(super) fn components_to_add(
     catalog: &ReportTemplate,
     wanted: Vec<Wanted>,
     present: &dyn Fn(&str) -> bool,
+    data_size_gb: Option<f64>,
     sources: &mut Vec<String>,
 ) -> Result<Components, ArgError> {
     let playbook = advisor.tables::<plan_migration::PlanMigration>()?;
@@ -147,7 +148,7 @@ pub(super) fn components_to_add(
             }
         }
         if let (Role::Add, Some(kind)) = (role, migration) {
-            let plan = plan_migration::run(advisor, MigrationArgs::of(kind))?;
+            let plan = plan_migration::run(advisor, MigrationArgs::sized(kind, data_size_gb))?;
             let _ = write!(
                 how,
                 " Plan: {}, {} phases over {} weeks (Migration Plan below).",

@@ -5,8 +5,9 @@ use std::fmt::Write;
 
 use super::components::ComponentToAdd;
 use super::roadmap::{self, Growth, month_words, step_name};
+use crate::calculator::prose;
 use crate::plan_capacity::CapacityPlan;
-use crate::plan_migration::{MigrationKind, MigrationPlan, Phase};
+use crate::plan_migration::{MigrationKind, MigrationPlan, Phase, duration};
 
 fn weeks_label(start: u64, end: u64) -> String {
     if start == end {
@@ -150,6 +151,22 @@ fn phases_section(
         "{total} weeks in all, without downtime: {}. Every phase has its rollback, and until the last one backing out loses no data.",
         parts.join(", then ")
     );
+    // The data given in `requirements` sizes each copy.
+    for m in migrations {
+        if let Some(copy) = &m.copy_time {
+            let _ = writeln!(
+                out,
+                "\n{}: at most {} GB to copy (the data size of `requirements`) at {} GB/h takes up to {}, so its `{}` phase is planned at {} week{}.",
+                m.kind.title(),
+                prose(copy.data_to_copy_gb),
+                prose(copy.copy_rate_gb_per_hour),
+                duration(copy.copy_hours),
+                copy.phase,
+                copy.phase_weeks,
+                if copy.phase_weeks == 1 { "" } else { "s" }
+            );
+        }
+    }
     // The caller's own figures size the replicas; without them the plan says which to measure.
     if migrations
         .iter()

@@ -154,6 +154,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
                 forecast,
                 diagnosis: &diagnosis,
                 system: &args.system,
+                data_size_gb: data_size_gb(&args),
                 stages: &catalog.stages,
                 present: &present,
             };
@@ -182,7 +183,14 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
     let components::Components {
         to_add: components_to_add,
         migrations,
-    } = components::components_to_add(advisor, catalog, wanted, &present, &mut sources)?;
+    } = components::components_to_add(
+        advisor,
+        catalog,
+        wanted,
+        &present,
+        data_size_gb(&args),
+        &mut sources,
+    )?;
     let diagram = architecture::diagram(
         &presences,
         &components_to_add,
@@ -529,4 +537,10 @@ impl Tool for ScalingReport {
             output.cost.justification.clear();
         }
     }
+}
+
+/// The data the migrations copy, GB: the size `requirements` give, so that a plan's copy phase
+/// follows it.
+fn data_size_gb(args: &ReportArgs) -> Option<f64> {
+    args.requirements.as_ref().and_then(|r| r.data_size_gb)
 }

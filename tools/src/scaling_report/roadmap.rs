@@ -187,6 +187,8 @@ pub(super) struct RoadmapInputs<'a> {
     pub(super) system: &'a DiagnoseArgs,
     pub(super) stages: &'a Stages,
     pub(super) present: &'a dyn Fn(&str) -> bool,
+    /// The data a migration copies, GB (from `requirements`), which sets its copy phase.
+    pub(super) data_size_gb: Option<f64>,
 }
 
 /// "month 3.3", or "now" for a month that rounds to 0.
@@ -423,9 +425,12 @@ fn duration(
     rules: &RoadmapRules,
     forecast: &Forecast,
     migration: Option<MigrationKind>,
+    data_size_gb: Option<f64>,
 ) -> f64 {
     migration
-        .and_then(|kind| plan_migration::run(advisor, MigrationArgs::of(kind)).ok())
+        .and_then(|kind| {
+            plan_migration::run(advisor, MigrationArgs::sized(kind, data_size_gb)).ok()
+        })
         .map_or(forecast.lead_time_months, |plan| {
             plan.total_weeks as f64 * 7.0 / rules.days_per_month
         })
@@ -455,7 +460,13 @@ pub(super) fn plan(
                 step.pre_empts.push(crossing.clone());
                 continue;
             }
-            let months = duration(advisor, rules, input.forecast, draft.migration);
+            let months = duration(
+                advisor,
+                rules,
+                input.forecast,
+                draft.migration,
+                input.data_size_gb,
+            );
             let start = crossing.month - months;
             let late = start < 0.0;
             let step = RoadmapStep {
