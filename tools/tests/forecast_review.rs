@@ -599,3 +599,54 @@ fn the_roadmap_plans_no_step_for_a_resource_that_recovers() {
         }
     }
 }
+
+// ------------------------------------------------ the rules are rows, not Rust
+
+/// A `--knowledge-dir` holding `growth-models.md` as `edit` rewrites the embedded one.
+fn with_growth_models(name: &str, edit: impl Fn(&str) -> String) -> Result<Advisor, String> {
+    let dir = std::env::temp_dir().join(format!("scale-advisor-fr-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let embedded = knowledge::Knowledge::embedded().unwrap();
+    let text = embedded
+        .document("growth-models")
+        .unwrap()
+        .text()
+        .to_string();
+    std::fs::write(dir.join("growth-models.md"), edit(&text)).unwrap();
+    let advisor = knowledge::Knowledge::with_dir(&dir)
+        .and_then(Advisor::new)
+        .map_err(|e| e.to_string());
+    let _ = std::fs::remove_dir_all(&dir);
+    advisor
+}
+
+#[test]
+fn whether_a_falling_load_orders_is_the_falling_load_row() {
+    let row = |text: &str| {
+        text.lines()
+            .find(|l| l.starts_with("| falling | none |"))
+            .expect("the falling row")
+            .to_string()
+    };
+    // The row says `before_critical`: the same call now orders, from the data alone.
+    let ordering = with_growth_models("orders", |text| {
+        text.replace(
+            &row(text),
+            &row(text).replace("| none |", "| before_critical |"),
+        )
+    })
+    .expect("the edited document loads");
+    let args = json!({"monthly_growth_pct": -5, "db_cpu_pct": 90});
+    let out = ordering
+        .call("forecast_growth", args.as_object().unwrap())
+        .unwrap();
+    assert_eq!(out.structured["resources"][0]["order_by_month"], json!(0.0));
+    let (f, _) = forecast(args);
+    assert_eq!(resource(&f, "db_cpu_pct").order_by_month, None);
+    // Without the row, start-up refuses the file and says what is missing.
+    let error = with_growth_models("missing", |text| text.replace(&(row(text) + "\n"), ""))
+        .err()
+        .expect("a file without the falling row is refused");
+    assert!(error.contains("falling"), "{error}");
+}

@@ -67,7 +67,8 @@ impl OrderRules {
         let mut orders = Vec::new();
         for row in table.rows() {
             row.required("source")?;
-            let load = row.one_of("load", &["growing", "flat", "falling"])?;
+            let load = row.one_of("load", &LoadTrend::ALL.map(|(name, _)| name))?;
+            // `one_of` accepted only the names of `ALL`.
             let (_, trend) = LoadTrend::ALL
                 .into_iter()
                 .find(|(name, _)| *name == load)
