@@ -1,0 +1,263 @@
+//! Issue 28, point 7 (consistency claims are exact) and point 10's `shared_across_shards`: each
+//! claim beside its neighbours (n, w and r at the boundaries, sloppy or strict, one, two, three
+//! or an unknown number of regions, every model), so that a rule is not fixed for the
+//! example's numbers only.
+
+use serde_json::{Map, Value, json};
+use tools::{Advisor, CallError};
+
+fn advisor() -> Advisor {
+    Advisor::embedded().expect("the embedded knowledge base loads")
+}
+
+fn call(advisor: &Advisor, tool: &str, args: &Value) -> Value {
+    let mut map: Map<String, Value> = args.as_object().cloned().unwrap_or_default();
+    map.entry("detail").or_insert_with(|| json!("full"));
+    match advisor.call(tool, &map) {
+        Ok(out) => out.structured,
+        Err(e) => panic!("{tool}({args}) was refused: {e}"),
+    }
+}
+
+fn refusal(advisor: &Advisor, tool: &str, args: &Value) -> (String, String) {
+    match advisor.call(tool, args.as_object().expect("arguments are an object")) {
+        Err(CallError::Arguments(e)) => (e.field.clone(), e.to_string()),
+        Err(other) => panic!("{tool}({args}) failed otherwise: {other}"),
+        Ok(out) => panic!("{tool}({args}) was accepted: {}", out.structured),
+    }
+}
+
+// ------------------------------------------------------------ point 7: consistency claims
+
+/// The claims an answer can make, each known by a phrase of its row in `consistency.md`.
+const CLAIMS: [(&str, &str); 6] = [
+    // warnings
+    (
+        "quorum_is_not_linearizable_alone",
+        "does not give them alone",
+    ),
+    ("sloppy_is_not_linearizable", "Linearizability is not given"),
+    (
+        "two_regions_lose_the_quorum",
+        "With fewer than three regions",
+    ),
+    ("regions_unknown", "Give regions to have"),
+    ("active_passive_needs_sync", "replicated synchronously"),
+    // failure modes
+    (
+        "async_failover_loses_writes",
+        "Failover loses acknowledged writes",
+    ),
+];
+
+/// The claims `result` makes, in the order of [`CLAIMS`].
+fn claims(result: &Value) -> Vec<&'static str> {
+    let said = format!("{}{}", result["warnings"], result["failure_modes"]);
+    CLAIMS
+        .iter()
+        .filter(|(_, phrase)| said.contains(phrase))
+        .map(|(name, _)| *name)
+        .collect()
+}
+
+const LINEARIZABLE: &str =
+    r#"{"strong_consistency_required": true, "tolerates_coordination_latency": true}"#;
+
+fn with(base: &str, extra: Value) -> Value {
+    let mut args: Map<String, Value> = serde_json::from_str(base).expect("a JSON object");
+    for (k, v) in extra.as_object().expect("an object") {
+        args.insert(k.clone(), v.clone());
+    }
+    Value::Object(args)
+}
+
+/// (what it shows, model arguments, extra arguments, the claims made)
+type ClaimCase = (&'static str, &'static str, Value, &'static [&'static str]);
+
+#[rustfmt::skip]
+fn claim_cases() -> Vec<ClaimCase> {
+    vec![
+        // Linearizable and a quorum: what else it needs, at the boundaries of w + r > n.
+        ("w + r = n + 1: overlaps, and more is needed", LINEARIZABLE, json!({"quorum": {"n": 3, "w": 2, "r": 2}}), &["quorum_is_not_linearizable_alone"]),
+        ("w + r = n: no overlap, so no such claim (the overlap warning instead)", LINEARIZABLE, json!({"quorum": {"n": 3, "w": 1, "r": 2}}), &[]),
+        ("a single replica overlaps itself", LINEARIZABLE, json!({"quorum": {"n": 1, "w": 1, "r": 1}}), &["quorum_is_not_linearizable_alone"]),
+        ("n = 5, w = r = 3", LINEARIZABLE, json!({"quorum": {"n": 5, "w": 3, "r": 3}}), &["quorum_is_not_linearizable_alone"]),
+        ("n = 5, w = 3, r = 2: w + r = n", LINEARIZABLE, json!({"quorum": {"n": 5, "w": 3, "r": 2}}), &[]),
+        ("w = r = n", LINEARIZABLE, json!({"quorum": {"n": 3, "w": 3, "r": 3}}), &["quorum_is_not_linearizable_alone"]),
+        ("sloppy and overlapping: linearizability is not given", LINEARIZABLE, json!({"quorum": {"n": 3, "w": 2, "r": 2, "sloppy": true}}), &["sloppy_is_not_linearizable"]),
+        ("sloppy and not overlapping", LINEARIZABLE, json!({"quorum": {"n": 3, "w": 1, "r": 1, "sloppy": true}}), &["sloppy_is_not_linearizable"]),
+        ("sloppy: false is strict", LINEARIZABLE, json!({"quorum": {"n": 3, "w": 2, "r": 2, "sloppy": false}}), &["quorum_is_not_linearizable_alone"]),
+        // The other models promise no linearizability, so they make no such claim; they
+        // replicate asynchronously, so a failover loses acknowledged writes.
+        ("causal with a quorum", r#"{"needs_causal_ordering": true}"#, json!({"quorum": {"n": 3, "w": 2, "r": 2}}), &["async_failover_loses_writes"]),
+        ("read-your-writes with a sloppy quorum", r#"{"read_your_writes_critical": true}"#, json!({"quorum": {"n": 3, "w": 2, "r": 2, "sloppy": true}}), &["async_failover_loses_writes"]),
+        ("eventual, no quorum", r#"{}"#, json!({}), &["async_failover_loses_writes"]),
+        ("eventual by availability", r#"{"availability_during_partition": true, "app_resolves_conflicts": true}"#, json!({}), &["async_failover_loses_writes"]),
+        // Regions: a majority quorum needs three.
+        ("multi-region, regions not given", LINEARIZABLE, json!({"multi_region": true, "quorum": {"n": 3, "w": 2, "r": 2}}), &["quorum_is_not_linearizable_alone", "regions_unknown", "active_passive_needs_sync"]),
+        ("two regions lose the quorum with either", LINEARIZABLE, json!({"multi_region": true, "regions": 2, "quorum": {"n": 3, "w": 2, "r": 2}}), &["quorum_is_not_linearizable_alone", "two_regions_lose_the_quorum", "active_passive_needs_sync"]),
+        ("three regions survive one lost", LINEARIZABLE, json!({"multi_region": true, "regions": 3, "quorum": {"n": 3, "w": 2, "r": 2}}), &["quorum_is_not_linearizable_alone", "active_passive_needs_sync"]),
+        ("five regions", LINEARIZABLE, json!({"multi_region": true, "regions": 5, "quorum": {"n": 5, "w": 3, "r": 3}}), &["quorum_is_not_linearizable_alone", "active_passive_needs_sync"]),
+        ("two regions, a quorum with no majority (w = r = 1) survives", LINEARIZABLE, json!({"multi_region": true, "regions": 2, "quorum": {"n": 3, "w": 1, "r": 1}}), &["active_passive_needs_sync"]),
+        ("two regions, sloppy: it stays available, but is not linearizable", LINEARIZABLE, json!({"multi_region": true, "regions": 2, "quorum": {"n": 3, "w": 2, "r": 2, "sloppy": true}}), &["sloppy_is_not_linearizable", "active_passive_needs_sync"]),
+        ("two regions, no quorum: no quorum claim", LINEARIZABLE, json!({"multi_region": true, "regions": 2}), &["active_passive_needs_sync"]),
+        ("one region, not multi-region", LINEARIZABLE, json!({"regions": 1, "quorum": {"n": 3, "w": 2, "r": 2}}), &["quorum_is_not_linearizable_alone"]),
+        ("eventual across two regions with a majority quorum", r#"{"app_resolves_conflicts": true}"#, json!({"multi_region": true, "regions": 2, "quorum": {"n": 3, "w": 2, "r": 2}}), &["two_regions_lose_the_quorum", "async_failover_loses_writes"]),
+        ("eventual across three regions", r#"{"app_resolves_conflicts": true}"#, json!({"multi_region": true, "regions": 3, "quorum": {"n": 3, "w": 2, "r": 2}}), &["async_failover_loses_writes"]),
+        ("causal across regions, regions not given", r#"{"needs_causal_ordering": true, "app_resolves_conflicts": true}"#, json!({"multi_region": true, "quorum": {"n": 5, "w": 3, "r": 3}}), &["regions_unknown", "async_failover_loses_writes"]),
+    ]
+}
+
+#[test]
+fn each_consistency_claim_is_made_exactly_where_it_holds() {
+    let advisor = advisor();
+    let cases = claim_cases();
+    assert!(cases.len() >= 20);
+    for (shows, model, extra, expected) in cases {
+        let args = with(model, extra);
+        let result = call(&advisor, "pick_consistency_model", &args);
+        assert_eq!(claims(&result), expected, "{shows}: {args}");
+        if !expected.is_empty() {
+            let warnings = "knowledge://consistency#warnings".to_string();
+            let failures = "knowledge://consistency#failure-modes-to-plan-for".to_string();
+            let sources = result["sources"].to_string();
+            assert!(
+                sources.contains(&warnings) || sources.contains(&failures),
+                "{shows}: the rows are cited: {sources}"
+            );
+        }
+    }
+}
+
+#[test]
+fn the_summary_says_what_the_overlap_field_says() {
+    let advisor = advisor();
+    for model in [
+        LINEARIZABLE,
+        r#"{"needs_causal_ordering": true}"#,
+        r#"{"read_your_writes_critical": true}"#,
+        r#"{}"#,
+    ] {
+        for n in 1..=5u64 {
+            for w in 1..=n {
+                for r in 1..=n {
+                    for sloppy in [false, true] {
+                        let args = with(
+                            model,
+                            json!({"quorum": {"n": n, "w": w, "r": r, "sloppy": sloppy}}),
+                        );
+                        let result = call(&advisor, "pick_consistency_model", &args);
+                        let q = &result["quorum"];
+                        let guaranteed = q["overlap_guaranteed"] == json!(true);
+                        assert_eq!(guaranteed, w + r > n && !sloppy, "{args}");
+                        let summary = result["summary"].as_str().expect("a summary");
+                        assert_eq!(
+                            summary.contains("overlaps (w + r > n)"),
+                            guaranteed,
+                            "{args}: {summary}"
+                        );
+                        assert_eq!(
+                            summary.contains("guarantees no overlap"),
+                            w + r > n && sloppy,
+                            "{args}: {summary}"
+                        );
+                        assert_eq!(
+                            summary.contains("cannot give linearizable reads"),
+                            result["model"] == json!("linearizable") && !guaranteed,
+                            "{args}: {summary}"
+                        );
+                        assert!(summary.chars().count() <= 400, "{args}: {summary}");
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[test]
+fn active_passive_is_strong_only_when_replicated_synchronously() {
+    let advisor = advisor();
+    let args = with(LINEARIZABLE, json!({"multi_region": true, "regions": 3}));
+    let result = call(&advisor, "pick_consistency_model", &args);
+    let patterns = result["multi_region_patterns"]
+        .as_array()
+        .expect("patterns");
+    let active_passive = patterns
+        .iter()
+        .find(|p| p["pattern"] == json!("Active-passive"))
+        .expect("active-passive is offered for linearizable");
+    let consistency = active_passive["consistency"].as_str().unwrap();
+    assert!(
+        consistency.starts_with("strong only with synchronous"),
+        "{consistency}"
+    );
+    assert!(consistency.contains("loses"), "{consistency}");
+    // Linearizable replicates synchronously: no asynchronous-failover failure mode.
+    assert!(!claims(&result).contains(&"async_failover_loses_writes"));
+}
+
+#[test]
+fn regions_is_described_checked_and_asked_for() {
+    let advisor = advisor();
+    let tool = advisor.tool("pick_consistency_model").expect("registered");
+    let regions = &tool.input_schema["properties"]["regions"];
+    assert!(
+        regions["description"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("multi_region"),
+        "{regions}"
+    );
+    assert_eq!(regions["minimum"], json!(1), "{regions}");
+
+    // (arguments, the refused field, phrases the refusal holds)
+    for (args, field, phrases) in [
+        (
+            json!({"multi_region": true, "regions": 1}),
+            "regions",
+            &["`1`", "2 or more", "multi_region"][..],
+        ),
+        (
+            json!({"regions": 2}),
+            "regions",
+            &["`2`", "multi_region: true"][..],
+        ),
+        (
+            json!({"multi_region": false, "regions": 3}),
+            "regions",
+            &["`3`", "multi_region: true"][..],
+        ),
+        (
+            json!({"multi_region": true, "regions": 0}),
+            "regions",
+            &["`0`", "at least 1"][..],
+        ),
+        (
+            json!({"multi_region": true, "regions": 2.5}),
+            "regions",
+            &["`2.5`", "whole number"][..],
+        ),
+    ] {
+        let (refused, text) = refusal(&advisor, "pick_consistency_model", &args);
+        assert_eq!(refused, field, "{args}: {text}");
+        for phrase in phrases {
+            assert!(
+                text.contains(phrase),
+                "{args}: `{phrase}` missing from {text}"
+            );
+        }
+    }
+
+    let missing = |args: Value| -> bool {
+        let r = call(&advisor, "pick_consistency_model", &args);
+        r["missing_inputs"].to_string().contains("\"regions\"")
+    };
+    assert!(missing(
+        json!({"multi_region": true, "quorum": {"n": 3, "w": 2, "r": 2}})
+    ));
+    assert!(!missing(
+        json!({"multi_region": true, "regions": 2, "quorum": {"n": 3, "w": 2, "r": 2}})
+    ));
+    assert!(!missing(json!({"multi_region": true})));
+    assert!(!missing(json!({"quorum": {"n": 3, "w": 2, "r": 2}})));
+}
