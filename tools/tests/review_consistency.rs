@@ -261,3 +261,143 @@ fn regions_is_described_checked_and_asked_for() {
     assert!(!missing(json!({"multi_region": true})));
     assert!(!missing(json!({"quorum": {"n": 3, "w": 2, "r": 2}})));
 }
+
+// ------------------------------------------------------ point 3: the report chooses one path
+
+fn components(report: &Value) -> Vec<(String, String)> {
+    report["components_to_add"]
+        .as_array()
+        .expect("components_to_add")
+        .iter()
+        .map(|c| {
+            (
+                c["component"].as_str().unwrap_or_default().to_string(),
+                c["role"].as_str().unwrap_or_default().to_string(),
+            )
+        })
+        .collect()
+}
+
+fn migration_kinds(report: &Value) -> Vec<String> {
+    report["migrations"]
+        .as_array()
+        .expect("migrations")
+        .iter()
+        .filter_map(|m| m["kind"].as_str().map(str::to_string))
+        .collect()
+}
+
+fn section<'a>(report: &'a Value, title: &str) -> &'a str {
+    report["sections"]
+        .as_array()
+        .and_then(|s| s.iter().find(|s| s["title"] == json!(title)))
+        .and_then(|s| s["markdown"].as_str())
+        .unwrap_or_else(|| panic!("no section {title}"))
+}
+
+/// (what it shows, system, requirements, components to add, migrations)
+type ReportCase = (
+    &'static str,
+    Value,
+    Value,
+    &'static [(&'static str, &'static str)],
+    &'static [&'static str],
+);
+
+#[rustfmt::skip]
+fn report_cases() -> Vec<ReportCase> {
+    let write_bound = json!({"users": 500_000, "has_read_replicas": true, "db_write_load_pct": 80});
+    let multi = json!({"users": 500_000, "has_read_replicas": true, "needs_multi_region": true, "db_write_load_pct": 80});
+    vec![
+        ("ACID across regions: the distributed SQL store replaces the hand-built shards",
+            multi.clone(), json!({"needs_acid": true, "multi_region": true}),
+            &[("distributed_database", "add"), ("multi_region", "add")], &["database_switch", "multi_region"]),
+        ("ACID in one region: PostgreSQL, so sharding stays",
+            multi, json!({"needs_acid": true}),
+            &[("sharding", "add"), ("multi_region", "add"), ("distributed_database", "consider")], &["shard", "multi_region"]),
+        ("multi-region asked only of the datastore is a component and a phase",
+            write_bound.clone(), json!({"needs_acid": true, "multi_region": true}),
+            &[("distributed_database", "add"), ("multi_region", "add")], &["database_switch", "multi_region"]),
+        ("neither asked: only the write pressure's sharding",
+            write_bound, json!({"needs_acid": true}),
+            &[("sharding", "add")], &["shard"]),
+        ("multi-region asked, no write pressure",
+            json!({"users": 500_000, "has_read_replicas": true}), json!({"needs_acid": true, "multi_region": true}),
+            &[("multi_region", "add"), ("distributed_database", "consider")], &["multi_region"]),
+        ("already in two regions (stage 5): nothing to add",
+            json!({"users": 500_000, "has_read_replicas": true, "regions": 2}), json!({"needs_acid": true, "multi_region": true}),
+            &[], &[]),
+    ]
+}
+
+#[test]
+fn the_report_follows_the_datastore_it_recommends() {
+    let advisor = advisor();
+    for (shows, system, requirements, expected, kinds) in report_cases() {
+        let args = json!({"system": system, "requirements": requirements});
+        let report = call(&advisor, "scaling_report", &args);
+        let expected: Vec<(String, String)> = expected
+            .iter()
+            .map(|(c, r)| (c.to_string(), r.to_string()))
+            .collect();
+        assert_eq!(components(&report), expected, "{shows}");
+        assert_eq!(migration_kinds(&report), kinds, "{shows}");
+        let plan = section(&report, "Migration Plan");
+        let distributed_sql =
+            report["datastore"]["recommendation"]["category"] == json!("distributed_sql");
+        if distributed_sql {
+            for hand_built in ["shard router", "saga", "shard key"] {
+                assert!(
+                    !plan.to_lowercase().contains(hand_built),
+                    "{shows}: {hand_built} in {plan}"
+                );
+            }
+        }
+        if kinds.contains(&"multi_region") {
+            assert!(
+                plan.contains("multi-region"),
+                "{shows}: no multi-region phase in {plan}"
+            );
+            let bottlenecks = section(&report, "Bottlenecks Identified");
+            assert!(
+                bottlenecks.contains("unmet_multi_region"),
+                "{shows}: {bottlenecks}"
+            );
+        }
+    }
+}
+
+#[test]
+fn a_stated_need_for_regions_is_never_healthy() {
+    let advisor = advisor();
+    // (system, healthy, next stage adds multi_region)
+    for (system, healthy, adds) in [
+        (
+            json!({"users": 500_000, "has_read_replicas": true, "needs_multi_region": true}),
+            false,
+            true,
+        ),
+        (
+            json!({"users": 500_000, "has_read_replicas": true}),
+            true,
+            false,
+        ),
+        (
+            json!({"users": 50_000, "needs_multi_region": true}),
+            false,
+            true,
+        ),
+        (
+            json!({"users": 500_000, "has_read_replicas": true, "needs_multi_region": true, "regions": 2}),
+            true,
+            false,
+        ),
+    ] {
+        let d = call(&advisor, "diagnose_bottleneck", &system);
+        assert_eq!(d["healthy"], json!(healthy), "{system}");
+        let next = d["next_stage"]["add"].to_string();
+        assert_eq!(next.contains("multi_region"), adds, "{system}: {next}");
+        let summary = d["summary"].as_str().unwrap_or_default();
+        assert_eq!(summary.contains("healthy"), healthy, "{system}: {summary}");
+    }
+}
