@@ -329,7 +329,13 @@ impl<'a> Validator<'a> {
         if let Some(allowed) = node.get("enum").and_then(Value::as_array)
             && !allowed.contains(value)
         {
-            return Err(ArgError::value(field, value, self.describe(node)));
+            let mut error = ArgError::value(field, value, self.describe(node));
+            // A word one slip away from an accepted one (`cach`, `split-brain`) is named.
+            error.closest = value.as_str().and_then(|text| {
+                knowledge::closest(text, allowed.iter().filter_map(Value::as_str))
+                    .map(str::to_string)
+            });
+            return Err(error);
         }
         match value {
             Value::Number(n) => {

@@ -19,6 +19,21 @@ pub const COMPONENTS: [&str; 10] = [
     "distributed_database",
 ];
 
+/// The schema of an argument that lists components: an `enum` of [`COMPONENTS`], so that the
+/// names a tool accepts are advertised and enforced from the one list (a product name such as
+/// `redis-cluster` is refused with the names, and the item's description says which name a
+/// product goes under).
+pub(crate) fn component_list_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    schemars::json_schema!({
+        "type": "array",
+        "items": {
+            "type": "string",
+            "enum": COMPONENTS,
+            "description": "A component name: a shared Redis or Memcached is cache, a shared Kafka or RabbitMQ job_queue",
+        },
+    })
+}
+
 /// A stage row of `scaling-stages#stages`.
 #[derive(Debug, Clone)]
 pub(crate) struct Stage {

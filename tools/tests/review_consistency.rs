@@ -401,3 +401,88 @@ fn a_stated_need_for_regions_is_never_healthy() {
         assert_eq!(summary.contains("healthy"), healthy, "{system}: {summary}");
     }
 }
+
+// ------------------------------------------- point 10: shared_across_shards says what it takes
+
+#[test]
+fn shared_across_shards_lists_the_component_names_and_refuses_others() {
+    let advisor = advisor();
+    let component_names: Vec<Value> = tools::diagnose_bottleneck::COMPONENTS
+        .iter()
+        .map(|c| json!(c))
+        .collect();
+    assert!(component_names.contains(&json!("cache")));
+    let diagnose = advisor.tool("diagnose_bottleneck").expect("registered");
+    let items = &diagnose.input_schema["properties"]["shared_across_shards"]["items"];
+    assert_eq!(items["enum"], json!(component_names), "{items}");
+
+    // (tool, arguments, refused field, phrases the refusal holds)
+    let sharded = |list: Value| json!({"sharded": true, "shared_across_shards": list});
+    for (tool, args, field, phrases) in [
+        (
+            "diagnose_bottleneck",
+            sharded(json!(["redis-cluster"])),
+            "shared_across_shards[0]",
+            &[
+                "\"redis-cluster\"",
+                "one of cache, cdn",
+                "distributed_database",
+                "Redis or Memcached is cache",
+            ][..],
+        ),
+        (
+            "diagnose_bottleneck",
+            sharded(json!(["cache", "cach"])),
+            "shared_across_shards[1]",
+            &["\"cach\"", "one of cache", "Did you mean `cache`?"][..],
+        ),
+        (
+            "diagnose_bottleneck",
+            sharded(json!(["Cache"])),
+            "shared_across_shards[0]",
+            &["\"Cache\"", "one of cache"][..],
+        ),
+        (
+            "scaling_report",
+            json!({"system": sharded(json!(["redis-cluster"]))}),
+            "system.shared_across_shards[0]",
+            &[
+                "\"redis-cluster\"",
+                "one of cache",
+                "Redis or Memcached is cache",
+            ][..],
+        ),
+        (
+            "diagnose_bottleneck",
+            json!({"symptoms": ["split-brain"]}),
+            "symptoms[0]",
+            &["\"split-brain\"", "Did you mean `split_brain`?"][..],
+        ),
+    ] {
+        let (refused, text) = refusal(&advisor, tool, &args);
+        assert_eq!(refused, field, "{tool}({args}): {text}");
+        for phrase in phrases {
+            assert!(
+                text.contains(phrase),
+                "{tool}({args}): `{phrase}` missing from {text}"
+            );
+        }
+    }
+
+    // Every name of the list is accepted, and gives the finding on a sharded system.
+    for name in tools::diagnose_bottleneck::COMPONENTS {
+        let d = call(&advisor, "diagnose_bottleneck", &sharded(json!([name])));
+        let ids = d["findings"].to_string();
+        assert!(ids.contains("shared_dependency"), "{name}: {ids}");
+    }
+    let r = call(
+        &advisor,
+        "scaling_report",
+        &json!({"system": sharded(json!(["cache"]))}),
+    );
+    assert!(
+        r["diagnosis"]["findings"]
+            .to_string()
+            .contains("shared_dependency")
+    );
+}

@@ -136,6 +136,7 @@ pub struct DiagnoseArgs {
     pub independent_table_groups: bool,
     /// Components all shards use (e.g. cache), with sharded.
     #[serde(default)]
+    #[schemars(schema_with = "crate::stages::component_list_schema")]
     pub shared_across_shards: Vec<String>,
     /// Failure modes observed.
     #[serde(default)]
