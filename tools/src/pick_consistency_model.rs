@@ -62,7 +62,7 @@ pub struct ConsistencyArgs {
     /// Replicated across regions.
     #[serde(default)]
     pub multi_region: bool,
-    /// Regions the replicas span, 2 or more with multi_region; checks a quorum survives one lost.
+    /// Regions spanned, 2+ with multi_region.
     #[schemars(range(min = 1))]
     pub regions: Option<u64>,
     /// Replication quorum to check.

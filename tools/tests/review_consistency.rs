@@ -399,6 +399,13 @@ fn a_stated_need_for_regions_is_never_healthy() {
         assert_eq!(next.contains("multi_region"), adds, "{system}: {next}");
         let summary = d["summary"].as_str().unwrap_or_default();
         assert_eq!(summary.contains("healthy"), healthy, "{system}: {summary}");
+        // The standby it proposes fails over with the writes of the lag lost, when asynchronous.
+        let fixes = d["findings"].to_string();
+        assert_eq!(
+            fixes.contains("a failover loses the writes"),
+            adds,
+            "{system}: {fixes}"
+        );
     }
 }
 
@@ -415,6 +422,8 @@ fn shared_across_shards_lists_the_component_names_and_refuses_others() {
     let diagnose = advisor.tool("diagnose_bottleneck").expect("registered");
     let items = &diagnose.input_schema["properties"]["shared_across_shards"]["items"];
     assert_eq!(items["enum"], json!(component_names), "{items}");
+    // The map behind the hint is the check's, not the listing's.
+    assert_eq!(items.get("x-products"), None, "{items}");
 
     // (tool, arguments, refused field, phrases the refusal holds)
     let sharded = |list: Value| json!({"sharded": true, "shared_across_shards": list});
@@ -427,7 +436,7 @@ fn shared_across_shards_lists_the_component_names_and_refuses_others() {
                 "\"redis-cluster\"",
                 "one of cache, cdn",
                 "distributed_database",
-                "Redis or Memcached is cache",
+                "Did you mean `cache`?",
             ][..],
         ),
         (
@@ -446,11 +455,19 @@ fn shared_across_shards_lists_the_component_names_and_refuses_others() {
             "scaling_report",
             json!({"system": sharded(json!(["redis-cluster"]))}),
             "system.shared_across_shards[0]",
-            &[
-                "\"redis-cluster\"",
-                "one of cache",
-                "Redis or Memcached is cache",
-            ][..],
+            &["\"redis-cluster\"", "one of cache", "Did you mean `cache`?"][..],
+        ),
+        (
+            "diagnose_bottleneck",
+            sharded(json!(["Kafka"])),
+            "shared_across_shards[0]",
+            &["\"Kafka\"", "Did you mean `job_queue`?"][..],
+        ),
+        (
+            "diagnose_bottleneck",
+            sharded(json!(["mongodb"])),
+            "shared_across_shards[0]",
+            &["\"mongodb\"", "one of cache"][..],
         ),
         (
             "diagnose_bottleneck",
@@ -467,6 +484,16 @@ fn shared_across_shards_lists_the_component_names_and_refuses_others() {
                 "{tool}({args}): `{phrase}` missing from {text}"
             );
         }
+    }
+
+    // Every product of the list is answered with the component it goes under.
+    for (product, component) in tools::diagnose_bottleneck::COMPONENT_PRODUCTS {
+        let named = format!("{product}-prod");
+        let (_, text) = refusal(&advisor, "diagnose_bottleneck", &sharded(json!([named])));
+        assert!(
+            text.contains(&format!("Did you mean `{component}`?")),
+            "{product}: {text}"
+        );
     }
 
     // Every name of the list is accepted, and gives the finding on a sharded system.

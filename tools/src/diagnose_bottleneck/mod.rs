@@ -22,7 +22,7 @@ pub use markdown::to_markdown;
 pub use rules::DiagnosisRules;
 
 use crate::markdown::push_unique;
-pub use crate::stages::COMPONENTS;
+pub use crate::stages::{COMPONENT_PRODUCTS, COMPONENTS};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input};
 
 // A failure mode the team has observed, named as in `failure-modes`.
