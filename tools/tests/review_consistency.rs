@@ -513,3 +513,23 @@ fn shared_across_shards_lists_the_component_names_and_refuses_others() {
             .contains("shared_dependency")
     );
 }
+
+#[test]
+fn a_long_list_is_refused_in_a_short_text() {
+    let advisor = advisor();
+    let list: Vec<&str> = vec!["cache"; 10_000];
+    let (field, text) = refusal(
+        &advisor,
+        "diagnose_bottleneck",
+        &json!({"users": 10, "shared_across_shards": list}),
+    );
+    assert_eq!(field, "shared_across_shards", "{text}");
+    assert!(text.len() < 600, "{} bytes: {text}", text.len());
+    assert!(text.contains("10000 names in all"), "{text}");
+    let (_, short) = refusal(
+        &advisor,
+        "diagnose_bottleneck",
+        &json!({"users": 10, "shared_across_shards": ["cache", "cdn"]}),
+    );
+    assert!(short.contains("[cache, cdn]"), "{short}");
+}

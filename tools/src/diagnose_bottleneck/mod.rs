@@ -422,9 +422,16 @@ fn check_shard_facts(args: &DiagnoseArgs) -> Result<(), ArgError> {
             ));
         }
         if !args.shared_across_shards.is_empty() {
+            // The list is shown by its first names: a refusal stays short whatever was sent.
+            const SHOWN: usize = 5;
+            let list = &args.shared_across_shards;
+            let mut shown = list[..list.len().min(SHOWN)].join(", ");
+            if list.len() > SHOWN {
+                shown.push_str(&format!(", … {} names in all", list.len()));
+            }
             return Err(ArgError::new(
                 "shared_across_shards",
-                format!("[{}]", args.shared_across_shards.join(", ")),
+                format!("[{shown}]"),
                 format!(
                     "an empty list while {stated}: it names what every shard depends on, so give `sharded: true` with it"
                 ),
