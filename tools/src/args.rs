@@ -329,7 +329,15 @@ impl<'a> Validator<'a> {
         if let Some(allowed) = node.get("enum").and_then(Value::as_array)
             && !allowed.contains(value)
         {
-            return Err(ArgError::value(field, value, self.describe(node)));
+            let mut error = ArgError::value(field, value, self.describe(node));
+            // A word one slip away from an accepted one (`cach`, `split-brain`) is named, and
+            // so is the word a named product goes under (`x-products`: `redis-cluster`).
+            error.closest = value.as_str().and_then(|text| {
+                knowledge::closest(text, allowed.iter().filter_map(Value::as_str))
+                    .map(str::to_string)
+                    .or_else(|| product_word(node, text))
+            });
+            return Err(error);
         }
         match value {
             Value::Number(n) => {
@@ -475,6 +483,16 @@ impl<'a> Validator<'a> {
             _ => "a value".into(),
         }
     }
+}
+
+/// The word of a word list that a product named in `text` goes under, from the node's
+/// `x-products` map (`redis-cluster` holds `redis`, which goes under `cache`).
+fn product_word(node: &Map<String, Value>, text: &str) -> Option<String> {
+    let products = node.get("x-products")?.as_object()?;
+    text.split(|c: char| !c.is_ascii_alphanumeric())
+        .map(str::to_ascii_lowercase)
+        .find_map(|word| products.get(&word).and_then(Value::as_str))
+        .map(str::to_string)
 }
 
 fn type_allows(types: Option<&Value>, value: &Value) -> bool {

@@ -81,7 +81,7 @@ pub enum Category {
 }
 
 impl Category {
-    const ALL: [Category; 8] = [
+    pub(crate) const ALL: [Category; 8] = [
         Self::Relational,
         Self::DistributedSql,
         Self::Document,

@@ -62,6 +62,9 @@ pub struct ConsistencyArgs {
     /// Replicated across regions.
     #[serde(default)]
     pub multi_region: bool,
+    /// Regions spanned, 2+ with multi_region.
+    #[schemars(range(min = 1))]
+    pub regions: Option<u64>,
     /// Replication quorum to check.
     pub quorum: Option<Quorum>,
     /// concise (default) or full.
@@ -263,6 +266,10 @@ pub struct ConsistencyRules {
 /// The flag that conditions may use for a quorum given with `sloppy: true`.
 const SLOPPY_QUORUM: &str = "sloppy_quorum";
 
+/// The flag that conditions may use when `regions` was given (a clause on a number not given
+/// is false, so a rule for "regions unknown" needs a flag of its own).
+const REGIONS_GIVEN: &str = "regions_given";
+
 /// The numbers derived from `quorum` that conditions may use besides the arguments.
 const QUORUM_FACTS: [&str; 3] = [
     "write_fault_tolerance",
@@ -275,6 +282,7 @@ impl ConsistencyRules {
         let mut vocabulary = decision::vocabulary::<ConsistencyArgs>();
         vocabulary.numbers.extend(QUORUM_FACTS.map(str::to_string));
         vocabulary.flags.push(SLOPPY_QUORUM.to_string());
+        vocabulary.flags.push(REGIONS_GIVEN.to_string());
 
         let rules = RuleTable::load(
             knowledge,
@@ -404,6 +412,24 @@ fn check_quorum(quorum: &Quorum) -> Result<(), ArgError> {
     Ok(())
 }
 
+/// Refuses a region count that contradicts `multi_region`: one region with `multi_region`, or
+/// several without it.
+fn check_regions(args: &ConsistencyArgs) -> Result<(), ArgError> {
+    let Some(regions) = args.regions else {
+        return Ok(());
+    };
+    let expected = match (args.multi_region, regions) {
+        (true, 1) => {
+            "2 or more while `multi_region` is true (one region is no multi-region deployment), or leave `multi_region` false"
+        }
+        (false, 2..) => {
+            "1 while `multi_region` is false; give `multi_region: true` for replicas in several regions"
+        }
+        _ => return Ok(()),
+    };
+    Err(ArgError::value("regions", &json!(regions), expected))
+}
+
 fn replicas(count: u64) -> String {
     if count == 1 {
         "1 replica".to_string()
@@ -458,6 +484,7 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
     if let Some(quorum) = &args.quorum {
         check_quorum(quorum)?;
     }
+    check_regions(&args)?;
     let quorum = args.quorum.as_ref().map(quorum_check);
     let mut facts = decision::facts(&args)?;
     if let Some(q) = &quorum {
@@ -471,6 +498,10 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
         }
         facts.insert(SLOPPY_QUORUM.to_string(), Value::Bool(q.sloppy));
     }
+    facts.insert(
+        REGIONS_GIVEN.to_string(),
+        Value::Bool(args.regions.is_some()),
+    );
 
     let decision = catalog.rules.decide(&facts)?;
     let choice = &decision.rule.outcome;
@@ -548,6 +579,14 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
         "quorum",
         "quorum (overlap, fault tolerances)",
     );
+    if args.multi_region && args.quorum.is_some() {
+        needs(
+            &mut missing_inputs,
+            args.regions,
+            "regions",
+            "warnings (whether the quorum survives the loss of a region)",
+        );
+    }
     let mut result = ConsistencyChoice {
         summary: String::new(),
         model,
@@ -583,15 +622,22 @@ fn summary_of(choice: &ConsistencyChoice) -> String {
         out.push_str(&format!(", decided by {}", choice.decided_by.join(" and ")));
     }
     if let Some(q) = &choice.quorum {
+        // The verdict is `overlap_guaranteed`'s, so that the summary never says more than the
+        // field: a sloppy quorum's w + r > n is arithmetic, not a guarantee.
+        let verdict = match (q.overlap_guaranteed, q.overlap) {
+            (true, _) => "overlaps (w + r > n)",
+            (false, true) => "is sloppy, so w + r > n guarantees no overlap",
+            (false, false) => "does not overlap (w + r <= n)",
+        };
         out.push_str(&format!(
-            "; quorum n={} w={} r={} {}, tolerates {} write and {} read failures",
+            "; quorum n={} w={} r={} {verdict}{}, tolerates {} write and {} read failures",
             q.n,
             q.w,
             q.r,
-            if q.overlap {
-                "overlaps (w + r > n)"
+            if choice.model == Model::Linearizable && !q.overlap_guaranteed {
+                " and cannot give linearizable reads"
             } else {
-                "does not overlap (w + r <= n)"
+                ""
             },
             q.write_fault_tolerance,
             q.read_fault_tolerance

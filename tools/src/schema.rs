@@ -48,6 +48,7 @@ pub(crate) fn advertised_input(
     named: &[&str],
 ) -> Map<String, Value> {
     let mut schema = strip(full);
+    drop_check_only(&mut schema);
     drop_empty_defaults(&mut schema);
     if let Some(Value::Object(properties)) = schema.get_mut("properties") {
         for property in named {
@@ -90,6 +91,13 @@ pub(crate) fn advertised_input(
     inline_single_uses(&mut schema);
     open_nested_objects(&mut schema);
     schema
+}
+
+/// Removes what only the argument check reads: `x-products`, the products a word list's hint
+/// names (`stages::component_list_schema`), which the item's description already says.
+fn drop_check_only(node: &mut Map<String, Value>) {
+    node.remove("x-products");
+    for_each_node(node, drop_check_only);
 }
 
 /// Writes a property whose type is a list of words (`detail`, `cloud`, `kind`) in place,

@@ -19,6 +19,36 @@ pub const COMPONENTS: [&str; 10] = [
     "distributed_database",
 ];
 
+/// Products a caller may name where a component is asked for, with the component each goes
+/// under: the hint of a refused name (`redis-cluster`: did you mean `cache`?).
+pub const COMPONENT_PRODUCTS: [(&str, &str); 10] = [
+    ("redis", "cache"),
+    ("memcached", "cache"),
+    ("kafka", "job_queue"),
+    ("rabbitmq", "job_queue"),
+    ("nginx", "load_balancer"),
+    ("haproxy", "load_balancer"),
+    ("cloudfront", "cdn"),
+    ("cloudflare", "cdn"),
+    ("cockroachdb", "distributed_database"),
+    ("spanner", "distributed_database"),
+];
+
+/// The schema of an argument that lists components: an `enum` of [`COMPONENTS`], so that the
+/// names a tool accepts are advertised and enforced from the one list. The item carries
+/// [`COMPONENT_PRODUCTS`] as `x-products` for the argument check's hint; the advertised schema
+/// leaves that map out (`tools/list` is read on every session).
+pub(crate) fn component_list_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
+    let products: serde_json::Map<String, serde_json::Value> = COMPONENT_PRODUCTS
+        .iter()
+        .map(|(product, component)| (product.to_string(), (*component).into()))
+        .collect();
+    schemars::json_schema!({
+        "type": "array",
+        "items": {"type": "string", "enum": COMPONENTS, "x-products": products},
+    })
+}
+
 /// A stage row of `scaling-stages#stages`.
 #[derive(Debug, Clone)]
 pub(crate) struct Stage {

@@ -353,14 +353,21 @@ fn pick_consistency_model_mechanisms_and_failure_modes() {
     );
     assert!(r["mechanisms"].to_string().contains("logical timestamps"));
     let failures = names(&r["failure_modes"], "failure");
-    assert_eq!(failures, ["Split brain", "Retry applied twice"]);
+    assert_eq!(
+        failures,
+        [
+            "Split brain",
+            "Retry applied twice",
+            "Failover loses acknowledged writes"
+        ]
+    );
 
     let r = call(&advisor, tool, &json!({"needs_causal_ordering": true})).structured;
     let ordering = "logical timestamps to order related operations";
     assert!(r["mechanisms"].to_string().contains(ordering));
     assert_eq!(
         names(&r["failure_modes"], "failure"),
-        ["Retry applied twice"]
+        ["Retry applied twice", "Failover loses acknowledged writes"]
     );
 
     let args = json!({"availability_during_partition": true, "app_resolves_conflicts": true});
@@ -369,7 +376,11 @@ fn pick_consistency_model_mechanisms_and_failure_modes() {
     let failures = names(&r["failure_modes"], "failure");
     assert_eq!(
         failures,
-        ["Retry applied twice", "Read-after-write inconsistency"]
+        [
+            "Retry applied twice",
+            "Read-after-write inconsistency",
+            "Failover loses acknowledged writes"
+        ]
     );
     assert_eq!(r["warnings"], json!([]));
 }
@@ -417,14 +428,14 @@ type QuorumCase = ((u64, u64, u64), bool, u64, u64, Names);
 #[rustfmt::skip]
 fn quorum_cases() -> Vec<QuorumCase> {
     vec![
-        ((3, 2, 2), true, 1, 1, &[]),
-        ((1, 1, 1), true, 0, 0, &["write_fault_tolerance < 1", "read_fault_tolerance < 1"]),
-        ((3, 3, 1), true, 0, 2, &["write_fault_tolerance < 1"]),
-        ((3, 1, 3), true, 2, 0, &["read_fault_tolerance < 1"]),
-        ((3, 3, 3), true, 0, 0, &["write_fault_tolerance < 1", "read_fault_tolerance < 1"]),
+        ((3, 2, 2), true, 1, 1, &["overlap_replicas > 0"]),
+        ((1, 1, 1), true, 0, 0, &["write_fault_tolerance < 1", "read_fault_tolerance < 1", "overlap_replicas > 0"]),
+        ((3, 3, 1), true, 0, 2, &["write_fault_tolerance < 1", "overlap_replicas > 0"]),
+        ((3, 1, 3), true, 2, 0, &["read_fault_tolerance < 1", "overlap_replicas > 0"]),
+        ((3, 3, 3), true, 0, 0, &["write_fault_tolerance < 1", "read_fault_tolerance < 1", "overlap_replicas > 0"]),
         ((3, 1, 1), false, 2, 2, &["overlap_replicas < 1"]),
         ((5, 3, 2), false, 2, 3, &["overlap_replicas < 1"]),
-        ((5, 3, 3), true, 2, 2, &[]),
+        ((5, 3, 3), true, 2, 2, &["overlap_replicas > 0"]),
     ]
 }
 

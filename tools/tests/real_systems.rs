@@ -235,7 +235,7 @@ fn shard_facts_about_an_unsharded_system_are_refused() {
         "diagnose_bottleneck",
         &json!({"sharded": true, "shared_across_shards": ["cach"]}),
     );
-    assert!(error.contains("did you mean `cache`"), "{error}");
+    assert!(error.contains("Did you mean `cache`?"), "{error}");
 }
 
 // ---------------------------------------------------------------------------------------------

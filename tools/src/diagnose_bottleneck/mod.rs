@@ -22,7 +22,7 @@ pub use markdown::to_markdown;
 pub use rules::DiagnosisRules;
 
 use crate::markdown::push_unique;
-pub use crate::stages::COMPONENTS;
+pub use crate::stages::{COMPONENT_PRODUCTS, COMPONENTS};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input};
 
 // A failure mode the team has observed, named as in `failure-modes`.
@@ -136,6 +136,7 @@ pub struct DiagnoseArgs {
     pub independent_table_groups: bool,
     /// Components all shards use (e.g. cache), with sharded.
     #[serde(default)]
+    #[schemars(schema_with = "crate::stages::component_list_schema")]
     pub shared_across_shards: Vec<String>,
     /// Failure modes observed.
     #[serde(default)]
@@ -421,9 +422,16 @@ fn check_shard_facts(args: &DiagnoseArgs) -> Result<(), ArgError> {
             ));
         }
         if !args.shared_across_shards.is_empty() {
+            // The list is shown by its first names: a refusal stays short whatever was sent.
+            const SHOWN: usize = 5;
+            let list = &args.shared_across_shards;
+            let mut shown = list[..list.len().min(SHOWN)].join(", ");
+            if list.len() > SHOWN {
+                shown.push_str(&format!(", … {} names in all", list.len()));
+            }
             return Err(ArgError::new(
                 "shared_across_shards",
-                format!("[{}]", args.shared_across_shards.join(", ")),
+                format!("[{shown}]"),
                 format!(
                     "an empty list while {stated}: it names what every shard depends on, so give `sharded: true` with it"
                 ),

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::roadmap::{Growth, RoadmapStep, month_words};
 use super::template::ReportTemplate;
 use super::words::{capitalized, component_words, lowercase_first};
+use crate::choose_datastore::DatastoreChoice;
 use crate::diagnose_bottleneck::Diagnosis;
 use crate::markdown::push_unique;
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan};
@@ -96,6 +97,45 @@ pub(super) fn wanted_by_roadmap(
         reason: format!("suggested at {stage}."),
     });
     add.chain(consider).collect()
+}
+
+/// `wanted` fitted to the recommended datastore: a component the store provides itself (a
+/// distributed SQL store shards itself) becomes the component that brings the store, with the
+/// row's reason, so that the report follows one path.
+pub(super) fn fitted_to_datastore(
+    wanted: Vec<Wanted>,
+    datastore: Option<&DatastoreChoice>,
+    catalog: &ReportTemplate,
+    sources: &mut Vec<String>,
+) -> Vec<Wanted> {
+    let Some(category) = datastore.map(|d| d.recommendation.category.id()) else {
+        return wanted;
+    };
+    wanted
+        .into_iter()
+        .map(|w| {
+            let provided = catalog
+                .provided_by_store
+                .iter()
+                .find(|p| p.category == category && p.replaces == w.component);
+            match provided {
+                Some(p) => {
+                    push_unique(sources, catalog.provided_by_store_uri.clone());
+                    Wanted {
+                        component: p.with.clone(),
+                        role: w.role,
+                        reason: format!(
+                            "{} Instead of {}: {}.",
+                            w.reason.trim_end(),
+                            component_words(&p.replaces),
+                            p.reason.trim_end_matches('.')
+                        ),
+                    }
+                }
+                None => w,
+            }
+        })
+        .collect()
 }
 
 /// The components `wanted` that are not in place yet (`present` says which are), each once,

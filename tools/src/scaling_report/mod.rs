@@ -126,8 +126,13 @@ pub const SECTION_TITLES: [&str; 7] = [
 
 /// Writes the report for `args`: the advisors' answers, with growth the roadmap, then each
 /// section from them.
-pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
+pub fn run(advisor: &Advisor, mut args: ReportArgs) -> Result<Report, ArgError> {
     let catalog = advisor.tables::<ScalingReport>()?;
+    // Several regions asked of the datastore are asked of the architecture too: the diagnosis
+    // then finds the need unmet, and the report adds `multi_region` as a component and a phase.
+    if args.requirements.as_ref().is_some_and(|r| r.multi_region) {
+        args.system.needs_multi_region = true;
+    }
     let mut missing_inputs = Vec::new();
     let consulted = advisors::consult(advisor, &args, &mut missing_inputs)?;
     let advisors::Consulted {
@@ -180,6 +185,7 @@ pub fn run(advisor: &Advisor, args: ReportArgs) -> Result<Report, ArgError> {
         }
         None => components::wanted_by_diagnosis(&diagnosis),
     };
+    let wanted = components::fitted_to_datastore(wanted, datastore.as_ref(), catalog, &mut sources);
     let components::Components {
         to_add: components_to_add,
         migrations,

@@ -5,9 +5,20 @@ use knowledge::{Knowledge, KnowledgeError};
 
 use super::SECTION_TITLES;
 use super::roadmap::RoadmapRules;
+use crate::choose_datastore::Category;
 use crate::costs::CostTable;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::stages::Stages;
+
+/// A component the recommended datastore provides itself: with a store of `category`, the
+/// report proposes `with` where the next stage would add `replaces` (a row of
+/// `report-template#components-the-datastore-provides`).
+pub(super) struct ProvidedByStore {
+    pub(super) category: String,
+    pub(super) replaces: String,
+    pub(super) with: String,
+    pub(super) reason: String,
+}
 
 pub(super) struct Addition {
     pub(super) component: String,
@@ -26,6 +37,8 @@ pub struct ReportTemplate {
     pub(super) additions: Vec<Addition>,
     pub(super) additions_uri: String,
     pub(super) roadmap: RoadmapRules,
+    pub(super) provided_by_store: Vec<ProvidedByStore>,
+    pub(super) provided_by_store_uri: String,
 }
 
 impl ReportTemplate {
@@ -72,14 +85,41 @@ impl ReportTemplate {
             });
         }
 
+        let additions_uri = table.uri();
+
+        let table = knowledge.table("report-template", "components-the-datastore-provides")?;
+        table.require_columns(&["category", "replaces", "with", "reason", "source"])?;
+        let mut provided_by_store = Vec::new();
+        for row in table.rows() {
+            let category = row.one_of("category", &Category::ALL.map(Category::id))?;
+            let [replaces, with] = ["replaces", "with"].map(|column| row.required(column));
+            for component in [replaces?, with?] {
+                if !COMPONENTS.contains(&component) {
+                    return Err(row.error(format!(
+                        "unknown component `{component}` (known: {})",
+                        COMPONENTS.join(", ")
+                    )));
+                }
+            }
+            provided_by_store.push(ProvidedByStore {
+                category: category.to_string(),
+                replaces: row.required("replaces")?.to_string(),
+                with: row.required("with")?.to_string(),
+                reason: row.required("reason")?.to_string(),
+            });
+        }
+        let provided_by_store_uri = table.uri();
+
         Ok(Self {
             titles,
             sections_uri,
             costs,
             stages,
-            additions_uri: table.uri(),
+            additions_uri,
             additions,
             roadmap: RoadmapRules::load(knowledge)?,
+            provided_by_store,
+            provided_by_store_uri,
         })
     }
 }
