@@ -4,6 +4,7 @@
 //! `migrations` and `sharding`; the one computation of its own is the reshard map, which spreads
 //! virtual shards evenly over the target shards while moving the fewest.
 
+use crate::numbers;
 use std::fmt::Write;
 
 use knowledge::{Condition, Facts, Knowledge, KnowledgeError, RowRef, TableRef};
@@ -1058,7 +1059,7 @@ fn choose_strategy(
 /// A knowledge text with `{virtual_shards}` replaced by the count this plan uses, so that a
 /// plan never quotes the document's default when the caller gave another number.
 fn with_virtual_shards(text: &str, virtual_shards: u64) -> String {
-    text.replace("{virtual_shards}", &virtual_shards.to_string())
+    text.replace("{virtual_shards}", &numbers::count(virtual_shards))
 }
 
 /// Plans the migration described by `args`.
@@ -1207,12 +1208,6 @@ pub(crate) fn plan(
     Ok(plan)
 }
 
-/// A share as a percentage with at most one decimal (`19.9%`, `80%`).
-pub(crate) fn percent(fraction: f64) -> String {
-    let text = format!("{:.1}", fraction * 100.0);
-    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
-}
-
 fn weeks_text(start: u64, end: u64) -> String {
     if start == end {
         format!("week {start}")
@@ -1232,7 +1227,7 @@ fn write_more(out: &mut String, total: usize, what: &str) {
         let _ = writeln!(
             out,
             "\n… and {} more {what}: the whole list is in the structured result (`detail: full`).",
-            total - MARKDOWN_ROWS
+            numbers::count((total - MARKDOWN_ROWS) as u64)
         );
     }
 }
@@ -1245,7 +1240,7 @@ fn write_map(out: &mut String, map: &[ShardRanges]) {
             "| {} | {} | {} |",
             s.shard,
             s.virtual_ranges.join(", "),
-            s.virtual_shard_count
+            numbers::count(s.virtual_shard_count)
         );
     }
     write_more(out, map.len(), "shards");
@@ -1297,13 +1292,16 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
         }
     );
     if let Some(size) = plan.data_to_copy_gb {
-        let _ = writeln!(out, "Data to copy: {} GB.", show(size));
+        let _ = writeln!(out, "Data to copy: {} GB.", numbers::quantity(size));
     }
     if let Some(s) = &plan.shard_strategy {
         let _ = writeln!(
             out,
             "\n**Strategy: {}** on {} virtual shards. Why: {}.\nHow: {}.\n",
-            s.strategy, s.virtual_shards, s.reason, s.how
+            s.strategy,
+            numbers::count(s.virtual_shards),
+            s.reason,
+            s.how
         );
         let _ = writeln!(out, "| strategy | pros | cons |\n|---|---|---|");
         for t in &s.tradeoffs {
@@ -1322,19 +1320,19 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
     if let Some(r) = &plan.reshard {
         let _ = writeln!(
             out,
-            "\n**{} → {} shards over {} virtual shards**: {} virtual shards move ({}); plain `key % shards` would move {} ({}); a consistent-hashing ring would move about {} ({}).",
-            r.current_shards,
-            r.target_shards,
-            r.virtual_shards,
-            r.moved_virtual_shards,
-            percent(r.moved_fraction),
-            percent(r.naive_modulo_moved_fraction),
+            "\n**{} → {} shards over {} virtual shards**: {} virtual shards move ({}); plain `key % shards` would move {} (`{}`); a consistent-hashing ring would move about {} (`{}`).",
+            numbers::count(r.current_shards),
+            numbers::count(r.target_shards),
+            numbers::count(r.virtual_shards),
+            numbers::count(r.moved_virtual_shards),
+            numbers::share(r.moved_fraction),
+            numbers::share(r.naive_modulo_moved_fraction),
             r.naive_modulo_formula,
-            percent(r.consistent_hashing_moved_fraction),
+            numbers::share(r.consistent_hashing_moved_fraction),
             r.consistent_hashing_formula
         );
         if let Some(gb) = r.moved_data_gb {
-            let _ = writeln!(out, "About {} GB of data moves.", show(gb));
+            let _ = writeln!(out, "About {} GB of data moves.", numbers::quantity(gb));
         }
         let _ = writeln!(out, "\nNew shard map:\n");
         write_map(&mut out, &r.shard_map);
@@ -1346,7 +1344,7 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
                 m.from,
                 m.to,
                 m.virtual_ranges.join(", "),
-                m.virtual_shard_count
+                numbers::count(m.virtual_shard_count)
             );
         }
         write_more(&mut out, r.moves.len(), "moves");
@@ -1379,22 +1377,23 @@ fn summary_of(plan: &MigrationPlan) -> String {
     if let Some(s) = &plan.shard_strategy {
         out.push_str(&format!(
             "; {} sharding on {} virtual shards",
-            s.strategy, s.virtual_shards
+            s.strategy,
+            numbers::count(s.virtual_shards)
         ));
     }
     if let Some(r) = &plan.reshard {
         out.push_str(&format!(
             "; {} → {} shards over {} virtual shards moves {} virtual shards ({}), against {} for key % shards",
-            r.current_shards,
-            r.target_shards,
-            r.virtual_shards,
-            r.moved_virtual_shards,
-            percent(r.moved_fraction),
-            percent(r.naive_modulo_moved_fraction)
+            numbers::count(r.current_shards),
+            numbers::count(r.target_shards),
+            numbers::count(r.virtual_shards),
+            numbers::count(r.moved_virtual_shards),
+            numbers::share(r.moved_fraction),
+            numbers::share(r.naive_modulo_moved_fraction)
         ));
     }
     if let Some(gb) = plan.data_to_copy_gb {
-        out.push_str(&format!("; {} GB to copy", show(gb)));
+        out.push_str(&format!("; {} GB to copy", numbers::quantity(gb)));
     }
     out.push_str(&format!(
         "; {} risk{}.",

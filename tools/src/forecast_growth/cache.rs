@@ -3,20 +3,20 @@
 //! rate falls: when it passes below the line of the low-hit-rate finding, and the items that
 //! would keep it there at the horizon. The sums themselves are in `growth_models.rs`.
 
+use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ArgError;
-use crate::calculator::show;
 use crate::growth_models::{Bounded, HEAD_ITEMS, Rate, Zipf};
 use crate::thresholds::MetricThresholds;
 
 use super::book::Book;
 use super::growth::Growth;
 use super::tables::GrowthTables;
-use super::timeline::{Checkpoint, CheckpointValue, Timeline, fmt_months};
+use super::timeline::{Checkpoint, CheckpointValue, Timeline};
 
 /// Which items a cache keeps.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -162,9 +162,9 @@ pub(super) fn forecast(
 pub(super) fn assumption(c: &CacheForecast) -> String {
     format!(
         "cache: Zipf popularity with α = {}; {} items summed exactly and the rest by an Euler–Maclaurin tail (error bound {} percentage points)",
-        show(c.zipf_alpha),
-        HEAD_ITEMS,
-        show(c.hit_rate_error_bound_pct)
+        numbers::quantity(c.zipf_alpha),
+        numbers::count(HEAD_ITEMS as u64),
+        numbers::quantity(c.hit_rate_error_bound_pct)
     )
 }
 
@@ -174,7 +174,10 @@ pub(super) fn events(cache: Option<&CacheForecast>, timeline: &mut Timeline) {
     timeline.add(
         c.months_below_threshold,
         "cache",
-        format!("cache hit rate falls below {}%", show(c.threshold_pct)),
+        format!(
+            "cache hit rate falls below {}",
+            numbers::percent(c.threshold_pct)
+        ),
     );
 }
 
@@ -202,15 +205,16 @@ pub(super) fn to_markdown(c: &CacheForecast, out: &mut String) {
     };
     let _ = writeln!(
         out,
-        "\n**Cache** ({policy}, {} of {} items, α {}): hit rate {}% (±{}), {}% at the horizon; below {}% {}; items needed at the horizon: {}.",
-        c.cache_items,
-        c.catalog_items,
-        show(c.zipf_alpha),
-        show(c.hit_rate_pct),
-        show(c.hit_rate_error_bound_pct),
-        show(c.hit_rate_at_horizon_pct),
-        show(c.threshold_pct),
-        fmt_months(c.months_below_threshold),
-        c.cache_items_needed_at_horizon.map_or("—".into(), show)
+        "\n**Cache** ({policy}, {} of {} items, α {}): hit rate {} (±{} points), {} at the horizon; below {} {}; items needed at the horizon: {}.",
+        numbers::count(c.cache_items),
+        numbers::count(c.catalog_items),
+        numbers::quantity(c.zipf_alpha),
+        numbers::percent(c.hit_rate_pct),
+        numbers::quantity(c.hit_rate_error_bound_pct),
+        numbers::percent(c.hit_rate_at_horizon_pct),
+        numbers::percent(c.threshold_pct),
+        numbers::month_or_never(c.months_below_threshold),
+        c.cache_items_needed_at_horizon
+            .map_or("—".into(), numbers::quantity)
     );
 }

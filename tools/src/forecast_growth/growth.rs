@@ -2,6 +2,7 @@
 //! horizon and the lead time, with their defaults, and the bound that keeps every product of
 //! today's figures and the load multiple a finite number.
 
+use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -122,7 +123,7 @@ impl Growth {
     pub(super) fn assumption(&self) -> String {
         format!(
             "load grows {}% a month, compounding, for {} months; the load-driven metrics and resources grow in proportion to load unless given their own rate",
-            show(self.rate.pct),
+            numbers::quantity(self.rate.pct),
             self.horizon
         )
     }
@@ -131,7 +132,7 @@ impl Growth {
     pub(super) fn lead_time_assumption(&self) -> String {
         format!(
             "capacity takes {} months to put in place (lead_time_months): order_by_month is the month the critical line is reached, less the lead time; a resource without a critical line has none",
-            show(self.lead_time)
+            numbers::quantity(self.lead_time)
         )
     }
 
@@ -220,9 +221,13 @@ fn refusal(field: &str, value: f64, horizon: u32) -> ArgError {
 
 /// The line under the heading: the rate, its doubling time, the horizon.
 pub(super) fn to_markdown(f: &Forecast, out: &mut String) {
-    let _ = write!(out, "\nLoad grows {}% a month", show(f.monthly_growth_pct));
+    let _ = write!(
+        out,
+        "\nLoad grows {} a month",
+        numbers::percent(f.monthly_growth_pct)
+    );
     if let Some(d) = f.doubling_months {
-        let _ = write!(out, " (doubles every {d:.1} months)");
+        let _ = write!(out, " (doubles every {} months)", numbers::quantity(d));
     }
     let _ = writeln!(out, "; horizon {} months.", f.horizon_months);
 }

@@ -2,12 +2,12 @@
 //! utilization grows with load; the months to the lines of the high-latency finding and to
 //! saturation, when ρ reaches 1.
 
+use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::calculator::show;
 use crate::growth_models::Rate;
 use crate::thresholds::MetricThresholds;
 use crate::{ArgError, MissingInput};
@@ -16,7 +16,7 @@ use super::ForecastArgs;
 use super::book::Book;
 use super::growth::Growth;
 use super::tables::GrowthTables;
-use super::timeline::{Timeline, fmt_months};
+use super::timeline::Timeline;
 
 /// p95 latency as an M/M/1 response time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -156,13 +156,16 @@ pub(super) fn events(latency: Option<&LatencyForecast>, timeline: &mut Timeline)
     timeline.add(
         l.months_to_warning,
         "latency",
-        format!("p95 latency reaches {} ms (warning)", show(l.warning_ms)),
+        format!(
+            "p95 latency reaches {} ms (warning)",
+            numbers::quantity(l.warning_ms)
+        ),
     );
     if let Some(c) = l.critical_ms {
         timeline.add(
             l.months_to_critical,
             "latency",
-            format!("p95 latency reaches {} ms (critical)", show(c)),
+            format!("p95 latency reaches {} ms (critical)", numbers::quantity(c)),
         );
     }
     timeline.add(
@@ -191,14 +194,18 @@ pub(super) fn cite(
 pub(super) fn to_markdown(l: &LatencyForecast, out: &mut String) {
     let _ = writeln!(
         out,
-        "\n**Latency** (M/M/1): p95 {} ms at {}% utilization reaches {} ms {}{}; saturation {}.",
-        show(l.p95_latency_ms),
-        show(l.utilization_pct),
-        show(l.warning_ms),
-        fmt_months(l.months_to_warning),
+        "\n**Latency** (M/M/1): p95 {} ms at {} utilization reaches {} ms {}{}; saturation {}.",
+        numbers::quantity(l.p95_latency_ms),
+        numbers::percent(l.utilization_pct),
+        numbers::quantity(l.warning_ms),
+        numbers::month_or_never(l.months_to_warning),
         l.critical_ms
-            .map(|c| format!(", {} ms {}", show(c), fmt_months(l.months_to_critical)))
+            .map(|c| format!(
+                ", {} ms {}",
+                numbers::quantity(c),
+                numbers::month_or_never(l.months_to_critical)
+            ))
             .unwrap_or_default(),
-        fmt_months(l.months_to_saturation)
+        numbers::month_or_never(l.months_to_saturation)
     );
 }

@@ -3,6 +3,7 @@
 //! passes the document's target and when it saturates, and the servers that keep it at the
 //! target now and at the horizon.
 
+use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -15,7 +16,7 @@ use crate::growth_models::erlang;
 use super::book::Book;
 use super::growth::Growth;
 use super::tables::GrowthTables;
-use super::timeline::{Checkpoint, CheckpointValue, Timeline, fmt_months};
+use super::timeline::{Checkpoint, CheckpointValue, Timeline};
 
 // An M/M/c queue: servers fed from one queue.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -222,8 +223,8 @@ pub(super) fn events(queueing: Option<&QueueingForecast>, timeline: &mut Timelin
         q.months_to_target,
         "queueing",
         format!(
-            "queue utilization passes the {}% target",
-            show(q.target_utilization_pct)
+            "queue utilization passes the {} target",
+            numbers::percent(q.target_utilization_pct)
         ),
     );
     timeline.add(
@@ -254,16 +255,16 @@ pub(super) const ASSUMPTION: &str = "queueing: M/M/c (Poisson arrivals, exponent
 pub(super) fn to_markdown(q: &QueueingForecast, out: &mut String) {
     let _ = writeln!(
         out,
-        "\n**Queueing** (M/M/c, {} servers): utilization {}%, P(wait) {}, mean wait {} ms, response {} ms; passes the {}% target {}, saturates {}; servers needed at the horizon: {}.",
-        q.servers,
-        show(q.utilization_pct),
-        show(q.probability_of_waiting),
-        show(q.mean_wait_ms),
-        show(q.mean_response_ms),
-        show(q.target_utilization_pct),
-        fmt_months(q.months_to_target),
-        fmt_months(q.months_to_saturation),
+        "\n**Queueing** (M/M/c, {} servers): utilization {}, P(wait) {}, mean wait {} ms, response {} ms; passes the {} target {}, saturates {}; servers needed at the horizon: {}.",
+        numbers::count(q.servers),
+        numbers::percent(q.utilization_pct),
+        numbers::probability(q.probability_of_waiting),
+        numbers::quantity(q.mean_wait_ms),
+        numbers::quantity(q.mean_response_ms),
+        numbers::percent(q.target_utilization_pct),
+        numbers::month_or_never(q.months_to_target),
+        numbers::month_or_never(q.months_to_saturation),
         q.servers_needed_at_horizon
-            .map_or("—".into(), |n| n.to_string())
+            .map_or("—".into(), numbers::count)
     );
 }

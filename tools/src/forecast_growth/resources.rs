@@ -3,6 +3,7 @@
 //! to its warning and critical lines, the load multiple it absorbs, and the month to order
 //! capacity by.
 
+use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -287,27 +288,35 @@ pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &
                 format!(
                     "start adding capacity for {} (lead time {} months)",
                     r.name,
-                    show(lead_time)
+                    numbers::quantity(lead_time)
                 ),
             );
         }
         timeline.add(
             r.months_to_warning,
             &r.name,
-            format!("{} reaches its warning line ({})", r.name, show(r.warning)),
+            format!(
+                "{} reaches its warning line ({})",
+                r.name,
+                numbers::quantity(r.warning)
+            ),
         );
         if let Some(c) = r.critical {
             timeline.add(
                 r.months_to_critical,
                 &r.name,
-                format!("{} reaches its critical line ({})", r.name, show(c)),
+                format!(
+                    "{} reaches its critical line ({})",
+                    r.name,
+                    numbers::quantity(c)
+                ),
             );
         }
     }
 }
 
 fn cell(x: Option<f64>) -> String {
-    x.map_or("—".into(), |v| format!("{v:.1}"))
+    x.map_or("—".into(), numbers::month)
 }
 
 /// The resources as a table, in the order they warn.
@@ -330,10 +339,11 @@ pub(super) fn to_markdown(resources: &[ResourceForecast], out: &mut String) {
             out,
             "| `{}` | {} | {} | {} | {} | {} | {} | {} | {status} |",
             r.name,
-            show(r.current),
-            show(r.warning),
-            r.critical.map_or("—".into(), show),
-            r.break_multiple.map_or("—".into(), |b| format!("{b:.2}×")),
+            numbers::quantity(r.current),
+            numbers::quantity(r.warning),
+            r.critical.map_or("—".into(), numbers::quantity),
+            r.break_multiple
+                .map_or("—".into(), |b| format!("{}×", numbers::quantity(b))),
             cell(r.months_to_warning),
             cell(r.months_to_critical),
             cell(r.order_by_month),

@@ -2,9 +2,8 @@
 //! line, whichever comes first), the summary and the heading that lead with it, the
 //! assumptions, and the notes that close the markdown.
 
+use crate::numbers;
 use std::fmt::Write;
-
-use crate::calculator::show;
 
 use super::Forecast;
 use super::cache::{self, CacheForecast};
@@ -12,7 +11,6 @@ use super::growth::Growth;
 use super::latency::{self, LatencyForecast};
 use super::queueing;
 use super::resources::{FirstToBreak, ResourceForecast, month_order};
-use super::timeline::{fmt_months, when};
 
 /// The first resource, or the latency, to reach its warning line.
 pub(super) fn first_to_break(
@@ -73,7 +71,7 @@ fn first_model_crossing(f: &Forecast) -> Option<(f64, String)> {
         f.latency.as_ref().and_then(|l| {
             Some((
                 l.months_to_warning?,
-                format!("p95 latency reaches {} ms", show(l.warning_ms)),
+                format!("p95 latency reaches {} ms", numbers::quantity(l.warning_ms)),
             ))
         }),
         f.queueing.as_ref().and_then(|q| {
@@ -81,14 +79,17 @@ fn first_model_crossing(f: &Forecast) -> Option<(f64, String)> {
                 q.months_to_target?,
                 format!(
                     "queue utilization passes the {}% target",
-                    show(q.target_utilization_pct)
+                    numbers::quantity(q.target_utilization_pct)
                 ),
             ))
         }),
         f.cache.as_ref().and_then(|c| {
             Some((
                 c.months_below_threshold?,
-                format!("cache hit rate falls below {}%", show(c.threshold_pct)),
+                format!(
+                    "cache hit rate falls below {}",
+                    numbers::percent(c.threshold_pct)
+                ),
             ))
         }),
         f.scalability.as_ref().and_then(|s| {
@@ -114,27 +115,18 @@ fn plural(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
 
-/// `x` rounded to `digits` significant digits.
-fn significant(x: f64, digits: i32) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
-    }
-    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
-    (x * scale).round() / scale
-}
-
 /// The first resource to break as a clause: its name, its months, when to act.
 fn first_resource_clause(first: &FirstToBreak) -> String {
     let mut s = format!(
         "{} (warning {}",
         first.name,
-        fmt_months(first.months_to_warning)
+        numbers::month_or_never(first.months_to_warning)
     );
     if let Some(c) = first.months_to_critical {
-        let _ = write!(s, ", critical {}", fmt_months(Some(c)));
+        let _ = write!(s, ", critical {}", numbers::month(c));
     }
     if let Some(o) = first.order_by_month {
-        let _ = write!(s, "; act by {}", fmt_months(Some(o)));
+        let _ = write!(s, "; act by {}", numbers::month(o));
     }
     s.push(')');
     s
@@ -145,26 +137,33 @@ pub(super) fn summarize(f: &Forecast) -> String {
     let resource = f.first_to_break.as_ref().map(first_resource_clause);
     let mut text = match (first_model_crossing(f), resource) {
         (Some((month, what)), Some(r)) => {
-            format!("First to break: {what} {}; then {r}. ", when(month))
+            format!(
+                "First to break: {what} {}; then {r}. ",
+                numbers::in_month(month)
+            )
         }
-        (Some((month, what)), None) => format!("First to break: {what} {}. ", when(month)),
+        (Some((month, what)), None) => {
+            format!("First to break: {what} {}. ", numbers::in_month(month))
+        }
         (None, Some(r)) => format!("First to break: {r}. "),
         (None, None) => "Nothing reaches a warning line at this growth. ".into(),
     };
-    // Three significant digits: a summary says "9.59%", the field keeps 9.587269….
+    // A summary says "9.59%", the field keeps 9.587269….
     let _ = write!(
         text,
-        "Load grows {}%/month",
-        show(significant(f.monthly_growth_pct, 3))
+        "Load grows {}/month",
+        numbers::percent(f.monthly_growth_pct)
     );
     if let Some(d) = f.doubling_months {
-        let _ = write!(text, " (doubles every {d:.1} months)");
+        let _ = write!(text, " (doubles every {} months)", numbers::quantity(d));
     }
     if let Some(c) = &f.cache {
         let _ = write!(
             text,
-            "; cache hit rate {:.1}% now, {:.1}% in month {}",
-            c.hit_rate_pct, c.hit_rate_at_horizon_pct, f.horizon_months
+            "; cache hit rate {} now, {} in month {}",
+            numbers::percent(c.hit_rate_pct),
+            numbers::percent(c.hit_rate_at_horizon_pct),
+            f.horizon_months
         );
     }
     if !f.resources.is_empty() {
@@ -203,7 +202,7 @@ pub(super) fn summarize(f: &Forecast) -> String {
 pub(super) fn heading_to_markdown(f: &Forecast, out: &mut String) {
     let model = first_model_crossing(f);
     if let Some((month, what)) = &model {
-        let _ = writeln!(out, "## Forecast: {what} {}", when(*month));
+        let _ = writeln!(out, "## Forecast: {what} {}", numbers::in_month(*month));
     }
     match &f.first_to_break {
         Some(first) => {
@@ -213,17 +212,21 @@ pub(super) fn heading_to_markdown(f: &Forecast, out: &mut String) {
             } else {
                 write!(out, "\nThen `{}`: warning ", first.name)
             };
-            out.push_str(&fmt_months(first.months_to_warning));
+            out.push_str(&numbers::month_or_never(first.months_to_warning));
             if first.months_to_critical.is_some() {
-                let _ = write!(out, ", critical {}", fmt_months(first.months_to_critical));
+                let _ = write!(
+                    out,
+                    ", critical {}",
+                    numbers::month_or_never(first.months_to_critical)
+                );
             }
             out.push_str(if model.is_none() { "\n" } else { ".\n" });
             if let Some(o) = first.order_by_month {
                 let _ = writeln!(
                     out,
                     "\n**Order capacity by {}** (lead time {} months).",
-                    fmt_months(Some(o)),
-                    show(f.lead_time_months)
+                    numbers::month(o),
+                    numbers::quantity(f.lead_time_months)
                 );
             }
         }

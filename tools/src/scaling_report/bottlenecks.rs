@@ -1,8 +1,9 @@
 //! Bottlenecks Identified: the findings of `diagnose_bottleneck`, each with its evidence.
 
+use crate::numbers;
 use std::fmt::Write;
 
-use super::roadmap::{Growth, at_month};
+use super::roadmap::Growth;
 use super::words::{capitalized, with_unit};
 use crate::diagnose_bottleneck::{Diagnosis, Evidence, Observed, Severity};
 
@@ -48,7 +49,7 @@ fn ahead(growth: &Growth<'_>) -> String {
         .crossings
         .iter()
         .filter(|c| c.subject != "diagnosis")
-        .map(|c| format!("- {} {}", capitalized(&c.event), at_month(c.month)))
+        .map(|c| format!("- {} {}", capitalized(&c.event), numbers::in_month(c.month)))
         .collect();
     if coming.is_empty() {
         return format!("\nAhead: {}.\n", growth.no_step_reason());

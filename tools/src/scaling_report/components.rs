@@ -1,12 +1,13 @@
 //! Components to Add: the next stage's components that are not in place yet, then what is worth
 //! considering there, each with why, how, and the `plan_migration` run that introduces it.
 
+use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::roadmap::{Growth, RoadmapStep, month_words};
+use super::roadmap::{Growth, RoadmapStep};
 use super::template::ReportTemplate;
 use super::words::{capitalized, component_words, lowercase_first};
 use crate::diagnose_bottleneck::Diagnosis;
@@ -84,8 +85,8 @@ pub(super) fn wanted_by_roadmap(
             role: Role::Add,
             reason: format!(
                 "Start {}, done by {}: {}.",
-                month_words(step.start_month),
-                month_words(step.done_by_month),
+                numbers::month(step.start_month),
+                numbers::month(step.done_by_month),
                 step.because
             ),
         })

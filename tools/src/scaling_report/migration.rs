@@ -1,10 +1,11 @@
 //! Migration Plan: the migrations of the components added, phase by phase and week by week,
 //! and, with growth, the roadmap's first structural step in full and when the later ones start.
 
+use crate::numbers;
 use std::fmt::Write;
 
 use super::components::ComponentToAdd;
-use super::roadmap::{self, Growth, month_words, step_name};
+use super::roadmap::{self, Growth, step_name};
 use crate::plan_capacity::CapacityPlan;
 use crate::plan_migration::{MigrationKind, MigrationPlan, Phase};
 
@@ -89,8 +90,8 @@ fn roadmap_migrations(
             out,
             "The roadmap's first structural step, {}: start {}, done by {}{}; {}.\n",
             step_name(step),
-            month_words(step.start_month),
-            month_words(step.done_by_month),
+            numbers::month(step.start_month),
+            numbers::month(step.done_by_month),
             if step.late { " (late)" } else { "" },
             step.because
         );
@@ -102,8 +103,8 @@ fn roadmap_migrations(
             let timing = step_of(m.kind).map_or(String::new(), |s| {
                 format!(
                     ": start {}, done by {}",
-                    month_words(s.start_month),
-                    month_words(s.done_by_month)
+                    numbers::month(s.start_month),
+                    numbers::month(s.done_by_month)
                 )
             });
             let _ = writeln!(
@@ -159,7 +160,7 @@ fn phases_section(
             let count = c.read_replicas?;
             let working = c.workings.iter().find(|w| w.quantity == "read_replicas")?;
             Some(format!(
-                "Replicas with your figures: {} = {} → {count}.",
+                "Replicas with your figures: `{} = {}` → {count}.",
                 working.formula, working.substituted
             ))
         });

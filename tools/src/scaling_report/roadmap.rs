@@ -5,6 +5,7 @@
 //! duration from the migration's weeks or the forecast's lead time, and it starts that long
 //! before the crossing, or now and `late` when even now is too late.
 
+use crate::numbers;
 use std::fmt::Write;
 
 use knowledge::{Condition, Knowledge, KnowledgeError, Vocabulary};
@@ -182,24 +183,6 @@ pub(super) struct RoadmapInputs<'a> {
     pub(super) present: &'a dyn Fn(&str) -> bool,
 }
 
-/// "month 3.3", or "now" for a month that rounds to 0.
-pub(super) fn month_words(month: f64) -> String {
-    if month < 0.05 {
-        "now".to_string()
-    } else {
-        format!("month {month:.1}")
-    }
-}
-
-/// "in month 3.3", or "now".
-pub(super) fn at_month(month: f64) -> String {
-    if month < 0.05 {
-        "now".to_string()
-    } else {
-        format!("in month {month:.1}")
-    }
-}
-
 /// The crossings within the horizon, in time order, with what each asks for.
 fn crossings(input: &RoadmapInputs<'_>) -> Vec<(Crossing, Need)> {
     let f = input.forecast;
@@ -226,7 +209,7 @@ fn crossings(input: &RoadmapInputs<'_>) -> Vec<(Crossing, Need)> {
                 subject: "users".into(),
                 event: format!(
                     "users reach {} (stage {} · {})",
-                    knowledge::grouped(users as u64),
+                    numbers::quantity(users),
                     s.stage.number,
                     s.stage.name
                 ),
@@ -251,7 +234,7 @@ fn crossings(input: &RoadmapInputs<'_>) -> Vec<(Crossing, Need)> {
                 event: format!(
                     "`{}` {verb} its {line} line ({})",
                     r.name,
-                    crate::calculator::show(value)
+                    numbers::quantity(value)
                 ),
             },
             Need::Resource(r.name.clone()),
@@ -435,13 +418,13 @@ fn because(step: &RoadmapStep) -> String {
     let events: Vec<String> = step
         .pre_empts
         .iter()
-        .map(|c| format!("{} {}", c.event, at_month(c.month)))
+        .map(|c| format!("{} {}", c.event, numbers::in_month(c.month)))
         .collect();
     match events.split_first() {
         Some((first, rest)) if step.late => {
             let mut text = format!(
-                "late: {first}, and it takes {:.1} months even if started now",
-                step.duration_months
+                "late: {first}, and it takes {} months even if started now",
+                numbers::quantity(step.duration_months)
             );
             if !rest.is_empty() {
                 text = format!("{text}, and it comes before {}", rest.join(" and "));
@@ -466,7 +449,10 @@ impl Growth<'_> {
 
     /// "21.2% a month".
     pub(super) fn rate_words(&self) -> String {
-        format!("{:.1}% a month", self.forecast.monthly_growth_pct)
+        format!(
+            "{} a month",
+            numbers::percent(self.forecast.monthly_growth_pct)
+        )
     }
 
     /// Why the roadmap has no step, in a sentence without its full stop.
@@ -486,7 +472,7 @@ impl Growth<'_> {
                 .roadmap
                 .covered
                 .iter()
-                .map(|c| format!("{} {}", c.event, at_month(c.month)))
+                .map(|c| format!("{} {}", c.event, numbers::in_month(c.month)))
                 .collect();
             format!(
                 "what crosses a line {within} ({}) needs only components already in place",
@@ -540,19 +526,19 @@ pub(super) fn to_markdown(growth: &Growth<'_>) -> String {
     );
     for (i, step) in steps.iter().enumerate() {
         let done = if step.late {
-            format!("{} (**late**)", month_words(step.done_by_month))
+            format!("{} (**late**)", numbers::month(step.done_by_month))
         } else {
-            month_words(step.done_by_month)
+            numbers::month(step.done_by_month)
         };
         let pre_empts: Vec<String> = step
             .pre_empts
             .iter()
-            .map(|c| format!("{} {}", c.event, at_month(c.month)))
+            .map(|c| format!("{} {}", c.event, numbers::in_month(c.month)))
             .collect();
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             i + 1,
-            month_words(step.start_month),
+            numbers::month(step.start_month),
             done,
             cell(&step_name(step)),
             cell(&step.action),
@@ -576,15 +562,15 @@ pub(super) fn timing(growth: &Growth<'_>) -> String {
         "**Timing (roadmap):** at {}, the first crossing is {} {}",
         growth.rate_words(),
         first.event,
-        at_month(first.month)
+        numbers::in_month(first.month)
     );
     if let Some(step) = growth.roadmap.steps.first() {
         let _ = write!(
             text,
             "; step 1, {}, starts {} and is done by {}{}",
             step_name(step),
-            month_words(step.start_month),
-            month_words(step.done_by_month),
+            numbers::month(step.start_month),
+            numbers::month(step.done_by_month),
             if step.late { " (late)" } else { "" }
         );
     }

@@ -1,0 +1,179 @@
+//! Numbers for people (issue 28, point 9): the markdown and the `summary` of every example answer
+//! write numbers the way a person reads them (three significant digits, thousands separators,
+//! "now" for month 0). The workings keep full precision and are not scanned, nor is code
+//! (backticks and fenced blocks: formulas, ids, queries).
+
+#[path = "../fixtures/examples.rs"]
+mod examples;
+
+use serde_json::Value;
+use tools::{Advisor, REGISTRY};
+
+/// A number in `text` that a person should not have to read, with why; `None` when it reads well.
+fn unreadable(token: &str) -> Option<&'static str> {
+    let digits: String = token.chars().filter(char::is_ascii_digit).collect();
+    if let Some((whole, fraction)) = token.split_once('.') {
+        let significant = digits.trim_start_matches('0').len();
+        if significant > 4 && !fraction.is_empty() {
+            return Some("more than 4 significant digits");
+        }
+        if whole.len() >= 5 && !whole.contains(',') {
+            return Some("5 or more whole digits without separators");
+        }
+        None
+    } else if token.len() >= 5 && !token.contains(',') {
+        Some("5 or more digits without separators")
+    } else {
+        None
+    }
+}
+
+/// The numbers of `text` outside code, as (token, the character before it).
+fn numbers(text: &str) -> Vec<(String, Option<char>)> {
+    let mut found = Vec::new();
+    let mut in_code = false;
+    let mut before: Option<char> = None;
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        if c == '`' {
+            in_code = !in_code;
+        } else if !in_code && c.is_ascii_digit() {
+            let mut token = String::from(c);
+            while let Some(&next) = chars.peek() {
+                // A separator or a decimal point belongs to the number when a digit follows it.
+                let joins = (next == ',' || next == '.') && {
+                    let mut ahead = chars.clone();
+                    ahead.next();
+                    ahead.peek().is_some_and(char::is_ascii_digit)
+                };
+                if next.is_ascii_digit() || joins {
+                    token.push(next);
+                    chars.next();
+                } else {
+                    break;
+                }
+            }
+            let last = token.chars().last();
+            found.push((token, before));
+            before = last;
+            continue;
+        }
+        before = Some(c);
+    }
+    found
+}
+
+/// Whether the number after `before` is part of a name, an id, a port or a path
+/// (`stage_2`, `v1.2`, `host:9187`, `#12345`), which keeps its digits as they are.
+fn part_of_a_name(before: Option<char>) -> bool {
+    before.is_some_and(|b| b.is_alphanumeric() || "_.:/#-@".contains(b))
+}
+
+/// The lines of a markdown answer a person reads as prose: without the `Workings` section and
+/// without fenced code blocks.
+fn prose_lines(markdown: &str) -> Vec<&str> {
+    let mut lines = Vec::new();
+    let mut in_workings = false;
+    let mut in_fence = false;
+    for line in markdown.lines() {
+        if line.starts_with("```") {
+            in_fence = !in_fence;
+            continue;
+        }
+        if line.starts_with('#') {
+            in_workings = line.contains("Workings");
+        }
+        if !in_fence && !in_workings {
+            lines.push(line);
+        }
+    }
+    lines
+}
+
+fn offences(text: &str) -> Vec<String> {
+    let mut found = Vec::new();
+    for (token, before) in numbers(text) {
+        if part_of_a_name(before) {
+            continue;
+        }
+        if let Some(why) = unreadable(&token) {
+            found.push(format!("`{token}` ({why})"));
+        }
+    }
+    for word in text.split(|c: char| !c.is_alphanumeric()) {
+        if matches!(word, "NaN" | "inf" | "Infinity") {
+            found.push(format!("`{word}` (not a number a person reads)"));
+        }
+    }
+    found
+}
+
+#[test]
+fn the_scanner_finds_what_the_issue_found() {
+    for bad in [
+        "9.58727% a month",
+        "P(wait) 0.00896366",
+        "hit rate 38.4041%",
+        "208962425 items",
+        "$18000/month",
+        "σ 0.0440678",
+        "7344.07 requests/s",
+        "1567.82 reads per second",
+        "a NaN here",
+    ] {
+        assert!(!offences(bad).is_empty(), "{bad}");
+    }
+    for good in [
+        "9.59% a month",
+        "P(wait) 0.00896",
+        "208,962,425 items",
+        "$18,000/month",
+        "7,340 requests/s",
+        "stage_12345, `ceil(10000 / 3)`, orders-db:19187, month 2.1, 2026",
+        "0.0 | 0.0",
+    ] {
+        assert!(offences(good).is_empty(), "{good}: {:?}", offences(good));
+    }
+    let markdown =
+        "## A\n\n- 1,570 reads\n\n### Workings\n\n- x = 1567.82\n\n## B\n\n```\n123456\n```\n";
+    assert_eq!(prose_lines(markdown).join("\n").matches("1567").count(), 0);
+    assert!(offences(&prose_lines(markdown).join("\n")).is_empty());
+}
+
+#[test]
+fn every_example_answer_writes_numbers_for_people() {
+    let advisor = Advisor::embedded().expect("the embedded knowledge base loads");
+    let all = examples::all(REGISTRY.iter().map(|r| r.name));
+    assert!(all.len() >= REGISTRY.len(), "{} examples", all.len());
+    let mut failures = Vec::new();
+    for example in all {
+        for detail in ["concise", "full"] {
+            let mut arguments = example.arguments.clone();
+            arguments.insert("detail".into(), Value::from(detail));
+            let output = advisor
+                .call(&example.tool, &arguments)
+                .unwrap_or_else(|e| panic!("{} `{}` is refused: {e}", example.tool, example.name));
+            let summary = output.structured["summary"].as_str().unwrap_or_default();
+            let texts = std::iter::once(("summary", summary.to_string())).chain(
+                prose_lines(&output.markdown)
+                    .into_iter()
+                    .map(|line| ("markdown", line.to_string())),
+            );
+            for (place, text) in texts {
+                for offence in offences(&text) {
+                    failures.push(format!(
+                        "{} `{}` ({detail}) {place}: {offence} in: {text}",
+                        example.tool, example.name
+                    ));
+                }
+            }
+        }
+    }
+    failures.dedup();
+    assert!(
+        failures.is_empty(),
+        "{} numbers a person should not have to read:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
