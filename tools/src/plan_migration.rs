@@ -4,7 +4,6 @@
 //! `migrations` and `sharding`; the one computation of its own is the reshard map, which spreads
 //! virtual shards evenly over the target shards while moving the fewest.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use knowledge::{Condition, Facts, Knowledge, KnowledgeError, RowRef, TableRef};
@@ -15,6 +14,7 @@ use crate::calculator::{Figure, Formulas, show};
 use crate::decision;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::markdown::{push_unique, sources};
+use crate::numbers;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, Truncated, missing_input};
 
 /// The virtual shard count when none is given: keys modulo 1024, then a shard map.

@@ -3,7 +3,6 @@
 //! rate falls: when it passes below the line of the low-hit-rate finding, and the items that
 //! would keep it there at the horizon. The sums themselves are in `growth_models.rs`.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ArgError;
 use crate::growth_models::{Bounded, HEAD_ITEMS, Rate, Zipf};
+use crate::numbers;
 use crate::thresholds::MetricThresholds;
 
 use super::book::Book;

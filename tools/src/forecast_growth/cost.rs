@@ -1,7 +1,6 @@
 //! Cost: today's monthly cost scaled with load to the horizon, beside the band of
 //! `capacity-planning#cost-by-scale` for the users the horizon brings.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -9,6 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::costs::CostRange;
 use crate::diagnose_bottleneck::DiagnosisRules;
+use crate::numbers;
 use crate::{ArgError, MissingInput};
 
 use super::ForecastArgs;

@@ -2,7 +2,6 @@
 //! horizon and the lead time, with their defaults, and the bound that keeps every product of
 //! today's figures and the load multiple a finite number.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::ArgError;
 use crate::calculator::{DefaultApplied, Figure, show};
 use crate::growth_models::Rate;
+use crate::numbers;
 
 use super::Forecast;
 use super::book::Book;

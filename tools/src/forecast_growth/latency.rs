@@ -2,13 +2,13 @@
 //! utilization grows with load; the months to the lines of the high-latency finding and to
 //! saturation, when ρ reaches 1.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::growth_models::Rate;
+use crate::numbers;
 use crate::thresholds::MetricThresholds;
 use crate::{ArgError, MissingInput};
 

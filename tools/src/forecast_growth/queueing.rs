@@ -3,7 +3,6 @@
 //! passes the document's target and when it saturates, and the servers that keep it at the
 //! target now and at the horizon.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -12,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::ArgError;
 use crate::calculator::show;
 use crate::growth_models::erlang;
+use crate::numbers;
 
 use super::book::Book;
 use super::growth::Growth;

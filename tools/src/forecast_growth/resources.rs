@@ -3,7 +3,6 @@
 //! to its warning and critical lines, the load multiple it absorbs, and the month to order
 //! capacity by.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -12,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::ArgError;
 use crate::calculator::show;
 use crate::growth_models::Rate;
+use crate::numbers;
 use crate::thresholds::{LOAD_DRIVEN, MetricThresholds};
 
 use super::ForecastArgs;

@@ -2,7 +2,6 @@
 //! coefficients given or fitted to load-test measurements. Its peak, the nodes today's load
 //! and the horizon's need, and when the load passes what any node count carries.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -11,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::ArgError;
 use crate::calculator::{ceil_whole, show};
 use crate::growth_models::{fit_usl, usl_nodes_for, usl_throughput};
+use crate::numbers;
 
 use super::book::Book;
 use super::growth::Growth;

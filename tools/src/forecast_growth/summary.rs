@@ -2,7 +2,6 @@
 //! line, whichever comes first), the summary and the heading that lead with it, the
 //! assumptions, and the notes that close the markdown.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use super::Forecast;
@@ -11,6 +10,7 @@ use super::growth::Growth;
 use super::latency::{self, LatencyForecast};
 use super::queueing;
 use super::resources::{FirstToBreak, ResourceForecast, month_order};
+use crate::numbers;
 
 /// The first resource, or the latency, to reach its warning line.
 pub(super) fn first_to_break(

@@ -2,13 +2,13 @@
 //! the values at the checkpoint months, the chart of the load-driven metrics, and (in `full`)
 //! every month.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::growth_models::Rate;
+use crate::numbers;
 
 use super::latency::{self, LatencyForecast};
 use super::resources::{self, Tracked};

@@ -1,11 +1,11 @@
 //! Bottlenecks Identified: the findings of `diagnose_bottleneck`, each with its evidence.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use super::roadmap::Growth;
 use super::words::{capitalized, with_unit};
 use crate::diagnose_bottleneck::{Diagnosis, Evidence, Observed, Severity};
+use crate::numbers;
 
 pub(super) fn show_evidence(e: &Evidence) -> String {
     match (&e.value, &e.comparison, e.threshold) {

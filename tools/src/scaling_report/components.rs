@@ -1,7 +1,6 @@
 //! Components to Add: the next stage's components that are not in place yet, then what is worth
 //! considering there, each with why, how, and the `plan_migration` run that introduces it.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use schemars::JsonSchema;
@@ -12,6 +11,7 @@ use super::template::ReportTemplate;
 use super::words::{capitalized, component_words, lowercase_first};
 use crate::diagnose_bottleneck::Diagnosis;
 use crate::markdown::push_unique;
+use crate::numbers;
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan};
 use crate::{Advisor, ArgError};
 

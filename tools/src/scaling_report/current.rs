@@ -40,9 +40,7 @@ pub(super) fn current_section(
         description.trim_end_matches('.')
     );
     let users = args.users.map_or("not given".to_string(), numbers::count);
-    let regions = args
-        .regions
-        .map_or("not given".to_string(), |r| numbers::count(r));
+    let regions = args.regions.map_or("not given".to_string(), numbers::count);
     let _ = writeln!(out, "- Users: {users}; regions: {regions}");
     let group = |wanted: fn(Presence) -> bool| -> Vec<String> {
         presences

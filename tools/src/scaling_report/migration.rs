@@ -1,11 +1,11 @@
 //! Migration Plan: the migrations of the components added, phase by phase and week by week,
 //! and, with growth, the roadmap's first structural step in full and when the later ones start.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use super::components::ComponentToAdd;
 use super::roadmap::{self, Growth, step_name};
+use crate::numbers;
 use crate::plan_capacity::CapacityPlan;
 use crate::plan_migration::{MigrationKind, MigrationPlan, Phase};
 

@@ -1,12 +1,12 @@
 //! Risk Mitigation: each planned migration's risks with their mitigations, and the critical
 //! findings with their fixes now, next and later.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use super::roadmap::{Growth, step_name};
 use super::words::capitalized;
 use crate::diagnose_bottleneck::{Diagnosis, Severity};
+use crate::numbers;
 use crate::plan_migration::MigrationPlan;
 
 pub(super) fn risk_section(

@@ -5,7 +5,6 @@
 //! duration from the migration's weeks or the forecast's lead time, and it starts that long
 //! before the crossing, or now and `late` when even now is too late.
 
-use crate::numbers;
 use std::fmt::Write;
 
 use knowledge::{Condition, Knowledge, KnowledgeError, Vocabulary};
@@ -17,6 +16,7 @@ use super::words::{capitalized, lowercase_first};
 use crate::diagnose_bottleneck::{DiagnoseArgs, Diagnosis, PRESENCE_FLAGS};
 use crate::forecast_growth::Forecast;
 use crate::markdown::push_unique;
+use crate::numbers;
 use crate::plan_migration::{self, MigrationArgs, MigrationKind};
 use crate::stages::{COMPONENTS, Stages};
 use crate::thresholds::LOAD_DRIVEN;
