@@ -65,7 +65,10 @@ fn first_figures(system: &ObservedSystem) -> String {
         .diagnose_bottleneck
         .iter()
         .take(SUMMARY_FIGURES)
-        .map(|(name, value)| format!("{name} {value}"))
+        .map(|(name, value)| match value.as_f64() {
+            Some(number) => format!("{name} {}", numbers::quantity(number)),
+            None => format!("{name} {value}"),
+        })
         .collect();
     if figures.is_empty() {
         return String::new();
