@@ -283,12 +283,12 @@ pub fn grouped(number: u64) -> String {
     text
 }
 
-/// A number for prose: a whole number of five digits or more with thousands separators
-/// (`1000000` reads `1,000,000`, as the tools write user counts); anything else as written.
-/// The placeholders and the tools' summaries both write their numbers through it.
+/// A number for prose: a whole number of four digits or more with thousands separators
+/// (`1000` reads `1,000`, as the tools' answers write every number, `tools::numbers`);
+/// anything else as written. The placeholders write their numbers through it.
 pub fn readable(number: &str) -> String {
     match number.parse::<u64>() {
-        Ok(whole) if number.len() >= 5 && number.bytes().all(|b| b.is_ascii_digit()) => {
+        Ok(whole) if number.len() >= 4 && number.bytes().all(|b| b.is_ascii_digit()) => {
             grouped(whole)
         }
         _ => number.to_string(),
@@ -365,14 +365,15 @@ mod tests {
         assert_eq!(grouped(999), "999");
         assert_eq!(grouped(1000), "1,000");
         assert_eq!(grouped(2_000_000), "2,000,000");
-        assert_eq!(readable("1000"), "1000");
+        assert_eq!(readable("999"), "999");
+        assert_eq!(readable("1000"), "1,000");
         assert_eq!(readable("10000"), "10,000");
         assert_eq!(readable("0.1"), "0.1");
         assert_eq!(readable("12345.5"), "12345.5");
     }
 
     #[test]
-    fn placeholders_take_the_number_as_written_with_separators_from_five_digits() {
+    fn placeholders_take_the_number_as_written_with_separators_from_four_digits() {
         let docs = documents(
             "| db_cpu_saturation | `db_cpu_pct > 60` | `db_cpu_pct > 85` |\n| db_read_pressure | `db_read_load_pct > 70 or read_pct > 80` | |\n| replication_lag | `replication_lag_ms > 1000` | `replication_lag_ms > 10000` |\n| high_error_rate | `error_rate_pct > 0.1` | |\n",
         );
@@ -380,7 +381,7 @@ mod tests {
         let text = "CPU above {{db_cpu_saturation.warning}}%, critical above {{db_cpu_saturation.critical}}%.\nReads over {{db_read_pressure.warning.read_pct}}%.\nLag {{replication_lag.warning}} ms, {{replication_lag.critical}} ms; errors {{high_error_rate.warning}}%.\n";
         assert_eq!(
             write(Some(&thresholds), &prose(text)).unwrap(),
-            "# Prose\n\nCPU above 60%, critical above 85%.\nReads over 80%.\nLag 1000 ms, 10,000 ms; errors 0.1%.\n"
+            "# Prose\n\nCPU above 60%, critical above 85%.\nReads over 80%.\nLag 1,000 ms, 10,000 ms; errors 0.1%.\n"
         );
     }
 

@@ -480,7 +480,7 @@ fn calculators_answer_with_markdown_too() {
         json!({"peak_rps": 1000, "growth_factor": 3, "per_server_rps": 1000}),
     );
     let text = result["content"][0]["text"].as_str().unwrap_or_default();
-    assert!(text.contains("4500 requests per second"), "{text}");
+    assert!(text.contains("4,500 requests per second"), "{text}");
     assert!(text.contains("ceil(4500 / 1000) = **5**"), "{text}");
     let result = server.call_tool("size_cache", json!({"working_set_gb": 10}));
     let text = result["content"][0]["text"].as_str().unwrap_or_default();

@@ -432,7 +432,7 @@ fn summaries_lead_with_the_answer_and_its_numbers() {
         (
             "plan_capacity",
             json!({"peak_rps": 1000, "per_server_rps": 500}),
-            &["Plan for 1500 req/s", "3 servers"][..],
+            &["Plan for 1,500 req/s", "3 servers"][..],
         ),
         (
             "plan_capacity",
@@ -449,7 +449,7 @@ fn summaries_lead_with_the_answer_and_its_numbers() {
             json!({"kind": "reshard", "current_shards": 8, "target_shards": 12}),
             &[
                 "reshard:",
-                "8 → 12 shards over 1024 virtual shards",
+                "8 → 12 shards over 1,024 virtual shards",
                 "for key % shards",
             ][..],
         ),
@@ -474,7 +474,7 @@ fn summaries_lead_with_the_answer_and_its_numbers() {
             json!({"growth_multiple": 3, "over_months": 12, "db_cpu_pct": 45}),
             &[
                 "First to break: db_cpu_pct (warning month 3.1, critical month 6.9; act by month 3.9)",
-                "Load grows 9.59%/month (doubles every 7.6 months)",
+                "Load grows 9.59%/month (doubles every 7.57 months)",
             ][..],
         ),
     ];

@@ -152,7 +152,7 @@ fn inside_stage_4_hot_shards_and_resharding() {
     assert_eq!(p["shard_strategy"]["strategy"], "directory");
     let text = p.to_string();
     assert!(
-        text.contains("2048 virtual shards") && !text.contains("1024"),
+        text.contains("2,048 virtual shards") && !text.contains("1024") && !text.contains("1,024"),
         "{text}"
     );
     let refused = server.call_err(

@@ -169,12 +169,6 @@ pub fn show(x: f64) -> String {
     trim_zeros(&format!("{x:.decimals$}")).to_string()
 }
 
-/// A number for a summary: as [`show`] writes it, with the knowledge's rule for prose
-/// (`375,000 req/s`: separators from five whole digits).
-pub(crate) fn prose(x: f64) -> String {
-    knowledge::readable(&show(x))
-}
-
 fn trim_zeros(text: &str) -> &str {
     if text.contains('.') {
         text.trim_end_matches('0').trim_end_matches('.')

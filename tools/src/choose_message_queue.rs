@@ -13,6 +13,7 @@ use serde::{Deserialize, Serialize};
 use crate::args::format_number;
 use crate::decision::{self, Excluded, Exclusions, RuleTable, Step, TradedAway, Warning};
 use crate::markdown::{push_unique, sources};
+use crate::numbers;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, absent_numbers, missing_input};
 
 // The cloud the system runs on.
@@ -535,7 +536,7 @@ pub fn to_markdown(choice: &QueueChoice) -> String {
     );
     decision::write_path(&mut out, &choice.decision_path);
     let policy = &choice.retry_policy;
-    let delays: Vec<String> = policy.delays_s.iter().map(|d| format_number(*d)).collect();
+    let delays: Vec<String> = policy.delays_s.iter().map(|d| numbers::exact(*d)).collect();
     let _ = write!(
         out,
         "\nRetries: {} with {} backoff ({} s)",

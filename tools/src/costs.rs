@@ -2,7 +2,7 @@
 //! `plan_capacity` and `scaling_report`, and the one way an amount of dollars is written
 //! (`$10,000`, `$2,500.50`), rounded to the cent rather than cut.
 
-use knowledge::{Knowledge, KnowledgeError, grouped};
+use knowledge::{Knowledge, KnowledgeError};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -155,37 +155,9 @@ impl CostTable {
     }
 }
 
-/// Dollars as people write them: `$10,000`, `$2,500.50`, `−$3.20`. The amount is rounded to the
-/// cent first, so `2499.996` is `$2,500` (cutting the dollars first would give `$2,499`), and
-/// whole amounts carry no cents.
-pub(crate) fn usd(amount: f64) -> String {
-    // Beyond u64 cents (1.8e17 dollars) the conversion saturates; no cost is that large.
-    let cents = (amount.abs() * 100.0).round() as u64;
-    let sign = if amount < 0.0 && cents > 0 { "−" } else { "" };
-    let (whole, cents) = (cents / 100, cents % 100);
-    if cents == 0 {
-        format!("{sign}${}", grouped(whole))
-    } else {
-        format!("{sign}${}.{cents:02}", grouped(whole))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn dollars_round_to_the_cent() {
-        assert_eq!(usd(2499.996), "$2,500");
-        assert_eq!(usd(2499.994), "$2,499.99");
-        assert_eq!(usd(2500.5), "$2,500.50");
-        assert_eq!(usd(0.999), "$1");
-        assert_eq!(usd(10_000.0), "$10,000");
-        assert_eq!(usd(1_234_567.0), "$1,234,567");
-        assert_eq!(usd(-3.2), "−$3.20");
-        assert_eq!(usd(-0.001), "$0");
-        assert_eq!(usd(0.0), "$0");
-    }
 
     #[test]
     fn every_user_count_has_a_band() {

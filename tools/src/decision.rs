@@ -416,7 +416,7 @@ fn arguments<'a>(clauses: impl Iterator<Item = &'a Clause>, facts: &dyn Facts) -
                 format!("{field} = {}", facts.flag(field))
             }
             Clause::Compare { field, .. } => match facts.number(field) {
-                Some(value) => format!("{field} = {}", crate::args::format_number(value)),
+                Some(value) => format!("{field} = {}", crate::numbers::exact(value)),
                 None => format!("{field} not given"),
             },
             Clause::Equals { field, .. } => match facts.word(field) {

@@ -14,6 +14,7 @@ pub mod diagnose_bottleneck;
 pub mod forecast_growth;
 pub mod growth_models;
 mod markdown;
+mod numbers;
 pub mod observe_system;
 pub mod observed;
 pub mod pick_consistency_model;

@@ -11,7 +11,7 @@ use serde_json::{Map, Value};
 
 use crate::ArgError;
 pub use crate::Fill;
-use crate::args::format_number;
+use crate::numbers;
 use crate::observe_system::{
     ConnectionStatus, FittedHistory, ObserveRequest, ObservedField, ObservedSystem,
     SourceConnection, Unobservable,
@@ -338,7 +338,7 @@ pub(crate) fn annotate_markdown(markdown: &mut String, filled: &Filled) {
         section.push_str("| argument | value | source | at | query |\n|---|---|---|---|---|\n");
         for field in &filled.observed {
             let value = match &field.value {
-                Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), format_number),
+                Value::Number(n) => n.as_f64().map_or_else(|| n.to_string(), numbers::quantity),
                 other => other.to_string(),
             };
             let _ = writeln!(
@@ -361,9 +361,9 @@ pub(crate) fn annotate_markdown(markdown: &mut String, filled: &Filled) {
             history.points.len(),
             history.source.as_str(),
             history.first_at,
-            format_number(history.monthly_growth_pct),
-            format_number(history.ci95_pct[0]),
-            format_number(history.ci95_pct[1]),
+            numbers::quantity(history.monthly_growth_pct),
+            numbers::quantity(history.ci95_pct[0]),
+            numbers::quantity(history.ci95_pct[1]),
             if history.significant {
                 ""
             } else {

@@ -11,12 +11,13 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::calculator::{
-    DefaultApplied, Figure, Formulas, Working, prose, push_workings, read_defaults, show,
+    DefaultApplied, Figure, Formulas, Working, push_workings, read_defaults, show,
 };
+use crate::costs::CostTable;
 pub use crate::costs::{CostBasis, CostRange};
-use crate::costs::{CostTable, usd};
 use crate::diagnose_bottleneck::{DiagnoseBottleneck, StageRef};
 use crate::markdown::{push_unique, sources};
+use crate::numbers::{self, money};
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, missing_input, needs};
 
 // Today's peak and whatever else is known about servers, database and users.
@@ -185,7 +186,7 @@ pub fn run(advisor: &Advisor, args: PlanCapacityArgs) -> Result<CapacityPlan, Ar
         return Err(ArgError::new(
             "users",
             users.to_string(),
-            format!("at most {} (beyond it: {why})", prose(*max_users)),
+            format!("at most {} (beyond it: {why})", numbers::exact(*max_users)),
         ));
     }
     let mut ledger = crate::calculator::Ledger::default();
@@ -430,23 +431,30 @@ fn summary_of(plan: &CapacityPlan) -> String {
     if let Some(servers) = plan.servers {
         figures.push(format!(
             "{} server{}",
-            prose(servers as f64),
+            numbers::count(servers),
             if servers == 1 { "" } else { "s" }
         ));
     }
     if let Some(pool) = plan.pool_size {
-        figures.push(format!("a pool of {pool} connections per database"));
+        figures.push(format!(
+            "a pool of {} connections per database",
+            numbers::count(pool)
+        ));
     }
     if let Some(replicas) = plan.read_replicas {
         figures.push(format!(
-            "{replicas} read replica{}",
+            "{} read replica{}",
+            numbers::count(replicas),
             if replicas == 1 { "" } else { "s" }
         ));
     }
     if let Some(in_flight) = plan.in_flight_requests {
-        figures.push(format!("{} requests in flight", prose(in_flight)));
+        figures.push(format!(
+            "{} requests in flight",
+            numbers::quantity(in_flight)
+        ));
     }
-    let mut out = format!("Plan for {} req/s", prose(plan.required_rps));
+    let mut out = format!("Plan for {} req/s", numbers::quantity(plan.required_rps));
     if !figures.is_empty() {
         out.push_str(": ");
         out.push_str(&figures.join(", "));
@@ -458,9 +466,9 @@ fn summary_of(plan: &CapacityPlan) -> String {
                 "; stage {} · {}, {}{}/month",
                 stage.number,
                 stage.name,
-                usd(cost.low as f64),
+                money(cost.low as f64),
                 cost.high
-                    .map_or("+".to_string(), |h| format!("–{}", usd(h as f64)))
+                    .map_or("+".to_string(), |h| format!("–{}", money(h as f64)))
             ),
         );
     }
@@ -482,22 +490,25 @@ pub fn to_markdown(p: &CapacityPlan) -> String {
     let _ = writeln!(
         out,
         "## Capacity: plan for {} requests per second",
-        show(p.required_rps)
+        numbers::quantity(p.required_rps)
     );
     let mut figures = Vec::new();
     if let Some(servers) = p.servers {
-        figures.push(format!("Application servers: {servers}"));
+        figures.push(format!("Application servers: {}", numbers::count(servers)));
     }
     if let Some(pool) = p.pool_size {
-        figures.push(format!("Connection pool: {pool} per database instance"));
+        figures.push(format!(
+            "Connection pool: {} per database instance",
+            numbers::count(pool)
+        ));
     }
     if let Some(replicas) = p.read_replicas {
-        figures.push(format!("Read replicas: {replicas}"));
+        figures.push(format!("Read replicas: {}", numbers::count(replicas)));
     }
     if let Some(in_flight) = p.in_flight_requests {
         figures.push(format!(
             "Requests in flight (Little's law): {}",
-            show(in_flight)
+            numbers::quantity(in_flight)
         ));
     }
     if let Some(stage) = &p.stage {
@@ -505,8 +516,8 @@ pub fn to_markdown(p: &CapacityPlan) -> String {
     }
     if let Some(cost) = &p.monthly_cost_usd {
         let band = match cost.high {
-            Some(high) => format!("{} to {}", usd(cost.low as f64), usd(high as f64)),
-            None => format!("{} and up", usd(cost.low as f64)),
+            Some(high) => format!("{} to {}", money(cost.low as f64), money(high as f64)),
+            None => format!("{} and up", money(cost.low as f64)),
         };
         let basis = match cost.basis {
             CostBasis::Between => format!(

@@ -12,10 +12,11 @@ use knowledge::{Condition, Facts, Knowledge, KnowledgeError, RowRef, TableRef};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::calculator::{Figure, Formulas, Working, prose, show};
+use crate::calculator::{Figure, Formulas, Working, show};
 use crate::decision;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::markdown::{push_unique, sources};
+use crate::numbers;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, Truncated, missing_input};
 
 /// The virtual shard count when none is given: keys modulo 1024, then a shard map.
@@ -1272,7 +1273,7 @@ fn choose_strategy(
 /// A knowledge text with `{virtual_shards}` replaced by the count this plan uses, so that a
 /// plan never quotes the document's default when the caller gave another number.
 fn with_virtual_shards(text: &str, virtual_shards: u64) -> String {
-    text.replace("{virtual_shards}", &virtual_shards.to_string())
+    text.replace("{virtual_shards}", &numbers::count(virtual_shards))
 }
 
 /// Plans the migration described by `args`.
@@ -1615,24 +1616,18 @@ pub(crate) fn duration(hours: f64) -> String {
         let minutes = (hours * 60.0).ceil().max(1.0);
         return format!(
             "{} minute{}",
-            prose(minutes),
+            numbers::quantity(minutes),
             if minutes == 1.0 { "" } else { "s" }
         );
     }
     if hours < 48.0 {
-        return format!("{:.1} hours", hours).replace(".0 hours", " hours");
+        return format!("{} hours", numbers::quantity(hours));
     }
     format!(
         "{} days ({} hours)",
-        prose((hours / 24.0).round()),
-        prose(hours.round())
+        numbers::quantity((hours / 24.0).round()),
+        numbers::quantity(hours.round())
     )
-}
-
-/// A share as a percentage with at most one decimal (`19.9%`, `80%`).
-pub(crate) fn percent(fraction: f64) -> String {
-    let text = format!("{:.1}", fraction * 100.0);
-    format!("{}%", text.strip_suffix(".0").unwrap_or(&text))
 }
 
 fn weeks_text(start: u64, end: u64) -> String {
@@ -1654,7 +1649,7 @@ fn write_more(out: &mut String, total: usize, what: &str) {
         let _ = writeln!(
             out,
             "\n… and {} more {what}: the whole list is in the structured result (`detail: full`).",
-            total - MARKDOWN_ROWS
+            numbers::count((total - MARKDOWN_ROWS) as u64)
         );
     }
 }
@@ -1667,7 +1662,7 @@ fn write_map(out: &mut String, map: &[ShardRanges]) {
             "| {} | {} | {} |",
             s.shard,
             s.virtual_ranges.join(", "),
-            s.virtual_shard_count
+            numbers::count(s.virtual_shard_count)
         );
     }
     write_more(out, map.len(), "shards");
@@ -1676,8 +1671,14 @@ fn write_map(out: &mut String, map: &[ShardRanges]) {
 /// How long the copy takes and, with a window, how long writes pause, with the working.
 fn write_copy_time(out: &mut String, copy: &CopyTime) {
     let rate = match copy.rate_basis.as_str() {
-        "given" => format!("{} GB/h (your rate)", prose(copy.copy_rate_gb_per_hour)),
-        basis => format!("{} GB/h ({basis})", prose(copy.copy_rate_gb_per_hour)),
+        "given" => format!(
+            "{} GB/h (your rate)",
+            numbers::quantity(copy.copy_rate_gb_per_hour)
+        ),
+        basis => format!(
+            "{} GB/h ({basis})",
+            numbers::quantity(copy.copy_rate_gb_per_hour)
+        ),
     };
     let _ = writeln!(
         out,
@@ -1764,7 +1765,7 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
         }
     );
     if let Some(size) = plan.data_to_copy_gb {
-        let _ = writeln!(out, "Data to copy: {} GB.", show(size));
+        let _ = writeln!(out, "Data to copy: {} GB.", numbers::quantity(size));
     }
     if let Some(copy) = &plan.copy_time {
         write_copy_time(&mut out, copy);
@@ -1773,7 +1774,10 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
         let _ = writeln!(
             out,
             "\n**Strategy: {}** on {} virtual shards. Why: {}.\nHow: {}.\n",
-            s.strategy, s.virtual_shards, s.reason, s.how
+            s.strategy,
+            numbers::count(s.virtual_shards),
+            s.reason,
+            s.how
         );
         let _ = writeln!(out, "| strategy | pros | cons |\n|---|---|---|");
         for t in &s.tradeoffs {
@@ -1792,19 +1796,19 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
     if let Some(r) = &plan.reshard {
         let _ = writeln!(
             out,
-            "\n**{} → {} shards over {} virtual shards**: {} virtual shards move ({}); plain `key % shards` would move {} ({}); a consistent-hashing ring would move about {} ({}).",
-            r.current_shards,
-            r.target_shards,
-            r.virtual_shards,
-            r.moved_virtual_shards,
-            percent(r.moved_fraction),
-            percent(r.naive_modulo_moved_fraction),
+            "\n**{} → {} shards over {} virtual shards**: {} virtual shards move ({}); plain `key % shards` would move {} (`{}`); a consistent-hashing ring would move about {} (`{}`).",
+            numbers::count(r.current_shards),
+            numbers::count(r.target_shards),
+            numbers::count(r.virtual_shards),
+            numbers::count(r.moved_virtual_shards),
+            numbers::share(r.moved_fraction),
+            numbers::share(r.naive_modulo_moved_fraction),
             r.naive_modulo_formula,
-            percent(r.consistent_hashing_moved_fraction),
+            numbers::share(r.consistent_hashing_moved_fraction),
             r.consistent_hashing_formula
         );
         if let Some(gb) = r.moved_data_gb {
-            let _ = writeln!(out, "About {} GB of data moves.", show(gb));
+            let _ = writeln!(out, "About {} GB of data moves.", numbers::quantity(gb));
         }
         let _ = writeln!(out, "\nNew shard map:\n");
         write_map(&mut out, &r.shard_map);
@@ -1816,7 +1820,7 @@ pub fn to_markdown(plan: &MigrationPlan) -> String {
                 m.from,
                 m.to,
                 m.virtual_ranges.join(", "),
-                m.virtual_shard_count
+                numbers::count(m.virtual_shard_count)
             );
         }
         write_more(&mut out, r.moves.len(), "moves");
@@ -1866,26 +1870,27 @@ fn summary_of(plan: &MigrationPlan) -> String {
     if let Some(s) = &plan.shard_strategy {
         out.push_str(&format!(
             "; {} sharding on {} virtual shards",
-            s.strategy, s.virtual_shards
+            s.strategy,
+            numbers::count(s.virtual_shards)
         ));
     }
     if let Some(r) = &plan.reshard {
         out.push_str(&format!(
             "; {} → {} shards over {} virtual shards moves {} virtual shards ({}), against {} for key % shards",
-            r.current_shards,
-            r.target_shards,
-            r.virtual_shards,
-            r.moved_virtual_shards,
-            percent(r.moved_fraction),
-            percent(r.naive_modulo_moved_fraction)
+            numbers::count(r.current_shards),
+            numbers::count(r.target_shards),
+            numbers::count(r.virtual_shards),
+            numbers::count(r.moved_virtual_shards),
+            numbers::share(r.moved_fraction),
+            numbers::share(r.naive_modulo_moved_fraction)
         ));
     }
     match &plan.copy_time {
         Some(copy) => {
             out.push_str(&format!(
                 "; {} GB to copy at {} GB/h: {}",
-                prose(copy.data_to_copy_gb),
-                prose(copy.copy_rate_gb_per_hour),
+                numbers::quantity(copy.data_to_copy_gb),
+                numbers::quantity(copy.copy_rate_gb_per_hour),
                 duration(copy.copy_hours)
             ));
             if let Some(pause) = copy.write_pause_hours {
@@ -1894,7 +1899,7 @@ fn summary_of(plan: &MigrationPlan) -> String {
         }
         None => {
             if let Some(gb) = plan.data_to_copy_gb {
-                out.push_str(&format!("; {} GB to copy", show(gb)));
+                out.push_str(&format!("; {} GB to copy", numbers::quantity(gb)));
             }
         }
     }

@@ -13,9 +13,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::calculator::{
-    DefaultApplied, Figure, Formulas, Ledger, Working, prose, push_workings, read_defaults, show,
+    DefaultApplied, Figure, Formulas, Ledger, Working, push_workings, read_defaults, show,
 };
 use crate::markdown::{push_unique, sources};
+use crate::numbers;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool};
 
 // The cache to size: the data, optionally the node size and traffic, and what the data needs.
@@ -947,40 +948,43 @@ fn practice(
 fn summary_of(s: &CacheSizing) -> String {
     let mut out = format!(
         "{} GB of memory for a {} GB working set",
-        show(s.memory_gb),
-        show(s.working_set_gb)
+        numbers::quantity(s.memory_gb),
+        numbers::quantity(s.working_set_gb)
     );
     if let (Some(nodes), Some(total)) = (s.nodes, s.total_nodes) {
         out.push_str(&format!(
-            ": {nodes} node{}",
+            ": {} node{}",
+            numbers::count(nodes),
             if nodes == 1 { "" } else { "s" }
         ));
         if let (Some(memory), Some(throughput)) = (s.memory_nodes, s.throughput_nodes)
             && throughput > memory
         {
             out.push_str(&format!(
-                " for the request rate ({} ops/s each; memory alone needs {memory})",
-                prose(s.node_ops_per_sec)
+                " for the request rate ({} ops/s each; memory alone needs {})",
+                numbers::quantity(s.node_ops_per_sec),
+                numbers::count(memory)
             ));
         }
         // Without replicas the total is the same count: no "13 nodes, 13 with replicas".
         if total != nodes {
-            out.push_str(&format!(", {total} with replicas"));
+            out.push_str(&format!(", {} with replicas", numbers::count(total)));
         }
     } else if let Some(throughput) = s.throughput_nodes {
         out.push_str(&format!(
-            ": at least {throughput} node{} for the request rate",
+            ": at least {} node{} for the request rate",
+            numbers::count(throughput),
             if throughput == 1 { "" } else { "s" }
         ));
     }
     if let Some(reads) = s.db_reads_per_sec {
-        out.push_str(&format!("; {} DB reads/s left", prose(reads)));
+        out.push_str(&format!("; {} DB reads/s left", numbers::quantity(reads)));
     }
     out.push_str(&format!(
         "; {}, {} invalidation, TTL {} s",
         s.strategy.id(),
         s.invalidation.id(),
-        s.ttl_seconds
+        numbers::count(s.ttl_seconds)
     ));
     if !s.stampede_protection.is_empty() {
         let names: Vec<&str> = s
@@ -1000,22 +1004,29 @@ fn nodes_line(s: &CacheSizing) -> Option<String> {
     let Some((nodes, total)) = s.nodes.zip(s.total_nodes) else {
         return s.throughput_nodes.map(|throughput| {
             format!(
-                "- Nodes for the request rate: at least {throughput}, at {} operations a second per node (the memory's count needs node_memory_gb)",
-                prose(s.node_ops_per_sec)
+                "- Nodes for the request rate: at least {}, at {} operations a second per node (the memory's count needs node_memory_gb)",
+                numbers::count(throughput),
+                numbers::quantity(s.node_ops_per_sec)
             )
         });
     };
     let needs = match (s.memory_nodes, s.throughput_nodes) {
         (Some(memory), Some(throughput)) => format!(
-            " (memory needs {memory}; the request rate, at {} operations a second per node, needs {throughput})",
-            prose(s.node_ops_per_sec)
+            " (memory needs {}; the request rate, at {} operations a second per node, needs {})",
+            numbers::count(memory),
+            numbers::quantity(s.node_ops_per_sec),
+            numbers::count(throughput)
         ),
         _ => String::new(),
     };
     Some(if total == nodes {
-        format!("- Nodes: {nodes}{needs}, no replicas")
+        format!("- Nodes: {}{needs}, no replicas", numbers::count(nodes))
     } else {
-        format!("- Nodes: {nodes} primary{needs}, {total} with replicas")
+        format!(
+            "- Nodes: {} primary{needs}, {} with replicas",
+            numbers::count(nodes),
+            numbers::count(total)
+        )
     })
 }
 
@@ -1023,22 +1034,34 @@ fn nodes_line(s: &CacheSizing) -> Option<String> {
 pub fn to_markdown(s: &CacheSizing) -> String {
     let mut out = String::new();
     let nodes = match s.nodes {
-        Some(n) => format!(", {n} node{}", if n == 1 { "" } else { "s" }),
+        Some(n) => format!(
+            ", {} node{}",
+            numbers::count(n),
+            if n == 1 { "" } else { "s" }
+        ),
         None => String::new(),
     };
     let _ = writeln!(
         out,
         "## Cache: {} GB of memory{nodes}, `{}`\n",
-        show(s.memory_gb),
+        numbers::quantity(s.memory_gb),
         s.strategy.id()
     );
-    let _ = writeln!(out, "- Working set: {} GB", show(s.working_set_gb));
-    let _ = writeln!(out, "- Memory: {} GB", show(s.memory_gb));
+    let _ = writeln!(
+        out,
+        "- Working set: {} GB",
+        numbers::quantity(s.working_set_gb)
+    );
+    let _ = writeln!(out, "- Memory: {} GB", numbers::quantity(s.memory_gb));
     if let Some(line) = nodes_line(s) {
         let _ = writeln!(out, "{line}");
     }
     if let Some(reads) = s.db_reads_per_sec {
-        let _ = writeln!(out, "- Database reads left: {} per second", show(reads));
+        let _ = writeln!(
+            out,
+            "- Database reads left: {} per second",
+            numbers::quantity(reads)
+        );
     }
     let d = &s.strategy_details;
     let _ = writeln!(
@@ -1062,7 +1085,9 @@ pub fn to_markdown(s: &CacheSizing) -> String {
     let _ = writeln!(
         out,
         "\n**TTL {} s** (what-to-cache row: {}): {}.",
-        s.ttl_seconds, s.ttl_details.like, s.ttl_details.reason
+        numbers::count(s.ttl_seconds),
+        s.ttl_details.like,
+        s.ttl_details.reason
     );
     let _ = writeln!(out, "\n**Stampede protection**:");
     for (n, p) in s.stampede_protection.iter().enumerate() {

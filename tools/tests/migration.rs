@@ -793,13 +793,13 @@ fn plan_texts_use_the_virtual_shards_given() {
         (json!({"kind": "shard", "virtual_shards": 256}), "256"),
         (
             json!({"kind": "shard", "virtual_shards": 4096, "target_shards": 8}),
-            "4096",
+            "4,096",
         ),
         (
             json!({"kind": "reshard", "virtual_shards": 512, "current_shards": 4, "target_shards": 8}),
             "512",
         ),
-        (json!({"kind": "shard"}), "1024"),
+        (json!({"kind": "shard"}), "1,024"),
     ] {
         let p = plan(&advisor, args.clone());
         let texts = plan_texts(&p);
@@ -814,8 +814,14 @@ fn plan_texts_use_the_virtual_shards_given() {
                 !t.contains("{virtual_shards}"),
                 "{args}: placeholder left in {t}"
             );
-            if count != "1024" {
-                for default in ["modulo 1024", "1024 virtual", "1024 by default"] {
+            if count != "1,024" {
+                for default in [
+                    "modulo 1024",
+                    "1024 virtual",
+                    "1024 by default",
+                    "modulo 1,024",
+                    "1,024 virtual",
+                ] {
                     assert!(!t.contains(default), "{args}: the default leaks into {t}");
                 }
             }

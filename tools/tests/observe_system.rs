@@ -4,6 +4,9 @@
 //! ranges, given arguments win, the result says what came from where, and the answer for nine
 //! metrics with 90-day histories stays under 4,000 bytes.
 
+#[path = "shared/readable.rs"]
+mod readable;
+
 use std::sync::LazyLock;
 
 use serde_json::{Map, Value, json};
@@ -274,6 +277,48 @@ fn the_forecast_takes_the_observed_rate_unless_a_growth_is_given() {
         markdown.contains("60 daily peaks from prometheus"),
         "{markdown}"
     );
+}
+
+#[test]
+fn the_figures_read_are_written_for_people() {
+    // A reading and a history with figures of many digits: the tables and sentences a person
+    // reads show them to three significant digits (issue 28, point 9).
+    let observation = live(
+        peaks(1234.5678, 7.3, 90, 0.013),
+        vec![
+            reading("db_cpu_pct", 41.2345, "%"),
+            reading("p95_latency_ms", 187.654, "ms"),
+        ],
+    );
+    for (tool, args) in [
+        ("observe_system", json!({"detail": "full"})),
+        (
+            "forecast_growth",
+            json!({"observe": true, "detail": "full"}),
+        ),
+        (
+            "diagnose_bottleneck",
+            json!({"observe": true, "detail": "full"}),
+        ),
+    ] {
+        let output = ADVISOR
+            .call_live(tool, &object(args), Some(&observation))
+            .unwrap_or_else(|e| panic!("{tool}: {e}"));
+        assert!(
+            output.markdown.contains("| 41.2 |"),
+            "{tool}: {}",
+            output.markdown
+        );
+        let summary = output.structured["summary"].as_str().unwrap_or_default();
+        if tool == "observe_system" {
+            assert!(summary.contains("db_cpu_pct 41.2,"), "{summary}");
+        }
+        let found: Vec<String> = std::iter::once(summary)
+            .chain(readable::prose_lines(&output.markdown))
+            .flat_map(readable::offences)
+            .collect();
+        assert!(found.is_empty(), "{tool}: {found:?}\n{}", output.markdown);
+    }
 }
 
 #[test]

@@ -204,11 +204,11 @@ fn without_a_crossing_there_is_no_step_and_the_report_says_why() {
     assert_eq!(r.roadmap.as_deref(), Some(&[][..]));
     assert!(
         r.summary
-            .starts_with("No step needed within 12 months at 1.0% a month"),
+            .starts_with("No step needed within 12 months at 1% a month"),
         "{}",
         r.summary
     );
-    let why = "nothing crosses a line within 12 months at 1.0% a month";
+    let why = "nothing crosses a line within 12 months at 1% a month";
     for title in [
         "Recommended Architecture",
         "Components to Add",

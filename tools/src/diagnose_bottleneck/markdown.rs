@@ -5,6 +5,7 @@ use std::fmt::Write;
 
 use super::{Diagnosis, Evidence, Finding, NextStage, Observed, Severity, StageBasis, Urgency};
 use crate::markdown::sources;
+use crate::numbers;
 
 /// "1 critical, 2 warnings": the findings counted by severity, for the summaries.
 pub(crate) fn finding_counts(findings: &[Finding]) -> String {
@@ -63,16 +64,23 @@ pub(super) fn summary_of(d: &Diagnosis) -> String {
 }
 
 fn write_evidence(out: &mut String, evidence: &Evidence) {
-    use crate::args::Number;
     let _ = match (&evidence.value, &evidence.comparison, evidence.threshold) {
         (Observed::Number(v), Some(op), Some(t)) => {
-            write!(out, "{} {} {op} {}", evidence.metric, Number(*v), Number(t))
+            write!(
+                out,
+                "{} {} {op} {}",
+                evidence.metric,
+                numbers::exact(*v),
+                numbers::exact(t)
+            )
         }
         (Observed::Text(t), _, _) if evidence.metric == "symptoms" => {
             write!(out, "reported `{t}`")
         }
         (Observed::Text(t), _, _) => write!(out, "{}: {t}", evidence.metric),
-        (Observed::Number(v), _, _) => write!(out, "{} {}", evidence.metric, Number(*v)),
+        (Observed::Number(v), _, _) => {
+            write!(out, "{} {}", evidence.metric, numbers::exact(*v))
+        }
     };
 }
 
@@ -172,7 +180,7 @@ fn write_growth(out: &mut String, d: &Diagnosis) {
             Some(if m == 0.0 {
                 format!("`{}` is critical now", f.id)
             } else {
-                format!("`{}` turns critical in month {m:.1}", f.id)
+                format!("`{}` turns critical {}", f.id, numbers::in_month(m))
             })
         })
         .collect();
@@ -183,7 +191,7 @@ fn write_growth(out: &mut String, d: &Diagnosis) {
         let list: Vec<String> = headroom
             .iter()
             .map(|h| match h.months_to_warning {
-                Some(m) => format!("`{}` warns in month {m:.1}", h.metric),
+                Some(m) => format!("`{}` warns {}", h.metric, numbers::in_month(m)),
                 None => format!("`{}` never warns", h.metric),
             })
             .collect();

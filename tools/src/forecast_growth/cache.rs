@@ -10,14 +10,14 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use crate::ArgError;
-use crate::calculator::show;
 use crate::growth_models::{Bounded, HEAD_ITEMS, Rate, Zipf};
+use crate::numbers;
 use crate::thresholds::MetricThresholds;
 
 use super::book::Book;
 use super::growth::Growth;
 use super::tables::GrowthTables;
-use super::timeline::{Checkpoint, CheckpointValue, Timeline, fmt_months};
+use super::timeline::{Checkpoint, CheckpointValue, Timeline};
 
 /// Which items a cache keeps.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -169,9 +169,9 @@ pub(super) fn forecast(
 pub(super) fn assumption(c: &CacheForecast) -> String {
     format!(
         "cache: Zipf popularity with α = {}; {} items summed exactly and the rest by an Euler–Maclaurin tail (error bound {} percentage points)",
-        show(c.zipf_alpha),
-        HEAD_ITEMS,
-        show(c.hit_rate_error_bound_pct)
+        numbers::quantity(c.zipf_alpha),
+        numbers::count(HEAD_ITEMS as u64),
+        numbers::quantity(c.hit_rate_error_bound_pct)
     )
 }
 
@@ -180,14 +180,14 @@ pub(super) fn assumption(c: &CacheForecast) -> String {
 pub(super) fn below_line_words(c: &CacheForecast, month: f64) -> String {
     if month == 0.0 {
         format!(
-            "cache hit rate is already below {}% (the {} line of diagnose_bottleneck)",
-            show(c.threshold_pct),
+            "cache hit rate is already below {} (the {} line of diagnose_bottleneck)",
+            numbers::percent(c.threshold_pct),
             c.threshold_finding
         )
     } else {
         format!(
-            "cache hit rate falls below {}% (the {} line of diagnose_bottleneck)",
-            show(c.threshold_pct),
+            "cache hit rate falls below {} (the {} line of diagnose_bottleneck)",
+            numbers::percent(c.threshold_pct),
             c.threshold_finding
         )
     }
@@ -225,26 +225,27 @@ pub(super) fn to_markdown(c: &CacheForecast, out: &mut String) {
     };
     let _ = writeln!(
         out,
-        "\n**Cache** ({policy}, {} of {} items, α {}): hit rate {}% (±{}), {}% at the horizon; {}; items needed at the horizon: {}.",
-        c.cache_items,
-        c.catalog_items,
-        show(c.zipf_alpha),
-        show(c.hit_rate_pct),
-        show(c.hit_rate_error_bound_pct),
-        show(c.hit_rate_at_horizon_pct),
+        "\n**Cache** ({policy}, {} of {} items, α {}): hit rate {} (±{} points), {} at the horizon; {}; items needed at the horizon: {}.",
+        numbers::count(c.cache_items),
+        numbers::count(c.catalog_items),
+        numbers::quantity(c.zipf_alpha),
+        numbers::percent(c.hit_rate_pct),
+        numbers::quantity(c.hit_rate_error_bound_pct),
+        numbers::percent(c.hit_rate_at_horizon_pct),
         match c.months_below_threshold {
             Some(0.0) => format!(
-                "already below the {} line ({}%) now",
+                "already below the {} line ({}) now",
                 c.threshold_finding,
-                show(c.threshold_pct)
+                numbers::percent(c.threshold_pct)
             ),
             m => format!(
-                "below the {} line ({}%) {}",
+                "below the {} line ({}) {}",
                 c.threshold_finding,
-                show(c.threshold_pct),
-                fmt_months(m)
+                numbers::percent(c.threshold_pct),
+                numbers::month_or_never(m)
             ),
         },
-        c.cache_items_needed_at_horizon.map_or("—".into(), show)
+        c.cache_items_needed_at_horizon
+            .map_or("—".into(), numbers::quantity)
     );
 }

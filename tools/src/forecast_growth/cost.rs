@@ -6,9 +6,9 @@ use std::fmt::Write;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::calculator::show;
 use crate::costs::CostRange;
 use crate::diagnose_bottleneck::DiagnosisRules;
+use crate::numbers;
 use crate::{ArgError, MissingInput};
 
 use super::ForecastArgs;
@@ -79,17 +79,17 @@ pub(super) fn forecast(
 pub(super) fn to_markdown(c: &CostForecast, out: &mut String) {
     let _ = write!(
         out,
-        "\n**Cost**: ${}/month today, ${}/month at the horizon",
-        show(c.current_monthly_cost_usd),
-        show(c.at_horizon_usd)
+        "\n**Cost**: {}/month today, {}/month at the horizon",
+        numbers::money(c.current_monthly_cost_usd),
+        numbers::money(c.at_horizon_usd)
     );
     if let Some(band) = &c.band_at_horizon {
         let _ = write!(
             out,
-            " (the band for that many users: ${}{})",
-            band.low,
+            " (the band for that many users: {}{})",
+            numbers::money(band.low as f64),
             band.high
-                .map(|h| format!(" to ${h}"))
+                .map(|h| format!(" to {}", numbers::money(h as f64)))
                 .unwrap_or(" and up".into())
         );
     }

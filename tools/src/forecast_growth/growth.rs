@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::ArgError;
 use crate::calculator::{DefaultApplied, Figure, show};
 use crate::growth_models::Rate;
+use crate::numbers;
 
 use super::Forecast;
 use super::book::Book;
@@ -127,7 +128,7 @@ impl Growth {
         };
         format!(
             "load {verb} {}% a month, compounding, for {} months; the load-driven metrics and resources grow in proportion to load unless given their own rate",
-            show(pct),
+            numbers::quantity(pct),
             self.horizon
         )
     }
@@ -136,7 +137,7 @@ impl Growth {
     pub(super) fn lead_time_assumption(&self) -> String {
         format!(
             "capacity takes {} months to put in place (lead_time_months): order_by_month is the month the critical line is reached, less the lead time; a resource without a critical line has none",
-            show(self.lead_time)
+            numbers::quantity(self.lead_time)
         )
     }
 
@@ -231,9 +232,9 @@ pub(super) fn to_markdown(f: &Forecast, out: &mut String) {
     } else {
         ("grows", f.monthly_growth_pct)
     };
-    let _ = write!(out, "\nLoad {verb} {}% a month", show(pct));
+    let _ = write!(out, "\nLoad {verb} {} a month", numbers::percent(pct));
     if let Some(d) = f.doubling_months {
-        let _ = write!(out, " (doubles every {d:.1} months)");
+        let _ = write!(out, " (doubles every {} months)", numbers::quantity(d));
     }
     let _ = writeln!(out, "; horizon {} months.", f.horizon_months);
 }

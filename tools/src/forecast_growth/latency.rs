@@ -8,8 +8,8 @@ use std::fmt::Write;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::calculator::show;
 use crate::growth_models::{Rate, left_behind};
+use crate::numbers;
 use crate::thresholds::MetricThresholds;
 use crate::{ArgError, MissingInput};
 
@@ -18,7 +18,7 @@ use super::book::Book;
 use super::growth::Growth;
 use super::resources::Recovery;
 use super::tables::{GrowthTables, LoadTrend, model_words};
-use super::timeline::{Timeline, fmt_months};
+use super::timeline::Timeline;
 
 /// p95 latency as an M/M/1 response time.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -262,13 +262,16 @@ pub(super) fn events(latency: Option<&LatencyForecast>, timeline: &mut Timeline)
     timeline.add(
         l.months_to_warning,
         "latency",
-        format!("p95 latency reaches {} ms (warning)", show(l.warning_ms)),
+        format!(
+            "p95 latency reaches {} ms (warning)",
+            numbers::quantity(l.warning_ms)
+        ),
     );
     if let Some(c) = l.critical_ms {
         timeline.add(
             l.months_to_critical,
             "latency",
-            format!("p95 latency reaches {} ms (critical)", show(c)),
+            format!("p95 latency reaches {} ms (critical)", numbers::quantity(c)),
         );
     }
     let saturates = match &l.saturation_governed_by {
@@ -286,7 +289,7 @@ pub(super) fn events(latency: Option<&LatencyForecast>, timeline: &mut Timeline)
                 "latency",
                 format!(
                     "p95 latency falls back to {} ms as load falls: no longer critical",
-                    show(c)
+                    numbers::quantity(c)
                 ),
             );
         }
@@ -295,7 +298,7 @@ pub(super) fn events(latency: Option<&LatencyForecast>, timeline: &mut Timeline)
             "latency",
             format!(
                 "p95 latency falls back to {} ms as load falls: recovered",
-                show(l.warning_ms)
+                numbers::quantity(l.warning_ms)
             ),
         );
     }
@@ -320,15 +323,19 @@ pub(super) fn cite(
 pub(super) fn to_markdown(l: &LatencyForecast, out: &mut String) {
     let _ = writeln!(
         out,
-        "\n**Latency** (M/M/1): p95 {} ms at {}% utilization reaches {} ms {}{}; saturation {}{}.",
-        show(l.p95_latency_ms),
-        show(l.utilization_pct),
-        show(l.warning_ms),
-        fmt_months(l.months_to_warning),
+        "\n**Latency** (M/M/1): p95 {} ms at {} utilization reaches {} ms {}{}; saturation {}{}.",
+        numbers::quantity(l.p95_latency_ms),
+        numbers::percent(l.utilization_pct),
+        numbers::quantity(l.warning_ms),
+        numbers::month_or_never(l.months_to_warning),
         l.critical_ms
-            .map(|c| format!(", {} ms {}", show(c), fmt_months(l.months_to_critical)))
+            .map(|c| format!(
+                ", {} ms {}",
+                numbers::quantity(c),
+                numbers::month_or_never(l.months_to_critical)
+            ))
             .unwrap_or_default(),
-        fmt_months(l.months_to_saturation),
+        numbers::month_or_never(l.months_to_saturation),
         l.saturation_governed_by
             .as_ref()
             .map(|m| format!(" (not governing: {} governs saturation)", model_words(m)))

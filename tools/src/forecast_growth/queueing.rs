@@ -12,11 +12,12 @@ use serde::{Deserialize, Serialize};
 use crate::ArgError;
 use crate::calculator::show;
 use crate::growth_models::erlang;
+use crate::numbers;
 
 use super::book::Book;
 use super::growth::Growth;
 use super::tables::{GrowthTables, model_words};
-use super::timeline::{Checkpoint, CheckpointValue, Timeline, fmt_months};
+use super::timeline::{Checkpoint, CheckpointValue, Timeline};
 
 // An M/M/c queue: servers fed from one queue.
 #[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -244,8 +245,8 @@ pub(super) fn events(queueing: Option<&QueueingForecast>, timeline: &mut Timelin
         q.months_to_target,
         "queueing",
         format!(
-            "queue utilization passes the {}% target",
-            show(q.target_utilization_pct)
+            "queue utilization passes the {} target",
+            numbers::percent(q.target_utilization_pct)
         ),
     );
     if let Some(order_by) = q.order_by_month
@@ -256,8 +257,8 @@ pub(super) fn events(queueing: Option<&QueueingForecast>, timeline: &mut Timelin
             "queueing",
             format!(
                 "start adding servers to the queue of {} (saturates {})",
-                q.servers,
-                fmt_months(q.months_to_saturation)
+                numbers::count(q.servers),
+                numbers::month_or_never(q.months_to_saturation)
             ),
         );
     }
@@ -296,21 +297,21 @@ pub(super) const ASSUMPTION: &str = "queueing: M/M/c (Poisson arrivals, exponent
 pub(super) fn to_markdown(q: &QueueingForecast, out: &mut String) {
     let _ = writeln!(
         out,
-        "\n**Queueing** (M/M/c, {} servers): utilization {}%, P(wait) {}, mean wait {} ms, response {} ms; passes the {}% target {}, saturates {}{}; servers needed at the horizon: {}.",
-        q.servers,
-        show(q.utilization_pct),
-        show(q.probability_of_waiting),
-        show(q.mean_wait_ms),
-        show(q.mean_response_ms),
-        show(q.target_utilization_pct),
-        fmt_months(q.months_to_target),
-        fmt_months(q.months_to_saturation),
+        "\n**Queueing** (M/M/c, {} servers): utilization {}, P(wait) {}, mean wait {} ms, response {} ms; passes the {} target {}, saturates {}{}; servers needed at the horizon: {}.",
+        numbers::count(q.servers),
+        numbers::percent(q.utilization_pct),
+        numbers::probability(q.probability_of_waiting),
+        numbers::quantity(q.mean_wait_ms),
+        numbers::quantity(q.mean_response_ms),
+        numbers::percent(q.target_utilization_pct),
+        numbers::month_or_never(q.months_to_target),
+        numbers::month_or_never(q.months_to_saturation),
         match (&q.saturation_governed_by, q.order_by_month) {
             (Some(m), _) => format!(" (not governing: {} governs saturation)", model_words(m)),
-            (None, Some(o)) => format!(" (add servers by {})", fmt_months(Some(o))),
+            (None, Some(o)) => format!(" (add servers by {})", numbers::month(o)),
             (None, None) => String::new(),
         },
         q.servers_needed_at_horizon
-            .map_or("—".into(), |n| n.to_string())
+            .map_or("—".into(), numbers::count)
     );
 }

@@ -13,6 +13,7 @@ use crate::ArgError;
 use crate::calculator::show;
 use crate::diagnose_bottleneck::DiagnosisRules;
 use crate::growth_models::{Rate, left_behind};
+use crate::numbers;
 use crate::thresholds::{LOAD_DRIVEN, MetricThresholds};
 
 use super::ForecastArgs;
@@ -410,7 +411,7 @@ pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &
                 format!(
                     "start adding capacity for {} (lead time {} months)",
                     r.name,
-                    show(lead_time)
+                    numbers::quantity(lead_time)
                 ),
             );
         }
@@ -423,7 +424,7 @@ pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &
                 "{} {} its warning line ({})",
                 r.name,
                 verb(past_warning),
-                show(r.warning)
+                numbers::quantity(r.warning)
             ),
         );
         if let Some(c) = r.critical {
@@ -434,7 +435,7 @@ pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &
                     "{} {} its critical line ({})",
                     r.name,
                     verb(r.status == Status::CriticalNow),
-                    show(c)
+                    numbers::quantity(c)
                 ),
             );
         }
@@ -446,7 +447,7 @@ pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &
                     format!(
                         "{} falls back to its critical line ({}) as load falls: no longer critical",
                         r.name,
-                        show(c)
+                        numbers::quantity(c)
                     ),
                 );
             }
@@ -456,7 +457,7 @@ pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &
                 format!(
                     "{} falls back to its warning line ({}) as load falls: recovered",
                     r.name,
-                    show(r.warning)
+                    numbers::quantity(r.warning)
                 ),
             );
         }
@@ -464,7 +465,7 @@ pub(super) fn events(resources: &[ResourceForecast], lead_time: f64, timeline: &
 }
 
 fn cell(x: Option<f64>) -> String {
-    x.map_or("—".into(), |v| format!("{v:.1}"))
+    x.map_or("—".into(), numbers::month)
 }
 
 /// The resources as a table, in the order they warn.
@@ -487,10 +488,11 @@ pub(super) fn to_markdown(resources: &[ResourceForecast], out: &mut String) {
             out,
             "| `{}` | {} | {} | {} | {} | {} | {} | {} | {status} |",
             r.name,
-            show(r.current),
-            show(r.warning),
-            r.critical.map_or("—".into(), show),
-            r.break_multiple.map_or("—".into(), |b| format!("{b:.2}×")),
+            numbers::quantity(r.current),
+            numbers::quantity(r.warning),
+            r.critical.map_or("—".into(), numbers::quantity),
+            r.break_multiple
+                .map_or("—".into(), |b| format!("{}×", numbers::quantity(b))),
             cell(r.months_to_warning),
             cell(r.months_to_critical),
             cell(r.order_by_month),

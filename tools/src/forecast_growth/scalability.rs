@@ -11,11 +11,12 @@ use serde::{Deserialize, Serialize};
 use crate::ArgError;
 use crate::calculator::{ceil_whole, show};
 use crate::growth_models::{fit_usl, usl_nodes_for, usl_throughput};
+use crate::numbers;
 
 use super::book::Book;
 use super::growth::Growth;
 use super::tables::GrowthTables;
-use super::timeline::{Timeline, fmt_months};
+use super::timeline::Timeline;
 
 // One throughput measurement of a load test.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -155,9 +156,9 @@ impl Usl {
         })?;
         let mut notes = vec![format!(
             "scalability: σ = {}, κ = {}, λ = {} fitted by least squares on y = N·X(1)/X(N) − 1 = κ(N−1)² + (σ+κ)(N−1)",
-            show(sigma),
-            show(kappa),
-            show(lambda)
+            numbers::quantity(sigma),
+            numbers::quantity(kappa),
+            numbers::quantity(lambda)
         )];
         let sigma = clamped("σ", sigma, &mut notes);
         let kappa = clamped("κ", kappa, &mut notes);
@@ -289,15 +290,15 @@ pub(super) fn to_markdown(s: &ScalabilityForecast, out: &mut String) {
     let _ = writeln!(
         out,
         "\n**Scalability** (USL σ {}, κ {}, λ {}{}): peak {} nodes, {} requests/s; today's {} requests/s need {} nodes; the load passes the peak {}.",
-        show(s.sigma),
-        show(s.kappa),
-        show(s.lambda),
+        numbers::quantity(s.sigma),
+        numbers::quantity(s.kappa),
+        numbers::quantity(s.lambda),
         if s.fitted { ", fitted" } else { "" },
-        s.peak_nodes.map_or("—".into(), |n| format!("{n:.1}")),
-        s.max_throughput_rps.map_or("unbounded".into(), show),
-        show(s.current_rps),
-        s.nodes_needed
-            .map_or("no number of".into(), |n| n.to_string()),
-        fmt_months(s.months_to_ceiling)
+        s.peak_nodes.map_or("—".into(), numbers::quantity),
+        s.max_throughput_rps
+            .map_or("unbounded".into(), numbers::quantity),
+        numbers::quantity(s.current_rps),
+        s.nodes_needed.map_or("no number of".into(), numbers::count),
+        numbers::month_or_never(s.months_to_ceiling)
     );
 }

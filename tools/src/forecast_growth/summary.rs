@@ -7,7 +7,7 @@ use std::fmt::Write;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::calculator::show;
+use crate::numbers;
 
 use super::Forecast;
 use super::book::Book;
@@ -17,7 +17,6 @@ use super::latency::{self, LatencyForecast};
 use super::queueing::{self, QueueingForecast};
 use super::resources::{FirstToBreak, Recovery, ResourceForecast, Status, month_order};
 use super::tables::GrowthTables;
-use super::timeline::{fmt_months, when};
 
 /// When to order capacity: the earliest order-by month of every governing crossing.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -136,7 +135,7 @@ fn first_model_crossing(f: &Forecast) -> Option<(f64, String)> {
             .and_then(|l| {
                 Some((
                     l.months_to_warning?,
-                    format!("p95 latency reaches {} ms", show(l.warning_ms)),
+                    format!("p95 latency reaches {} ms", numbers::quantity(l.warning_ms)),
                 ))
             }),
         f.queueing.as_ref().and_then(|q| {
@@ -144,7 +143,7 @@ fn first_model_crossing(f: &Forecast) -> Option<(f64, String)> {
                 q.months_to_target?,
                 format!(
                     "queue utilization passes the {}% target",
-                    show(q.target_utilization_pct)
+                    numbers::quantity(q.target_utilization_pct)
                 ),
             ))
         }),
@@ -175,15 +174,6 @@ fn plural(count: usize, one: &str, many: &str) -> String {
     format!("{count} {}", if count == 1 { one } else { many })
 }
 
-/// `x` rounded to `digits` significant digits.
-fn significant(x: f64, digits: i32) -> f64 {
-    if x == 0.0 || !x.is_finite() {
-        return x;
-    }
-    let scale = 10f64.powi(digits - 1 - x.abs().log10().floor() as i32);
-    (x * scale).round() / scale
-}
-
 /// "critical now", or, for a value exactly on a strict critical line that it is not yet past
 /// (`> 85` at 85), "at its critical line now".
 fn critical_words(f: &Forecast, name: &str, months: f64) -> String {
@@ -194,7 +184,7 @@ fn critical_words(f: &Forecast, name: &str, months: f64) -> String {
     if on_the_line {
         "at its critical line now, past it with any growth".into()
     } else {
-        format!("critical {}", fmt_months(Some(months)))
+        format!("critical {}", numbers::month(months))
     }
 }
 
@@ -203,13 +193,13 @@ fn first_resource_clause(f: &Forecast, first: &FirstToBreak) -> String {
     let mut s = format!(
         "{} (warning {}",
         first.name,
-        fmt_months(first.months_to_warning)
+        numbers::month_or_never(first.months_to_warning)
     );
     if let Some(c) = first.months_to_critical {
         let _ = write!(s, ", {}", critical_words(f, &first.name, c));
     }
     if let Some(o) = first.order_by_month {
-        let _ = write!(s, "; act by {}", fmt_months(Some(o)));
+        let _ = write!(s, "; act by {}", numbers::month(o));
     }
     s.push(')');
     s
@@ -261,10 +251,18 @@ fn recovery_sentence(f: &Forecast) -> Option<String> {
         .map(|r| {
             let mut back = Vec::new();
             if let (Some(c), Some(m)) = (r.critical, r.recovery.months_below_critical) {
-                back.push(format!("at {} in month {m:.1}", show(c)));
+                back.push(format!(
+                    "at {} {}",
+                    numbers::quantity(c),
+                    numbers::in_month(m)
+                ));
             }
             if let Some(m) = r.recovery.months_below_warning {
-                back.push(format!("at {} in month {m:.1}", show(r.warning)));
+                back.push(format!(
+                    "at {} {}",
+                    numbers::quantity(r.warning),
+                    numbers::in_month(m)
+                ));
             }
             let mut back = if back.is_empty() {
                 String::new()
@@ -276,13 +274,17 @@ fn recovery_sentence(f: &Forecast) -> Option<String> {
                 if !back.is_empty() {
                     back.push_str("; ");
                 }
-                let _ = write!(back, "never at {} by less load alone", show(r.warning));
+                let _ = write!(
+                    back,
+                    "never at {} by less load alone",
+                    numbers::quantity(r.warning)
+                );
             }
             format!(
-                "{} ({} now) recovers, falling {}%/month: {back}",
+                "{} ({} now) recovers, falling {}/month: {back}",
                 r.name,
-                show(r.current),
-                show(significant(r.falling_pct, 3)),
+                numbers::quantity(r.current),
+                numbers::percent(r.falling_pct),
             )
         })
         .collect();
@@ -295,7 +297,7 @@ fn recovery_sentence(f: &Forecast) -> Option<String> {
         if within {
             format!(
                 " (it is back before capacity with a {}-month lead time could arrive)",
-                show(f.lead_time_months)
+                numbers::quantity(f.lead_time_months)
             )
         } else {
             " (the load is falling)".into()
@@ -326,9 +328,14 @@ pub(super) fn summarize(f: &Forecast) -> String {
     let recovery = recovery_sentence(f);
     let mut text = match (first_model_crossing(f), resource) {
         (Some((month, what)), Some(r)) => {
-            format!("First to break: {what} {}; then {r}. ", when(month))
+            format!(
+                "First to break: {what} {}; then {r}. ",
+                numbers::in_month(month)
+            )
         }
-        (Some((month, what)), None) => format!("First to break: {what} {}. ", when(month)),
+        (Some((month, what)), None) => {
+            format!("First to break: {what} {}. ", numbers::in_month(month))
+        }
         (None, Some(r)) => format!("First to break: {r}. "),
         (None, None) if recovery.is_some() => String::new(),
         (None, None) => "Nothing reaches a warning line at this growth. ".into(),
@@ -342,7 +349,7 @@ pub(super) fn summarize(f: &Forecast) -> String {
             let _ = write!(
                 text,
                 "Order capacity by {} ({}). ",
-                fmt_months(Some(order.month)),
+                numbers::month(order.month),
                 order.subject
             );
         }
@@ -353,15 +360,17 @@ pub(super) fn summarize(f: &Forecast) -> String {
     } else {
         ("grows", f.monthly_growth_pct)
     };
-    let _ = write!(text, "Load {verb} {}%/month", show(significant(pct, 3)));
+    let _ = write!(text, "Load {verb} {}/month", numbers::percent(pct));
     if let Some(d) = f.doubling_months {
-        let _ = write!(text, " (doubles every {d:.1} months)");
+        let _ = write!(text, " (doubles every {} months)", numbers::quantity(d));
     }
     if let Some(c) = &f.cache {
         let _ = write!(
             text,
-            "; cache hit rate {:.1}% now, {:.1}% in month {}",
-            c.hit_rate_pct, c.hit_rate_at_horizon_pct, f.horizon_months
+            "; cache hit rate {} now, {} in month {}",
+            numbers::percent(c.hit_rate_pct),
+            numbers::percent(c.hit_rate_at_horizon_pct),
+            f.horizon_months
         );
     }
     if !f.resources.is_empty() {
@@ -414,7 +423,7 @@ pub(super) fn heading_to_markdown(f: &Forecast, out: &mut String) {
     }
     let model = first_model_crossing(f);
     if let Some((month, what)) = &model {
-        let _ = writeln!(out, "## Forecast: {what} {}", when(*month));
+        let _ = writeln!(out, "## Forecast: {what} {}", numbers::in_month(*month));
     }
     match &f.first_to_break {
         Some(first) => {
@@ -424,7 +433,7 @@ pub(super) fn heading_to_markdown(f: &Forecast, out: &mut String) {
             } else {
                 write!(out, "\nThen `{}`: warning ", first.name)
             };
-            out.push_str(&fmt_months(first.months_to_warning));
+            out.push_str(&numbers::month_or_never(first.months_to_warning));
             if let Some(c) = first.months_to_critical {
                 let _ = write!(out, ", {}", critical_words(f, &first.name, c));
             }
@@ -443,9 +452,9 @@ pub(super) fn heading_to_markdown(f: &Forecast, out: &mut String) {
         let _ = writeln!(
             out,
             "\n**Order capacity by {}** (for `{}`; lead time {} months).",
-            fmt_months(Some(order.month)),
+            numbers::month(order.month),
             order.subject,
-            show(f.lead_time_months)
+            numbers::quantity(f.lead_time_months)
         );
     }
 }
@@ -468,8 +477,8 @@ pub(super) fn governing_to_markdown(f: &Forecast, out: &mut String) {
     let _ = writeln!(
         out,
         "\n**Which model governs saturation:** {governing} (M/M/c saturates {}, M/M/1 {}); {other} is shown but does not govern.",
-        fmt_months(q.months_to_saturation),
-        fmt_months(l.months_to_saturation)
+        numbers::month_or_never(q.months_to_saturation),
+        numbers::month_or_never(l.months_to_saturation)
     );
 }
 

@@ -7,8 +7,8 @@ use std::fmt::Write;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::calculator::show;
 use crate::growth_models::Rate;
+use crate::numbers;
 
 use super::latency::{self, LatencyForecast};
 use super::resources::{self, Tracked};
@@ -249,25 +249,6 @@ impl Followed<'_> {
     }
 }
 
-/// A month as the answer says it: "now", "month 3.1" or "never".
-pub(super) fn fmt_months(months: Option<f64>) -> String {
-    match months {
-        Some(0.0) => "now".into(),
-        Some(m) => format!("month {m:.1}"),
-        None => "never".into(),
-    }
-}
-
-/// "now" or "in month 3.1": [`fmt_months`] as the end of a sentence.
-pub(super) fn when(month: f64) -> String {
-    let months = fmt_months(Some(month));
-    if month == 0.0 {
-        months
-    } else {
-        format!("in {months}")
-    }
-}
-
 /// The timeline as a list.
 pub(super) fn to_markdown(timeline: &[TimelineEvent], out: &mut String) {
     if timeline.is_empty() {
@@ -275,7 +256,7 @@ pub(super) fn to_markdown(timeline: &[TimelineEvent], out: &mut String) {
     }
     let _ = writeln!(out, "\n### Timeline\n");
     for e in timeline {
-        let _ = writeln!(out, "- {}: {}", fmt_months(Some(e.month)), e.event);
+        let _ = writeln!(out, "- {}: {}", numbers::month(e.month), e.event);
     }
 }
 
@@ -318,7 +299,7 @@ pub(super) fn chart_to_markdown(chart: &Chart, out: &mut String) {
         legend.join(", "),
         lines
             .iter()
-            .map(|v| show(*v))
+            .map(|v| numbers::quantity(*v))
             .collect::<Vec<_>>()
             .join("%, ")
     );

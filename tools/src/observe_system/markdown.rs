@@ -5,10 +5,10 @@ use std::fmt::Write;
 
 use super::ObservedSystem;
 use crate::Tool;
-use crate::args::format_number;
 use crate::diagnose_bottleneck::DiagnoseBottleneck;
 use crate::forecast_growth::ForecastGrowth;
 use crate::markdown::sources;
+use crate::numbers;
 
 /// The answer as markdown: the answer, the figures and trends, what to pass on, the sources.
 pub fn to_markdown(system: &ObservedSystem) -> String {
@@ -49,7 +49,7 @@ fn todays_figures(out: &mut String, system: &ObservedSystem) {
             out,
             "| {} | {} | {} | {} | {} | `{}` |",
             m.name,
-            format_number(m.value),
+            numbers::quantity(m.value),
             m.unit,
             m.source.as_str(),
             m.at,
@@ -69,10 +69,10 @@ fn growth(out: &mut String, system: &ObservedSystem) {
             out,
             "| {} | {} | {} to {} | {} | {} of {} | {} |",
             t.name,
-            format_number(t.monthly_growth_pct),
-            format_number(t.ci95_pct[0]),
-            format_number(t.ci95_pct[1]),
-            format_number(t.r_squared),
+            numbers::quantity(t.monthly_growth_pct),
+            numbers::quantity(t.ci95_pct[0]),
+            numbers::quantity(t.ci95_pct[1]),
+            numbers::quantity(t.r_squared),
             t.points,
             t.window_days,
             if t.significant {

@@ -3,7 +3,7 @@
 //! sentence with nothing to say is left out.
 
 use super::{LOAD, ObservedSystem, Trend};
-use crate::args::format_number;
+use crate::numbers;
 
 /// How many figures the summary names.
 const SUMMARY_FIGURES: usize = 4;
@@ -41,9 +41,9 @@ fn what_was_read(system: &ObservedSystem) -> String {
 
 /// The load's rate with its interval, or why no rate is passed on.
 fn load_growth(load: &Trend) -> String {
-    let rate = format_number(load.monthly_growth_pct);
-    let low = format_number(load.ci95_pct[0]);
-    let high = format_number(load.ci95_pct[1]);
+    let rate = numbers::quantity(load.monthly_growth_pct);
+    let low = numbers::quantity(load.ci95_pct[0]);
+    let high = numbers::quantity(load.ci95_pct[1]);
     if load.significant {
         format!(
             " Load grows {rate}%/month (95% CI {low} to {high}, {} daily peaks).",
@@ -65,7 +65,10 @@ fn first_figures(system: &ObservedSystem) -> String {
         .diagnose_bottleneck
         .iter()
         .take(SUMMARY_FIGURES)
-        .map(|(name, value)| format!("{name} {value}"))
+        .map(|(name, value)| match value.as_f64() {
+            Some(number) => format!("{name} {}", numbers::quantity(number)),
+            None => format!("{name} {value}"),
+        })
         .collect();
     if figures.is_empty() {
         return String::new();

@@ -2,9 +2,10 @@
 
 use std::fmt::Write;
 
-use super::roadmap::{Growth, at_month};
+use super::roadmap::Growth;
 use super::words::{capitalized, with_unit};
 use crate::diagnose_bottleneck::{Diagnosis, Evidence, Observed, Severity};
+use crate::numbers;
 
 pub(super) fn show_evidence(e: &Evidence) -> String {
     match (&e.value, &e.comparison, e.threshold) {
@@ -48,7 +49,7 @@ fn ahead(growth: &Growth<'_>) -> String {
         .crossings
         .iter()
         .filter(|c| c.subject != "diagnosis")
-        .map(|c| format!("- {} {}", capitalized(&c.event), at_month(c.month)))
+        .map(|c| format!("- {} {}", capitalized(&c.event), numbers::in_month(c.month)))
         .collect();
     if coming.is_empty() {
         return format!("\nAhead: {}.\n", growth.no_step_reason());

@@ -6,12 +6,13 @@ use std::fmt::Write;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use super::roadmap::{Growth, RoadmapStep, month_words};
+use super::roadmap::{Growth, RoadmapStep};
 use super::template::ReportTemplate;
 use super::words::{capitalized, component_words, lowercase_first};
 use crate::choose_datastore::DatastoreChoice;
 use crate::diagnose_bottleneck::Diagnosis;
 use crate::markdown::push_unique;
+use crate::numbers;
 use crate::plan_migration::{self, MigrationArgs, MigrationKind, MigrationPlan};
 use crate::{Advisor, ArgError};
 
@@ -85,8 +86,8 @@ pub(super) fn wanted_by_roadmap(
             role: Role::Add,
             reason: format!(
                 "Start {}, done by {}: {}.",
-                month_words(step.start_month),
-                month_words(step.done_by_month),
+                numbers::month(step.start_month),
+                numbers::month(step.done_by_month),
                 step.because
             ),
         })

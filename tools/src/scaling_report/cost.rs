@@ -9,13 +9,13 @@ use serde::{Deserialize, Serialize};
 
 use super::ReportArgs;
 use super::components::{ComponentToAdd, Role};
-use super::roadmap::{self, Growth, month_words, step_name};
+use super::roadmap::{self, Growth, step_name};
 use super::template::ReportTemplate;
 use super::words::{capitalized, component_words};
-use crate::calculator::show;
-use crate::costs::{CostBand, usd};
+use crate::costs::CostBand;
 use crate::diagnose_bottleneck::{Diagnosis, Severity, StageRef};
 use crate::markdown::push_unique;
+use crate::numbers::{self, money};
 use crate::plan_capacity::{CapacityPlan, CostBasis, CostRange};
 
 /// Current against projected monthly cost.
@@ -67,13 +67,13 @@ pub(super) fn band_text(range: &CostRange) -> String {
     match range.high {
         Some(high) => format!(
             "{} to {} per month ({})",
-            usd(range.low as f64),
-            usd(high as f64),
+            money(range.low as f64),
+            money(high as f64),
             range.architecture
         ),
         None => format!(
             "{} and more per month ({})",
-            usd(range.low as f64),
+            money(range.low as f64),
             range.architecture
         ),
     }
@@ -90,9 +90,9 @@ pub(super) fn change_text(cost: &CostImpact) -> Option<String> {
 
 fn signed(amount: f64) -> String {
     if amount >= 0.0 {
-        format!("+{}", usd(amount))
+        format!("+{}", money(amount))
     } else {
-        usd(amount)
+        money(amount)
     }
 }
 
@@ -289,7 +289,7 @@ fn justification(input: &CostInputs<'_>, projected: &CostRange) -> String {
     if let Some(plan) = input.capacity {
         let mut headroom = format!(
             "it buys headroom for {} requests per second",
-            show(plan.required_rps)
+            numbers::quantity(plan.required_rps)
         );
         if let Some(servers) = plan.servers {
             let _ = write!(headroom, " on {servers} application servers");
@@ -311,7 +311,7 @@ fn justification(input: &CostInputs<'_>, projected: &CostRange) -> String {
 fn per_user_text(projected: &CostRange, users: u64) -> String {
     let cents = |amount: u64| {
         let x = amount as f64 / users as f64;
-        (x >= 0.01).then(|| usd(x))
+        (x >= 0.01).then(|| money(x))
     };
     match (cents(projected.low), projected.high.map(cents)) {
         (Some(low), Some(Some(high))) => format!("about {low} to {high} per user per month"),
@@ -339,8 +339,8 @@ fn growth_lines(cost: &CostImpact, growth: &Growth<'_>) -> String {
         let _ = writeln!(
             out,
             "- Today's cost scaled by load: {} now, {} per month by month {horizon} (load ×{}).",
-            usd(now),
-            usd(then),
+            money(now),
+            money(then),
             times(growth.multiple(f64::from(horizon)))
         );
     }
@@ -353,7 +353,7 @@ fn growth_lines(cost: &CostImpact, growth: &Growth<'_>) -> String {
         if let Some(scaled) = after.scaled_usd {
             parts.push(format!(
                 "{} per month at today's cost per unit of load",
-                usd(scaled)
+                money(scaled)
             ));
         }
         if let (Some(band), Some(users)) = (&after.band, after.users) {
@@ -364,7 +364,7 @@ fn growth_lines(cost: &CostImpact, growth: &Growth<'_>) -> String {
             "  - Step {}, {}, done by {}: {}.",
             after.step,
             step_name(step),
-            month_words(after.month),
+            numbers::month(after.month),
             parts.join("; ")
         );
     }
@@ -375,7 +375,7 @@ pub(super) fn cost_section(cost: &CostImpact, growth: Option<&Growth<'_>>) -> St
     let mut out = String::new();
     match (cost.current_monthly_usd, &cost.current_band) {
         (Some(current), _) => {
-            let _ = writeln!(out, "- Current: {} per month (given).", usd(current));
+            let _ = writeln!(out, "- Current: {} per month (given).", money(current));
         }
         (None, Some(band)) => {
             let _ = writeln!(

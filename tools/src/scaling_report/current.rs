@@ -3,12 +3,12 @@
 
 use std::fmt::Write;
 
-use knowledge::grouped;
 use serde_json::Value;
 
 use super::architecture::Presence;
 use super::words::{component_words, list_or_none, with_unit};
 use crate::diagnose_bottleneck::{self, DiagnoseArgs, Diagnosis};
+use crate::numbers;
 use crate::stages::Stages;
 
 pub(super) fn current_section(
@@ -39,10 +39,8 @@ pub(super) fn current_section(
         stage.name,
         description.trim_end_matches('.')
     );
-    let users = args.users.map_or("not given".to_string(), grouped);
-    let regions = args
-        .regions
-        .map_or("not given".to_string(), |r| r.to_string());
+    let users = args.users.map_or("not given".to_string(), numbers::count);
+    let regions = args.regions.map_or("not given".to_string(), numbers::count);
     let _ = writeln!(out, "- Users: {users}; regions: {regions}");
     let group = |wanted: fn(Presence) -> bool| -> Vec<String> {
         presences

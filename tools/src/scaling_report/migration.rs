@@ -4,8 +4,8 @@
 use std::fmt::Write;
 
 use super::components::ComponentToAdd;
-use super::roadmap::{self, Growth, month_words, step_name};
-use crate::calculator::prose;
+use super::roadmap::{self, Growth, step_name};
+use crate::numbers;
 use crate::plan_capacity::CapacityPlan;
 use crate::plan_migration::{MigrationKind, MigrationPlan, Phase, duration};
 
@@ -90,8 +90,8 @@ fn roadmap_migrations(
             out,
             "The roadmap's first structural step, {}: start {}, done by {}{}; {}.\n",
             step_name(step),
-            month_words(step.start_month),
-            month_words(step.done_by_month),
+            numbers::month(step.start_month),
+            numbers::month(step.done_by_month),
             if step.late { " (late)" } else { "" },
             step.because
         );
@@ -103,8 +103,8 @@ fn roadmap_migrations(
             let timing = step_of(m.kind).map_or(String::new(), |s| {
                 format!(
                     ": start {}, done by {}",
-                    month_words(s.start_month),
-                    month_words(s.done_by_month)
+                    numbers::month(s.start_month),
+                    numbers::month(s.done_by_month)
                 )
             });
             let _ = writeln!(
@@ -158,8 +158,8 @@ fn phases_section(
                 out,
                 "\n{}: at most {} GB to copy (the data size of `requirements`) at {} GB/h takes up to {}, so its `{}` phase is planned at {} week{}.",
                 m.kind.title(),
-                prose(copy.data_to_copy_gb),
-                prose(copy.copy_rate_gb_per_hour),
+                numbers::quantity(copy.data_to_copy_gb),
+                numbers::quantity(copy.copy_rate_gb_per_hour),
                 duration(copy.copy_hours),
                 copy.phase,
                 copy.phase_weeks,
@@ -176,7 +176,7 @@ fn phases_section(
             let count = c.read_replicas?;
             let working = c.workings.iter().find(|w| w.quantity == "read_replicas")?;
             Some(format!(
-                "Replicas with your figures: {} = {} → {count}.",
+                "Replicas with your figures: `{} = {}` → {count}.",
                 working.formula, working.substituted
             ))
         });

@@ -3,9 +3,10 @@
 
 use std::fmt::Write;
 
-use super::roadmap::{Growth, at_month, month_words, step_name};
+use super::roadmap::{Growth, step_name};
 use super::words::capitalized;
 use crate::diagnose_bottleneck::{Diagnosis, Severity};
+use crate::numbers;
 use crate::plan_migration::MigrationPlan;
 
 pub(super) fn risk_section(
@@ -60,7 +61,7 @@ pub(super) fn risk_section(
 fn crossings(growth: &Growth<'_>) -> String {
     let mut out = String::new();
     for crossing in &growth.roadmap.crossings {
-        let when = at_month(crossing.month);
+        let when = numbers::in_month(crossing.month);
         let step = growth
             .roadmap
             .steps
@@ -72,14 +73,14 @@ fn crossings(growth: &Growth<'_>) -> String {
                 "step {}, {}, is late: started now it is done by {}, so hold the line meanwhile as its action says",
                 i + 1,
                 step_name(s),
-                month_words(s.done_by_month)
+                numbers::month(s.done_by_month)
             ),
             Some((i, s)) => format!(
                 "step {}, {}, is done by {}, start {}",
                 i + 1,
                 step_name(s),
-                month_words(s.done_by_month),
-                month_words(s.start_month)
+                numbers::month(s.done_by_month),
+                numbers::month(s.start_month)
             ),
             None => "what it needs is already in place".to_string(),
         };

@@ -16,6 +16,7 @@ use super::words::{capitalized, lowercase_first};
 use crate::diagnose_bottleneck::{DiagnoseArgs, Diagnosis, PRESENCE_FLAGS};
 use crate::forecast_growth::Forecast;
 use crate::markdown::push_unique;
+use crate::numbers;
 use crate::plan_migration::{self, MigrationArgs, MigrationKind};
 use crate::stages::{COMPONENTS, Stages};
 use crate::thresholds::LOAD_DRIVEN;
@@ -191,24 +192,6 @@ pub(super) struct RoadmapInputs<'a> {
     pub(super) data_size_gb: Option<f64>,
 }
 
-/// "month 3.3", or "now" for a month that rounds to 0.
-pub(super) fn month_words(month: f64) -> String {
-    if month < 0.05 {
-        "now".to_string()
-    } else {
-        format!("month {month:.1}")
-    }
-}
-
-/// "in month 3.3", or "now".
-pub(super) fn at_month(month: f64) -> String {
-    if month < 0.05 {
-        "now".to_string()
-    } else {
-        format!("in month {month:.1}")
-    }
-}
-
 /// The resources that recover as the load falls, each as "`db_cpu_pct` (90) is back at its
 /// critical line (85) in month 1.1 and at its warning line (60) in month 7.9".
 fn recovering(f: &Forecast) -> Vec<String> {
@@ -220,21 +203,21 @@ fn recovering(f: &Forecast) -> Vec<String> {
             if let (Some(c), Some(m)) = (r.critical, recovery.months_below_critical) {
                 back.push(format!(
                     "at its critical line ({}) {}",
-                    crate::calculator::show(c),
-                    at_month(m)
+                    numbers::quantity(c),
+                    numbers::in_month(m)
                 ));
             }
             if let Some(m) = recovery.months_below_warning {
                 back.push(format!(
                     "at its warning line ({}) {}",
-                    crate::calculator::show(r.warning),
-                    at_month(m)
+                    numbers::quantity(r.warning),
+                    numbers::in_month(m)
                 ));
             }
             Some(format!(
                 "`{}` ({}) is back {}",
                 r.name,
-                crate::calculator::show(r.current),
+                numbers::quantity(r.current),
                 back.join(" and ")
             ))
         })
@@ -293,7 +276,7 @@ fn crossings(input: &RoadmapInputs<'_>) -> Vec<(Crossing, Need)> {
                 subject: "users".into(),
                 event: format!(
                     "users reach {} (stage {} · {})",
-                    knowledge::grouped(users as u64),
+                    numbers::quantity(users),
                     s.stage.number,
                     s.stage.name
                 ),
@@ -318,7 +301,7 @@ fn crossings(input: &RoadmapInputs<'_>) -> Vec<(Crossing, Need)> {
                 event: format!(
                     "`{}` {verb} its {line} line ({})",
                     r.name,
-                    crate::calculator::show(value)
+                    numbers::quantity(value)
                 ),
             },
             Need::Resource(r.name.clone()),
@@ -513,13 +496,13 @@ fn because(step: &RoadmapStep) -> String {
     let events: Vec<String> = step
         .pre_empts
         .iter()
-        .map(|c| format!("{} {}", c.event, at_month(c.month)))
+        .map(|c| format!("{} {}", c.event, numbers::in_month(c.month)))
         .collect();
     match events.split_first() {
         Some((first, rest)) if step.late => {
             let mut text = format!(
-                "late: {first}, and it takes {:.1} months even if started now",
-                step.duration_months
+                "late: {first}, and it takes {} months even if started now",
+                numbers::quantity(step.duration_months)
             );
             if !rest.is_empty() {
                 text = format!("{text}, and it comes before {}", rest.join(" and "));
@@ -544,7 +527,10 @@ impl Growth<'_> {
 
     /// "21.2% a month".
     pub(super) fn rate_words(&self) -> String {
-        format!("{:.1}% a month", self.forecast.monthly_growth_pct)
+        format!(
+            "{} a month",
+            numbers::percent(self.forecast.monthly_growth_pct)
+        )
     }
 
     /// Why the roadmap has no step, in a sentence without its full stop.
@@ -557,8 +543,8 @@ impl Growth<'_> {
         );
         if self.roadmap.crossings.is_empty() && !self.roadmap.recovering.is_empty() {
             format!(
-                "the load falls {:.1}% a month: {}, with no new capacity (growth-models#falling-load: a falling load orders none; meanwhile apply the findings' immediate fixes)",
-                -f.monthly_growth_pct,
+                "the load falls {} a month: {}, with no new capacity (growth-models#falling-load: a falling load orders none; meanwhile apply the findings' immediate fixes)",
+                numbers::percent(-f.monthly_growth_pct),
                 self.roadmap.recovering.join("; ")
             )
         } else if self.roadmap.crossings.is_empty() {
@@ -570,7 +556,7 @@ impl Growth<'_> {
                 .roadmap
                 .covered
                 .iter()
-                .map(|c| format!("{} {}", c.event, at_month(c.month)))
+                .map(|c| format!("{} {}", c.event, numbers::in_month(c.month)))
                 .collect();
             format!(
                 "what crosses a line {within} ({}) needs only components already in place",
@@ -624,19 +610,19 @@ pub(super) fn to_markdown(growth: &Growth<'_>) -> String {
     );
     for (i, step) in steps.iter().enumerate() {
         let done = if step.late {
-            format!("{} (**late**)", month_words(step.done_by_month))
+            format!("{} (**late**)", numbers::month(step.done_by_month))
         } else {
-            month_words(step.done_by_month)
+            numbers::month(step.done_by_month)
         };
         let pre_empts: Vec<String> = step
             .pre_empts
             .iter()
-            .map(|c| format!("{} {}", c.event, at_month(c.month)))
+            .map(|c| format!("{} {}", c.event, numbers::in_month(c.month)))
             .collect();
         out.push_str(&format!(
             "| {} | {} | {} | {} | {} | {} |\n",
             i + 1,
-            month_words(step.start_month),
+            numbers::month(step.start_month),
             done,
             cell(&step_name(step)),
             cell(&step.action),
@@ -660,15 +646,15 @@ pub(super) fn timing(growth: &Growth<'_>) -> String {
         "**Timing (roadmap):** at {}, the first crossing is {} {}",
         growth.rate_words(),
         first.event,
-        at_month(first.month)
+        numbers::in_month(first.month)
     );
     if let Some(step) = growth.roadmap.steps.first() {
         let _ = write!(
             text,
             "; step 1, {}, starts {} and is done by {}{}",
             step_name(step),
-            month_words(step.start_month),
-            month_words(step.done_by_month),
+            numbers::month(step.start_month),
+            numbers::month(step.done_by_month),
             if step.late { " (late)" } else { "" }
         );
     }

@@ -7,11 +7,11 @@ use super::Report;
 use super::bottlenecks::show_evidence;
 use super::components::Role;
 use super::cost::{band_text, change_text};
-use super::roadmap::{RoadmapStep, at_month, month_words, step_name};
+use super::roadmap::{RoadmapStep, step_name};
 use super::words::lowercase_first;
-use crate::costs::usd;
 use crate::diagnose_bottleneck::finding_counts;
 use crate::forecast_growth::Forecast;
+use crate::numbers::{self, money};
 
 /// "Stage 2 · Caching → stage 3 · Read Replicas: add read_replicas (add_read_replicas, 5
 /// phases, 6 weeks). 3 warnings, worst: … Datastore: PostgreSQL. Cost: $10,000–30,000/month."
@@ -53,7 +53,7 @@ pub(super) fn summary_of(report: &Report) -> String {
     if let (Some(change), Some(today)) =
         (change_text(&report.cost), report.cost.current_monthly_usd)
     {
-        let _ = write!(out, ", {change} against today's {}", usd(today));
+        let _ = write!(out, ", {change} against today's {}", money(today));
     }
     out.push('.');
     crate::summary(out)
@@ -115,7 +115,7 @@ fn worst_finding(report: &Report) -> String {
 
 /// With growth, the answer leads with the plan: the first step and its month, then how many.
 fn plan_first(steps: &[RoadmapStep], forecast: &Forecast) -> String {
-    let rate = format!("{:.1}% a month", forecast.monthly_growth_pct);
+    let rate = format!("{} a month", numbers::percent(forecast.monthly_growth_pct));
     let Some(first) = steps.first() else {
         let recovering: Vec<String> = forecast
             .resources
@@ -129,15 +129,15 @@ fn plan_first(steps: &[RoadmapStep], forecast: &Forecast) -> String {
                 Some(format!(
                     "{} is back at {} {}",
                     r.name,
-                    crate::calculator::show(line),
-                    at_month(month)
+                    numbers::quantity(line),
+                    numbers::in_month(month)
                 ))
             })
             .collect();
         if !recovering.is_empty() {
             return format!(
-                "No step needed: the load falls {:.1}% a month and {} without new capacity. ",
-                -forecast.monthly_growth_pct,
+                "No step needed: the load falls {} a month and {} without new capacity. ",
+                numbers::percent(-forecast.monthly_growth_pct),
                 recovering.join(", ")
             );
         }
@@ -161,11 +161,11 @@ fn plan_first(steps: &[RoadmapStep], forecast: &Forecast) -> String {
     let start = if first.start_month < 0.05 {
         "Start now".to_string()
     } else {
-        format!("Start by {}", month_words(first.start_month))
+        format!("Start by {}", numbers::month(first.start_month))
     };
     let mut out = format!(
         "{start}: {what}, done by {}",
-        month_words(first.done_by_month)
+        numbers::month(first.done_by_month)
     );
     if let Some(crossing) = first.pre_empts.first() {
         let _ = write!(
@@ -173,7 +173,7 @@ fn plan_first(steps: &[RoadmapStep], forecast: &Forecast) -> String {
             ", {} {} {}",
             if first.late { "late:" } else { "before" },
             crossing.event,
-            at_month(crossing.month)
+            numbers::in_month(crossing.month)
         );
     }
     let _ = write!(

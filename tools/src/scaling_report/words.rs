@@ -1,11 +1,11 @@
 //! The small wordings every section shares: a metric with its unit, a component in words, a
 //! list or "none", and a sentence's first letter.
 
-use crate::args::format_number;
+use crate::numbers;
 
 /// A metric's value with its unit, read from the contract's name suffixes.
 pub(super) fn with_unit(metric: &str, value: f64) -> String {
-    let number = format_number(value);
+    let number = numbers::exact(value);
     if metric.ends_with("_pct") {
         format!("{number}%")
     } else if metric.ends_with("_ms") {
