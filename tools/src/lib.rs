@@ -264,8 +264,8 @@ pub trait Tool: 'static {
 
     /// Explanatory fields that `concise` leaves out, as paths in the result
     /// (`findings[].fixes.short_term`; `[]` for every item of a list; a last part ending in
-    /// `?`, `phases[].notes?`, only while it is null, false or empty): never a field the
-    /// contract names. Applied after [`Tool::shape`], with the folding every result gets
+    /// `?`, `phases[].adapted_for_downtime?`, only while it is null, false or empty): never a
+    /// field the contract names. Applied after [`Tool::shape`], with the folding every result gets
     /// (nested `sources` cited by position in the result's own list, a nested result's
     /// `missing_inputs` that the result's list already names, nested nulls).
     const CONCISE_OMITS: &'static [&'static str] = &[];

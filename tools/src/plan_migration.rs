@@ -1533,12 +1533,13 @@ pub struct PlanMigration;
 impl Tool for PlanMigration {
     // What concise leaves out (issue 26): the arguments echoed back when they say nothing,
     // each phase's calendar (`weeks` stays; phases run one after another) and its
-    // `adapted_for_downtime` when false, the strategies' pros
-    // and cons and the chosen one's `how` (its trade-off row states it), the shard-key
-    // advice (the `choose_key` phase and the risks state it), the formulas' texts, counts a map's ranges already give, the copied
+    // `adapted_for_downtime` when false, the strategies' pros and cons and the chosen one's
+    // `how` (its trade-off row states it), the shard-key advice (the `choose_key` phase and
+    // the risks state it), the formulas' texts, counts a map's ranges already give, the copied
     // data stated again (`data_to_copy_gb` stays) and empty notes. Phase texts (`steps`,
-    // `exit_criteria`, `rollback`) and risks are the contract's and stay. A new per-phase or
-    // per-plan extra belongs here, as `field?` when its default says nothing.
+    // `exit_criteria`, `rollback`), risks and the other kind's null block are the contract's
+    // and stay. A new per-phase or per-plan extra belongs here, as `field?` when its default
+    // says nothing.
     const CONCISE_OMITS: &'static [&'static str] = &[
         "from?",
         "to?",
