@@ -29,6 +29,15 @@ fn assert_fields(case: &str, result: &Value, expected: &[(&str, Value)]) {
     }
 }
 
+/// The arguments with `detail: full`: these tests read each working's formula and the figures
+/// behind the answer; `model_reads.rs` covers what concise keeps.
+fn full(mut args: Value) -> Value {
+    if let Some(map) = args.as_object_mut() {
+        map.insert("detail".into(), json!("full"));
+    }
+    args
+}
+
 /// The working of `quantity` as (formula, substituted, value).
 fn working(result: &Value, quantity: &str) -> (String, String, f64) {
     let w = result["workings"]
@@ -160,7 +169,7 @@ fn size_cache_figures_defaults_and_workings() {
     ];
     for (args, expected, workings, defaults) in cases {
         let case = args.to_string();
-        let result = server.call_ok("size_cache", args);
+        let result = server.call_ok("size_cache", full(args));
         assert_fields(&case, &result, &expected);
         for (quantity, substituted, value) in workings {
             let (formula, s, v) = working(&result, quantity);
@@ -191,10 +200,7 @@ fn size_cache_figures_defaults_and_workings() {
 #[test]
 fn size_cache_formulas_are_the_documents() {
     let mut server = Server::start();
-    let result = server.call_ok(
-        "size_cache",
-        json!({"total_data_gb": 50, "node_memory_gb": 16, "replicas": 1, "requests_per_sec": 10000, "hit_rate_pct": 90}),
-    );
+    let result = server.call_ok("size_cache", full(json!({"total_data_gb": 50, "node_memory_gb": 16, "replicas": 1, "requests_per_sec": 10000, "hit_rate_pct": 90}),));
     let formulas = [
         (
             "working_set_gb",
@@ -383,7 +389,7 @@ fn plan_capacity_figures_defaults_and_workings() {
     ];
     for (args, expected, workings, defaults) in cases {
         let case = args.to_string();
-        let result = server.call_ok("plan_capacity", args);
+        let result = server.call_ok("plan_capacity", full(args));
         assert_fields(&case, &result, &expected);
         for (quantity, substituted, value) in workings {
             let (formula, s, v) = working(&result, quantity);
@@ -412,11 +418,8 @@ fn plan_capacity_figures_defaults_and_workings() {
 #[test]
 fn plan_capacity_formulas_stage_and_cost() {
     let mut server = Server::start();
-    let result = server.call_ok(
-        "plan_capacity",
-        json!({"peak_rps": 1000, "growth_factor": 3, "per_server_rps": 1000, "db_cores": 8,
-               "reads_per_sec": 10000, "replica_read_capacity_per_sec": 3000, "avg_latency_ms": 200, "users": 50000}),
-    );
+    let result = server.call_ok("plan_capacity", full(json!({"peak_rps": 1000, "growth_factor": 3, "per_server_rps": 1000, "db_cores": 8,
+               "reads_per_sec": 10000, "replica_read_capacity_per_sec": 3000, "avg_latency_ms": 200, "users": 50000}),));
     let formulas = [
         (
             "required_rps",
@@ -457,7 +460,10 @@ fn plan_capacity_formulas_stage_and_cost() {
         (10000000, 5, "Distributed", 100000, None),
     ];
     for (users, number, name, low, high) in bands {
-        let result = server.call_ok("plan_capacity", json!({"peak_rps": 10, "users": users}));
+        let result = server.call_ok(
+            "plan_capacity",
+            full(json!({"peak_rps": 10, "users": users})),
+        );
         assert_eq!(
             result["stage"],
             json!({"number": number, "name": name}),
@@ -650,7 +656,7 @@ fn knowledge_dir_with(name: &str, slug: &str, edits: &[(&str, &str)]) -> std::pa
 fn an_edited_formula_in_a_knowledge_dir_changes_the_result() {
     let args = json!({"working_set_gb": 10, "node_memory_gb": 16});
     let mut server = Server::start();
-    let before = server.call_ok("size_cache", args.clone());
+    let before = server.call_ok("size_cache", full(args.clone()));
     assert_eq!(before["memory_gb"], 15.0);
     drop(server);
 
@@ -668,7 +674,7 @@ fn an_edited_formula_in_a_knowledge_dir_changes_the_result() {
         json!({"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "t", "version": "0"}}),
     );
     assert!(init["result"].is_object());
-    let after = server.call_ok("size_cache", args);
+    let after = server.call_ok("size_cache", full(args));
     assert_eq!(after["memory_gb"], 30.0);
     assert_eq!(after["nodes"], 3);
     let (formula, substituted, value) = working(&after, "memory_gb");

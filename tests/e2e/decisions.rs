@@ -8,6 +8,15 @@ use crate::harness::Server;
 
 use crate::cases::{Names, model_cases, queue_cases, store_cases};
 
+/// The arguments with `detail: full`: these tests read the explanations too (the deciding
+/// arguments, rule numbers, trades, triggers); `model_reads.rs` covers what concise keeps.
+fn full(mut args: Value) -> Value {
+    if let Some(map) = args.as_object_mut() {
+        map.insert("detail".into(), json!("full"));
+    }
+    args
+}
+
 fn list(value: &Value, key: &str) -> Vec<String> {
     value
         .as_array()
@@ -36,7 +45,7 @@ fn assert_path(result: &Value, asked: usize, context: &Value) {
 fn choose_datastore_every_rule_and_its_precedence() {
     let mut server = Server::start();
     for (args, name, category, asked, decided_by, complements, traded) in store_cases() {
-        let result = server.call_ok("choose_datastore", args.clone());
+        let result = server.call_ok("choose_datastore", full(args.clone()));
         assert_eq!(result["recommendation"]["name"], name, "{args}: {result}");
         assert_eq!(result["recommendation"]["category"], category, "{args}");
         assert_path(&result, asked, &args);
@@ -63,7 +72,7 @@ fn choose_datastore_complements_and_warnings() {
     let mut server = Server::start();
     let args = json!({"needs_acid": true, "full_text_search": true, "ultra_low_latency": true,
                       "analytics": true, "flexible_schema": true});
-    let result = server.call_ok("choose_datastore", args);
+    let result = server.call_ok("choose_datastore", full(args));
     assert_eq!(result["recommendation"]["name"], "PostgreSQL");
     let complements = list(&result["complements"], "name");
     assert_eq!(complements, ["Elasticsearch", "Redis", "ClickHouse"]);
@@ -82,7 +91,7 @@ fn choose_datastore_complements_and_warnings() {
 
     // A store that serves the need itself gets no complement for it.
     let args = json!({"full_text_search": true, "ultra_low_latency": true});
-    let result = server.call_ok("choose_datastore", args);
+    let result = server.call_ok("choose_datastore", full(args));
     assert_eq!(result["recommendation"]["name"], "Redis");
     assert_eq!(list(&result["complements"], "name"), ["Elasticsearch"]);
 }
@@ -91,7 +100,7 @@ fn choose_datastore_complements_and_warnings() {
 fn choose_message_queue_every_rule_and_its_precedence() {
     let mut server = Server::start();
     for (args, name, delivery, asked, decided_by, traded) in queue_cases() {
-        let result = server.call_ok("choose_message_queue", args.clone());
+        let result = server.call_ok("choose_message_queue", full(args.clone()));
         assert_eq!(result["recommendation"]["name"], name, "{args}: {result}");
         assert_eq!(result["recommendation"]["delivery"], delivery, "{args}");
         assert_path(&result, asked, &args);
@@ -125,7 +134,7 @@ fn a_message_that_cannot_be_lost_rules_at_most_once_out() {
     let mut server = Server::start();
     let result = server.call_ok(
         "choose_message_queue",
-        json!({"cannot_lose_messages": true}),
+        full(json!({"cannot_lose_messages": true})),
     );
     assert_eq!(result["recommendation"]["delivery"], "at_least_once");
     let excluded = &result["excluded"][0];
@@ -138,13 +147,13 @@ fn a_message_that_cannot_be_lost_rules_at_most_once_out() {
             .contains("at most once")
     );
     // Without that need, Redis comes with no such warning.
-    let result = server.call_ok("choose_message_queue", json!({}));
+    let result = server.call_ok("choose_message_queue", full(json!({})));
     assert_eq!(result["warnings"], json!([]));
     assert_eq!(list(&result["patterns"], "pattern"), ["task_queue"]);
     // Fan-out brings the pub/sub pattern.
     let result = server.call_ok(
         "choose_message_queue",
-        json!({"fan_out": true, "cloud": "gcp"}),
+        full(json!({"fan_out": true, "cloud": "gcp"})),
     );
     assert_eq!(
         list(&result["patterns"], "pattern"),
@@ -156,7 +165,7 @@ fn a_message_that_cannot_be_lost_rules_at_most_once_out() {
 fn pick_consistency_model_every_rule_and_its_precedence() {
     let mut server = Server::start();
     for (args, model, cap, pacelc, asked, decided_by, traded) in model_cases() {
-        let result = server.call_ok("pick_consistency_model", args.clone());
+        let result = server.call_ok("pick_consistency_model", full(args.clone()));
         assert_eq!(result["model"], model, "{args}: {result}");
         assert_eq!(result["cap"], cap, "{args}");
         assert_eq!(result["pacelc"], pacelc, "{args}");
@@ -179,12 +188,12 @@ fn pick_consistency_model_every_rule_and_its_precedence() {
 fn linearizable_warnings_and_failure_modes() {
     let mut server = Server::start();
     let strong = json!({"strong_consistency_required": true});
-    let result = server.call_ok("pick_consistency_model", strong);
+    let result = server.call_ok("pick_consistency_model", full(strong));
     let triggers = &result["warnings"][0]["triggered_by"];
     assert_eq!(triggers, &json!(["strong_consistency_required"]));
     let args = json!({"strong_consistency_required": true, "tolerates_coordination_latency": true,
                       "availability_during_partition": true});
-    let result = server.call_ok("pick_consistency_model", args);
+    let result = server.call_ok("pick_consistency_model", full(args));
     assert_eq!(result["warnings"].as_array().unwrap().len(), 1, "{result}");
     let triggers = &result["warnings"][0]["triggered_by"];
     assert_eq!(
@@ -209,7 +218,7 @@ fn linearizable_warnings_and_failure_modes() {
         assert!(fixes.contains(needle), "{needle} missing from {fixes}");
     }
     let args = json!({"strong_consistency_required": true, "tolerates_coordination_latency": true});
-    let result = server.call_ok("pick_consistency_model", args);
+    let result = server.call_ok("pick_consistency_model", full(args));
     assert_eq!(result["warnings"], json!([]));
 }
 
@@ -229,7 +238,7 @@ fn quorum_edge_cases() {
     ];
     for (n, w, r, overlap, wft, rft) in cases {
         let args = json!({"strong_consistency_required": true, "quorum": {"n": n, "w": w, "r": r}});
-        let result = server.call_ok("pick_consistency_model", args.clone());
+        let result = server.call_ok("pick_consistency_model", full(args.clone()));
         let q = &result["quorum"];
         assert_eq!(
             (&q["n"], &q["w"], &q["r"]),

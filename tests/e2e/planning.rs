@@ -26,6 +26,15 @@ const TITLES: [&str; 7] = [
     "Risk Mitigation",
 ];
 
+/// The arguments with `detail: full`, for the tests that read a plan's calendar, its
+/// shard-key advice and its maps whole; `model_reads.rs` covers what concise keeps.
+fn full(mut args: Value) -> Value {
+    if let Some(map) = args.as_object_mut() {
+        map.insert("detail".into(), json!("full"));
+    }
+    args
+}
+
 fn strings(value: &Value) -> Vec<String> {
     value
         .as_array()
@@ -96,7 +105,7 @@ fn every_migration_kind_plans_phases_and_risks() {
             "reshard" => json!({"kind": kind, "current_shards": 4, "target_shards": 6}),
             _ => json!({"kind": kind}),
         };
-        let result = server.call_tool("plan_migration", args.clone());
+        let result = server.call_tool("plan_migration", full(args.clone()));
         assert_ne!(result["isError"], true, "{args}: {result}");
         let text = result["content"][0]["text"].as_str().unwrap_or_default();
         assert!(
@@ -187,7 +196,7 @@ fn shard_strategy_by_rule_order() {
             "range",
         ),
     ] {
-        let plan = server.call_ok("plan_migration", args.clone());
+        let plan = server.call_ok("plan_migration", full(args.clone()));
         let s = &plan["shard_strategy"];
         assert_eq!(s["strategy"], strategy, "{args}");
         let tradeoffs: Vec<&str> = s["tradeoffs"]
@@ -203,7 +212,7 @@ fn shard_strategy_by_rule_order() {
     }
     let first = server.call_ok(
         "plan_migration",
-        json!({"kind": "shard", "target_shards": 4}),
+        full(json!({"kind": "shard", "target_shards": 4})),
     );
     assert_eq!(
         first["shard_strategy"]["initial_map"][3]["virtual_ranges"],
@@ -235,7 +244,7 @@ fn reshard_maps_every_virtual_shard_exactly_once() {
     ];
     for (current, target, virtual_shards, moved, naive) in cases {
         let args = json!({"kind": "reshard", "current_shards": current, "target_shards": target, "virtual_shards": virtual_shards});
-        let plan = server.call_ok("plan_migration", args.clone());
+        let plan = server.call_ok("plan_migration", full(args.clone()));
         let r = &plan["reshard"];
         assert_eq!(r["moved_virtual_shards"], moved, "{args}");
         assert!(

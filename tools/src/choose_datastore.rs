@@ -582,6 +582,26 @@ impl Tool for ChooseDatastore {
         to_markdown(output)
     }
 
+    // What concise leaves out (issue 26): the recommendation's grades the sources do not
+    // give, what the summary already states (the deciding arguments, each complement's need),
+    // the rule numbers and the composed sentences of the path's losers, and empty lists the
+    // contract does not name. Alternatives and complements keep every field §5.2 names.
+    const CONCISE_OMITS: &'static [&'static str] = &[
+        "recommendation.throughput?",
+        "recommendation.consistency?",
+        "recommendation.cost?",
+        "decided_by",
+        "decision_path[].rule",
+        "excluded?",
+        "excluded[].reason",
+        "complements[].need",
+        "complements[].category",
+        "traded_away?",
+        "traded_away[].reason",
+        "warnings?",
+        "warnings[].triggered_by",
+    ];
+
     /// Concise leaves out the decision path's condition texts.
     fn shape(output: &mut DatastoreChoice, detail: Detail) {
         if !detail.is_full() {

@@ -151,6 +151,9 @@ pub struct Pattern {
     pub how: String,
     /// The clauses of its condition that held (empty when it always fits).
     pub fits_because: Vec<String>,
+    /// The sections behind the pattern: `knowledge://` URIs, or in `concise` their positions
+    /// in the result's own `sources` (0 for its first).
+    #[schemars(with = "Vec<crate::Cited>")]
     pub sources: Vec<String>,
 }
 
@@ -599,6 +602,28 @@ impl Tool for ChooseMessageQueue {
     fn to_markdown(output: &QueueChoice) -> String {
         to_markdown(output)
     }
+
+    // What concise leaves out (issue 26): throughput grades, what the summary already states
+    // (the deciding arguments), the rule numbers, each exclusion's and trade's sentence (its
+    // `because_of` and `would_choose` stay), the retry figures `delays_s` already spells out,
+    // the patterns' how-to texts (named, with their sections cited), and empty lists.
+    const CONCISE_OMITS: &'static [&'static str] = &[
+        "recommendation.throughput",
+        "decided_by",
+        "decision_path[].rule",
+        "alternatives[].throughput",
+        "excluded?",
+        "excluded[].reason",
+        "traded_away?",
+        "traded_away[].reason",
+        "retry_policy.base_delay_s",
+        "retry_policy.multiplier",
+        "retry_policy.dead_letter_after_failures",
+        "patterns[].name",
+        "patterns[].how",
+        "patterns[].fits_because",
+        "warnings[].triggered_by",
+    ];
 
     /// Concise leaves out the condition texts: the decision path's and each alternative's.
     fn shape(output: &mut QueueChoice, detail: Detail) {

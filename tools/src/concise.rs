@@ -82,7 +82,18 @@ fn remove_path(value: &mut Value, parts: &[&str]) {
         None => (*first, false),
     };
     if rest.is_empty() && !every {
-        map.shift_remove(name);
+        // `field?` leaves the field out only while it holds nothing (null, false, an empty
+        // list, object or text): a default that says nothing, where a value would say much.
+        match name.strip_suffix('?') {
+            Some(name) => {
+                if map.get(name).is_some_and(says_nothing) {
+                    map.shift_remove(name);
+                }
+            }
+            None => {
+                map.shift_remove(name);
+            }
+        }
         return;
     }
     match map.get_mut(name) {
@@ -93,6 +104,17 @@ fn remove_path(value: &mut Value, parts: &[&str]) {
         }
         Some(child) if !every => remove_path(child, rest),
         _ => {}
+    }
+}
+
+/// Whether a value holds nothing a reader could act on: null, false, or empty.
+fn says_nothing(value: &Value) -> bool {
+    match value {
+        Value::Null | Value::Bool(false) => true,
+        Value::Array(items) => items.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        Value::String(text) => text.is_empty(),
+        _ => false,
     }
 }
 
@@ -221,6 +243,21 @@ mod tests {
         let mut v = json!({"a": [{"b": {"c": 1, "d": 2}}, {"b": {"c": 3}}], "e": 4});
         compact(&mut v, &["a[].b.c", "e"], None);
         assert_eq!(v, json!({"a": [{"b": {"d": 2}}, {"b": {}}]}));
+    }
+
+    #[test]
+    fn a_question_mark_leaves_a_field_out_only_while_it_says_nothing() {
+        let mut v = json!({
+            "a": [{"flag": false, "notes": []}, {"flag": true, "notes": ["x"]}],
+            "gone": null,
+            "kept": 0,
+            "sources": []
+        });
+        compact(&mut v, &["a[].flag?", "a[].notes?", "gone?", "kept?"], None);
+        assert_eq!(
+            v,
+            json!({"a": [{}, {"flag": true, "notes": ["x"]}], "kept": 0, "sources": []})
+        );
     }
 
     #[test]

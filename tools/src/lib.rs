@@ -84,6 +84,20 @@ impl Detail {
     }
 }
 
+/// How a nested item names its sources (the schema of every nested `sources` list): the
+/// `knowledge://` URIs in `full`; in `concise`, where every one of them is also in the
+/// result's own `sources`, their positions in that list instead (0 for its first URI), so a
+/// URI is read once per answer. The result's top-level `sources` is always URIs.
+#[derive(JsonSchema)]
+#[serde(untagged)]
+#[allow(dead_code)] // a schema, never built: `concise.rs` writes the positions
+pub(crate) enum Cited {
+    /// A `knowledge://` URI.
+    Uri(String),
+    /// A position in the result's own `sources`, counted from 0.
+    Position(u64),
+}
+
 /// A list that was cut to keep the answer under its cap (contract §6).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, serde::Deserialize, JsonSchema)]
 pub struct Truncated {
@@ -250,8 +264,9 @@ pub trait Tool: 'static {
     fn shape(_output: &mut Self::Output, _detail: Detail) {}
 
     /// Explanatory fields that `concise` leaves out, as paths in the result
-    /// (`findings[].fixes.short_term`; `[]` for every item of a list): never a field the
-    /// contract names. Applied after [`Tool::shape`], with the folding every result gets
+    /// (`findings[].fixes.short_term`; `[]` for every item of a list; a last part ending in
+    /// `?`, `phases[].adapted_for_downtime?`, only while it is null, false or empty): never a
+    /// field the contract names. Applied after [`Tool::shape`], with the folding every result gets
     /// (nested `sources` cited by position in the result's own list, a nested result's
     /// `missing_inputs` that the result's list already names, nested nulls).
     const CONCISE_OMITS: &'static [&'static str] = &[];

@@ -174,6 +174,9 @@ pub struct QuorumCheck {
 pub struct FailureModePlan {
     pub failure: String,
     pub fix: String,
+    /// The sections behind the fix: `knowledge://` URIs, or in `concise` their positions in
+    /// the result's own `sources` (0 for its first).
+    #[schemars(with = "Vec<crate::Cited>")]
     pub sources: Vec<String>,
 }
 
@@ -726,6 +729,19 @@ impl Tool for PickConsistencyModel {
     fn to_markdown(output: &ConsistencyChoice) -> String {
         to_markdown(output)
     }
+
+    // What concise leaves out (issue 26): what the summary already states (the deciding
+    // arguments), the rule numbers, each failure mode's fix text (the failure and its cited
+    // sections stay), the traded-away sentence and which clauses raised a warning. Every
+    // field §5.4 names stays, `warnings` and a null `quorum` included.
+    const CONCISE_OMITS: &'static [&'static str] = &[
+        "decided_by",
+        "decision_path[].rule",
+        "failure_modes[].fix",
+        "traded_away?",
+        "traded_away[].reason",
+        "warnings[].triggered_by",
+    ];
 
     /// Concise leaves out the decision path's condition texts, the quorum's explanation and
     /// the table of multi-region patterns.

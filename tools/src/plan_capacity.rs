@@ -562,6 +562,15 @@ impl Tool for PlanCapacity {
         to_markdown(output)
     }
 
+    // What concise leaves out (issue 26): each working's formula, which its cited row holds
+    // (the quantity, the numbers substituted and the value stay), and the cost band's
+    // architecture label. Every field §5.6 names stays, nulls included.
+    const CONCISE_OMITS: &'static [&'static str] = &[
+        "workings[].formula",
+        "monthly_cost_usd.architecture",
+        "notes?",
+    ];
+
     /// Concise leaves out the notes, which say in words what `missing_inputs` lists.
     fn shape(output: &mut CapacityPlan, detail: Detail) {
         if !detail.is_full() {

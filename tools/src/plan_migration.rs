@@ -1969,9 +1969,15 @@ fn truncated(field: &str, (shown, total): (u64, u64), how_to_get_more: &str) -> 
     }
 }
 
+/// The rows of a first shard map that concise shows: the first blocks show the layout, and
+/// the rule (`truncated` states it) gives the rest.
+const CONCISE_INITIAL_MAP_ROWS: usize = 2;
+
 /// Concise drops the per-virtual-shard moves (their count stays), the strategies' rule texts
-/// and the notes' repetition of `missing_inputs`; then, in either detail, a list that would
-/// pass the cap is cut: the moves first (they follow from the two maps), then the maps.
+/// and the notes' repetition of `missing_inputs`, and shows the first rows of a first shard
+/// map (a list the contract does not name, which its rule spells out); then, in either detail,
+/// a list that would pass the cap is cut: the moves first (they follow from the two maps),
+/// then the maps.
 fn shape_plan(plan: &mut MigrationPlan, detail: Detail) {
     if !detail.is_full() {
         if let Some(r) = plan.reshard.as_mut() {
@@ -1980,6 +1986,17 @@ fn shape_plan(plan: &mut MigrationPlan, detail: Detail) {
         if let Some(s) = plan.shard_strategy.as_mut() {
             for t in &mut s.tradeoffs {
                 t.chosen_when = None;
+            }
+            if let Some(map) = s.initial_map.as_mut()
+                && map.len() > CONCISE_INITIAL_MAP_ROWS
+            {
+                let total = map.len() as u64;
+                map.truncate(CONCISE_INITIAL_MAP_ROWS);
+                plan.truncated = Some(truncated(
+                    "shard_strategy.initial_map",
+                    (CONCISE_INITIAL_MAP_ROWS as u64, total),
+                    "call again with detail: full; shard_k holds the k-th of the target_shards equal contiguous blocks of the virtual shards",
+                ));
             }
         }
     }
@@ -2024,14 +2041,35 @@ fn shape_plan(plan: &mut MigrationPlan, detail: Detail) {
 pub struct PlanMigration;
 
 impl Tool for PlanMigration {
+    // What concise leaves out (issue 26): the arguments echoed back when they say nothing,
+    // each phase's calendar (`weeks` stays; phases run one after another) and its
+    // `adapted_for_downtime` when false, the strategies' pros and cons and the chosen one's
+    // `how` (its trade-off row states it), the shard-key advice (the `choose_key` phase and
+    // the risks state it), the formulas' texts, counts a map's ranges already give, the copied
+    // data stated again (`data_to_copy_gb` stays) and empty notes. Phase texts (`steps`,
+    // `exit_criteria`, `rollback`), risks and the other kind's null block are the contract's
+    // and stay. A new per-phase or per-plan extra belongs here, as `field?` when its default
+    // says nothing.
     const CONCISE_OMITS: &'static [&'static str] = &[
+        "from?",
+        "to?",
+        "phases[].start_week",
+        "phases[].end_week",
+        "phases[].adapted_for_downtime?",
+        "shard_strategy.how",
         "shard_strategy.tradeoffs[].pros",
         "shard_strategy.tradeoffs[].cons",
-        "shard_strategy.shard_key_advice[].why",
+        "shard_strategy.shard_key_advice",
+        "shard_strategy.initial_map[].virtual_shard_count",
         "reshard.naive_modulo_formula",
         "reshard.consistent_hashing_formula",
+        "reshard.moved_data_gb",
+        "reshard.shard_map[].virtual_shard_count",
+        "data_to_copy_gb?",
+        "notes?",
         // Each action is also a step of its phase.
         "pair_notes[].action",
+        "copy_time.workings[].formula",
     ];
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";

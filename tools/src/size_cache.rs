@@ -1121,6 +1121,23 @@ impl Tool for SizeCache {
         to_markdown(output)
     }
 
+    // What concise leaves out (issue 26): the node counts the workings already give
+    // (`memory_nodes`, `throughput_nodes` and the node rate in `substituted`), the texts
+    // explaining the strategy, invalidation, TTL and each stampede protection (their names
+    // stay), and each working's formula, which its cited row holds. Every field §5.5 names
+    // stays, nulls included.
+    const CONCISE_OMITS: &'static [&'static str] = &[
+        "memory_nodes",
+        "throughput_nodes",
+        "node_ops_per_sec",
+        "strategy_details",
+        "invalidation_details",
+        "ttl_details",
+        "stampede_protection[].how",
+        "workings[].formula",
+        "notes?",
+    ];
+
     /// Concise leaves out the rule texts, the pros and cons of the strategy and invalidation
     /// chosen, and the notes (`missing_inputs` lists the same arguments).
     fn shape(output: &mut CacheSizing, detail: Detail) {
