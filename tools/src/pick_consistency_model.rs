@@ -587,7 +587,7 @@ pub fn run(advisor: &Advisor, args: ConsistencyArgs) -> Result<ConsistencyChoice
             &mut missing_inputs,
             args.regions,
             "regions",
-            "warnings (whether the quorum survives the loss of a region)",
+            "warnings on losing a region",
         );
     }
     let mut result = ConsistencyChoice {
@@ -736,10 +736,15 @@ impl Tool for PickConsistencyModel {
     // field §5.4 names stays, `warnings` and a null `quorum` included.
     const CONCISE_OMITS: &'static [&'static str] = &[
         "decided_by",
-        "decision_path[].rule",
+        // The summary names what decided the model; the questions asked on the way are the
+        // explanation, in full.
+        "decision_path",
+        // What the model promises is its definition; `model` names it.
+        "guarantees",
         "failure_modes[].fix",
         "traded_away?",
         "traded_away[].reason",
+        "traded_away[].rule",
         "warnings[].triggered_by",
     ];
 

@@ -2067,9 +2067,15 @@ impl Tool for PlanMigration {
         "reshard.shard_map[].virtual_shard_count",
         "data_to_copy_gb?",
         "notes?",
-        // Each action is also a step of its phase.
+        // Each action is also a step of its phase, and each note's public source is named in
+        // the row the result's `sources` cite (migrations#pair-notes).
         "pair_notes[].action",
-        "copy_time.workings[].formula",
+        "pair_notes[].source",
+        // copy_hours = data_to_copy_gb / copy_rate_gb_per_hour and the phase's weeks stand
+        // beside each other in `copy_time`; the workings spell the same division out.
+        "copy_time.workings",
+        "copy_time.verify_hours?",
+        "copy_time.write_pause_hours?",
     ];
     const NAME: &'static str = "plan_migration";
     const TITLE: &'static str = "Plan a migration";
