@@ -566,7 +566,9 @@ impl Tool for PlanCapacity {
     // (the quantity, the numbers substituted and the value stay), and the cost band's
     // architecture label. Every field §5.6 names stays, nulls included.
     const CONCISE_OMITS: &'static [&'static str] = &[
-        "workings[].formula",
+        // Each working's value is a result field the summary also states; the substitution is
+        // in the text block and in `full`. The defaults assumed (the 1.5 margin) stay.
+        "workings",
         "monthly_cost_usd.architecture",
         "notes?",
     ];

@@ -93,9 +93,6 @@ const CONTRACT_FIELDS: &[(&str, &[&str])] = &[
             "monthly_cost_usd.low",
             "monthly_cost_usd.high",
             "monthly_cost_usd.basis",
-            // Lead's ruling: a working keeps its quantity and value (the formula is the row's).
-            "workings[].quantity",
-            "workings[].value",
         ],
     ),
     (
@@ -141,12 +138,6 @@ const ABOVE_THE_SHARE: &[(&str, &str, f64, &str)] = &[
         "acid_in_several_regions",
         0.85,
         "as above, with two alternatives graded and five sources",
-    ),
-    (
-        "plan_capacity",
-        "five_thousand_rps_doubling",
-        0.8,
-        "seven §5.6 figures, each working's quantity, numbers and value, and nine sources",
     ),
     (
         "plan_migration",
