@@ -163,6 +163,21 @@ pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value>
     schema
 }
 
+/// Says in the advertised output schema what the result's `sources` are and how its nested
+/// ones cite them, for a tool whose results hold nested `sources` (issue 26): the one place a
+/// client that hands the model the output schema shows it.
+pub(crate) fn describe_sources(advertised: &mut Map<String, Value>) {
+    let properties = advertised
+        .entry("properties")
+        .or_insert_with(|| Value::Object(Map::new()));
+    if let Value::Object(properties) = properties {
+        properties.insert(
+            "sources".into(),
+            serde_json::json!({"type": "array", "description": "knowledge:// URIs; in concise, a nested sources cites them by 1-based position"}),
+        );
+    }
+}
+
 /// The result's top-level fields and their JSON types (null where the type admits it; a
 /// field that only `detail: full` or a cut list carries, such as `truncated`, may be absent):
 /// what `scale-advisor tools --json` prints as `resultFields` and the tests check results

@@ -473,6 +473,34 @@ impl Tool for ScalingReport {
         "migrations[].phases[].adapted_for_downtime",
         "forecast.summary",
         "forecast.workings",
+        // What the forecast's own concise leaves out, and the page does not draw.
+        "forecast.chart",
+        "forecast.timeline[].subject",
+        "forecast.resources[].finding",
+        "forecast.checkpoints[].values[].saturated?",
+        // The datastore's row beyond its name and category, which the section states.
+        "datastore.recommendation.best_for",
+        "datastore.recommendation.throughput",
+        "datastore.recommendation.consistency",
+        "datastore.recommendation.cost",
+        // Fields that say nothing when empty or null (the page reads them as absent).
+        "datastore.excluded?",
+        "migrations[].from?",
+        "migrations[].to?",
+        "migrations[].shard_strategy?",
+        "migrations[].reshard?",
+        "migrations[].data_to_copy_gb?",
+        "migrations[].notes?",
+        "components_to_add[].migration?",
+        "architecture.boxes[].parent?",
+        "architecture.boxes[].edge?",
+        // A step's length is its done_by_month less its start_month.
+        "roadmap[].duration_months",
+        // Cost Impact states where the projection comes from and each step's cost; Migration
+        // Plan whether it runs without downtime.
+        "cost.projected_basis",
+        "cost.after_steps",
+        "migrations[].zero_downtime",
     ];
     // The page shows each finding's first fix; past the budget, the last findings' go.
     const CONCISE_BUDGET: Option<crate::Budget> = Some(crate::Budget {
