@@ -223,6 +223,21 @@ fn assert_keeps_contract_fields(tool: &str, what: &str, concise: &Value, full: &
         for (c, f) in c.into_iter().zip(f) {
             if path.ends_with("sources") {
                 assert_eq!(&resolved(c, &cited), f, "{what}: `{path}`");
+            } else if path.ends_with("markdown") {
+                // A report section in concise draws its architecture once, as text: full's
+                // lines, in order, without the mermaid block.
+                let (c, f) = (
+                    c.as_str().unwrap_or_default(),
+                    f.as_str().unwrap_or_default(),
+                );
+                let mut full_lines = f.lines();
+                for line in c.lines() {
+                    assert!(
+                        full_lines.any(|l| l == line),
+                        "{what}: `{line}` not in full"
+                    );
+                }
+                assert!(!c.contains("```mermaid"), "{what}: a diagram in concise");
             } else if !f.is_object() && !f.is_array() {
                 assert_eq!(c, f, "{what}: `{path}` differs");
             }

@@ -70,7 +70,8 @@ pub struct ReportArgs {
 pub struct ReportSection {
     /// One of the seven titles of `report-template#sections`, in order.
     pub title: String,
-    /// The section's body as markdown (without its `##` heading).
+    /// The section's body as markdown (without its `##` heading); in concise without its
+    /// mermaid diagrams, which the plain-text view and `architecture` draw.
     pub markdown: String,
 }
 
@@ -500,7 +501,15 @@ impl Tool for ScalingReport {
         // Plan whether it runs without downtime.
         "cost.projected_basis",
         "cost.after_steps",
+        "cost.current_band.architecture",
+        "cost.current_band.basis",
+        "cost.projected.architecture",
+        "cost.projected.basis",
         "migrations[].zero_downtime",
+        "migrations[].phases[].name",
+        // The report's own current_stage and Components to Add (role `consider`) say these.
+        "diagnosis.current_stage",
+        "diagnosis.next_stage.also_consider",
     ];
     // The page shows each finding's first fix; past the budget, the last findings' go.
     const CONCISE_BUDGET: Option<crate::Budget> = Some(crate::Budget {
@@ -553,6 +562,49 @@ impl Tool for ScalingReport {
                 component.how.clear();
             }
             output.cost.justification.clear();
+            for section in &mut output.sections {
+                section.markdown = without_diagrams(&section.markdown);
+            }
         }
+    }
+}
+
+/// A section's markdown without its mermaid diagrams: in concise the structured sections
+/// draw the architecture once, as the plain-text view beside it and the `architecture`
+/// boxes, which is all the report page shows too. The text block keeps the diagrams.
+fn without_diagrams(markdown: &str) -> String {
+    let mut kept = String::with_capacity(markdown.len());
+    let mut lines = markdown.split_inclusive('\n').peekable();
+    while let Some(line) = lines.next() {
+        if line.trim_end() != "```mermaid" {
+            kept.push_str(line);
+            continue;
+        }
+        // Skip to the closing fence, then the blank line that separates the block.
+        for inner in lines.by_ref() {
+            if inner.trim_end() == "```" {
+                break;
+            }
+        }
+        if lines.peek().is_some_and(|next| next.trim().is_empty()) {
+            lines.next();
+        }
+    }
+    kept
+}
+
+#[cfg(test)]
+mod tests {
+    use super::without_diagrams;
+
+    #[test]
+    fn a_mermaid_block_goes_and_the_text_around_it_stays() {
+        let markdown =
+            "Target.\n\n```mermaid\nflowchart TD\n    a --> b\n```\n\nPlain:\n\n```text\na\n```\n";
+        assert_eq!(
+            without_diagrams(markdown),
+            "Target.\n\nPlain:\n\n```text\na\n```\n"
+        );
+        assert_eq!(without_diagrams("no diagram\n"), "no diagram\n");
     }
 }
