@@ -195,7 +195,18 @@ fn each_section_holds_what_the_template_asks() {
         !components.contains("load balancer"),
         "already in place: {components}"
     );
-    assert_eq!(r["components_to_add"][0]["migration"], "add_read_replicas");
+    // The plan each component needs: in the section, and as a field in full.
+    assert!(
+        components.contains("Plan: add_read_replicas"),
+        "{components}"
+    );
+    let mut full_args = read_heavy();
+    full_args["detail"] = json!("full");
+    let (full, _) = report(&advisor, &full_args);
+    assert_eq!(
+        full["components_to_add"][0]["migration"],
+        "add_read_replicas"
+    );
 
     let plan = section(&r, "Migration Plan");
     assert!(

@@ -492,7 +492,8 @@ impl Tool for ScalingReport {
         "migrations[].reshard?",
         "migrations[].data_to_copy_gb?",
         "migrations[].notes?",
-        "components_to_add[].migration?",
+        // Components to Add names each component's plan, and `migrations` holds it.
+        "components_to_add[].migration",
         "architecture.boxes[].parent?",
         "architecture.boxes[].edge?",
         // A step's length is its done_by_month less its start_month.
@@ -502,14 +503,13 @@ impl Tool for ScalingReport {
         "cost.projected_basis",
         "cost.after_steps",
         "cost.current_band.architecture",
-        "cost.current_band.basis",
+        "cost.current_band.max_users",
         "cost.projected.architecture",
-        "cost.projected.basis",
+        "cost.projected.max_users",
         "migrations[].zero_downtime",
+        "migrations[].total_weeks",
         "migrations[].phases[].name",
-        // The report's own current_stage and Components to Add (role `consider`) say these.
-        "diagnosis.current_stage",
-        "diagnosis.next_stage.also_consider",
+        "migrations[].shard_strategy.initial_map?",
     ];
     // The page shows each finding's first fix; past the budget, the last findings' go.
     const CONCISE_BUDGET: Option<crate::Budget> = Some(crate::Budget {
