@@ -173,7 +173,8 @@ pub(crate) fn describe_sources(advertised: &mut Map<String, Value>) {
     if let Value::Object(properties) = properties {
         properties.insert(
             "sources".into(),
-            serde_json::json!({"type": "array", "description": "knowledge:// URIs; in concise, a nested sources cites them by 1-based position"}),
+            // Short: every byte here is read on every session (tools/list at most 20,480).
+            serde_json::json!({"description": "Nested sources cite it by 1-based position"}),
         );
     }
 }
