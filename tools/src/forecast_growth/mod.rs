@@ -143,6 +143,8 @@ pub struct Forecast {
     pub assumptions: Vec<String>,
     /// Every figure: formula, numbers substituted, value.
     pub workings: Vec<Working>,
+    /// The defaults used for arguments not given (concise leaves out an empty list).
+    #[serde(default)]
     pub defaults_applied: Vec<DefaultApplied>,
     pub missing_inputs: Vec<MissingInput>,
     /// Lists cut to keep the answer small, and how to get the rest.
@@ -338,6 +340,9 @@ impl Tool for ForecastGrowth {
         "timeline[].subject",
         "resources[].finding",
         "checkpoints[].values[].saturated?",
+        // Not named by the contract, and saying nothing when empty: no cost given, no default.
+        "cost?",
+        "defaults_applied?",
     ];
     const NAME: &'static str = "forecast_growth";
     const TITLE: &'static str = "Forecast growth";

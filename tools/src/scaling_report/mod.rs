@@ -479,6 +479,8 @@ impl Tool for ScalingReport {
         "forecast.timeline[].subject",
         "forecast.resources[].finding",
         "forecast.checkpoints[].values[].saturated?",
+        "forecast.cost?",
+        "forecast.defaults_applied?",
         // The datastore's row beyond its name and category, which the section states.
         "datastore.recommendation.best_for",
         "datastore.recommendation.throughput",
