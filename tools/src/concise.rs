@@ -87,8 +87,9 @@ pub(crate) const CITED_BY_POSITION: &str =
     "knowledge:// URIs; in concise, 1-based positions in the result's own sources";
 
 /// Writes every nested `sources` of a result's derived output schema (a finding's, a nested
-/// result's: any below the top level) as a list of URIs or positions, and says which it is
-/// where a model reads it. Returns whether the result has one.
+/// result's: any below the top level) as a list of URIs or positions, and says which it is.
+/// Returns whether the result has one. `tools/list` advertises only the fields every result
+/// carries (its 20,480 bytes hold no nested field), so the server's instructions say it too.
 pub(crate) fn declare_citations(schema: &mut Map<String, Value>) -> bool {
     fn visit(node: &mut Value, found: &mut bool) {
         match node {

@@ -337,22 +337,18 @@ fn prepare<T: Tool>(knowledge: &Knowledge) -> Result<PreparedTool, KnowledgeErro
     if T::CONCISE_BUDGET.is_some() {
         concise::declare_truncated(&mut output);
     }
-    let cites_by_position = concise::declare_citations(&mut output);
+    concise::declare_citations(&mut output);
     let mut input_schema = schema::advertised_input(&input, T::NESTED, T::NAMED_IN_DESCRIPTION);
     let mut result_fields = schema::result_fields(&output);
     if T::OBSERVE.is_some() {
         schema::add_observe(&mut input_schema, &mut result_fields);
-    }
-    let mut output_schema = schema::advertised_output(&output);
-    if cites_by_position {
-        schema::describe_sources(&mut output_schema);
     }
     Ok(PreparedTool {
         name: T::NAME,
         title: T::TITLE,
         description: T::DESCRIPTION,
         input_schema,
-        output_schema,
+        output_schema: schema::advertised_output(&output),
         result_fields,
         max_result_chars: T::MAX_RESULT_CHARS,
         takes_observe: T::OBSERVE.is_some(),

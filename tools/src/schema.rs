@@ -163,22 +163,6 @@ pub(crate) fn advertised_output(full: &Map<String, Value>) -> Map<String, Value>
     schema
 }
 
-/// Says in the advertised output schema what the result's `sources` are and how its nested
-/// ones cite them, for a tool whose results hold nested `sources` (issue 26): the one place a
-/// client that hands the model the output schema shows it.
-pub(crate) fn describe_sources(advertised: &mut Map<String, Value>) {
-    let properties = advertised
-        .entry("properties")
-        .or_insert_with(|| Value::Object(Map::new()));
-    if let Value::Object(properties) = properties {
-        properties.insert(
-            "sources".into(),
-            // Short: every byte here is read on every session (tools/list at most 20,480).
-            serde_json::json!({"description": "Nested sources cite it by 1-based position"}),
-        );
-    }
-}
-
 /// The result's top-level fields and their JSON types (null where the type admits it; a
 /// field that only `detail: full` or a cut list carries, such as `truncated`, may be absent):
 /// what `scale-advisor tools --json` prints as `resultFields` and the tests check results

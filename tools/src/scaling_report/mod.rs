@@ -513,6 +513,8 @@ impl Tool for ScalingReport {
         "migrations[].total_weeks",
         "migrations[].phases[].name",
         "migrations[].shard_strategy.initial_map?",
+        "migrations[].copy_time?",
+        "migrations[].pair_notes?",
     ];
     // The page shows each finding's first fix; past the budget, the last findings' go.
     const CONCISE_BUDGET: Option<crate::Budget> = Some(crate::Budget {
