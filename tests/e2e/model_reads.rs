@@ -205,8 +205,8 @@ fn at<'a>(value: &'a Value, path: &str) -> Vec<&'a Value> {
 
 /// `concise` is a part of `full`: each key it has, `full` has with a value that contains it;
 /// a list holds the first items of `full`'s list (all of them unless it was truncated). A
-/// nested `sources` in concise may cite the result's own `sources` (`cited`) by 1-based
-/// position: each position names the URI `full` has there.
+/// nested `sources` in concise may cite the result's own `sources` (`cited`) by position: each
+/// position names the URI `full` has there.
 fn contained(concise: &Value, full: &Value, path: &str, cited: &[Value]) -> Result<(), String> {
     match (concise, full) {
         (Value::Object(c), Value::Object(f)) => {
@@ -219,11 +219,7 @@ fn contained(concise: &Value, full: &Value, path: &str, cited: &[Value]) -> Resu
                             .into_iter()
                             .flatten()
                             .map(|v| match v.as_u64() {
-                                Some(i) => (i as usize)
-                                    .checked_sub(1)
-                                    .and_then(|i| cited.get(i))
-                                    .cloned()
-                                    .unwrap_or(Value::Null),
+                                Some(i) => cited.get(i as usize).cloned().unwrap_or(Value::Null),
                                 None => v.clone(),
                             })
                             .collect();
@@ -860,11 +856,11 @@ fn concise_answers_fit_their_budgets_and_say_what_gave_way() {
         for field in ["id", "layer", "severity", "evidence", "summary", "sources"] {
             assert!(f.get(field).is_some(), "{}: no {field}", f["id"]);
         }
-        // Cited by 1-based position in the result's one list of sources.
+        // Cited by position in the result's one list of sources.
         for position in f["sources"].as_array().expect("sources") {
             let i = position.as_u64().expect("a position") as usize;
             assert!(
-                i >= 1 && diagnosis["sources"][i - 1].is_string(),
+                diagnosis["sources"][i].is_string(),
                 "{}: {position}",
                 f["id"]
             );

@@ -4,11 +4,6 @@
 //! ([`crate::Tool::CONCISE_BUDGET`]); citations, nested results and empty fields are folded
 //! the same way everywhere. `full` never passes through here, so it stays byte for byte what
 //! the tool built.
-//!
-//! A nested `sources` (a finding's, a nested result's) cites the result's own `sources` by
-//! 1-based position (`[1, 3]` is its first and third URI): a model reads each URI once, and
-//! the numbers read like a paper's citations. The result's top-level `sources` stays the
-//! list of `knowledge://` URIs.
 
 use serde_json::{Map, Value};
 
@@ -27,19 +22,10 @@ pub struct Budget {
 /// Fits a result in `concise`: leaves out `omits`, cites nested `sources` by position in the
 /// result's own list, drops a nested result's `missing_inputs` that the result's own list
 /// already names, then keeps the answer within `budget`.
-///
-/// An omit path is a dotted path (`findings[].evidence[].comparison`, `[]` for every item of
-/// a list). Ending in `?` (`migrations[].reshard?`), it leaves the field out only where it
-/// holds its default: null, `false`, `0`, an empty string, list or object; elsewhere the
-/// field stays. For the fields the contract does not name, whose absence says the same.
 pub(crate) fn compact(result: &mut Value, omits: &[&str], budget: Option<Budget>) {
     for path in omits {
-        let (path, only_default) = match path.strip_suffix('?') {
-            Some(path) => (path, true),
-            None => (*path, false),
-        };
         let parts: Vec<&str> = path.split('.').collect();
-        remove_path(result, &parts, only_default);
+        remove_path(result, &parts);
     }
     let Value::Object(root) = result else {
         return;
@@ -82,21 +68,21 @@ pub(crate) fn declare_truncated(schema: &mut Map<String, Value>) {
     }
 }
 
-/// What a nested `sources` holds, said where the output schema describes it.
+/// What a nested `sources` holds, said where the output schema declares it.
 pub(crate) const CITED_BY_POSITION: &str =
-    "knowledge:// URIs; in concise, 1-based positions in the result's own sources";
+    "knowledge:// URIs; in concise, their positions in the result's own sources, counted from 0";
 
-/// Writes every nested `sources` of a result's derived output schema (a finding's, a nested
-/// result's: any below the top level) as a list of URIs or positions, and says which it is.
-/// Returns whether the result has one. `tools/list` advertises only the fields every result
-/// carries (its 20,480 bytes hold no nested field), so the server's instructions say it too.
+/// Writes every nested `sources` of a result's derived output schema that is still declared
+/// as URIs only (a finding's, a nested result's: any below the top level) as URIs or
+/// positions, and says which it is; a field that declares itself (`lib.rs` `Cited`) is left
+/// as it is. The result's own top-level `sources` is always URIs. Returns whether it wrote one.
 pub(crate) fn declare_citations(schema: &mut Map<String, Value>) -> bool {
     fn visit(node: &mut Value, found: &mut bool) {
         match node {
             Value::Object(map) => {
                 if let Some(Value::Object(properties)) = map.get_mut("properties")
                     && let Some(Value::Object(sources)) = properties.get_mut("sources")
-                    && sources.get("type").and_then(Value::as_str) == Some("array")
+                    && sources.get("items") == Some(&serde_json::json!({"type": "string"}))
                 {
                     sources.insert(
                         "items".into(),
@@ -118,7 +104,6 @@ pub(crate) fn declare_citations(schema: &mut Map<String, Value>) -> bool {
         }
     }
     let mut found = false;
-    // The top level's own `sources` is always the URIs: only what lies below is visited.
     for (key, child) in schema.iter_mut() {
         if key == "properties" {
             if let Value::Object(properties) = child {
@@ -136,8 +121,8 @@ pub(crate) fn declare_citations(schema: &mut Map<String, Value>) -> bool {
 }
 
 /// Removes the field at `parts` (`["findings[]", "fixes", "short_term"]`), in every item of
-/// the lists the path runs through; with `only_default`, only where it holds its default.
-fn remove_path(value: &mut Value, parts: &[&str], only_default: bool) {
+/// the lists the path runs through.
+fn remove_path(value: &mut Value, parts: &[&str]) {
     let Some((first, rest)) = parts.split_first() else {
         return;
     };
@@ -149,31 +134,39 @@ fn remove_path(value: &mut Value, parts: &[&str], only_default: bool) {
         None => (*first, false),
     };
     if rest.is_empty() && !every {
-        if !only_default || map.get(name).is_some_and(is_default) {
-            map.shift_remove(name);
+        // `field?` leaves the field out only while it holds nothing (null, false, an empty
+        // list, object or text): a default that says nothing, where a value would say much.
+        match name.strip_suffix('?') {
+            Some(name) => {
+                if map.get(name).is_some_and(says_nothing) {
+                    map.shift_remove(name);
+                }
+            }
+            None => {
+                map.shift_remove(name);
+            }
         }
         return;
     }
     match map.get_mut(name) {
         Some(Value::Array(items)) if every => {
             for item in items {
-                remove_path(item, rest, only_default);
+                remove_path(item, rest);
             }
         }
-        Some(child) if !every => remove_path(child, rest, only_default),
+        Some(child) if !every => remove_path(child, rest),
         _ => {}
     }
 }
 
-/// Whether a value says no more than its absence would: null, `false`, zero, or empty.
-fn is_default(value: &Value) -> bool {
+/// Whether a value holds nothing a reader could act on: null, false, or empty.
+fn says_nothing(value: &Value) -> bool {
     match value {
-        Value::Null => true,
-        Value::Bool(flag) => !flag,
-        Value::Number(n) => n.as_f64() == Some(0.0),
-        Value::String(text) => text.is_empty(),
+        Value::Null | Value::Bool(false) => true,
         Value::Array(items) => items.is_empty(),
-        Value::Object(fields) => fields.is_empty(),
+        Value::Object(map) => map.is_empty(),
+        Value::String(text) => text.is_empty(),
+        _ => false,
     }
 }
 
@@ -214,16 +207,13 @@ fn fold(value: &mut Value, cited: &[String], missing: &[String]) {
     }
 }
 
-/// The 1-based positions of `sources`' URIs in `cited`, or `None` when one is not there.
+/// The positions of `sources`' URIs in `cited`, or `None` when one is not there.
 fn positions(sources: Option<&Value>, cited: &[String]) -> Option<Value> {
     let list = sources?.as_array()?;
     list.iter()
         .map(|uri| {
             let uri = uri.as_str()?;
-            cited
-                .iter()
-                .position(|c| c == uri)
-                .map(|i| Value::from(i + 1))
+            cited.iter().position(|c| c == uri).map(Value::from)
         })
         .collect::<Option<Vec<Value>>>()
         .map(Value::Array)
@@ -308,45 +298,17 @@ mod tests {
     }
 
     #[test]
-    fn nested_sources_are_declared_as_uris_or_positions_and_the_top_level_stays() {
-        let mut schema = json!({
-            "properties": {
-                "sources": {"type": "array", "items": {"type": "string"}},
-                "findings": {"type": "array", "items": {"$ref": "#/$defs/Finding"}}
-            },
-            "$defs": {"Finding": {"properties": {
-                "sources": {"type": "array", "items": {"type": "string"}}
-            }}}
-        });
-        let Value::Object(map) = &mut schema else {
-            unreachable!()
-        };
-        assert!(declare_citations(map));
-        assert_eq!(
-            schema["properties"]["sources"]["items"],
-            json!({"type": "string"})
-        );
-        let nested = &schema["$defs"]["Finding"]["properties"]["sources"];
-        assert_eq!(nested["items"]["type"], json!(["string", "integer"]));
-        assert_eq!(nested["description"], CITED_BY_POSITION);
-        let mut flat = serde_json::Map::new();
-        flat.insert("properties".into(), json!({"sources": {"type": "array"}}));
-        assert!(!declare_citations(&mut flat));
-    }
-
-    #[test]
-    fn a_question_mark_leaves_a_field_out_only_where_it_holds_its_default() {
+    fn a_question_mark_leaves_a_field_out_only_while_it_says_nothing() {
         let mut v = json!({
-            "a": [{"n": null, "f": false, "e": [], "s": "", "z": 0.0, "o": {}},
-                  {"n": 1, "f": true, "e": [1], "s": "x", "z": 2, "o": {"k": 1}}],
+            "a": [{"flag": false, "notes": []}, {"flag": true, "notes": ["x"]}],
+            "gone": null,
+            "kept": 0,
             "sources": []
         });
-        let omits = ["a[].n?", "a[].f?", "a[].e?", "a[].s?", "a[].z?", "a[].o?"];
-        compact(&mut v, &omits, None);
-        assert_eq!(v["a"][0], json!({}));
+        compact(&mut v, &["a[].flag?", "a[].notes?", "gone?", "kept?"], None);
         assert_eq!(
-            v["a"][1],
-            json!({"n": 1, "f": true, "e": [1], "s": "x", "z": 2, "o": {"k": 1}})
+            v,
+            json!({"a": [{}, {"flag": true, "notes": ["x"]}], "kept": 0, "sources": []})
         );
     }
 
@@ -357,7 +319,7 @@ mod tests {
             "sources": ["k://a", "k://b"]
         });
         compact(&mut v, &[], None);
-        assert_eq!(v["f"][0]["sources"], json!([2, 1]));
+        assert_eq!(v["f"][0]["sources"], json!([1, 0]));
         assert_eq!(v["f"][1]["sources"], json!(["k://a", "k://z"]));
         assert_eq!(v["sources"], json!(["k://a", "k://b"]));
     }
@@ -400,5 +362,35 @@ mod tests {
             .filter(|i| v["findings"][i].get("fixes").is_some())
             .count();
         assert_eq!(shown, kept);
+    }
+
+    #[test]
+    fn nested_sources_are_declared_as_uris_or_positions_and_the_top_level_stays() {
+        let mut schema = json!({
+            "properties": {
+                "sources": {"type": "array", "items": {"type": "string"}},
+                "findings": {"type": "array", "items": {"$ref": "#/$defs/Finding"}}
+            },
+            "$defs": {"Finding": {"properties": {
+                "sources": {"type": "array", "items": {"type": "string"}}
+            }}}
+        });
+        let Value::Object(map) = &mut schema else {
+            unreachable!()
+        };
+        assert!(declare_citations(map));
+        assert_eq!(
+            schema["properties"]["sources"]["items"],
+            json!({"type": "string"})
+        );
+        let nested = &schema["$defs"]["Finding"]["properties"]["sources"];
+        assert_eq!(nested["items"]["type"], json!(["string", "integer"]));
+        assert_eq!(nested["description"], CITED_BY_POSITION);
+        let mut flat = serde_json::Map::new();
+        flat.insert(
+            "properties".into(),
+            json!({"sources": {"type": "array", "items": {"type": "string"}}}),
+        );
+        assert!(!declare_citations(&mut flat));
     }
 }

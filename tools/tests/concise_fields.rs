@@ -184,7 +184,7 @@ fn bytes(value: &Value) -> usize {
     serde_json::to_vec(value).expect("serialises").len()
 }
 
-/// A nested `sources` of concise read as the URIs it cites (1-based positions in `cited`).
+/// A nested `sources` of concise read as the URIs it cites (positions in `cited`, from 0).
 fn resolved(sources: &Value, cited: &[Value]) -> Value {
     Value::Array(
         sources
@@ -192,11 +192,7 @@ fn resolved(sources: &Value, cited: &[Value]) -> Value {
             .into_iter()
             .flatten()
             .map(|s| match s.as_u64() {
-                Some(i) => (i as usize)
-                    .checked_sub(1)
-                    .and_then(|i| cited.get(i))
-                    .cloned()
-                    .unwrap_or(Value::Null),
+                Some(i) => cited.get(i as usize).cloned().unwrap_or(Value::Null),
                 None => s.clone(),
             })
             .collect(),
@@ -290,7 +286,7 @@ fn concise_keeps_every_contract_field_of_the_larger_tools() {
 }
 
 #[test]
-fn nested_sources_cite_the_results_own_list_from_one() {
+fn nested_sources_cite_the_results_own_list_by_position() {
     let every = examples::examples("diagnose_bottleneck")
         .into_iter()
         .next()
@@ -305,13 +301,15 @@ fn nested_sources_cite_the_results_own_list_from_one() {
         .flat_map(|f| f["sources"].as_array().cloned().unwrap_or_default())
         .map(|p| p.as_u64().expect("a position"))
         .collect();
-    assert!(
-        positions
-            .iter()
-            .all(|&p| p >= 1 && p as usize <= uris.len())
-    );
-    // The first URI is cited as 1, never as 0.
-    assert!(!positions.contains(&0));
+    // Counted from 0, every one inside the list, and the finding's URIs in full.
+    assert!(positions.iter().all(|&p| (p as usize) < uris.len()));
+    let full = call("diagnose_bottleneck", &every.arguments, "full");
+    for (c, f) in findings
+        .iter()
+        .zip(full["findings"].as_array().expect("findings"))
+    {
+        assert_eq!(resolved(&c["sources"], uris), f["sources"], "{}", c["id"]);
+    }
 }
 
 #[test]
