@@ -636,7 +636,8 @@ Start with {first} on whatever metrics and architecture facts are at hand; its f
 to call next. Where the operator configured a live source (Prometheus, PostgreSQL, Redis), call \
 {observe} first, or pass `observe: true`, before asking for figures: it reads them, read-only. The tools: {}. Each result opens with a one-line `summary`, lists in `missing_inputs` the \
 arguments that would add an answer, and takes `detail: full` for the explanations and long lists; its \
-sources are knowledge:// resources. The {} prompt runs a full review.",
+sources are knowledge:// resources, which a nested `sources` cites by position, counted from 0. \
+The {} prompt runs a full review.",
         tools.join(", "),
         prompts::SCALING_REVIEW
     )

@@ -46,7 +46,9 @@ impl Figure {
 pub struct Working {
     /// The result field this working computes.
     pub quantity: String,
-    /// The formula as the knowledge base writes it, e.g. `memory_gb = working_set_gb × overhead_factor`.
+    /// The formula as the knowledge base writes it, e.g. `memory_gb = working_set_gb × overhead_factor`
+    /// (a tool's concise answer may leave it to the cited row).
+    #[serde(default)]
     pub formula: String,
     /// The right-hand side with the numbers substituted, e.g. `10 × 1.5`.
     pub substituted: String,

@@ -68,6 +68,58 @@ pub(crate) fn declare_truncated(schema: &mut Map<String, Value>) {
     }
 }
 
+/// What a nested `sources` holds, said where the output schema declares it.
+pub(crate) const CITED_BY_POSITION: &str =
+    "knowledge:// URIs; in concise, their positions in the result's own sources, counted from 0";
+
+/// Writes every nested `sources` of a result's derived output schema that is still declared
+/// as URIs only (a finding's, a nested result's: any below the top level) as URIs or
+/// positions, and says which it is; a field that declares itself (`lib.rs` `Cited`) is left
+/// as it is. The result's own top-level `sources` is always URIs. Returns whether it wrote one.
+pub(crate) fn declare_citations(schema: &mut Map<String, Value>) -> bool {
+    fn visit(node: &mut Value, found: &mut bool) {
+        match node {
+            Value::Object(map) => {
+                if let Some(Value::Object(properties)) = map.get_mut("properties")
+                    && let Some(Value::Object(sources)) = properties.get_mut("sources")
+                    && sources.get("items") == Some(&serde_json::json!({"type": "string"}))
+                {
+                    sources.insert(
+                        "items".into(),
+                        serde_json::json!({"type": ["string", "integer"]}),
+                    );
+                    sources.insert("description".into(), Value::from(CITED_BY_POSITION));
+                    *found = true;
+                }
+                for child in map.values_mut() {
+                    visit(child, found);
+                }
+            }
+            Value::Array(items) => {
+                for item in items {
+                    visit(item, found);
+                }
+            }
+            _ => {}
+        }
+    }
+    let mut found = false;
+    for (key, child) in schema.iter_mut() {
+        if key == "properties" {
+            if let Value::Object(properties) = child {
+                for (name, property) in properties.iter_mut() {
+                    if name != "sources" {
+                        visit(property, &mut found);
+                    }
+                }
+            }
+        } else {
+            visit(child, &mut found);
+        }
+    }
+    found
+}
+
 /// Removes the field at `parts` (`["findings[]", "fixes", "short_term"]`), in every item of
 /// the lists the path runs through.
 fn remove_path(value: &mut Value, parts: &[&str]) {
@@ -310,5 +362,35 @@ mod tests {
             .filter(|i| v["findings"][i].get("fixes").is_some())
             .count();
         assert_eq!(shown, kept);
+    }
+
+    #[test]
+    fn nested_sources_are_declared_as_uris_or_positions_and_the_top_level_stays() {
+        let mut schema = json!({
+            "properties": {
+                "sources": {"type": "array", "items": {"type": "string"}},
+                "findings": {"type": "array", "items": {"$ref": "#/$defs/Finding"}}
+            },
+            "$defs": {"Finding": {"properties": {
+                "sources": {"type": "array", "items": {"type": "string"}}
+            }}}
+        });
+        let Value::Object(map) = &mut schema else {
+            unreachable!()
+        };
+        assert!(declare_citations(map));
+        assert_eq!(
+            schema["properties"]["sources"]["items"],
+            json!({"type": "string"})
+        );
+        let nested = &schema["$defs"]["Finding"]["properties"]["sources"];
+        assert_eq!(nested["items"]["type"], json!(["string", "integer"]));
+        assert_eq!(nested["description"], CITED_BY_POSITION);
+        let mut flat = serde_json::Map::new();
+        flat.insert(
+            "properties".into(),
+            json!({"sources": {"type": "array", "items": {"type": "string"}}}),
+        );
+        assert!(!declare_citations(&mut flat));
     }
 }

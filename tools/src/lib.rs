@@ -353,6 +353,7 @@ fn prepare<T: Tool>(knowledge: &Knowledge) -> Result<PreparedTool, KnowledgeErro
     if T::CONCISE_BUDGET.is_some() {
         concise::declare_truncated(&mut output);
     }
+    concise::declare_citations(&mut output);
     let mut input_schema = schema::advertised_input(&input, T::NESTED, T::NAMED_IN_DESCRIPTION);
     let mut result_fields = schema::result_fields(&output);
     if T::OBSERVE.is_some() {

@@ -22,7 +22,12 @@ fn call(args: Value) -> Result<ToolOutput, CallError> {
     ADVISOR.call("forecast_growth", &object(args))
 }
 
-fn forecast(args: Value) -> Forecast {
+/// The forecast in `detail: full`, which reads back into its type whole (concise leaves out
+/// the fields that restate others: each event's subject, each resource's finding).
+fn forecast(mut args: Value) -> Forecast {
+    if let Some(map) = args.as_object_mut() {
+        map.entry("detail").or_insert(Value::from("full"));
+    }
     let output = call(args.clone()).unwrap_or_else(|e| panic!("{args} was refused: {e}"));
     serde_json::from_value(output.structured).expect("the result reads back as a Forecast")
 }
@@ -327,8 +332,9 @@ fn markdown_answers_first_and_charts_the_metrics() {
 
 #[test]
 fn detail_full_adds_every_month() {
-    let concise =
-        forecast(json!({"monthly_growth_pct": 5, "db_cpu_pct": 30, "horizon_months": 36}));
+    let concise = forecast(
+        json!({"monthly_growth_pct": 5, "db_cpu_pct": 30, "horizon_months": 36, "detail": "concise"}),
+    );
     assert!(concise.by_month.is_none());
     let months: Vec<u32> = concise.checkpoints.iter().map(|c| c.month).collect();
     assert_eq!(months, [0, 3, 6, 12, 24, 36]);

@@ -135,7 +135,7 @@ fn the_tools_it_ran_are_in_the_result() {
 #[test]
 fn each_section_holds_what_the_template_asks() {
     let advisor = advisor();
-    let (r, _) = report(&advisor, &read_heavy());
+    let (r, md) = report(&advisor, &read_heavy());
     let current = section(&r, "Current Architecture Analysis");
     assert!(
         current.contains("Stage 2 · Caching") && current.contains("150,000"),
@@ -167,10 +167,12 @@ fn each_section_holds_what_the_template_asks() {
         recommended.contains("Target: stage 3 · Read Replicas"),
         "{recommended}"
     );
+    // Concise draws the architecture once, as text; the text block keeps the diagram too.
     assert!(
-        recommended.contains("```mermaid\nflowchart TD") && recommended.contains("```text\nUsers"),
+        !recommended.contains("```mermaid") && recommended.contains("```text\nUsers"),
         "{recommended}"
     );
+    assert!(md.contains("```mermaid\nflowchart TD"), "{md}");
     assert!(
         recommended.contains("Read replicas ×6 (new)"),
         "{recommended}"
@@ -193,7 +195,18 @@ fn each_section_holds_what_the_template_asks() {
         !components.contains("load balancer"),
         "already in place: {components}"
     );
-    assert_eq!(r["components_to_add"][0]["migration"], "add_read_replicas");
+    // The plan each component needs: in the section, and as a field in full.
+    assert!(
+        components.contains("Plan: add_read_replicas"),
+        "{components}"
+    );
+    let mut full_args = read_heavy();
+    full_args["detail"] = json!("full");
+    let (full, _) = report(&advisor, &full_args);
+    assert_eq!(
+        full["components_to_add"][0]["migration"],
+        "add_read_replicas"
+    );
 
     let plan = section(&r, "Migration Plan");
     assert!(

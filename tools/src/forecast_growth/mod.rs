@@ -138,6 +138,8 @@ pub struct Forecast {
     pub timeline: Vec<TimelineEvent>,
     /// Months 0, 3, 6, 12, 24 within the horizon, and the horizon.
     pub checkpoints: Vec<Checkpoint>,
+    /// The load-driven metrics by month, for a chart (detail full only).
+    #[serde(default)]
     pub chart: Chart,
     /// Every month through the horizon (detail full only).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -146,6 +148,8 @@ pub struct Forecast {
     pub assumptions: Vec<String>,
     /// Every figure: formula, numbers substituted, value.
     pub workings: Vec<Working>,
+    /// The defaults used for arguments not given (concise leaves out an empty list).
+    #[serde(default)]
     pub defaults_applied: Vec<DefaultApplied>,
     pub missing_inputs: Vec<MissingInput>,
     /// Lists cut to keep the answer small, and how to get the rest.
@@ -345,6 +349,21 @@ pub fn to_markdown(f: &Forecast) -> String {
 pub struct ForecastGrowth;
 
 impl Tool for ForecastGrowth {
+    // Concise keeps every figure and leaves out what restates one (issue 26): each working's
+    // formula is the cited row of `growth-models#formulas` (its quantity, the numbers
+    // substituted and the value stay); the chart samples the same curves as the checkpoints;
+    // an event's subject is named in its text; a resource's finding is the diagnosis row its
+    // lines come from; a value that is not saturated says so by leaving the flag out.
+    const CONCISE_OMITS: &'static [&'static str] = &[
+        "workings[].formula",
+        "chart",
+        "timeline[].subject",
+        "resources[].finding",
+        "checkpoints[].values[].saturated?",
+        // Not named by the contract, and saying nothing when empty: no cost given, no default.
+        "cost?",
+        "defaults_applied?",
+    ];
     const NAME: &'static str = "forecast_growth";
     const TITLE: &'static str = "Forecast growth";
     const DESCRIPTION: &'static str = "Growth forecast: at 3x a year or 10% a month, when do DB CPU, pool, disk, p95, queue (Erlang C), cache hit ratio (Zipf), USL ceiling break.";

@@ -21,7 +21,9 @@ const BY_MONTH_VALUES: usize = 2500;
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct TimelineEvent {
     pub month: f64,
-    /// What it concerns (a resource, latency, queueing, cache, scalability, users).
+    /// What it concerns (a resource, latency, queueing, cache, scalability, users); detail
+    /// full only, the event names it.
+    #[serde(default)]
     pub subject: String,
     pub event: String,
 }
@@ -32,7 +34,8 @@ pub struct CheckpointValue {
     pub name: String,
     /// Percentages capped at 100; null when unbounded (a saturated queue).
     pub value: Option<f64>,
-    /// True when capped or unbounded.
+    /// True when capped or unbounded (concise leaves it out when false).
+    #[serde(default)]
     pub saturated: bool,
 }
 
@@ -55,7 +58,7 @@ pub struct ChartSeries {
 }
 
 /// The load-driven metrics by month against their thresholds.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
 pub struct Chart {
     pub months: Vec<u32>,
     pub series: Vec<ChartSeries>,

@@ -27,7 +27,9 @@ pub struct CostImpact {
     pub current_band: Option<CostRange>,
     /// The cost band after the change, from `capacity-planning#cost-by-scale`.
     pub projected: CostRange,
-    /// What the projection rests on (a user count, or the target stage).
+    /// What the projection rests on (a user count, or the target stage); detail full only,
+    /// the Cost Impact section states it.
+    #[serde(default)]
     pub projected_basis: String,
     /// projected.low − current, with a current cost.
     pub change_low_usd: Option<f64>,

@@ -15,6 +15,7 @@ mod bottlenecks;
 mod components;
 mod cost;
 mod current;
+mod diagrams;
 mod migration;
 mod recommended;
 mod risk;
@@ -70,7 +71,8 @@ pub struct ReportArgs {
 pub struct ReportSection {
     /// One of the seven titles of `report-template#sections`, in order.
     pub title: String,
-    /// The section's body as markdown (without its `##` heading).
+    /// The section's body as markdown (without its `##` heading); in concise without its
+    /// mermaid diagrams, which the plain-text view and `architecture` draw.
     pub markdown: String,
 }
 
@@ -489,6 +491,46 @@ impl Tool for ScalingReport {
         "migrations[].phases[].adapted_for_downtime",
         "forecast.summary",
         "forecast.workings",
+        // What the forecast's own concise leaves out, and the page does not draw.
+        "forecast.chart",
+        "forecast.timeline[].subject",
+        "forecast.resources[].finding",
+        "forecast.checkpoints[].values[].saturated?",
+        "forecast.cost?",
+        "forecast.defaults_applied?",
+        // The datastore's row beyond its name and category, which the section states.
+        "datastore.recommendation.best_for",
+        "datastore.recommendation.throughput",
+        "datastore.recommendation.consistency",
+        "datastore.recommendation.cost",
+        // Fields that say nothing when empty or null (the page reads them as absent).
+        "datastore.excluded?",
+        "migrations[].from?",
+        "migrations[].to?",
+        "migrations[].shard_strategy?",
+        "migrations[].reshard?",
+        "migrations[].data_to_copy_gb?",
+        "migrations[].notes?",
+        // Components to Add names each component's plan, and `migrations` holds it.
+        "components_to_add[].migration",
+        "architecture.boxes[].parent?",
+        "architecture.boxes[].edge?",
+        // A step's length is its done_by_month less its start_month.
+        "roadmap[].duration_months",
+        // Cost Impact states where the projection comes from and each step's cost; Migration
+        // Plan whether it runs without downtime.
+        "cost.projected_basis",
+        "cost.after_steps",
+        "cost.current_band.architecture",
+        "cost.current_band.max_users",
+        "cost.projected.architecture",
+        "cost.projected.max_users",
+        "migrations[].zero_downtime",
+        "migrations[].total_weeks",
+        "migrations[].phases[].name",
+        "migrations[].shard_strategy.initial_map?",
+        "migrations[].copy_time?",
+        "migrations[].pair_notes?",
     ];
     // The page shows each finding's first fix; past the budget, the last findings' go.
     const CONCISE_BUDGET: Option<crate::Budget> = Some(crate::Budget {
@@ -541,6 +583,9 @@ impl Tool for ScalingReport {
                 component.how.clear();
             }
             output.cost.justification.clear();
+            for section in &mut output.sections {
+                section.markdown = diagrams::without_diagrams(&section.markdown);
+            }
         }
     }
 }
