@@ -354,8 +354,9 @@ impl Tool for ForecastGrowth {
     // substituted and the value stay); the chart samples the same curves as the checkpoints;
     // an event's subject is named in its text; a resource's finding is the diagnosis row its
     // lines come from; a value that is not saturated says so by leaving the flag out.
+    // `workings` keeps its formula: contract §5.9 names `workings (formula, numbers substituted,
+    // value)` among the forecast's fields.
     const CONCISE_OMITS: &'static [&'static str] = &[
-        "workings[].formula",
         "chart",
         "timeline[].subject",
         "resources[].finding",
