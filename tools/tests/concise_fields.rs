@@ -90,9 +90,9 @@ fn contract_paths(tool: &str) -> &'static [&'static str] {
             "checkpoints[].values[].name",
             "checkpoints[].values[].value",
             "assumptions",
-            // The lead's ruling on issue 26: each working keeps its quantity, the numbers
-            // substituted and its value; the formula is the cited row.
+            // §5.9: workings (formula, numbers substituted, value).
             "workings[].quantity",
+            "workings[].formula",
             "workings[].substituted",
             "workings[].value",
         ],
@@ -321,9 +321,12 @@ fn concise_leaves_out_what_restates_a_field_and_full_keeps_it() {
     let concise = call("forecast_growth", &example.arguments, "concise");
     let full = call("forecast_growth", &example.arguments, "full");
     assert!(full["chart"].is_object() && concise.get("chart").is_none());
+    // Contract §5.9 names the workings' formula, substitution and value: all three stay.
     for w in concise["workings"].as_array().expect("workings") {
         assert!(
-            w.get("formula").is_none() && w.get("value").is_some(),
+            w.get("formula").is_some()
+                && w.get("substituted").is_some()
+                && w.get("value").is_some(),
             "{w}"
         );
     }

@@ -30,7 +30,9 @@ fn call(tool: &str, args: &Value) -> (Value, String) {
     (out.structured, out.markdown)
 }
 
-fn forecast(args: Value) -> (Forecast, String) {
+/// The whole forecast (`detail: full`), read back as its type.
+fn forecast(mut args: Value) -> (Forecast, String) {
+    args["detail"] = Value::from("full");
     let (structured, markdown) = call("forecast_growth", &args);
     let f = serde_json::from_value(structured).expect("the result reads back as a Forecast");
     (f, markdown)
