@@ -310,3 +310,18 @@ fn nested_refusals_keep_the_field_path() {
         }
     }
 }
+
+/// The title names a move only when there is one: a system that stays at its stage reads "no
+/// stage change", not "stage 1 → stage 1".
+#[test]
+fn the_title_names_a_stage_change_only_when_there_is_one() {
+    let advisor = advisor();
+    let (result, markdown) = report(&advisor, &healthy());
+    assert_eq!(result["current_stage"], result["target_stage"]);
+    let title = markdown.lines().next().unwrap_or_default();
+    assert!(title.ends_with(", no stage change"), "{title}");
+    assert!(!title.contains('→'), "{title}");
+    let (result, markdown) = report(&advisor, &growing_startup());
+    assert_ne!(result["current_stage"], result["target_stage"]);
+    assert!(markdown.lines().next().unwrap_or_default().contains('→'));
+}

@@ -430,14 +430,20 @@ fn metrics_given(metrics: &[&str], system: &DiagnoseArgs) -> bool {
 /// The whole report: a title, each section under its `##` heading, then the sources.
 pub fn to_markdown(report: &Report) -> String {
     let mut out = String::new();
-    let _ = writeln!(
-        out,
-        "# Scaling report: stage {} · {} → stage {} · {}",
-        report.current_stage.number,
-        report.current_stage.name,
-        report.target_stage.number,
-        report.target_stage.name
-    );
+    let (now, target) = (&report.current_stage, &report.target_stage);
+    if now.number == target.number {
+        let _ = writeln!(
+            out,
+            "# Scaling report: stage {} · {}, no stage change",
+            now.number, now.name
+        );
+    } else {
+        let _ = writeln!(
+            out,
+            "# Scaling report: stage {} · {} → stage {} · {}",
+            now.number, now.name, target.number, target.name
+        );
+    }
     for section in &report.sections {
         let _ = write!(
             out,
