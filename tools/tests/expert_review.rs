@@ -252,6 +252,14 @@ fn a_message_rate_past_one_redis_node_goes_to_a_partitioned_log() {
     );
     assert_eq!(r["recommendation"]["name"], json!("Kafka"));
     assert_eq!(r["decided_by"], json!(["messages_per_sec"]));
+    // Chosen for its rate, not for exactly-once: the answer says that Kafka's exactly-once
+    // needs configuring and that its default is at least once.
+    let warned = r["warnings"].as_array().expect("warnings").iter().any(|w| {
+        w["message"].as_str().is_some_and(|m| {
+            m.contains("only when it is configured") && m.contains("at least once")
+        })
+    });
+    assert!(warned, "{}", r["warnings"]);
     assert!(md.contains("one Redis node executes (100,000)"), "{md}");
     // Below the ceiling the simple queue still answers; the managed queues scale on their own.
     let (r, _) = call(
