@@ -781,14 +781,7 @@ fn concise_answers_fit_their_budgets_and_say_what_gave_way() {
 /// what they took on 2026-12-07 (`bench/sizes/2026-12-07.json`).
 #[test]
 fn single_question_tools_answer_in_six_tenths_of_full() {
-    const TOOLS: [&str; 6] = [
-        "choose_datastore",
-        "choose_message_queue",
-        "pick_consistency_model",
-        "size_cache",
-        "plan_capacity",
-        "plan_migration",
-    ];
+    const TOOLS: [&str; 6] = contract_fields::SINGLE_QUESTION_TOOLS;
     const SHARE: f64 = 0.6;
     const ABOVE_THE_SHARE: &[(&str, f64)] = &[
         ("datastore_acid_multi_region", 0.85),

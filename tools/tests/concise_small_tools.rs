@@ -16,14 +16,7 @@ mod examples;
 /// The tools this file covers. The fields the contract names in their results are read from
 /// `tools/tests/shared/contract_fields.json`, beside `summary`, `missing_inputs` and `sources`
 /// (§6), which are checked for every tool.
-const TOOLS: [&str; 6] = [
-    "choose_datastore",
-    "choose_message_queue",
-    "pick_consistency_model",
-    "size_cache",
-    "plan_capacity",
-    "plan_migration",
-];
+const TOOLS: [&str; 6] = contract_fields::SINGLE_QUESTION_TOOLS;
 
 /// The share of `full` a concise answer may take (issue 26).
 const MAX_SHARE: f64 = 0.6;

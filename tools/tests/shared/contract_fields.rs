@@ -10,6 +10,18 @@ use std::sync::LazyLock;
 
 use serde_json::Value;
 
+/// The six tools that answer one question each, whose concise answers issue 26 holds to a
+/// share of full (`tools/tests/concise_small_tools.rs` on the fixtures, the e2e
+/// `model_reads` on the bench scenarios); `tools/tests/concise_fields.rs` covers the others.
+pub const SINGLE_QUESTION_TOOLS: [&str; 6] = [
+    "choose_datastore",
+    "choose_message_queue",
+    "pick_consistency_model",
+    "size_cache",
+    "plan_capacity",
+    "plan_migration",
+];
+
 /// The list, seen from the crate that includes this file.
 pub fn file() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../tools/tests/shared/contract_fields.json")
