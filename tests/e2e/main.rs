@@ -3,6 +3,8 @@
 
 #[path = "../../tools/tests/shared/decision_cases.rs"]
 mod cases;
+#[path = "../../tools/tests/shared/contract_fields.rs"]
+mod contract_fields;
 #[path = "../../tools/fixtures/examples.rs"]
 mod examples;
 mod harness;

@@ -1,175 +1,28 @@
 //! `concise` keeps every field the contract names (issue 26, contract §5, §6 and Part 3) and
-//! is smaller where it has something to leave out: for each of the larger tools, a table of
-//! the paths the contract names, checked on every example of `tools/fixtures/` (and a report
-//! planned for growth, whose roadmap the fixtures lack) against the same call in `full`.
+//! is smaller where it has something to leave out: for each of the larger tools, the paths the
+//! contract names (`tools/tests/shared/contract_fields.json`, the one list every test and the
+//! size bench read), checked on every example of `tools/fixtures/` (and a report planned for
+//! growth, whose roadmap the fixtures lack) against the same call in `full`.
 
+#[path = "shared/contract_fields.rs"]
+mod contract_fields;
 #[path = "../fixtures/examples.rs"]
 mod examples;
 
 use std::sync::LazyLock;
 
+use contract_fields::at;
 use serde_json::{Map, Value, json};
-use tools::Advisor;
+use tools::{Advisor, REGISTRY};
 
 static ADVISOR: LazyLock<Advisor> =
     LazyLock::new(|| Advisor::embedded().expect("the embedded knowledge base loads"));
-
-/// The paths the contract names in each tool's result, `[]` for every item of a list, beside
-/// `summary`, `missing_inputs` and `sources` (§6), which every result carries. A path that a
-/// result does not have in `full` (a model not asked for) is not looked for in `concise`.
-fn contract_paths(tool: &str) -> &'static [&'static str] {
-    match tool {
-        // §5.1 and its additions.
-        "diagnose_bottleneck" => &[
-            "current_stage.number",
-            "current_stage.name",
-            "findings[].id",
-            "findings[].layer",
-            "findings[].severity",
-            "findings[].evidence[].metric",
-            "findings[].evidence[].value",
-            "findings[].evidence[].threshold",
-            "findings[].summary",
-            "findings[].fixes.immediate",
-            "findings[].fixes.short_term",
-            "findings[].fixes.long_term",
-            "findings[].sources",
-            "findings[].months_to_critical",
-            "next_stage.number",
-            "next_stage.name",
-            "next_stage.add",
-            "next_stage.reason",
-            "next_stage.urgency",
-            "next_stage.also_consider",
-            "healthy",
-            "headroom[].metric",
-            "headroom[].months_to_warning",
-        ],
-        // §5.9.
-        "forecast_growth" => &[
-            "monthly_growth_pct",
-            "doubling_months",
-            "horizon_months",
-            "resources[].name",
-            "resources[].current",
-            "resources[].warning",
-            "resources[].critical",
-            "resources[].break_multiple",
-            "resources[].months_to_warning",
-            "resources[].months_to_critical",
-            "resources[].order_by_month",
-            "resources[].status",
-            "first_to_break.name",
-            "first_to_break.months_to_warning",
-            "first_to_break.months_to_critical",
-            "latency.months_to_warning",
-            "latency.months_to_critical",
-            "queueing.utilization_pct",
-            "queueing.probability_of_waiting",
-            "queueing.mean_wait_ms",
-            "queueing.mean_response_ms",
-            "queueing.months_to_saturation",
-            "queueing.servers_needed_at_horizon",
-            "cache.hit_rate_pct",
-            "cache.months_below_threshold",
-            "cache.cache_items_needed_at_horizon",
-            "scalability.sigma",
-            "scalability.kappa",
-            "scalability.lambda",
-            "scalability.peak_nodes",
-            "scalability.max_throughput_rps",
-            "scalability.nodes_needed",
-            "scalability.months_to_ceiling",
-            "stages[].month",
-            "stages[].stage.number",
-            "stages[].add",
-            "timeline[].month",
-            "timeline[].event",
-            "checkpoints[].month",
-            "checkpoints[].load_multiple",
-            "checkpoints[].values[].name",
-            "checkpoints[].values[].value",
-            "assumptions",
-            // §5.9: workings (formula, numbers substituted, value).
-            "workings[].quantity",
-            "workings[].formula",
-            "workings[].substituted",
-            "workings[].value",
-        ],
-        // §5.8 and §10: the sections, the stages, the roadmap, and of each nested result what
-        // the sections do not state.
-        "scaling_report" => &[
-            "sections[].title",
-            "sections[].markdown",
-            "current_stage.number",
-            "target_stage.number",
-            "components_to_add[].component",
-            "roadmap[].start_month",
-            "roadmap[].done_by_month",
-            "roadmap[].adds",
-            "roadmap[].migration",
-            "roadmap[].action",
-            "roadmap[].because",
-            "roadmap[].late",
-            "diagnosis.findings[].id",
-            "diagnosis.findings[].severity",
-            "diagnosis.next_stage.add",
-            "datastore.recommendation.name",
-            "datastore.recommendation.category",
-            "capacity.required_rps",
-            "migrations[].phases[].id",
-            "migrations[].phases[].weeks",
-            "forecast.resources[].months_to_warning",
-            "forecast.first_to_break.name",
-            "forecast.timeline[].event",
-            "forecast.checkpoints[].values[].value",
-        ],
-        // §8.
-        "observe_system" => &[
-            "connections[].source",
-            "connections[].url",
-            "connections[].status",
-            "connections[].detail",
-            "metrics[].name",
-            "metrics[].value",
-            "trends[].name",
-            "arguments.diagnose_bottleneck",
-            "arguments.forecast_growth",
-        ],
-        other => panic!("no contract paths written down for `{other}`"),
-    }
-}
 
 /// The tools whose every example's concise answer is at most 0.6 of its full one (issue 26).
 /// `diagnose_bottleneck` and `observe_system` are not among them: what their `full` adds
 /// (how the stage was read, each comparison's sign; nothing at all for a reading without
 /// sources) is already all that concise leaves out, and the rest is named by the contract.
 const AT_MOST_SIX_TENTHS: [&str; 2] = ["forecast_growth", "scaling_report"];
-
-/// The values at `path`, one per list item along the way; a missing or null part yields
-/// nothing, so that `concise` and `full` are compared where `full` has the field.
-fn at<'a>(value: &'a Value, path: &str) -> Vec<&'a Value> {
-    let mut current = vec![value];
-    for part in path.split('.') {
-        let (name, every) = match part.strip_suffix("[]") {
-            Some(name) => (name, true),
-            None => (part, false),
-        };
-        let mut next = Vec::new();
-        for v in current {
-            let Some(child) = v.get(name).filter(|c| !c.is_null()) else {
-                continue;
-            };
-            if every {
-                next.extend(child.as_array().into_iter().flatten());
-            } else {
-                next.push(child);
-            }
-        }
-        current = next;
-    }
-    current
-}
 
 fn call(tool: &str, arguments: &Map<String, Value>, detail: &str) -> Value {
     let mut arguments = arguments.clone();
@@ -203,14 +56,11 @@ fn resolved(sources: &Value, cited: &[Value]) -> Value {
 /// `truncated` note says a field gave way.
 fn assert_keeps_contract_fields(tool: &str, what: &str, concise: &Value, full: &Value) {
     let cited = concise["sources"].as_array().cloned().unwrap_or_default();
-    assert_eq!(concise["sources"], full["sources"], "{what}: sources");
-    assert_eq!(concise["summary"], full["summary"], "{what}: summary");
-    assert_eq!(
-        concise["missing_inputs"], full["missing_inputs"],
-        "{what}: missing_inputs"
-    );
+    for field in contract_fields::every_result() {
+        assert_eq!(concise[&field], full[&field], "{what}: {field}");
+    }
     let cut = concise["truncated"]["field"].as_str().unwrap_or_default();
-    for path in contract_paths(tool) {
+    for path in &contract_fields::paths(tool) {
         if !cut.is_empty() && path.starts_with(cut) {
             continue;
         }
@@ -256,10 +106,19 @@ fn growing_report() -> Map<String, Value> {
 #[test]
 fn concise_keeps_every_contract_field_of_the_larger_tools() {
     let mut cases: Vec<(String, String, Map<String, Value>)> = Vec::new();
-    for tool in AT_MOST_SIX_TENTHS
-        .iter()
-        .chain(&["diagnose_bottleneck", "observe_system"])
-    {
+    // Every tool of the list but those `concise_small_tools.rs` checks, so that a new tool is
+    // checked in one of the two.
+    let larger: Vec<String> = contract_fields::tools()
+        .into_iter()
+        .filter(|t| !contract_fields::SINGLE_QUESTION_TOOLS.contains(&t.as_str()))
+        .collect();
+    assert!(
+        AT_MOST_SIX_TENTHS
+            .iter()
+            .all(|t| larger.iter().any(|l| l == t)),
+        "{larger:?}"
+    );
+    for tool in &larger {
         for example in examples::examples(tool) {
             cases.push((tool.to_string(), example.name, example.arguments));
         }
@@ -280,6 +139,31 @@ fn concise_keeps_every_contract_field_of_the_larger_tools() {
             assert!(
                 c * 10 <= f * 6,
                 "{what}: concise {c} bytes is more than 0.6 of full's {f}"
+            );
+        }
+    }
+}
+
+/// The list of contract fields names every registered tool and no other: a new tool is
+/// checked from its first day, and a renamed one is not silently dropped.
+#[test]
+fn the_contract_fields_list_names_exactly_the_registered_tools() {
+    let mut listed = contract_fields::tools();
+    listed.sort();
+    let mut registered: Vec<String> = REGISTRY.iter().map(|r| r.name.to_string()).collect();
+    registered.sort();
+    assert_eq!(listed, registered, "{}", contract_fields::file().display());
+    for tool in &listed {
+        for path in contract_fields::paths(tool) {
+            assert!(
+                path.split('.').all(|part| {
+                    let name = part.strip_suffix("[]").unwrap_or(part);
+                    !name.is_empty()
+                        && name
+                            .chars()
+                            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+                }),
+                "{tool}: `{path}` is not a path"
             );
         }
     }

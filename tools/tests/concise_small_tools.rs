@@ -8,118 +8,15 @@
 use serde_json::{Map, Value};
 use tools::Advisor;
 
+#[path = "shared/contract_fields.rs"]
+mod contract_fields;
 #[path = "../fixtures/examples.rs"]
 mod examples;
 
-/// The tools this file covers, with the fields contract §5 (and its Part 2 additions) names
-/// in their results, as paths (`[]`: every item of a list). `summary`, `missing_inputs` and
-/// `sources` (§6) are checked for every tool.
-const CONTRACT_FIELDS: &[(&str, &[&str])] = &[
-    (
-        "choose_datastore",
-        &[
-            "recommendation.name",
-            "recommendation.category",
-            "decision_path[].question",
-            "decision_path[].answer",
-            "alternatives[].name",
-            "alternatives[].category",
-            "alternatives[].best_for",
-            "alternatives[].throughput",
-            "alternatives[].consistency",
-            "alternatives[].cost",
-            "complements[].name",
-            "complements[].role",
-        ],
-    ),
-    (
-        "choose_message_queue",
-        &[
-            "recommendation.name",
-            "recommendation.delivery",
-            "alternatives[].name",
-            "alternatives[].delivery",
-            "retry_policy.max_retries",
-            "retry_policy.backoff",
-            "retry_policy.delays_s",
-            "retry_policy.dead_letter_queue",
-            // The exactly-once warning of the 5.3 additions.
-            "warnings[].message",
-        ],
-    ),
-    (
-        "pick_consistency_model",
-        &[
-            "model",
-            "cap",
-            "pacelc",
-            "mechanisms",
-            "anomalies_possible",
-            "warnings[].message",
-            "quorum",
-            "quorum.n",
-            "quorum.w",
-            "quorum.r",
-            "quorum.overlap",
-            "quorum.sloppy",
-            "quorum.overlap_guaranteed",
-            "quorum.write_fault_tolerance",
-            "quorum.read_fault_tolerance",
-        ],
-    ),
-    (
-        "size_cache",
-        &[
-            "working_set_gb",
-            "memory_gb",
-            "nodes",
-            "total_nodes",
-            "db_reads_per_sec",
-            "strategy",
-            "invalidation",
-            "ttl_seconds",
-            "stampede_protection[].name",
-        ],
-    ),
-    (
-        "plan_capacity",
-        &[
-            "required_rps",
-            "servers",
-            "pool_size",
-            "read_replicas",
-            "in_flight_requests",
-            "stage",
-            "monthly_cost_usd.low",
-            "monthly_cost_usd.high",
-            "monthly_cost_usd.basis",
-        ],
-    ),
-    (
-        "plan_migration",
-        &[
-            "phases[].id",
-            "phases[].name",
-            "phases[].steps",
-            "phases[].exit_criteria",
-            "phases[].rollback",
-            "phases[].weeks",
-            "risks[].risk",
-            "risks[].mitigation",
-            "shard_strategy.strategy",
-            "shard_strategy.reason",
-            "shard_strategy.tradeoffs[].strategy",
-            "reshard.virtual_shards",
-            "reshard.current_shards",
-            "reshard.target_shards",
-            "reshard.moved_virtual_shards",
-            "reshard.moved_fraction",
-            "reshard.naive_modulo_moved_fraction",
-            "reshard.shard_map[].shard",
-            "reshard.shard_map[].virtual_ranges",
-        ],
-    ),
-];
+/// The tools this file covers. The fields the contract names in their results are read from
+/// `tools/tests/shared/contract_fields.json`, beside `summary`, `missing_inputs` and `sources`
+/// (§6), which are checked for every tool.
+const TOOLS: [&str; 6] = contract_fields::SINGLE_QUESTION_TOOLS;
 
 /// The share of `full` a concise answer may take (issue 26).
 const MAX_SHARE: f64 = 0.6;
@@ -229,16 +126,17 @@ fn keeps(full: &Value, concise: &Value, parts: &[&str], at: &str, cut: &str) -> 
 fn concise_keeps_every_field_the_contract_names_on_every_fixture() {
     let advisor = advisor();
     let mut checked = 0;
-    for (tool, fields) in CONTRACT_FIELDS {
+    for tool in TOOLS {
+        let fields = contract_fields::every_result()
+            .into_iter()
+            .chain(contract_fields::paths(tool))
+            .collect::<Vec<_>>();
         for example in examples::examples(tool) {
             let concise = answer(&advisor, tool, &example.arguments, "concise");
             let full = answer(&advisor, tool, &example.arguments, "full");
             let cut = concise["truncated"]["field"].as_str().unwrap_or_default();
             let mut wrong = Vec::new();
-            for path in ["summary", "missing_inputs", "sources"]
-                .iter()
-                .chain(fields.iter())
-            {
+            for path in &fields {
                 let parts: Vec<&str> = path.split('.').collect();
                 wrong.extend(keeps(&full, &concise, &parts, "", cut));
             }
@@ -251,21 +149,21 @@ fn concise_keeps_every_field_the_contract_names_on_every_fixture() {
             checked += 1;
         }
     }
-    assert!(checked >= CONTRACT_FIELDS.len(), "only {checked} fixtures");
+    assert!(checked >= TOOLS.len(), "only {checked} fixtures");
 }
 
 #[test]
 fn concise_takes_at_most_six_tenths_of_full_on_every_fixture() {
     let advisor = advisor();
     let mut over = Vec::new();
-    for (tool, _) in CONTRACT_FIELDS {
+    for tool in TOOLS {
         for example in examples::examples(tool) {
             let concise = bytes(&answer(&advisor, tool, &example.arguments, "concise"));
             let full = bytes(&answer(&advisor, tool, &example.arguments, "full"));
             let share = concise as f64 / full as f64;
             let allowed = ABOVE_THE_SHARE
                 .iter()
-                .find(|(t, name, _, _)| t == tool && *name == example.name)
+                .find(|(t, name, _, _)| *t == tool && *name == example.name)
                 .map_or(MAX_SHARE, |(_, _, bound, _)| *bound);
             if share > allowed {
                 over.push(format!(
