@@ -618,6 +618,125 @@ fn load_phases(knowledge: &Knowledge, kind: MigrationKind) -> Result<KindPlan, K
     })
 }
 
+/// Each kind's risks; every kind needs at least one.
+fn load_risks(
+    knowledge: &Knowledge,
+) -> Result<(Vec<(MigrationKind, Risk)>, String), KnowledgeError> {
+    let table = knowledge.table("migrations", "risks")?;
+    table.require_columns(&["kind", "risk", "mitigation"])?;
+    let mut risks = Vec::new();
+    for row in table.rows() {
+        let text = row.required("kind")?;
+        let kind = MigrationKind::parse(text).ok_or_else(|| {
+            row.error(format!(
+                "unknown migration kind `{text}` (known: {})",
+                MigrationKind::ALL.map(MigrationKind::id).join(", ")
+            ))
+        })?;
+        risks.push((
+            kind,
+            Risk {
+                risk: row.required("risk")?.to_string(),
+                mitigation: row.required("mitigation")?.to_string(),
+            },
+        ));
+    }
+    if let Some(kind) = MigrationKind::ALL
+        .into_iter()
+        .find(|k| !risks.iter().any(|(r, _)| r == k))
+    {
+        return Err(table.error(format!(
+            "every kind needs at least one risk; `{}` has none",
+            kind.id()
+        )));
+    }
+    Ok((risks, table.uri()))
+}
+
+/// The shard strategies, one of them chosen `otherwise`.
+fn load_strategies(knowledge: &Knowledge) -> Result<(Vec<StrategyRow>, String), KnowledgeError> {
+    let vocabulary = decision::vocabulary::<MigrationArgs>();
+    let table = knowledge.table("sharding", "strategies")?;
+    table.require_columns(&["strategy", "how", "pros", "cons", "choose_when"])?;
+    let strategies = table
+        .rows()
+        .map(|row| {
+            Ok(StrategyRow {
+                name: row.required("strategy")?.to_string(),
+                how: row.required("how")?.to_string(),
+                pros: row.required("pros")?.to_string(),
+                cons: row.required("cons")?.to_string(),
+                when: row.optional_condition("choose_when", &vocabulary)?,
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    if !strategies
+        .iter()
+        .any(|s| s.when.as_ref().is_some_and(Condition::is_otherwise))
+    {
+        return Err(table
+            .error("one strategy must be chosen `otherwise`, so that every plan gets a strategy"));
+    }
+    Ok((strategies, table.uri()))
+}
+
+/// The advice on choosing a shard key.
+fn load_shard_key(knowledge: &Knowledge) -> Result<(Vec<ShardKeyAdvice>, String), KnowledgeError> {
+    let table = knowledge.table("migrations", "shard-key")?;
+    table.require_columns(&["advice", "why"])?;
+    table.require_rows()?;
+    let shard_key = table
+        .rows()
+        .map(|row| {
+            Ok(ShardKeyAdvice {
+                advice: row.required("advice")?.to_string(),
+                why: row.required("why")?.to_string(),
+            })
+        })
+        .collect::<Result<Vec<_>, KnowledgeError>>()?;
+    Ok((shard_key, table.uri()))
+}
+
+/// How each contract component is put in place; every component has a row.
+fn load_components(
+    knowledge: &Knowledge,
+) -> Result<(Vec<ComponentChange>, String), KnowledgeError> {
+    let table = knowledge.table("migrations", "component-changes")?;
+    table.require_columns(&["component", "kind", "how", "see"])?;
+    let mut components: Vec<ComponentChange> = Vec::new();
+    for row in table.rows() {
+        let component = row.required("component")?;
+        if !COMPONENTS.contains(&component) {
+            return Err(row.error(format!(
+                "unknown component `{component}` (known: {})",
+                COMPONENTS.join(", ")
+            )));
+        }
+        let kind = match row.optional("kind")? {
+            None => None,
+            Some(text) => Some(MigrationKind::parse(text).ok_or_else(|| {
+                row.error(format!(
+                    "unknown migration kind `{text}` (known: {})",
+                    MigrationKind::ALL.map(MigrationKind::id).join(", ")
+                ))
+            })?),
+        };
+        components.push(ComponentChange {
+            component: component.to_string(),
+            kind,
+            how: row.required("how")?.to_string(),
+            see: knowledge.references(&row, "see")?,
+        });
+    }
+    if let Some(missing) = COMPONENTS
+        .iter()
+        .find(|c| !components.iter().any(|r| r.component == **c))
+    {
+        return Err(table.error(format!("the component `{missing}` has no row")));
+    }
+    Ok((components, table.uri()))
+}
+
 /// The measured copy rates; returns the one marked `default` and the table's URI.
 fn load_copy_rates(knowledge: &Knowledge) -> Result<(DefaultCopyRate, String), KnowledgeError> {
     let table = knowledge.table("migrations", "copy-rates")?;
@@ -691,110 +810,10 @@ impl MigrationPlaybook {
             .map(|kind| load_phases(knowledge, kind))
             .collect::<Result<Vec<_>, _>>()?;
 
-        let table = knowledge.table("migrations", "risks")?;
-        table.require_columns(&["kind", "risk", "mitigation"])?;
-        let mut risks = Vec::new();
-        for row in table.rows() {
-            let text = row.required("kind")?;
-            let kind = MigrationKind::parse(text).ok_or_else(|| {
-                row.error(format!(
-                    "unknown migration kind `{text}` (known: {})",
-                    MigrationKind::ALL.map(MigrationKind::id).join(", ")
-                ))
-            })?;
-            risks.push((
-                kind,
-                Risk {
-                    risk: row.required("risk")?.to_string(),
-                    mitigation: row.required("mitigation")?.to_string(),
-                },
-            ));
-        }
-        if let Some(kind) = MigrationKind::ALL
-            .into_iter()
-            .find(|k| !risks.iter().any(|(r, _)| r == k))
-        {
-            return Err(table.error(format!(
-                "every kind needs at least one risk; `{}` has none",
-                kind.id()
-            )));
-        }
-        let risks_uri = table.uri();
-
-        let vocabulary = decision::vocabulary::<MigrationArgs>();
-        let table = knowledge.table("sharding", "strategies")?;
-        table.require_columns(&["strategy", "how", "pros", "cons", "choose_when"])?;
-        let strategies = table
-            .rows()
-            .map(|row| {
-                Ok(StrategyRow {
-                    name: row.required("strategy")?.to_string(),
-                    how: row.required("how")?.to_string(),
-                    pros: row.required("pros")?.to_string(),
-                    cons: row.required("cons")?.to_string(),
-                    when: row.optional_condition("choose_when", &vocabulary)?,
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        if !strategies
-            .iter()
-            .any(|s| s.when.as_ref().is_some_and(Condition::is_otherwise))
-        {
-            return Err(table.error(
-                "one strategy must be chosen `otherwise`, so that every plan gets a strategy",
-            ));
-        }
-        let strategies_uri = table.uri();
-
-        let table = knowledge.table("migrations", "shard-key")?;
-        table.require_columns(&["advice", "why"])?;
-        table.require_rows()?;
-        let shard_key = table
-            .rows()
-            .map(|row| {
-                Ok(ShardKeyAdvice {
-                    advice: row.required("advice")?.to_string(),
-                    why: row.required("why")?.to_string(),
-                })
-            })
-            .collect::<Result<Vec<_>, KnowledgeError>>()?;
-        let shard_key_uri = table.uri();
-
-        let table = knowledge.table("migrations", "component-changes")?;
-        table.require_columns(&["component", "kind", "how", "see"])?;
-        let mut components: Vec<ComponentChange> = Vec::new();
-        for row in table.rows() {
-            let component = row.required("component")?;
-            if !COMPONENTS.contains(&component) {
-                return Err(row.error(format!(
-                    "unknown component `{component}` (known: {})",
-                    COMPONENTS.join(", ")
-                )));
-            }
-            let kind = match row.optional("kind")? {
-                None => None,
-                Some(text) => Some(MigrationKind::parse(text).ok_or_else(|| {
-                    row.error(format!(
-                        "unknown migration kind `{text}` (known: {})",
-                        MigrationKind::ALL.map(MigrationKind::id).join(", ")
-                    ))
-                })?),
-            };
-            components.push(ComponentChange {
-                component: component.to_string(),
-                kind,
-                how: row.required("how")?.to_string(),
-                see: knowledge.references(&row, "see")?,
-            });
-        }
-        if let Some(missing) = COMPONENTS
-            .iter()
-            .find(|c| !components.iter().any(|r| r.component == **c))
-        {
-            return Err(table.error(format!("the component `{missing}` has no row")));
-        }
-
-        let components_uri = table.uri();
+        let (risks, risks_uri) = load_risks(knowledge)?;
+        let (strategies, strategies_uri) = load_strategies(knowledge)?;
+        let (shard_key, shard_key_uri) = load_shard_key(knowledge)?;
+        let (components, components_uri) = load_components(knowledge)?;
         let (default_copy_rate, copy_rates_uri) = load_copy_rates(knowledge)?;
         let (pairs, pairs_uri) = load_pairs(knowledge)?;
 
@@ -1297,126 +1316,28 @@ pub(crate) fn plan(
     let mut notes = Vec::new();
     let mut missing = Vec::new();
 
-    let risks: Vec<Risk> = catalog
-        .risks
-        .iter()
-        .filter(|(kind, _)| *kind == args.kind)
-        .map(|(_, risk)| Risk {
-            risk: with_virtual_shards(&risk.risk, virtual_shards),
-            mitigation: with_virtual_shards(&risk.mitigation, virtual_shards),
-        })
-        .collect();
-
-    let mut shard_strategy = None;
-    let mut reshard_plan = None;
-    let mut data_to_copy_gb = None;
-    match args.kind {
-        MigrationKind::DatabaseSwitch => data_to_copy_gb = args.data_size_gb,
-        MigrationKind::Shard => {
-            let strategy = choose_strategy(catalog, &args, virtual_shards, &mut notes)?;
-            if args.target_shards.is_none() {
-                missing_input(&mut missing, "target_shards", "shard_strategy.initial_map");
-            } else if strategy.initial_map.is_some() && args.data_size_gb.is_none() {
-                missing_input(&mut missing, "data_size_gb", "data_to_copy_gb");
-            }
-            if let (Some(map), Some(size)) = (&strategy.initial_map, args.data_size_gb) {
-                // The database becomes shard_1 and keeps its share; the rest is copied out.
-                let kept = map.first().map_or(0, |s| s.virtual_shard_count);
-                let moved = (virtual_shards - kept) as f64 / virtual_shards as f64;
-                data_to_copy_gb = Some(size * moved);
-            }
-            push_unique(&mut sources, catalog.strategies_uri.clone());
-            push_unique(&mut sources, catalog.shard_key_uri.clone());
-            push_unique(&mut sources, catalog.virtual_shards_uri.clone());
-            shard_strategy = Some(strategy);
-        }
-        MigrationKind::Reshard => {
-            // `check_shards` made both counts present for a reshard.
-            let current = args.current_shards.unwrap_or(1);
-            let target = args.target_shards.unwrap_or(1);
-            let formulas = &catalog.reshard_formulas;
-            let mut computed = reshard_by(formulas, virtual_shards, current, target)?;
-            if let Some(size) = args.data_size_gb {
-                let operands = [
-                    ("data_size_gb", Figure::Amount(size)),
-                    ("moved_fraction", Figure::Amount(computed.moved_fraction)),
-                ];
-                computed.moved_data_gb =
-                    Some(formulas.amount("moved_data_gb", &operands, "data_size_gb", size)?);
-            }
-            formulas.cite("moved_fraction", &mut sources);
-            data_to_copy_gb = computed.moved_data_gb;
-            push_unique(&mut sources, catalog.virtual_shards_uri.clone());
-            push_unique(&mut sources, catalog.data_moved_uri.clone());
-            push_unique(&mut sources, catalog.ring_uri.clone());
-            reshard_plan = Some(computed);
-        }
-        MigrationKind::AddReadReplicas => {
-            push_unique(&mut sources, catalog.read_your_writes_uri.clone());
-        }
-        MigrationKind::FunctionalPartition => {
-            push_unique(&mut sources, catalog.functional_uri.clone());
-            data_to_copy_gb = args.data_size_gb;
-        }
-        MigrationKind::AddCache | MigrationKind::MultiRegion => {}
-    }
-    if args.data_size_gb.is_none()
-        && matches!(
-            args.kind,
-            MigrationKind::DatabaseSwitch
-                | MigrationKind::FunctionalPartition
-                | MigrationKind::Reshard
-        )
-    {
-        notes.push(
-            "data_size_gb would give the amount of data to copy and how long the copy takes".into(),
-        );
-        missing_input(&mut missing, "data_size_gb", "data_to_copy_gb, copy_time");
-    }
-    let copy_time = match data_to_copy_gb {
+    let risks = kind_risks(catalog, args.kind, virtual_shards);
+    let details = kind_details(
+        catalog,
+        &args,
+        virtual_shards,
+        &mut sources,
+        &mut notes,
+        &mut missing,
+    )?;
+    note_missing_size(&args, &mut notes, &mut missing);
+    let copy_time = match details.data_to_copy_gb {
         Some(gb) => copy_time(catalog, kind_plan, &args, gb, &mut sources, &mut notes)?,
         None => None,
     };
     let pair_notes = pair_notes(catalog, &args, &mut sources, &mut notes, &mut missing);
-
-    let mut week = 1;
-    let mut phases = Vec::new();
-    for row in &kind_plan.phases {
-        let (text, adapted) = match (&row.with_window, args.zero_downtime) {
-            (Some(window), false) => (window.clone(), true),
-            _ => (row.standard.clone(), false),
-        };
-        let weeks = match &copy_time {
-            Some(copy) if row.copies_data => copy.phase_weeks,
-            _ => text.weeks,
-        };
-        // A 0-week phase runs inside the window of the phase before it, in its last week.
-        let (start_week, end_week) = match weeks {
-            0 => ((week - 1).max(1), (week - 1).max(1)),
-            _ => (week, week + weeks - 1),
-        };
-        let fill = |t: &str| with_virtual_shards(t, virtual_shards);
-        // The pair's steps come first: they decide how the phase's own steps are done.
-        let pair_steps = pair_notes
-            .iter()
-            .filter(|n| n.phase == row.id)
-            .map(|n| pair_step(&args, n));
-        phases.push(Phase {
-            id: row.id.clone(),
-            name: fill(&text.name),
-            steps: pair_steps
-                .chain(text.steps.iter().map(|step| fill(step)))
-                .collect(),
-            exit_criteria: fill(&text.exit_criteria),
-            rollback: fill(&text.rollback),
-            weeks,
-            start_week,
-            end_week,
-            adapted_for_downtime: adapted,
-        });
-        week += weeks;
-    }
-    let total_weeks = week - 1;
+    let (phases, total_weeks) = lay_out_phases(
+        kind_plan,
+        &args,
+        copy_time.as_ref(),
+        &pair_notes,
+        virtual_shards,
+    );
     if !args.zero_downtime && !phases.iter().any(|p| p.adapted_for_downtime) {
         notes.push(format!(
             "a maintenance window changes no phase of {}: the plan is the same either way",
@@ -1433,9 +1354,9 @@ pub(crate) fn plan(
         phases,
         total_weeks,
         risks,
-        shard_strategy,
-        reshard: reshard_plan,
-        data_to_copy_gb,
+        shard_strategy: details.shard_strategy,
+        reshard: details.reshard,
+        data_to_copy_gb: details.data_to_copy_gb,
         copy_time,
         pair_notes,
         notes,
@@ -1445,6 +1366,168 @@ pub(crate) fn plan(
     };
     plan.summary = summary_of(&plan);
     Ok(plan)
+}
+
+/// The risks of `kind`, with the virtual shard count filled in.
+fn kind_risks(catalog: &MigrationPlaybook, kind: MigrationKind, virtual_shards: u64) -> Vec<Risk> {
+    catalog
+        .risks
+        .iter()
+        .filter(|(k, _)| *k == kind)
+        .map(|(_, risk)| Risk {
+            risk: with_virtual_shards(&risk.risk, virtual_shards),
+            mitigation: with_virtual_shards(&risk.mitigation, virtual_shards),
+        })
+        .collect()
+}
+
+/// What a kind adds beyond its phases: the shard strategy, the reshard map, the data to copy.
+#[derive(Default)]
+struct KindDetails {
+    shard_strategy: Option<ShardStrategy>,
+    reshard: Option<Reshard>,
+    data_to_copy_gb: Option<f64>,
+}
+
+fn kind_details(
+    catalog: &MigrationPlaybook,
+    args: &MigrationArgs,
+    virtual_shards: u64,
+    sources: &mut Vec<String>,
+    notes: &mut Vec<String>,
+    missing: &mut Vec<MissingInput>,
+) -> Result<KindDetails, ArgError> {
+    let mut details = KindDetails::default();
+    match args.kind {
+        MigrationKind::DatabaseSwitch => details.data_to_copy_gb = args.data_size_gb,
+        MigrationKind::Shard => {
+            let strategy = choose_strategy(catalog, args, virtual_shards, notes)?;
+            if args.target_shards.is_none() {
+                missing_input(missing, "target_shards", "shard_strategy.initial_map");
+            } else if strategy.initial_map.is_some() && args.data_size_gb.is_none() {
+                missing_input(missing, "data_size_gb", "data_to_copy_gb");
+            }
+            if let (Some(map), Some(size)) = (&strategy.initial_map, args.data_size_gb) {
+                // The database becomes shard_1 and keeps its share; the rest is copied out.
+                let kept = map.first().map_or(0, |s| s.virtual_shard_count);
+                let moved = (virtual_shards - kept) as f64 / virtual_shards as f64;
+                details.data_to_copy_gb = Some(size * moved);
+            }
+            push_unique(sources, catalog.strategies_uri.clone());
+            push_unique(sources, catalog.shard_key_uri.clone());
+            push_unique(sources, catalog.virtual_shards_uri.clone());
+            details.shard_strategy = Some(strategy);
+        }
+        MigrationKind::Reshard => {
+            let reshard = reshard_details(catalog, args, virtual_shards, sources)?;
+            details.data_to_copy_gb = reshard.moved_data_gb;
+            details.reshard = Some(reshard);
+        }
+        MigrationKind::AddReadReplicas => {
+            push_unique(sources, catalog.read_your_writes_uri.clone());
+        }
+        MigrationKind::FunctionalPartition => {
+            push_unique(sources, catalog.functional_uri.clone());
+            details.data_to_copy_gb = args.data_size_gb;
+        }
+        MigrationKind::AddCache | MigrationKind::MultiRegion => {}
+    }
+    Ok(details)
+}
+
+/// The reshard map and, with a data size, the data it moves.
+fn reshard_details(
+    catalog: &MigrationPlaybook,
+    args: &MigrationArgs,
+    virtual_shards: u64,
+    sources: &mut Vec<String>,
+) -> Result<Reshard, ArgError> {
+    // `check_shards` made both counts present for a reshard.
+    let current = args.current_shards.unwrap_or(1);
+    let target = args.target_shards.unwrap_or(1);
+    let formulas = &catalog.reshard_formulas;
+    let mut computed = reshard_by(formulas, virtual_shards, current, target)?;
+    if let Some(size) = args.data_size_gb {
+        let operands = [
+            ("data_size_gb", Figure::Amount(size)),
+            ("moved_fraction", Figure::Amount(computed.moved_fraction)),
+        ];
+        computed.moved_data_gb =
+            Some(formulas.amount("moved_data_gb", &operands, "data_size_gb", size)?);
+    }
+    formulas.cite("moved_fraction", sources);
+    push_unique(sources, catalog.virtual_shards_uri.clone());
+    push_unique(sources, catalog.data_moved_uri.clone());
+    push_unique(sources, catalog.ring_uri.clone());
+    Ok(computed)
+}
+
+/// Without a data size, the kinds that copy their data say what it would add.
+fn note_missing_size(
+    args: &MigrationArgs,
+    notes: &mut Vec<String>,
+    missing: &mut Vec<MissingInput>,
+) {
+    let copies_all = matches!(
+        args.kind,
+        MigrationKind::DatabaseSwitch | MigrationKind::FunctionalPartition | MigrationKind::Reshard
+    );
+    if args.data_size_gb.is_none() && copies_all {
+        notes.push(
+            "data_size_gb would give the amount of data to copy and how long the copy takes".into(),
+        );
+        missing_input(missing, "data_size_gb", "data_to_copy_gb, copy_time");
+    }
+}
+
+/// The phases one after another from week 1, each in its maintenance-window form when there
+/// is one and no zero downtime was asked, the copy phase as long as the copy, the pair's steps
+/// first in their phase; and the total weeks.
+fn lay_out_phases(
+    kind_plan: &KindPlan,
+    args: &MigrationArgs,
+    copy_time: Option<&CopyTime>,
+    pair_notes: &[PairNote],
+    virtual_shards: u64,
+) -> (Vec<Phase>, u64) {
+    let mut week = 1;
+    let mut phases = Vec::new();
+    for row in &kind_plan.phases {
+        let (text, adapted) = match (&row.with_window, args.zero_downtime) {
+            (Some(window), false) => (window.clone(), true),
+            _ => (row.standard.clone(), false),
+        };
+        let weeks = match copy_time {
+            Some(copy) if row.copies_data => copy.phase_weeks,
+            _ => text.weeks,
+        };
+        // A 0-week phase runs inside the window of the phase before it, in its last week.
+        let (start_week, end_week) = match weeks {
+            0 => ((week - 1).max(1), (week - 1).max(1)),
+            _ => (week, week + weeks - 1),
+        };
+        let fill = |t: &str| with_virtual_shards(t, virtual_shards);
+        // The pair's steps come first: they decide how the phase's own steps are done.
+        let pair_steps = pair_notes
+            .iter()
+            .filter(|n| n.phase == row.id)
+            .map(|n| pair_step(args, n));
+        phases.push(Phase {
+            id: row.id.clone(),
+            name: fill(&text.name),
+            steps: pair_steps
+                .chain(text.steps.iter().map(|step| fill(step)))
+                .collect(),
+            exit_criteria: fill(&text.exit_criteria),
+            rollback: fill(&text.rollback),
+            weeks,
+            start_week,
+            end_week,
+            adapted_for_downtime: adapted,
+        });
+        week += weeks;
+    }
+    (phases, week - 1)
 }
 
 /// Refuses a copy rate for a kind whose plan copies no data in bulk.
