@@ -17,6 +17,7 @@ use crate::decision;
 use crate::diagnose_bottleneck::COMPONENTS;
 use crate::markdown::{push_unique, sources};
 use crate::numbers;
+use crate::stages;
 use crate::{Advisor, ArgError, Detail, MissingInput, Tool, Truncated, missing_input};
 
 /// The virtual shard count when none is given: keys modulo 1024, then a shard map.
@@ -705,13 +706,7 @@ fn load_components(
     table.require_columns(&["component", "kind", "how", "see"])?;
     let mut components: Vec<ComponentChange> = Vec::new();
     for row in table.rows() {
-        let component = row.required("component")?;
-        if !COMPONENTS.contains(&component) {
-            return Err(row.error(format!(
-                "unknown component `{component}` (known: {})",
-                COMPONENTS.join(", ")
-            )));
-        }
+        let component = stages::component(&row, "component")?;
         let kind = match row.optional("kind")? {
             None => None,
             Some(text) => Some(MigrationKind::parse(text).ok_or_else(|| {

@@ -85,6 +85,24 @@ pub(crate) fn components(row: &RowRef<'_>, column: &str) -> Result<Vec<String>, 
     Ok(list)
 }
 
+/// The cell `column`, a component name of the contract.
+pub(crate) fn component(row: &RowRef<'_>, column: &str) -> Result<&'static str, KnowledgeError> {
+    let name = row.required(column)?;
+    COMPONENTS
+        .iter()
+        .copied()
+        .find(|c| *c == name)
+        .ok_or_else(|| {
+            let hint = knowledge::closest(name, COMPONENTS)
+                .map(|c| format!("; did you mean `{c}`?"))
+                .unwrap_or_default();
+            row.error(format!(
+                "unknown component `{name}` in `{column}`{hint} (known: {})",
+                COMPONENTS.join(", ")
+            ))
+        })
+}
+
 pub(crate) fn stage_number(row: &RowRef<'_>, column: &str) -> Result<u8, KnowledgeError> {
     let n = row.integer(column)?;
     u8::try_from(n)

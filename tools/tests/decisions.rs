@@ -271,7 +271,8 @@ fn queue_pattern_cases() -> Vec<(Value, Names, Names)> {
     vec![
         (json!({}), &["task_queue"], &[]),
         (json!({"fan_out": true, "cloud": "gcp"}), &["task_queue", "pub_sub"], &["otherwise"]),
-        (json!({"needs_replay": true}), &["task_queue", "pub_sub"], &[]),
+        // Every Kafka answer carries what its exactly-once takes (queues#warnings).
+        (json!({"needs_replay": true}), &["task_queue", "pub_sub"], &["otherwise"]),
         (json!({"cannot_lose_messages": true}), &["task_queue"], &["otherwise"]),
         (json!({"fan_out": true, "cannot_lose_messages": true}), &["task_queue", "pub_sub"], &["otherwise"]),
         (json!({"fan_out": true}), &["task_queue", "pub_sub"], &["fan_out"]),

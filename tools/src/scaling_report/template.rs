@@ -7,8 +7,7 @@ use super::SECTION_TITLES;
 use super::roadmap::RoadmapRules;
 use crate::choose_datastore::Category;
 use crate::costs::CostTable;
-use crate::diagnose_bottleneck::COMPONENTS;
-use crate::stages::Stages;
+use crate::stages::{self, Stages};
 
 /// A component the recommended datastore provides itself: with a store of `category`, the
 /// report proposes `with` where the next stage would add `replaces` (a row of
@@ -71,13 +70,7 @@ impl ReportTemplate {
         table.require_columns(&["component", "purpose", "when_to_add"])?;
         let mut additions = Vec::new();
         for row in table.rows() {
-            let component = row.required("component")?;
-            if !COMPONENTS.contains(&component) {
-                return Err(row.error(format!(
-                    "unknown component `{component}` (known: {})",
-                    COMPONENTS.join(", ")
-                )));
-            }
+            let component = stages::component(&row, "component")?;
             additions.push(Addition {
                 component: component.to_string(),
                 purpose: row.required("purpose")?.to_string(),
@@ -92,19 +85,13 @@ impl ReportTemplate {
         let mut provided_by_store = Vec::new();
         for row in table.rows() {
             let category = row.one_of("category", &Category::ALL.map(Category::id))?;
-            let [replaces, with] = ["replaces", "with"].map(|column| row.required(column));
-            for component in [replaces?, with?] {
-                if !COMPONENTS.contains(&component) {
-                    return Err(row.error(format!(
-                        "unknown component `{component}` (known: {})",
-                        COMPONENTS.join(", ")
-                    )));
-                }
-            }
+            let [replaces, with] =
+                ["replaces", "with"].map(|column| stages::component(&row, column));
+            let (replaces, with) = (replaces?, with?);
             provided_by_store.push(ProvidedByStore {
                 category: category.to_string(),
-                replaces: row.required("replaces")?.to_string(),
-                with: row.required("with")?.to_string(),
+                replaces: replaces.to_string(),
+                with: with.to_string(),
                 reason: row.required("reason")?.to_string(),
             });
         }
