@@ -325,3 +325,70 @@ fn the_title_names_a_stage_change_only_when_there_is_one() {
     assert_ne!(result["current_stage"], result["target_stage"]);
     assert!(markdown.lines().next().unwrap_or_default().contains('→'));
 }
+
+/// Issue 28, point 3: a report whose requirements recommend a distributed SQL store plans that
+/// store, not a primary with replicas beside a distributed database "to consider instead".
+/// Neighbours: without the requirements the distributed database stays a suggestion, and a
+/// relational recommendation keeps the primary.
+#[test]
+fn a_recommended_distributed_store_is_the_one_path_of_the_report() {
+    let advisor = advisor();
+    let system = json!({"users": 500000, "has_cache": true, "has_read_replicas": true,
+                        "needs_multi_region": true});
+    let role = |result: &Value, component: &str| {
+        result["components_to_add"]
+            .as_array()
+            .and_then(|list| list.iter().find(|c| c["component"] == component))
+            .map(|c| c["role"].clone())
+    };
+    let boxes = |result: &Value| -> Vec<String> {
+        result["architecture"]["boxes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .map(|b| {
+                format!(
+                    "{}:{}",
+                    b["id"].as_str().unwrap_or(""),
+                    b["mark"].as_str().unwrap_or("")
+                )
+            })
+            .collect()
+    };
+    let args = json!({"system": system, "requirements": {"needs_acid": true, "multi_region": true},
+                      "detail": "full"});
+    let (result, markdown) = report(&advisor, &args);
+    assert_eq!(
+        result["datastore"]["recommendation"]["name"],
+        json!("CockroachDB")
+    );
+    assert_eq!(
+        role(&result, "distributed_database"),
+        Some(json!("add")),
+        "{markdown}"
+    );
+    let drawn = boxes(&result);
+    assert!(drawn.iter().any(|b| b == "r1_ddb:new"), "{drawn:?}");
+    assert!(
+        !drawn
+            .iter()
+            .any(|b| b.contains("primary") || b.contains("replicas")),
+        "{drawn:?}"
+    );
+    assert!(!markdown.contains("or instead"), "{markdown}");
+
+    // Without a datastore chosen, stage 5's distributed database is only worth considering.
+    let (result, _) = report(&advisor, &json!({"system": system, "detail": "full"}));
+    assert_eq!(
+        role(&result, "distributed_database"),
+        Some(json!("consider"))
+    );
+    // ACID in one region recommends PostgreSQL: the primary stays.
+    let args = json!({"system": system, "requirements": {"needs_acid": true}, "detail": "full"});
+    let (result, _) = report(&advisor, &args);
+    assert_eq!(
+        result["datastore"]["recommendation"]["name"],
+        json!("PostgreSQL")
+    );
+    assert_ne!(role(&result, "distributed_database"), Some(json!("add")));
+}

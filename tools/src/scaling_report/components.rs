@@ -109,9 +109,10 @@ pub(super) fn fitted_to_datastore(
     catalog: &ReportTemplate,
     sources: &mut Vec<String>,
 ) -> Vec<Wanted> {
-    let Some(category) = datastore.map(|d| d.recommendation.category.id()) else {
+    let Some(datastore) = datastore else {
         return wanted;
     };
+    let category = datastore.recommendation.category.id();
     wanted
         .into_iter()
         .map(|w| {
@@ -119,6 +120,26 @@ pub(super) fn fitted_to_datastore(
                 .provided_by_store
                 .iter()
                 .find(|p| p.category == category && p.replaces == w.component);
+            // The component that brings the recommended store is the chosen path, not an
+            // option beside it: a distributed SQL store recommended is a distributed database
+            // added, not one to consider "instead" of the primary and its replicas.
+            let brings_store = catalog
+                .provided_by_store
+                .iter()
+                .any(|p| p.category == category && p.with == w.component);
+            if brings_store && matches!(w.role, Role::Consider) {
+                push_unique(sources, catalog.provided_by_store_uri.clone());
+                let reason = format!(
+                    "The recommended datastore, {}, is a {}: it takes the place of the database the system runs today.",
+                    datastore.recommendation.name,
+                    component_words(&w.component)
+                );
+                return Wanted {
+                    component: w.component,
+                    role: Role::Add,
+                    reason,
+                };
+            }
             match provided {
                 Some(p) => {
                     push_unique(sources, catalog.provided_by_store_uri.clone());
