@@ -234,6 +234,12 @@ fn the_multi_server_queue_governs_saturation_and_its_crossing_orders_capacity() 
         markdown.contains("Which model governs saturation"),
         "{markdown}"
     );
+    // The 75% the queue is held to is the knowledge base's planning target (the queueing
+    // knee), not a target the caller set: the text says whose it is.
+    assert!(
+        markdown.contains("passes the 75% planning target"),
+        "{markdown}"
+    );
     assert!(
         f.summary.contains("Order capacity by month 2.1"),
         "{}",

@@ -245,7 +245,7 @@ pub(super) fn events(queueing: Option<&QueueingForecast>, timeline: &mut Timelin
         q.months_to_target,
         "queueing",
         format!(
-            "queue utilization passes the {} target",
+            "queue utilization passes the {} planning target",
             numbers::percent(q.target_utilization_pct)
         ),
     );
@@ -297,7 +297,7 @@ pub(super) const ASSUMPTION: &str = "queueing: M/M/c (Poisson arrivals, exponent
 pub(super) fn to_markdown(q: &QueueingForecast, out: &mut String) {
     let _ = writeln!(
         out,
-        "\n**Queueing** (M/M/c, {} servers): utilization {}, P(wait) {}, mean wait {} ms, response {} ms; passes the {} target {}, saturates {}{}; servers needed at the horizon: {}.",
+        "\n**Queueing** (M/M/c, {} servers): utilization {}, P(wait) {}, mean wait {} ms, response {} ms; passes the {} planning target {}, saturates {}{}; servers needed at the horizon: {}.",
         numbers::count(q.servers),
         numbers::percent(q.utilization_pct),
         numbers::probability(q.probability_of_waiting),

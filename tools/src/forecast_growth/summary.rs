@@ -142,8 +142,8 @@ fn first_model_crossing(f: &Forecast) -> Option<(f64, String)> {
             Some((
                 q.months_to_target?,
                 format!(
-                    "queue utilization passes the {}% target",
-                    numbers::quantity(q.target_utilization_pct)
+                    "queue utilization passes the {} planning target",
+                    numbers::percent(q.target_utilization_pct)
                 ),
             ))
         }),
