@@ -40,3 +40,21 @@ pub(crate) fn push_unique<T: PartialEq>(list: &mut Vec<T>, uri: T) {
         list.push(uri);
     }
 }
+
+/// `text` with its first letter in lower case, to continue a sentence with it.
+pub(crate) fn lowercase_first(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_lowercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}
+
+/// `text` with its first letter in upper case, to start a sentence with it.
+pub(crate) fn capitalized(text: &str) -> String {
+    let mut chars = text.chars();
+    match chars.next() {
+        Some(c) => c.to_uppercase().chain(chars).collect(),
+        None => String::new(),
+    }
+}

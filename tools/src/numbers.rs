@@ -116,6 +116,29 @@ pub(crate) fn in_month(m: f64) -> String {
     }
 }
 
+/// Hours as a person reads them: `25 minutes`, `10.3 hours`, `534 days (12,820 hours)`.
+pub(crate) fn hours(hours: f64) -> String {
+    if hours <= 0.0 {
+        return "no time".to_string();
+    }
+    if hours < 1.0 {
+        let minutes = (hours * 60.0).ceil().max(1.0);
+        return format!(
+            "{} minute{}",
+            quantity(minutes),
+            if minutes == 1.0 { "" } else { "s" }
+        );
+    }
+    if hours < 48.0 {
+        return format!("{} hours", quantity(hours));
+    }
+    format!(
+        "{} days ({} hours)",
+        quantity((hours / 24.0).round()),
+        quantity(hours.round())
+    )
+}
+
 /// `x` to `digits` significant digits, as text.
 fn significant(x: f64, digits: usize) -> String {
     if let Some(words) = not_finite(x) {

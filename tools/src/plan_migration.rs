@@ -1619,7 +1619,7 @@ fn copy_time(
     {
         notes.push(format!(
             "writes would pause for {}: few services can stop writing that long; zero_downtime: true keeps writes flowing while the copy runs in the background",
-            duration(pause)
+            numbers::hours(pause)
         ));
     }
     Ok(Some(CopyTime {
@@ -1685,29 +1685,6 @@ fn pair_step(args: &MigrationArgs, note: &PairNote) -> String {
     )
 }
 
-/// Hours as a person reads them: `25 minutes`, `10.3 hours`, `534 days (12,820 hours)`.
-pub(crate) fn duration(hours: f64) -> String {
-    if hours <= 0.0 {
-        return "no time".to_string();
-    }
-    if hours < 1.0 {
-        let minutes = (hours * 60.0).ceil().max(1.0);
-        return format!(
-            "{} minute{}",
-            numbers::quantity(minutes),
-            if minutes == 1.0 { "" } else { "s" }
-        );
-    }
-    if hours < 48.0 {
-        return format!("{} hours", numbers::quantity(hours));
-    }
-    format!(
-        "{} days ({} hours)",
-        numbers::quantity((hours / 24.0).round()),
-        numbers::quantity(hours.round())
-    )
-}
-
 fn weeks_text(start: u64, end: u64) -> String {
     if start == end {
         format!("week {start}")
@@ -1761,7 +1738,7 @@ fn write_copy_time(out: &mut String, copy: &CopyTime) {
     let _ = writeln!(
         out,
         "Copy: {} at {rate}; the `{}` phase takes {} week{}.",
-        duration(copy.copy_hours),
+        numbers::hours(copy.copy_hours),
         copy.phase,
         copy.phase_weeks,
         if copy.phase_weeks == 1 { "" } else { "s" }
@@ -1771,8 +1748,8 @@ fn write_copy_time(out: &mut String, copy: &CopyTime) {
             let _ = writeln!(
                 out,
                 "Writes pause for {}: the copy, then its check ({}).",
-                duration(pause),
-                duration(copy.verify_hours.unwrap_or_default())
+                numbers::hours(pause),
+                numbers::hours(copy.verify_hours.unwrap_or_default())
             );
         }
         None => {
@@ -1969,10 +1946,10 @@ fn summary_of(plan: &MigrationPlan) -> String {
                 "; {} GB to copy at {} GB/h: {}",
                 numbers::quantity(copy.data_to_copy_gb),
                 numbers::quantity(copy.copy_rate_gb_per_hour),
-                duration(copy.copy_hours)
+                numbers::hours(copy.copy_hours)
             ));
             if let Some(pause) = copy.write_pause_hours {
-                out.push_str(&format!(", writes pause for {}", duration(pause)));
+                out.push_str(&format!(", writes pause for {}", numbers::hours(pause)));
             }
         }
         None => {

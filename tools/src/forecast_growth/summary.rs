@@ -7,6 +7,7 @@ use std::fmt::Write;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
+use crate::markdown::lowercase_first;
 use crate::numbers;
 
 use super::Forecast;
@@ -308,14 +309,6 @@ fn recovery_sentence(f: &Forecast) -> Option<String> {
     }
     text.push_str(". ");
     Some(text)
-}
-
-fn lowercase_first(text: &str) -> String {
-    let mut chars = text.chars();
-    match chars.next() {
-        Some(c) => c.to_lowercase().chain(chars).collect(),
-        None => String::new(),
-    }
 }
 
 /// At most 400 characters, the answer first: a recovery when load falls, else whatever

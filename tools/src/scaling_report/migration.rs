@@ -7,7 +7,7 @@ use super::components::ComponentToAdd;
 use super::roadmap::{self, Growth, step_name};
 use crate::numbers;
 use crate::plan_capacity::CapacityPlan;
-use crate::plan_migration::{MigrationKind, MigrationPlan, Phase, duration};
+use crate::plan_migration::{MigrationKind, MigrationPlan, Phase};
 
 fn weeks_label(start: u64, end: u64) -> String {
     if start == end {
@@ -160,7 +160,7 @@ fn phases_section(
                 m.kind.title(),
                 numbers::quantity(copy.data_to_copy_gb),
                 numbers::quantity(copy.copy_rate_gb_per_hour),
-                duration(copy.copy_hours),
+                numbers::hours(copy.copy_hours),
                 copy.phase,
                 copy.phase_weeks,
                 if copy.phase_weeks == 1 { "" } else { "s" }

@@ -27,16 +27,4 @@ pub(super) fn list_or_none(items: &[String]) -> String {
     }
 }
 
-pub(super) fn lowercase_first(text: &str) -> String {
-    match text.get(..1) {
-        Some(first) => format!("{}{}", first.to_lowercase(), &text[1..]),
-        None => String::new(),
-    }
-}
-
-pub(super) fn capitalized(text: &str) -> String {
-    match text.get(..1) {
-        Some(first) => format!("{}{}", first.to_uppercase(), &text[1..]),
-        None => String::new(),
-    }
-}
+pub(super) use crate::markdown::{capitalized, lowercase_first};
